@@ -1,0 +1,20 @@
+"""Calls that build expensive per-environment objects, and calls that yield per-request credentials."""
+
+from __future__ import annotations
+
+# Qualified names (after import resolution) and method names of client factories. A value built by
+# one of these is a client, connection or session: caching it is what Lambda code should do.
+CLIENT_FACTORIES = frozenset({
+    "boto3.client", "boto3.resource", "boto3.Session", "boto3.session.Session",
+    "botocore.session.get_session", "botocore.session.Session",
+    "pymysql.connect", "psycopg2.connect", "psycopg.connect", "mysql.connector.connect",
+    "redis.Redis", "redis.StrictRedis", "redis.from_url", "pymongo.MongoClient",
+    "sqlalchemy.create_engine", "requests.Session", "httpx.Client", "httpx.AsyncClient",
+    "urllib3.PoolManager", "opensearchpy.OpenSearch", "elasticsearch.Elasticsearch",
+})
+# session.client("s3") / session.resource("dynamodb") on any receiver
+CLIENT_METHODS = frozenset({"client", "resource", "Table", "Bucket", "Queue"})
+
+# Method names whose results are short-lived credentials issued for this request.
+CREDENTIAL_METHODS = frozenset({"assume_role", "assume_role_with_web_identity",
+                                "assume_role_with_saml", "get_session_token", "get_federation_token"})

@@ -1,0 +1,499 @@
+"""What a handler reaches, where per-request data flows, and every mutation of module state on the way.
+
+The analysis is interprocedural over the project's modules: parameters of a helper are tainted when
+any reached call passes per-request data (the event, the context, per-request credentials, or
+anything derived from them) to them; a helper runs "under a per-request condition" when any reached
+call to it does. It is flow-insensitive within a function and over-approximates: when in doubt a value
+counts as per-request, which can only make lambda-fix report more, never rewrite less safely.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS
+from .module import ModuleInfo
+from .project import Project
+from .scopes import FunctionNode, global_name_refs, scope_bindings
+
+StateKey = tuple[str, str]  # (module path, name)
+FunctionKey = tuple[str, str]  # (module path, function name)
+
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove",
+    "discard", "clear", "sort", "reverse", "appendleft", "extendleft", "popleft", "rotate",
+    "difference_update", "intersection_update", "symmetric_difference_update", "__setitem__",
+    "__delitem__", "subtract", "move_to_end",
+})
+# Mutations that grow the state on every call whatever the values: never a deliberate cache.
+ACCUMULATING_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
+# Methods whose result is (part of) the receiver: a mutation of the result mutates the state.
+_VIEW_METHODS = frozenset({"get", "setdefault", "__getitem__"})
+# Functions that mutate their first argument.
+MUTATING_FUNCTIONS = frozenset({
+    "random.shuffle", "heapq.heappush", "heapq.heappop", "heapq.heapify", "heapq.heapreplace",
+    "heapq.heappushpop", "bisect.insort", "bisect.insort_left", "bisect.insort_right",
+})
+
+
+@dataclass(frozen=True)
+class Mutation:
+    state: StateKey
+    function: FunctionKey
+    line: int
+    column: int
+    action: str  # "append", "item assignment", "rebinding", ...
+    per_request_value: bool
+    per_request_condition: bool
+    client_value: bool
+
+    @property
+    def accumulates(self) -> bool:
+        return self.action in ACCUMULATING_METHODS or self.action == "augmented assignment"
+
+    @property
+    def leaks(self) -> bool:
+        """Does this write carry one request's data into the next?"""
+        if self.client_value:
+            return False  # a cache of clients is per-environment by design
+        if self.per_request_value or self.per_request_condition:
+            return True
+        return self.accumulates and self.action != "augmented assignment"
+
+    @property
+    def why(self) -> str:
+        if self.per_request_value:
+            return f"{self.action} with per-request data"
+        if self.per_request_condition:
+            return f"{self.action} under a per-request condition"
+        return f"{self.action} on every invocation"
+
+
+@dataclass
+class _Summary:
+    tainted_params: set[str] = field(default_factory=set)
+    state_params: dict[str, StateKey] = field(default_factory=dict)
+    control: bool = False
+    returns_tainted: bool = False
+
+
+@dataclass
+class HandlerFlow:
+    handler: FunctionKey
+    reached: dict[FunctionKey, FunctionNode]
+    calls: dict[FunctionKey, set[FunctionKey]]  # caller -> direct callees (project functions)
+    escaping: set[FunctionKey]  # referenced as a value, not only called
+    mutations: list[Mutation]
+    modules: dict[str, ModuleInfo]  # path -> module, for every reached function
+
+    def callers_of(self, callee: FunctionKey) -> set[FunctionKey]:
+        return {caller for caller, callees in self.calls.items() if callee in callees}
+
+
+def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> HandlerFlow:
+    key = (module.path, handler.name)
+    params = [a.arg for a in (*handler.args.posonlyargs, *handler.args.args)]
+    summaries: dict[FunctionKey, _Summary] = {key: _Summary(tainted_params=set(params[:2]))}
+    nodes: dict[FunctionKey, tuple[ModuleInfo, FunctionNode]] = {key: (module, handler)}
+    pending = [key]
+    budget = 200 + 50 * len(module.functions)
+    while pending and budget:
+        budget -= 1
+        current = pending.pop()
+        walk = _FunctionWalk(project, *nodes[current], summaries[current], summaries)
+        walk.run()
+        if walk.returns_tainted and not summaries[current].returns_tainted:
+            summaries[current].returns_tainted = True
+            pending.extend(k for k in nodes if k != current)  # callers re-read the return value
+        for callee, (callee_module, callee_node), tainted, states, control in walk.calls:
+            summary = summaries.setdefault(callee, _Summary())
+            before = (set(summary.tainted_params), dict(summary.state_params), summary.control)
+            summary.tainted_params |= tainted
+            summary.state_params.update(states)
+            summary.control |= control
+            if callee not in nodes or before != (summary.tainted_params, summary.state_params, summary.control):
+                nodes[callee] = (callee_module, callee_node)
+                pending.append(callee)
+    calls: dict[FunctionKey, set[FunctionKey]] = {}
+    escaping: set[FunctionKey] = set()
+    mutations: list[Mutation] = []
+    for current, (mod, node) in nodes.items():
+        walk = _FunctionWalk(project, mod, node, summaries[current], summaries)
+        walk.run()
+        calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
+        escaping |= walk.escaping_keys
+        mutations.extend(walk.mutations)
+    return HandlerFlow(
+        handler=key,
+        reached={k: n for k, (_, n) in nodes.items()},
+        calls=calls,
+        escaping=escaping,
+        mutations=mutations,
+        modules={m.path: m for m, _ in nodes.values()},
+    )
+
+
+class _FunctionWalk:
+    """One pass over one function with the current taint summary."""
+
+    def __init__(self, project: Project, module: ModuleInfo, node: FunctionNode, summary: _Summary,
+                 summaries: dict[FunctionKey, _Summary]) -> None:
+        self.project = project
+        self.module = module
+        self.node = node
+        self.key: FunctionKey = (module.path, node.name)
+        self.summary = summary
+        self.summaries = summaries
+        self.global_ids = {id(n) for n, _ in global_name_refs(node)}
+        self.called_ids = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+        self.tainted: set[str] = set(summary.tainted_params)
+        self.aliases: dict[str, StateKey] = dict(summary.state_params)
+        self.calls: list[tuple[FunctionKey, tuple[ModuleInfo, FunctionNode], set[str], dict[str, StateKey], bool]] = []
+        self.escaping_keys: set[FunctionKey] = set()
+        self.mutations: list[Mutation] = []
+        self.returns_tainted = False
+        self._locals = scope_bindings(node).local
+
+    def run(self) -> None:
+        # Taint of locals settles within a few passes (loops carry it backwards); record on the last.
+        for _ in range(4):
+            before = set(self.tainted)
+            self._reset_records()
+            self._block(self.node.body, self.summary.control)
+            if self.tainted == before:
+                break
+
+    def _reset_records(self) -> None:
+        self.calls, self.mutations, self.escaping_keys = [], [], set()
+
+    # ---- statements -------------------------------------------------------------------------
+
+    def _block(self, body: list[ast.stmt], control: bool) -> None:
+        for stmt in body:
+            self._statement(stmt, control)
+            if isinstance(stmt, ast.If) and self.is_tainted(stmt.test) and _exits(stmt):
+                control = True  # what follows runs only for some requests
+
+    def _statement(self, stmt: ast.stmt, control: bool) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # Nested functions are closures: their body counts as part of this function.
+            self._block(stmt.body, control)
+            return
+        if isinstance(stmt, ast.ClassDef):
+            return
+        if isinstance(stmt, ast.Assign):
+            self._expression(stmt.value, control)
+            for target in stmt.targets:
+                self._store(target, stmt.value, control, "assignment")
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self._expression(stmt.value, control)
+                self._store(stmt.target, stmt.value, control, "assignment")
+        elif isinstance(stmt, ast.AugAssign):
+            self._expression(stmt.value, control)
+            self._store(stmt.target, stmt.value, control, "augmented assignment", augmented=True)
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                self._store(target, None, control, "deletion")
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self._expression(stmt.iter, control)
+            if self.is_tainted(stmt.iter):
+                self._taint_target(stmt.target)
+            inner = control or self.is_tainted(stmt.iter)
+            self._block(stmt.body, inner)
+            self._block(stmt.orelse, inner)
+        elif isinstance(stmt, (ast.While, ast.If)):
+            self._expression(stmt.test, control)
+            inner = control or self.is_tainted(stmt.test)
+            self._block(stmt.body, inner)
+            self._block(stmt.orelse, inner)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                self._expression(item.context_expr, control)
+                if item.optional_vars is not None and self.is_tainted(item.context_expr):
+                    self._taint_target(item.optional_vars)
+            self._block(stmt.body, control)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            self._block(stmt.body, control)
+            # A handler runs when something in the body failed, often because of the request.
+            failed = control or any(self.is_tainted(n) for n in _expressions(stmt.body))
+            for handler in stmt.handlers:
+                if handler.name and failed:
+                    self.tainted.add(handler.name)
+                self._block(handler.body, failed)
+            self._block(stmt.orelse, control)
+            self._block(stmt.finalbody, control)
+        elif type(stmt).__name__ == "Match":
+            self._expression(stmt.subject, control)
+            inner = control or self.is_tainted(stmt.subject)
+            for case in stmt.cases:
+                if inner:
+                    for node in ast.walk(case.pattern):
+                        name = getattr(node, "name", None) or getattr(node, "rest", None)
+                        if isinstance(name, str):
+                            self.tainted.add(name)
+                self._block(case.body, inner)
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                self._expression(stmt.value, control)
+                if self.is_tainted(stmt.value):
+                    self.returns_tainted = True
+        else:
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.expr):
+                    self._expression(child, control)
+
+    def _taint_target(self, target: ast.AST) -> None:
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                self.tainted.add(node.id)
+
+    def _store(self, target: ast.AST, value: ast.expr | None, control: bool, action: str,
+               augmented: bool = False) -> None:
+        value_tainted = value is not None and self.is_tainted(value)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._store(element, value, control, action)
+            return
+        if isinstance(target, ast.Starred):
+            self._store(target.value, value, control, action)
+            return
+        if isinstance(target, ast.Name):
+            if id(target) in self.global_ids:
+                state = self._state_of_global(target.id)
+                if state is not None:
+                    self._mutation(state, target, "rebinding" if not augmented else action,
+                                   value_tainted, control, value)
+                return
+            if value_tainted:
+                self.tainted.add(target.id)
+            elif value is not None and not augmented:
+                alias = self.state_root(value)
+                if alias is not None and _is_plain_reference(value):
+                    self.aliases[target.id] = alias
+            return
+        # Subscript or attribute: the root decides whose object is written.
+        if isinstance(target, (ast.Subscript, ast.Attribute)):
+            self._expression(target, control)
+            state = self.state_root(target.value)
+            if state is None:
+                if isinstance(target.value, ast.Name) and value_tainted:
+                    self.tainted.add(target.value.id)  # a local object now holds request data
+                return
+            key_tainted = isinstance(target, ast.Subscript) and self.is_tainted(target.slice)
+            kind = "item" if isinstance(target, ast.Subscript) else "attribute"
+            verb = {"deletion": "deletion", "augmented assignment": "augmented assignment"}.get(action, "assignment")
+            self._mutation(state, target, f"{kind} {verb}", value_tainted or key_tainted, control, value)
+
+    # ---- expressions ------------------------------------------------------------------------
+
+    def _expression(self, expr: ast.expr, control: bool) -> None:
+        for node in ast.walk(expr):
+            if isinstance(node, ast.NamedExpr) and self.is_tainted(node.value):
+                self.tainted.add(node.target.id)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                for gen in node.generators:
+                    if self.is_tainted(gen.iter):
+                        self._taint_target(gen.target)
+            elif isinstance(node, ast.Call):
+                self._call(node, control)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) in self.global_ids:
+                self._maybe_escaping(node)
+
+    def _call(self, call: ast.Call, control: bool) -> None:
+        func = call.func
+        args_tainted = any(self.is_tainted(a) for a in call.args) or \
+            any(self.is_tainted(k.value) for k in call.keywords)
+        if isinstance(func, ast.Attribute):
+            state = self.state_root(func.value)
+            if state is not None and func.attr in MUTATING_METHODS:
+                self._mutation(state, call, func.attr, args_tainted, control, call.args[-1] if call.args else None)
+            elif isinstance(func.value, ast.Name) and args_tainted and func.attr in MUTATING_METHODS \
+                    and id(func.value) not in self.global_ids:
+                self.tainted.add(func.value.id)  # a local container now holds request data
+        qualified = self.module.qualified_name(func)
+        if qualified in MUTATING_FUNCTIONS and call.args:
+            state = self.state_root(call.args[0])
+            if state is not None:
+                self._mutation(state, call, qualified.rsplit(".", 1)[1], args_tainted, control, None)
+        target = self.resolve_function(func)
+        if target is None:
+            return
+        key, module, node = target
+        tainted_params, state_params = self._bind_arguments(node, call)
+        self.calls.append((key, (module, node), tainted_params, state_params, control))
+
+    def _bind_arguments(self, node: FunctionNode, call: ast.Call) -> tuple[set[str], dict[str, StateKey]]:
+        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        all_params = set(scope_bindings(node).params)
+        tainted: set[str] = set()
+        states: dict[str, StateKey] = {}
+        for index, arg in enumerate(call.args):
+            if isinstance(arg, ast.Starred):
+                if self.is_tainted(arg.value):
+                    tainted |= all_params
+                continue
+            name = positional[index] if index < len(positional) else (node.args.vararg.arg if node.args.vararg else None)
+            if name is None:
+                continue
+            if self.is_tainted(arg):
+                tainted.add(name)
+            state = self.state_root(arg)
+            if state is not None and _is_plain_reference(arg):
+                states[name] = state
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                if self.is_tainted(keyword.value):
+                    tainted |= all_params
+                continue
+            name = keyword.arg if keyword.arg in all_params else (node.args.kwarg.arg if node.args.kwarg else None)
+            if name is None:
+                continue
+            if self.is_tainted(keyword.value):
+                tainted.add(name)
+            state = self.state_root(keyword.value)
+            if state is not None and _is_plain_reference(keyword.value):
+                states[name] = state
+        return tainted, states
+
+    def _maybe_escaping(self, name: ast.Name) -> None:
+        target = self.resolve_function(name)
+        if target is None:
+            return
+        if id(name) not in self.called_ids:
+            key, module, node = target
+            self.escaping_keys.add(key)
+            # A callback may be handed anything: its parameters count as per-request.
+            self.calls.append((key, (module, node), set(scope_bindings(node).params), {}, True))
+
+    def _mutation(self, state: StateKey, node: ast.AST, action: str, tainted_value: bool, control: bool,
+                  value: ast.expr | None) -> None:
+        self.mutations.append(Mutation(
+            state=state, function=self.key, line=node.lineno, column=node.col_offset,
+            action=action, per_request_value=tainted_value, per_request_condition=control,
+            client_value=value is not None and self._is_client(value),
+        ))
+
+    # ---- resolution -------------------------------------------------------------------------
+
+    def is_tainted(self, expr: ast.AST) -> bool:
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name):
+                if node.id in self.tainted and id(node) not in self.global_ids:
+                    return True
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and func.attr in CREDENTIAL_METHODS:
+                    return True
+                target = self.resolve_function(func)
+                if target is not None:
+                    summary = self.summaries.get(target[0])
+                    if summary is not None and summary.returns_tainted:
+                        return True
+        return False
+
+    def _is_client(self, value: ast.expr) -> bool:
+        if isinstance(value, ast.Call):
+            qualified = self.module.qualified_name(value.func)
+            if qualified in CLIENT_FACTORIES:
+                return True
+            if isinstance(value.func, ast.Attribute) and value.func.attr in CLIENT_METHODS:
+                return True
+        if isinstance(value, ast.Name) and id(value) not in self.global_ids:
+            return any(self._is_client(v) for v in _assigned_values(self.node, value.id))
+        return False
+
+    def _state_of_global(self, name: str) -> StateKey | None:
+        if name in self.module.state:
+            return (self.module.path, name)
+        ref = self.module.imports.get(name)
+        if ref is not None and ref.attr is not None:
+            owner = self.project.resolve(ref.module, self.module)
+            if owner is not None and ref.attr in owner.state:
+                return (owner.path, ref.attr)
+        return None
+
+    def state_root(self, expr: ast.expr) -> StateKey | None:
+        """The module state an expression reads into: `S`, `S[k]`, `S.get(k)`, `helpers.S[k]`, an alias."""
+        while True:
+            if isinstance(expr, ast.Subscript):
+                expr = expr.value
+            elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _VIEW_METHODS:
+                expr = expr.func.value
+            else:
+                break
+        if isinstance(expr, ast.Name):
+            if id(expr) in self.global_ids or expr.id not in self._locals:
+                if expr.id in self.aliases and expr.id in self._locals:
+                    return self.aliases[expr.id]
+                return self._state_of_global(expr.id)
+            return self.aliases.get(expr.id)
+        if isinstance(expr, ast.Attribute):
+            qualified = self.module.qualified_name(expr)
+            if qualified is not None and isinstance(expr.value, (ast.Name, ast.Attribute)):
+                found = self.project.resolve_attribute(qualified, self.module)
+                if found is not None and found[1] in found[0].state:
+                    return (found[0].path, found[1])
+            return self.state_root(expr.value) if isinstance(expr.value, (ast.Subscript, ast.Call)) else \
+                self._attribute_root(expr)
+        return None
+
+    def _attribute_root(self, expr: ast.Attribute) -> StateKey | None:
+        # `S.attr` where S is a namespace-like state: the attribute write mutates S.
+        base = expr.value
+        if isinstance(base, ast.Name):
+            return self.state_root(base)
+        return None
+
+    def resolve_function(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
+        if isinstance(func, ast.Name):
+            if id(func) not in self.global_ids and func.id in self._locals:
+                return None
+            if func.id in self.module.functions and func.id not in self.module.imports:
+                return (self.module.path, func.id), self.module, self.module.functions[func.id]
+        qualified = self.module.qualified_name(func)
+        if qualified is None or "." not in qualified:
+            return None
+        found = self.project.resolve_attribute(qualified, self.module)
+        if found is None:
+            return None
+        owner, name = found
+        node = owner.functions.get(name)
+        if node is None:
+            return None
+        return (owner.path, name), owner, node
+
+
+def _is_plain_reference(expr: ast.expr) -> bool:
+    return isinstance(expr, (ast.Name, ast.Attribute))
+
+
+def _exits(stmt: ast.If) -> bool:
+    return any(isinstance(n, (ast.Return, ast.Raise, ast.Continue, ast.Break)) for n in _statements(stmt.body))
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.stmt):
+                yield from _statements([child])
+            elif isinstance(child, (ast.excepthandler,)) or type(child).__name__ == "match_case":
+                yield from _statements(child.body)
+
+
+def _expressions(body: list[ast.stmt]) -> Iterator[ast.expr]:
+    for stmt in _statements(body):
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                yield child
+
+
+def _assigned_values(function: FunctionNode, name: str) -> Iterator[ast.expr]:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            yield node.value

@@ -1,0 +1,476 @@
+"""Decide, for each piece of module state a handler writes per request, what can be done about it.
+
+- LF001: move it into the handler and pass it to the helpers that use it, when nothing else can
+  see it.
+- LF002: otherwise, reset it when the handler starts and ends, copying what the handler returns.
+- Either code without a plan: report only, with the reason the rewrite would not be safe.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable
+
+from ..model import Applicability
+from .flow import FunctionKey, HandlerFlow, Mutation, StateKey
+from .module import ModuleInfo, StateBinding
+from .project import Project
+from .scopes import FunctionNode, scope_bindings
+
+MOVE, RESET = "LF001", "LF002"
+
+
+@dataclass(frozen=True)
+class MovePlan:
+    """LF001: `state` stops being module-level; the handler creates it; helpers receive it."""
+
+    state: str
+    handler: str
+    # Module-level functions that gain a `state` parameter, in source order, with how it is passed:
+    # "positional" (appended to a plain signature and to calls) or "keyword" (keyword-only, `state=state`).
+    threaded: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    """LF002: the handler resets `reference` at entry and in a `finally`."""
+
+    handler: str
+    state: str
+    reference: str  # how the handler module spells it: "records", "helpers.records"
+    how: str  # "clear", "restore" (from init_source), "snapshot" (deep copy taken at import), "rebind"
+    kind: str  # container kind, or "scalar"
+    init_source: str | None
+    add_import: str | None  # a statement the handler module needs to reach the state
+    declare_global: bool  # the handler must say `global state` to rebind it
+    copy_returns: bool
+
+
+@dataclass(frozen=True)
+class Leak:
+    code: str
+    state: StateKey
+    handler: str
+    line: int
+    column: int  # 0-based, ast's
+    message: str
+    fix_title: str | None
+    applicability: Applicability | None
+    plan: MovePlan | ResetPlan | None
+
+
+def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
+               allow_state: tuple[str, ...] = (), enabled: Callable[[str], bool] = lambda code: True) -> list[Leak]:
+    """Leaks fixable in module (the handlers' module), one per (state, handler)."""
+    leaks: list[Leak] = []
+    handlers_by_state: dict[StateKey, list[str]] = {}
+    leaking: list[tuple[HandlerFlow, StateKey, Mutation]] = []
+    for flow in flows:
+        handler_node = flow.reached[flow.handler]
+        for state_key, first in _leaking_states(flow).items():
+            owner = project.module_at(state_key[0])
+            if owner is None:
+                continue
+            binding = owner.state[state_key[1]]
+            if _deliberate(owner, binding, allow_state):
+                continue
+            if resets_on_entry(handler_node, _spellings(module, owner, binding.name)):
+                continue  # already reset by hand or by an earlier run
+            handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
+            leaking.append((flow, state_key, first))
+    for flow, state_key, first in leaking:
+        owner = project.module_at(state_key[0])
+        assert owner is not None
+        leak = _decide(project, module, owner, flow, state_key, first, handlers_by_state[state_key], enabled)
+        if leak is not None:
+            leaks.append(leak)
+    return leaks
+
+
+def _leaking_states(flow: HandlerFlow) -> dict[StateKey, Mutation]:
+    first: dict[StateKey, Mutation] = {}
+    for mutation in sorted(flow.mutations, key=lambda m: (m.function != flow.handler, m.line)):
+        if mutation.leaks and mutation.state not in first:
+            first[mutation.state] = mutation
+    return first
+
+
+def _deliberate(owner: ModuleInfo, binding: StateBinding, allow_state: tuple[str, ...]) -> bool:
+    for entry in allow_state:
+        module_name, _, name = entry.rpartition(":")
+        if name == binding.name and (not module_name or owner.name == module_name
+                                     or owner.name.endswith("." + module_name)):
+            return True
+    return False
+
+
+def _decide(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, state_key: StateKey,
+            first: Mutation, sharing_handlers: list[str], enabled: Callable[[str], bool]) -> Leak | None:
+    """LF001 when the state can move, else LF002; None when the code that applies is suppressed.
+
+    A suppression comment silences the code that would be reported. A code switched off by
+    select/ignore is different: the state falls through to the other fix (`--ignore LF001` resets
+    state instead of moving it).
+    """
+    binding = owner.state[state_key[1]]
+    handler = flow.handler[1]
+    where = "" if owner is module else f" of {owner.name or owner.path}"
+    in_function = "the handler" if first.function == flow.handler else f"`{first.function[1]}`"
+    message = (f"module-level `{binding.name}`{where} keeps data between invocations of `{handler}`: "
+               f"{first.why} in {in_function} (line {first.line})")
+    line, column = (binding.node.lineno, binding.node.col_offset) if owner is module else \
+        (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
+
+    blocker = None
+    if owner is module and enabled(MOVE):
+        plan_or_blocker = _move_plan(project, module, flow, binding, sharing_handlers)
+        if isinstance(plan_or_blocker, MovePlan):
+            if owner.suppressed(binding.node.lineno, MOVE):
+                return None
+            threaded = ", ".join(f"`{t}`" for t, _ in plan_or_blocker.threaded)
+            title = f"move `{binding.name}` into `{handler}`" + (f" and pass it to {threaded}" if threaded else "")
+            return Leak(MOVE, state_key, handler, line, column, message, title, Applicability.SAFE, plan_or_blocker)
+        blocker = plan_or_blocker
+    if not enabled(RESET) or owner.suppressed(binding.node.lineno, RESET):
+        return None
+    reset = _reset_plan(project, module, owner, flow, binding)
+    if isinstance(reset, str):
+        reason = f"{blocker}; and cannot reset it: {reset}" if blocker else f"cannot reset it: {reset}"
+        return _report(RESET, state_key, handler, line, column, message, reason)
+    if blocker:
+        message += f"; it cannot move into the handler: {blocker}"
+    applicability = Applicability.UNSAFE if reset.how == "snapshot" else Applicability.SAFE
+    title = f"reset `{binding.name}` when `{handler}` starts and ends"
+    if reset.copy_returns:
+        title += ", returning a copy"
+    return Leak(RESET, state_key, handler, line, column, message, title, applicability, reset)
+
+
+def _report(code: str, state: StateKey, handler: str, line: int, column: int, message: str, reason: str) -> Leak:
+    return Leak(code, state, handler, line, column, f"{message}; not fixed: {reason}", None, None, None)
+
+
+# ---- LF001 -------------------------------------------------------------------------------------
+
+
+def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding: StateBinding,
+               sharing_handlers: list[str]) -> MovePlan | str:
+    """A plan, or why the state must stay at module level."""
+    name, handler = binding.name, flow.handler[1]
+    if len(set(sharing_handlers)) > 1:
+        return "it is shared by the handlers " + ", ".join(f"`{h}`" for h in sorted(set(sharing_handlers)))
+    if not binding.init_pure:
+        return "its initial value has side effects or depends on other module state"
+    if module.binding_counts[name] != 1:
+        return "it is bound more than once at module level"
+    if name in module.exported:
+        return "it is exported in `__all__`"
+    if module.dynamic_globals:
+        return "the module uses globals(), vars(), eval or exec"
+    local_reached = {key[1] for key in flow.reached if key[0] == module.path}
+    users: set[str] = set()
+    for use in module.uses.get(name, []):
+        if use.where == "module" and use.node is _target_of(binding):
+            continue
+        if use.where == "module":
+            return f"module-level code uses it (line {use.node.lineno})"
+        if use.where == "class":
+            return f"class or nested code `{use.owner}` uses it" if use.owner else "a class uses it"
+        if use.where == "signature":
+            return f"the signature or decorators of `{use.owner}` use it"
+        if use.owner not in local_reached:
+            return f"`{use.owner}` uses it, and `{handler}` does not call it"
+        users.add(use.owner)  # type: ignore[arg-type]
+    needs = _callers_closure(module, flow, users)
+    for function_name in sorted(needs - {handler}):
+        problem = _threading_problem(module, flow, function_name, name, needs | {handler})
+        if problem:
+            return problem
+    if _referenced_elsewhere(project, module, name):
+        return "another module of the project refers to it"
+    handler_node = module.functions[handler]
+    if name in scope_bindings(handler_node).local:
+        return f"`{handler}` has a local `{name}` already"
+    threaded = tuple((f, _passing_mode(module, f)) for f in module.functions if f in needs and f != handler)
+    return MovePlan(state=name, handler=handler, threaded=threaded)
+
+
+def _passing_mode(module: ModuleInfo, function_name: str) -> str:
+    """Positional when the signature is plain and every call passes plain positional arguments."""
+    args = module.functions[function_name].args
+    if args.defaults or args.vararg or args.kwonlyargs or args.kwarg:
+        return "keyword"
+    for use in module.uses.get(function_name, []):
+        for node in ast.walk(module.functions[use.owner]):  # type: ignore[index]
+            if isinstance(node, ast.Call) and node.func is use.node:
+                if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                    return "keyword"
+    return "positional"
+
+
+def _target_of(binding: StateBinding) -> ast.AST:
+    node = binding.node
+    return node.targets[0] if isinstance(node, ast.Assign) else node.target  # type: ignore[union-attr]
+
+
+def _callers_closure(module: ModuleInfo, flow: HandlerFlow, users: set[str]) -> set[str]:
+    """Functions of module on the handler's chain that use the state directly or call one that does."""
+    needs = set(users)
+    changed = True
+    while changed:
+        changed = False
+        for caller, callees in flow.calls.items():
+            if caller[0] == module.path and caller[1] not in needs and any(
+                    c[0] == module.path and c[1] in needs for c in callees):
+                needs.add(caller[1])
+                changed = True
+    return needs
+
+
+def _threading_problem(module: ModuleInfo, flow: HandlerFlow, function_name: str, state: str,
+                       chain: set[str]) -> str | None:
+    node = module.functions[function_name]
+    key: FunctionKey = (module.path, function_name)
+    if key in flow.escaping:
+        return f"`{function_name}` is passed around as a value, so its calls cannot all gain an argument"
+    if node.decorator_list:
+        return f"`{function_name}` is decorated, and the decorator may depend on its signature"
+    if function_name in module.rebound_in.get(state, set()) and _assigns(node, state):
+        return f"`{function_name}` rebinds it with `global`"
+    if _nested_global(node, state):
+        return f"a function nested in `{function_name}` declares it `global`"
+    if state in scope_bindings(node).params or (state in scope_bindings(node).local
+                                                 and state not in scope_bindings(node).declared_global):
+        return f"`{function_name}` has a parameter or local named `{state}`"
+    for other in chain:
+        if function_name in scope_bindings(module.functions[other]).local:
+            return f"`{other}` has a local named `{function_name}`"
+    for use in module.uses.get(function_name, []):
+        if use.where != "function" or use.owner not in chain:
+            return f"`{function_name}` is also used outside the handler's call chain"
+        if not _is_called(module.functions[use.owner], use.node):
+            return f"`{function_name}` is referenced without being called in `{use.owner}`"
+    for caller, callees in flow.calls.items():
+        if key in callees and caller[0] != module.path:
+            return f"`{function_name}` is called from another module"
+    return None
+
+
+def _assigns(function: FunctionNode, name: str) -> bool:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+    return False
+
+
+def _nested_global(function: FunctionNode, name: str) -> bool:
+    for node in ast.walk(function):
+        if node is not function and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(node)):
+                return True
+    return False
+
+
+def _is_called(owner: FunctionNode, name: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(owner))
+
+
+def _referenced_elsewhere(project: Project, module: ModuleInfo, name: str) -> bool:
+    stem = module.name.rsplit(".", 1)[-1] if module.name else ""
+    return bool(stem) and project.mentioned_elsewhere(module.path, (stem, name))
+
+
+# ---- LF002 -------------------------------------------------------------------------------------
+
+
+def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow,
+                binding: StateBinding) -> ResetPlan | str:
+    handler = module.functions[flow.handler[1]]
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
+        return "the handler is a generator"
+    rebound = bool(owner.rebound_in.get(binding.name)) and any(
+        _assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
+    filled_at_import = any(u.where != "function" and not (u.where == "module" and u.node is _target_of(binding))
+                           for u in owner.uses.get(binding.name, []))
+    init_source = ast.get_source_segment(owner.source, binding.init)
+    if binding.kind == "scalar" or rebound:
+        if not binding.init_pure or init_source is None:
+            return "its initial value cannot be re-created"
+        if filled_at_import or owner.binding_counts[binding.name] != 1:
+            return "module-level code changes it after its first assignment"
+        how = "rebind"
+    elif binding.kind == "namespace":
+        return "a namespace has no way to be emptied in place"
+    elif binding.init_empty and not filled_at_import:
+        how = "clear"
+    elif binding.init_pure and not filled_at_import and init_source is not None:
+        how = "restore"
+    else:
+        how = "snapshot"
+    reference, add_import = _reference(module, owner, binding.name, needs_module=how == "rebind")
+    if reference is None:
+        return add_import or "the handler's module cannot refer to it"
+    local_names = scope_bindings(handler).local
+    if reference.split(".")[0] in local_names:
+        return f"the handler has a local `{reference.split('.')[0]}` that hides it"
+    if how == "snapshot" and _name_taken(module, "copy", "copy"):
+        return "the module binds `copy` to something other than the copy module"
+    copy_returns = how != "rebind" and _returns_may_reference(project, module, flow, handler, binding, owner)
+    if copy_returns and _name_taken(module, "copy", "copy"):
+        return "the module binds `copy` to something other than the copy module"
+    return ResetPlan(
+        handler=handler.name, state=binding.name, reference=reference, how=how, kind=binding.kind,
+        init_source=init_source if how in ("restore", "rebind") else None, add_import=add_import,
+        declare_global=how == "rebind" and owner is module, copy_returns=copy_returns,
+    )
+
+
+def _name_taken(module: ModuleInfo, name: str, module_name: str) -> bool:
+    ref = module.imports.get(name)
+    if ref is not None:
+        return not (ref.module == module_name and ref.attr is None)
+    return bool(module.binding_counts.get(name))
+
+
+def _reference(module: ModuleInfo, owner: ModuleInfo, name: str, needs_module: bool) -> tuple[str | None, str | None]:
+    """How module can name owner's state, and an import to add when it needs one."""
+    if owner is module:
+        return name, None
+    for local, ref in module.imports.items():
+        if ref.attr is None and ref.module == owner.name:
+            return f"{local}.{name}", None
+        if ref.attr is not None and f"{ref.module}.{ref.attr}" == owner.name:
+            return f"{local}.{name}", None
+        if ref.attr is None and owner.name.startswith(ref.module + ".") and local == ref.module.split(".")[0]:
+            return f"{owner.name}.{name}", None  # `import pkg.mod` binds `pkg`
+    if not needs_module:
+        for local, ref in module.imports.items():
+            if ref.module == owner.name and ref.attr == name:
+                return local, None
+    # Add an import the same way the module already imports from owner.
+    for stmt in ast.walk(module.tree):
+        if isinstance(stmt, ast.ImportFrom) and stmt.col_offset == 0:
+            resolved = _resolved_from(module, stmt)
+            if resolved != owner.name:
+                continue
+            last = owner.name.rsplit(".", 1)[-1]
+            if module.binding_counts.get(last) or last in module.imports:
+                return None, f"the name `{last}` is taken in the handler's module"
+            if stmt.level:
+                parent = "." * stmt.level + (stmt.module.rsplit(".", 1)[0] if stmt.module and "." in stmt.module else "")
+                return f"{last}.{name}", f"from {parent} import {last}"
+            if "." in owner.name:
+                parent, _, last = owner.name.rpartition(".")
+                return f"{last}.{name}", f"from {parent} import {last}"
+            return f"{owner.name}.{name}", f"import {owner.name}"
+    return None, f"the handler's module does not import {owner.name}"
+
+
+def _resolved_from(module: ModuleInfo, stmt: ast.ImportFrom) -> str | None:
+    from .module import resolve_relative
+
+    package = module.name if module.path.endswith("__init__.py") else module.name.rpartition(".")[0]
+    return resolve_relative(package, stmt.module, stmt.level)
+
+
+def _spellings(module: ModuleInfo, owner: ModuleInfo, name: str) -> set[str]:
+    """Every way module's code may spell owner's state."""
+    spellings = {name} if owner is module else set()
+    for local, ref in module.imports.items():
+        if ref.attr is None and ref.module == owner.name:
+            spellings.add(f"{local}.{name}")
+        elif ref.attr is not None and f"{ref.module}.{ref.attr}" == owner.name:
+            spellings.add(f"{local}.{name}")
+        elif ref.attr == name and ref.module == owner.name:
+            spellings.add(local)
+        elif ref.attr is None and owner.name.startswith(ref.module + "."):
+            spellings.add(f"{owner.name}.{name}")
+    return spellings
+
+
+def resets_on_entry(handler: FunctionNode, spellings: set[str]) -> bool:
+    """The handler's first statements reset the state: `S.clear()`, `S[:] = ...`, `S = ...`."""
+    body = list(handler.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    for stmt in body:
+        if isinstance(stmt, ast.Global):
+            continue
+        target = _reset_target(stmt)
+        if target is None:
+            return False
+        if target in spellings:
+            return True
+    return False
+
+
+def _reset_target(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
+            and stmt.value.func.attr in ("clear", "update", "extend"):
+        return _dotted(stmt.value.func.value)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice):
+            return _dotted(target.value)
+        return _dotted(target)
+    return None
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        return ".".join([expr.id, *reversed(parts)])
+    return None
+
+
+def _returns_may_reference(project: Project, module: ModuleInfo, flow: HandlerFlow, handler: FunctionNode,
+                           binding: StateBinding, owner: ModuleInfo) -> bool:
+    """Could a value the handler returns be, or contain, the state (so a reset would empty it)?"""
+    spellings = _spellings(module, owner, binding.name)
+    touching = {key[1] for key in flow.reached if key[0] == module.path and _touches(flow, key, binding, owner)}
+    tainted: set[str] = set()
+
+    def refers(expr: ast.AST) -> bool:
+        for node in ast.walk(expr):
+            dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            if dotted in spellings or (isinstance(node, ast.Name) and node.id in tainted):
+                return True
+            if isinstance(node, ast.Call):
+                called = _dotted(node.func)
+                if called in touching or (called and called.split(".")[0] in module.imports
+                                          and _foreign_touches(project, module, flow, called, binding, owner)):
+                    return True
+        return False
+
+    for _ in range(3):  # locals that hold the state, or something built from it
+        for node in ast.walk(handler):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None \
+                    and refers(node.value):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    tainted.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and refers(node.iter):
+                tainted.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+    return any(isinstance(n, ast.Return) and n.value is not None and refers(n.value) for n in ast.walk(handler))
+
+
+def _touches(flow: HandlerFlow, key: FunctionKey, binding: StateBinding, owner: ModuleInfo) -> bool:
+    node = flow.reached[key]
+    if any(m.function == key and m.state == (owner.path, binding.name) for m in flow.mutations):
+        return True
+    return any(isinstance(n, ast.Name) and n.id == binding.name for n in ast.walk(node))
+
+
+def _foreign_touches(project: Project, module: ModuleInfo, flow: HandlerFlow, called: str,
+                     binding: StateBinding, owner: ModuleInfo) -> bool:
+    qualified = module.qualified_name(ast.parse(called, mode="eval").body)
+    found = project.resolve_attribute(qualified, module) if qualified else None
+    if found is None:
+        return False
+    key = (found[0].path, found[1])
+    return key in flow.reached and _touches(flow, key, binding, owner)

@@ -1,0 +1,349 @@
+"""Facts about one module: imports, functions, classes, module-level state, where names are used."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .scopes import FunctionNode
+
+# Qualified constructor -> the container kind, which decides how the state can be reset.
+MUTABLE_CONSTRUCTORS = {
+    "list": "list",
+    "dict": "dict",
+    "set": "set",
+    "bytearray": "list",
+    "collections.defaultdict": "dict",
+    "collections.OrderedDict": "dict",
+    "collections.Counter": "dict",
+    "collections.deque": "deque",
+    "types.SimpleNamespace": "namespace",
+}
+_DISPLAYS = {ast.List: "list", ast.ListComp: "list", ast.Dict: "dict", ast.DictComp: "dict",
+             ast.Set: "set", ast.SetComp: "set"}
+_BUILTINS = frozenset(dir(builtins))
+_SUPPRESSION = re.compile(
+    r"#\s*(?:lambda-fix:\s*ignore|noqa)\b(?:\s*(?:\[|:)\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?"
+)
+ALL_CODES = "*"
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """What a module-level import binds: a module, or an attribute (maybe a submodule) of one."""
+
+    module: str  # absolute dotted name
+    attr: str | None = None
+
+
+@dataclass(frozen=True)
+class StateBinding:
+    name: str
+    node: ast.stmt  # the module-level assignment
+    kind: str  # list / dict / set / deque / namespace for containers, "scalar" otherwise
+    init: ast.expr
+    init_pure: bool  # re-evaluating it gives an equal, fresh value and has no side effects
+    init_empty: bool
+
+    @property
+    def is_container(self) -> bool:
+        return self.kind != "scalar"
+
+
+@dataclass(frozen=True)
+class Use:
+    """A reference to a module-level name, and where it sits."""
+
+    where: str  # "module", "class", "function", "signature" (decorator, default, annotation)
+    owner: str | None  # the module-level function or class it is in
+    node: ast.AST
+
+
+@dataclass
+class ModuleInfo:
+    path: str
+    name: str  # dotted module name ("pkg.app"); "" when unknown
+    source: str
+    tree: ast.Module
+    imports: dict[str, ImportRef] = field(default_factory=dict)
+    functions: dict[str, FunctionNode] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    binding_counts: Counter = field(default_factory=Counter)
+    uses: dict[str, list[Use]] = field(default_factory=lambda: defaultdict(list))
+    rebound_in: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # name -> functions
+    state: dict[str, StateBinding] = field(default_factory=dict)
+    suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
+    exported: frozenset[str] = frozenset()  # names in __all__
+    dynamic_globals: bool = False  # globals(), eval or exec: names can be used out of sight
+
+    def suppressed(self, line: int, code: str) -> bool:
+        codes = self.suppressions.get(line)
+        return bool(codes) and (ALL_CODES in codes or code in codes)
+
+    def qualified_name(self, expr: ast.expr) -> str | None:
+        """`defaultdict` / `collections.defaultdict` -> "collections.defaultdict"; builtins by name."""
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        root = expr.id
+        ref = self.imports.get(root)
+        if ref is not None:
+            base = f"{ref.module}.{ref.attr}" if ref.attr else ref.module
+        elif root in _BUILTINS and not self.binding_counts.get(root):
+            base = root
+        else:
+            return None
+        return ".".join([base, *reversed(parts)])
+
+
+def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
+    info = ModuleInfo(path=path, name=name, source=source, tree=tree)
+    _collect_imports(info)
+    for stmt in _module_level_statements(tree.body):
+        for bound in _bound_names(stmt):
+            info.binding_counts[bound] += 1
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            info.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            info.classes[stmt.name] = stmt
+    _collect_uses(info)
+    _collect_state(info)
+    info.suppressions = _suppressions(source)
+    info.exported = _exported(tree)
+    return info
+
+
+def _module_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements run at import, looking into if/try/with/for blocks but not into defs."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            yield from _module_level_statements(getattr(stmt, name, []) or [])
+        for handler in getattr(stmt, "handlers", []) or []:
+            yield from _module_level_statements(handler.body)
+        for case in getattr(stmt, "cases", []) or []:
+            yield from _module_level_statements(case.body)
+
+
+def _bound_names(stmt: ast.stmt) -> Iterator[str]:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield stmt.name
+        return
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        for alias in stmt.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name.split(".")[0]
+        return
+    targets: list[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        targets = [stmt.target] if stmt.value is not None or isinstance(stmt, ast.AugAssign) else []
+    elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+        targets = [stmt.target]
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
+    elif isinstance(stmt, ast.Delete):
+        targets = list(stmt.targets)
+    for target in targets:
+        if isinstance(target, ast.Name):
+            yield target.id
+        elif isinstance(target, (ast.Tuple, ast.List, ast.Starred)):
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name):
+                    yield node.id
+    if isinstance(stmt, ast.Try):
+        for handler in stmt.handlers:
+            if handler.name:
+                yield handler.name
+
+
+def _collect_imports(info: ModuleInfo) -> None:
+    package = info.name.rsplit(".", 1)[0] if "." in info.name else ""
+    if info.path.endswith("__init__.py"):
+        package = info.name
+    for stmt in _module_level_statements(info.tree.body):
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    info.imports[alias.asname] = ImportRef(alias.name)
+                else:
+                    root = alias.name.split(".")[0]
+                    info.imports.setdefault(root, ImportRef(root))
+        elif isinstance(stmt, ast.ImportFrom):
+            module = resolve_relative(package, stmt.module, stmt.level)
+            if module is None:
+                continue
+            for alias in stmt.names:
+                if alias.name != "*":
+                    info.imports[alias.asname or alias.name] = ImportRef(module, alias.name)
+
+
+def resolve_relative(package: str, module: str | None, level: int) -> str | None:
+    if level == 0:
+        return module
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base.append(module)
+    return ".".join(base) if base else None
+
+
+def _collect_uses(info: ModuleInfo) -> None:
+    from .scopes import global_name_refs  # local import keeps the module graph flat
+
+    def record(node: ast.AST, where: str, owner: str | None) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                info.uses[sub.id].append(Use(where, owner, sub))
+
+    for stmt in info.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for part in _signature_parts(stmt):
+                record(part, "signature", stmt.name)
+            for ref, _nested in global_name_refs(stmt):
+                info.uses[ref.id].append(Use("function", stmt.name, ref))
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Global):
+                    for bound in node.names:
+                        info.rebound_in[bound].add(stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            record(stmt, "class", stmt.name)
+        else:
+            for sub in ast.walk(stmt):
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    record(sub, "class", getattr(sub, "name", None))  # defined in a block: out of reach
+            record(stmt, "module", None)
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
+                    and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
+                info.dynamic_globals = True
+
+
+def _signature_parts(function: FunctionNode) -> Iterator[ast.AST]:
+    yield from function.decorator_list
+    args = function.args
+    yield from args.defaults
+    yield from (d for d in args.kw_defaults if d is not None)
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if arg is not None and arg.annotation is not None:
+            yield arg.annotation
+    if function.returns is not None:
+        yield function.returns
+
+
+def _collect_state(info: ModuleInfo) -> None:
+    """Module-level names holding mutable containers, and names that functions rebind via `global`."""
+    for stmt in info.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and stmt.simple:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if not isinstance(target, ast.Name) or target.id in info.state:
+            continue
+        kind = container_kind(info, value)
+        if kind is None and target.id not in info.rebound_in:
+            continue
+        info.state[target.id] = StateBinding(
+            name=target.id,
+            node=stmt,
+            kind=kind or "scalar",
+            init=value,
+            init_pure=is_pure(info, value),
+            init_empty=_is_empty(value),
+        )
+
+
+def container_kind(info: ModuleInfo, value: ast.expr) -> str | None:
+    if type(value) in _DISPLAYS:
+        return _DISPLAYS[type(value)]
+    if isinstance(value, ast.Call):
+        return MUTABLE_CONSTRUCTORS.get(info.qualified_name(value.func) or "")
+    return None
+
+
+def _is_empty(value: ast.expr) -> bool:
+    """No items at creation: `[]`, `dict()`, `defaultdict(list)`, `deque(maxlen=5)`."""
+    if isinstance(value, (ast.List, ast.Set)):
+        return not value.elts
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    if isinstance(value, ast.Call):
+        callee = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+        items = value.args[1:] if callee == "defaultdict" else value.args  # defaultdict's first is the factory
+        if any(k.arg != "maxlen" for k in value.keywords):
+            return False
+        return all(_is_container_literal(a) and _is_empty(a) for a in items)
+    return isinstance(value, ast.Constant)
+
+
+def _is_container_literal(value: ast.expr) -> bool:
+    return isinstance(value, (ast.List, ast.Set, ast.Dict))
+
+
+def is_pure(info: ModuleInfo, value: ast.expr) -> bool:
+    """True when evaluating value again later gives an equal, independent object, with no side effect."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call):
+            name = info.qualified_name(node.func)
+            if name not in MUTABLE_CONSTRUCTORS and name not in ("tuple", "frozenset", "int", "str",
+                                                                 "float", "bool"):
+                return False
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in info.imports:
+                continue
+            if node.id in _BUILTINS and not info.binding_counts.get(node.id):
+                continue
+            if _is_immutable_constant(info, node.id):
+                continue
+            return False
+        elif isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Attribute)) \
+                and not (isinstance(node, ast.Attribute) and info.qualified_name(node)):
+            return False
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)):
+            continue
+    return True
+
+
+def _is_immutable_constant(info: ModuleInfo, name: str) -> bool:
+    if info.binding_counts.get(name) != 1 or name in info.rebound_in:
+        return False
+    for stmt in info.tree.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+            return all(isinstance(n, (ast.Constant, ast.Tuple, ast.Load, ast.UnaryOp, ast.USub))
+                       for n in ast.walk(stmt.value))
+    return False
+
+
+def _suppressions(source: str) -> dict[int, frozenset[str]]:
+    found: dict[int, frozenset[str]] = {}
+    if "noqa" not in source and "lambda-fix" not in source:
+        return found
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _SUPPRESSION.search(line)
+        if match:
+            codes = match.group("codes")
+            found[number] = frozenset(c.strip() for c in codes.split(",")) if codes else frozenset({ALL_CODES})
+    return found
+
+
+def _exported(tree: ast.Module) -> frozenset[str]:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets):
+            if isinstance(stmt.value, (ast.List, ast.Tuple)):
+                return frozenset(e.value for e in stmt.value.elts
+                                 if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return frozenset()

@@ -1,0 +1,96 @@
+"""The project around a handler: resolves imports to project files and parses them once each."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import module as module_facts
+from .module import ModuleInfo
+
+ReadSource = Callable[[str], Optional[str]]  # path -> decoded text, None when unreadable
+
+
+def module_name_for(path: Path) -> tuple[Path, str]:
+    """(code root, dotted name): the root is the first directory up without an `__init__.py`."""
+    path = path.resolve()
+    parts = [] if path.name == "__init__.py" else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        parts.append(directory.name)
+        directory = directory.parent
+    return directory, ".".join(reversed(parts))
+
+
+class Project:
+    """Modules parsed on demand. Search roots: each handler's code root and the directories above it."""
+
+    def __init__(self, read: ReadSource, boundary: Path | None = None, files: tuple[str, ...] = ()) -> None:
+        self._read = read
+        self._boundary = boundary.resolve() if boundary else None
+        self._files = files  # every file of the run, for "is this name used anywhere else?"
+        self._by_path: dict[str, ModuleInfo | None] = {}
+
+    def mentioned_elsewhere(self, path: str, words: tuple[str, ...]) -> bool:
+        """Does any other file of the run contain every one of words? (Cheap and conservative.)"""
+        patterns = [re.compile(rf"\b{re.escape(w)}\b") for w in words]
+        here = str(Path(path).resolve())
+        for other in self._files:
+            if str(Path(other).resolve()) == here:
+                continue
+            text = self._read(other)
+            if text and all(p.search(text) for p in patterns):
+                return True
+        return False
+
+    def module_at(self, path: str) -> ModuleInfo | None:
+        key = str(Path(path).resolve())
+        if key not in self._by_path:
+            self._by_path[key] = self._load(key)
+        return self._by_path[key]
+
+    def add(self, info: ModuleInfo) -> None:
+        self._by_path[str(Path(info.path).resolve())] = info
+
+    def resolve(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
+        """The project module an import names, looked up from importer's code root upwards."""
+        for root in self._roots(importer):
+            base = root.joinpath(*dotted.split("."))
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate.is_file():
+                    return self.module_at(str(candidate))
+        return None
+
+    def resolve_attribute(self, qualified: str, importer: ModuleInfo) -> tuple[ModuleInfo, str] | None:
+        """"pkg.mod.name" -> (module pkg.mod, "name") when pkg.mod is a project module."""
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            found = self.resolve(".".join(parts[:cut]), importer)
+            if found is not None:
+                rest = parts[cut:]
+                return (found, rest[0]) if len(rest) == 1 else None
+        return None
+
+    def loaded(self) -> list[ModuleInfo]:
+        return [m for m in self._by_path.values() if m is not None]
+
+    def _roots(self, importer: ModuleInfo) -> list[Path]:
+        root, _ = module_name_for(Path(importer.path))
+        roots = [root]
+        for parent in Path(importer.path).resolve().parents:
+            if parent not in roots and (self._boundary is None or parent.is_relative_to(self._boundary)):
+                roots.append(parent)
+        return roots
+
+    def _load(self, path: str) -> ModuleInfo | None:
+        source = self._read(path)
+        if source is None:
+            return None
+        try:
+            tree = ast.parse(source, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        _, name = module_name_for(Path(path))
+        return module_facts.build(path, name, source, tree)

@@ -1,0 +1,104 @@
+"""The command line: options -> Config -> engine -> a format -> exit code. Only this module uses click."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__, engine
+from .codemods import BY_CODE
+from .config import Config, ConfigError, discover, load
+from .formats import diff as diff_format
+from .formats import text as text_format
+from .model import RunSummary, Status
+from .source import SourceError, decode, encode
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
+    for code in codes:
+        if not any(known.startswith(code) for known in BY_CODE):
+            raise click.BadParameter(f"unknown code {code!r} (known: {', '.join(BY_CODE)})")
+    return codes
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(), required=True)
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when any file would change.")
+@click.option("--select", help="Only these codes (comma-separated prefixes, e.g. LF001,LF002).")
+@click.option("--ignore", help="Leave out these codes (comma-separated prefixes).")
+@click.option("--handler", "handlers", multiple=True, metavar="NAME",
+              help="Another handler: a function name, or module:function. Repeatable.")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Worker processes (0: one per core).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="Read settings from this pyproject.toml instead of the nearest one.")
+@click.option("--stdin-filename", help="The path to report for code read from '-'.")
+@click.version_option(__version__, prog_name="lambda-fix")
+def main(paths: tuple[str, ...], show_diff: bool, check: bool, select: str | None, ignore: str | None,
+         handlers: tuple[str, ...], unsafe_fixes: bool | None, jobs: int | None, config_path: str | None,
+         stdin_filename: str | None) -> None:
+    """Make AWS Lambda handlers safe for warm starts.
+
+    Rewrites PATHS (files or directories) in place; '-' reads one module from standard input
+    and writes the result to standard output.
+    """
+    from pathlib import Path
+
+    try:
+        base = load(Path(config_path)) if config_path else discover(paths)
+    except ConfigError as exc:
+        click.echo(f"lambda-fix: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    config = base.merged(select=_codes(select), ignore=_codes(ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
+                         handlers=(base.handlers + handlers) if handlers else None)
+    if paths == (engine.STDIN,):
+        sys.exit(_run_stdin(config, show_diff, check, stdin_filename or engine.STDIN))
+    if engine.STDIN in paths:
+        raise click.UsageError("'-' (standard input) cannot be combined with other paths")
+    mode = engine.Mode.DIFF if show_diff else engine.Mode.CHECK if check else engine.Mode.WRITE
+    summary = engine.run(paths, config, mode)
+    wrote = mode is engine.Mode.WRITE
+    if show_diff:
+        click.echo(diff_format.render(summary), nl=False)
+    report = text_format.render(summary, wrote)
+    # With --diff, stdout carries only the patch; the report goes to stderr.
+    click.echo(report, nl=False, err=show_diff)
+    sys.exit(exit_code(summary, pending_is_failure=not wrote))
+
+
+def exit_code(summary: RunSummary, pending_is_failure: bool) -> int:
+    if summary.failed:
+        return EXIT_ERROR
+    if pending_is_failure and summary.changed:
+        return EXIT_FINDINGS
+    if any(not f.applied for r in summary.results for f in r.findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _run_stdin(config: Config, show_diff: bool, check: bool, name: str) -> int:
+    data = sys.stdin.buffer.read()
+    try:
+        decoded = decode(data)
+    except SourceError as exc:
+        click.echo(f"{name}: error: {exc}", err=True)
+        sys.stdout.buffer.write(data)  # a filter must not swallow its input
+        return EXIT_ERROR
+    result = engine.check_source(decoded.text, config, path=name)
+    summary = RunSummary((result,))
+    if show_diff:
+        click.echo(diff_format.render(summary), nl=False)
+    elif not check:
+        new = result.new_source if result.status is Status.CHANGED and result.new_source is not None else None
+        sys.stdout.buffer.write(encode(new, decoded) if new is not None else data)
+        sys.stdout.buffer.flush()
+    click.echo(text_format.render(summary, wrote=False), nl=False, err=True)
+    return exit_code(summary, pending_is_failure=show_diff or check)

@@ -1,0 +1,220 @@
+"""## What it does
+Finds module-level lists, dicts, sets and counters that a Lambda handler, or a helper it calls,
+writes per-request data into, when nothing but the handler's own call chain uses them.
+
+## Why is this bad?
+Lambda imports a module once per execution environment and then calls the handler again and
+again in the same process. Module-level state therefore outlives the invocation: the next request
+sees the records, cache entries or counts of the previous one. Results drift on warm starts, and
+one user's data can end up in another user's response.
+
+## Example
+```python
+results = []
+
+
+def collect(item):
+    results.append(item)
+
+
+def lambda_handler(event, context):
+    for item in event["items"]:
+        collect(item)
+    return {"count": len(results)}
+```
+
+## Use instead
+```python
+def collect(item, results):
+    results.append(item)
+
+
+def lambda_handler(event, context):
+    results = []
+    for item in event["items"]:
+        collect(item, results)
+    return {"count": len(results)}
+```
+
+## Fix safety
+The fix is safe. It is offered only when every use of the state is in the handler or in module-level
+functions that only the handler's call chain calls, directly and by name; when no module-level code,
+class, decorator, default value, other module or `__all__` refers to it; and when its initial value
+can be evaluated again without side effects. The handler then creates the state exactly as the
+import did, so every invocation runs like a cold start. Helpers gain a parameter, appended to plain
+signatures or added as keyword-only where the signature has defaults, `*args` or keywords; every
+call is updated. When any condition fails, the state is reset instead (LF002) or reported with the
+reason.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+
+from ..analysis.leaks import MovePlan
+from ._edit import as_block, split_preamble, without_global
+
+CODE = "LF001"
+NAME = "handler-state-at-module-level"
+SUMMARY = "module-level state written per request, used only by the handler: move it into the handler"
+
+
+class MoveStateIntoHandler(VisitorBasedCodemodCommand):
+    DESCRIPTION = "Move module-level state into the Lambda handler and pass it to the helpers that use it."
+
+    def __init__(self, context: CodemodContext, plans: Sequence[MovePlan]) -> None:
+        super().__init__(context)
+        self.plans = list(plans)
+        self.states = {p.state for p in plans}
+        self._removed: dict[str, cst.SimpleStatementLine] = {}
+        # function -> [(state, mode)] parameters to add; calls to it gain the same arguments
+        self._threaded: dict[str, list[tuple[str, str]]] = {}
+        for plan in self.plans:
+            for function, mode in plan.threaded:
+                self._threaded.setdefault(function, []).append((plan.state, mode))
+        self._chain = {p.handler for p in self.plans} | set(self._threaded)
+        self._scopes: list[str] = []  # enclosing defs and classes, outermost first
+
+    # The bindings are removed first (module body order: they precede their users or not, so the
+    # module is rewritten in leave_Module, where every piece has been collected).
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body: list[cst.BaseStatement] = []
+        separation: list[cst.EmptyLine] = []  # blank lines above a removed binding stay in place
+        for stmt in updated_node.body:
+            name = _bound_state(stmt, self.states)
+            if name is not None and name not in self._removed:
+                self._removed[name] = stmt  # type: ignore[assignment]
+                separation = separation or _blank_prefix(stmt.leading_lines)
+                continue
+            if separation and not _blank_prefix(stmt.leading_lines):
+                stmt = stmt.with_changes(leading_lines=[*separation, *stmt.leading_lines])
+            separation = []
+            body.append(stmt)
+        body = [self._with_created_state(s) for s in body]
+        return updated_node.with_changes(body=body)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes.append("class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self._scopes.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._scopes.pop()
+        if self._scopes:
+            return updated_node
+        name = updated_node.name.value
+        if name in self._threaded:
+            updated_node = self._add_parameters(updated_node, self._threaded[name])
+        for plan in self.plans:
+            if name == plan.handler or name in dict(plan.threaded):
+                block = as_block(updated_node.body)
+                updated_node = updated_node.with_changes(
+                    body=block.with_changes(body=without_global(block.body, plan.state)))
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        func = updated_node.func
+        in_chain = bool(self._scopes) and self._scopes[0] in self._chain
+        if not in_chain or not isinstance(func, cst.Name) or func.value not in self._threaded:
+            return updated_node
+        args = list(updated_node.args)
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        for state, mode in self._threaded[func.value]:
+            keyword = cst.Name(state) if mode == "keyword" else None
+            args.append(cst.Arg(value=cst.Name(state), keyword=keyword,
+                                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+                                if keyword else cst.MaybeSentinel.DEFAULT,
+                                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+        args[-1] = args[-1].with_changes(comma=_trailing_comma(original_node))
+        return updated_node.with_changes(args=args)
+
+    def _add_parameters(self, function: cst.FunctionDef, added: list[tuple[str, str]]) -> cst.FunctionDef:
+        params = function.params
+        for state, mode in added:
+            new = cst.Param(name=cst.Name(state))
+            if mode == "positional":
+                params = params.with_changes(params=[*_comma_all(params.params), new])
+            else:
+                star = params.star_arg
+                if isinstance(star, cst.MaybeSentinel):
+                    star = cst.ParamStar()
+                params = params.with_changes(
+                    params=_comma_all(params.params), star_arg=star,
+                    kwonly_params=[*_comma_all(params.kwonly_params), new])
+        return function.with_changes(params=_fix_last_comma(params))
+
+    def _with_created_state(self, stmt: cst.BaseStatement) -> cst.BaseStatement:
+        if not isinstance(stmt, cst.FunctionDef):
+            return stmt
+        created = [self._removed[p.state] for p in self.plans
+                   if p.handler == stmt.name.value and p.state in self._removed]
+        if not created:
+            return stmt
+        block = as_block(stmt.body)
+        preamble, rest = split_preamble(block.body)
+        moved = [_for_function_body(line) for line in created]
+        return stmt.with_changes(body=block.with_changes(body=[*preamble, *moved, *rest]))
+
+
+def _bound_state(stmt: cst.BaseStatement, states: set[str]) -> str | None:
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    target = None
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = small.targets[0].target
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        target = small.target
+    if isinstance(target, cst.Name) and target.value in states:
+        return target.value
+    return None
+
+
+def _for_function_body(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """Keep the binding's comments, drop the blank lines that separated it at module level."""
+    return line.with_changes(leading_lines=_comments_only(line.leading_lines))
+
+
+def _comments_only(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    return [line for line in lines if line.comment is not None]
+
+
+def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    prefix = []
+    for line in lines:
+        if line.comment is not None:
+            break
+        prefix.append(line)
+    return prefix
+
+
+def _comma_all(params: Sequence[cst.Param]) -> list[cst.Param]:
+    return [p.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for p in params]
+
+
+def _fix_last_comma(params: cst.Parameters) -> cst.Parameters:
+    """Only the last parameter of the whole signature drops its comma."""
+    groups = ["params", "kwonly_params"]
+    if params.star_kwarg is not None:
+        return params
+    for group in reversed(groups):
+        items = list(getattr(params, group))
+        if items:
+            items[-1] = items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return params.with_changes(**{group: items})
+    return params
+
+
+def _trailing_comma(call: cst.Call) -> cst.Comma | cst.MaybeSentinel:
+    if call.args and isinstance(call.args[-1].comma, cst.Comma):
+        return call.args[-1].comma  # keep a magic trailing comma where the call had one
+    return cst.MaybeSentinel.DEFAULT

@@ -1,0 +1,199 @@
+"""## What it does
+Finds module-level state that a Lambda handler writes per-request data into but that cannot move into
+the handler, because another module owns it, module-level code fills it, several handlers share it,
+or classes and closures use it. The fix resets the state when the handler starts and again when it
+finishes, and returns a copy of anything that may still refer to it.
+
+## Why is this bad?
+Lambda calls the handler again and again in the same process. Whatever the previous invocation left
+in module-level state (records, per-user entries, a region or flag taken from an event) is still
+there on the next warm start: results drift, and one user's data can leak into another's response.
+Clearing the state by hand is a known trap: `return results` followed by `results.clear()` empties
+the very list the caller receives.
+
+## Example
+```python
+from collections import defaultdict
+
+totals = defaultdict(int)
+
+
+def add(key, amount):
+    totals[key] += amount
+
+
+def lambda_handler(event, context):
+    for record in event["records"]:
+        add(record["key"], record["amount"])
+    return totals
+
+
+def report():
+    return dict(totals)
+```
+
+## Use instead
+```python
+import copy
+from collections import defaultdict
+
+totals = defaultdict(int)
+
+
+def add(key, amount):
+    totals[key] += amount
+
+
+def lambda_handler(event, context):
+    totals.clear()
+    try:
+        for record in event["records"]:
+            add(record["key"], record["amount"])
+        return copy.deepcopy(totals)
+    finally:
+        totals.clear()
+
+
+def report():
+    return dict(totals)
+```
+
+## Fix safety
+The reset puts the state back to its import-time value at the start of every invocation, even after
+an earlier one raised, so each warm start begins like a cold one; the reset in `finally` only drops
+the request's data once the result is computed. State created empty is cleared; state created with
+items by a side-effect-free expression gets that expression again; a name rebound with `global` gets
+its initial value again. Returned values that may refer to the state are deep-copied first (a Lambda
+result is JSON data, which deep-copies faithfully). These fixes are safe.
+
+State that module-level code fills while the module is imported is restored from a deep copy taken
+at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
+open files) may fail or behave differently, so it is applied only with `--unsafe-fixes`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+
+from ..analysis.leaks import ResetPlan
+from ._edit import add_module_statements, as_block, split_preamble, statement, without_global
+
+CODE = "LF002"
+NAME = "shared-state-leak"
+SUMMARY = "module state written per request that cannot move: reset it at handler entry and exit"
+
+
+def snapshot_name(plan: ResetPlan) -> str:
+    suffix = "_AT_IMPORT" if plan.state.isupper() else "_at_import"
+    return f"_{plan.state}{suffix}"
+
+
+def reset_lines(plan: ResetPlan) -> list[str]:
+    """Statements that put the state back to its import-time value."""
+    ref = plan.reference
+    if plan.how == "clear":
+        return [f"{ref}.clear()"]
+    if plan.how == "rebind":
+        return [f"{ref} = {plan.init_source}"]
+    value = plan.init_source if plan.how == "restore" else f"copy.deepcopy({snapshot_name(plan)})"
+    if plan.kind == "list":
+        return [f"{ref}[:] = {value}"]
+    if plan.kind == "deque":
+        return [f"{ref}.clear()", f"{ref}.extend({value})"]
+    return [f"{ref}.clear()", f"{ref}.update({value})"]
+
+
+class ResetSharedState(VisitorBasedCodemodCommand):
+    DESCRIPTION = "Reset module-level state when the Lambda handler starts and ends; return copies."
+
+    def __init__(self, context: CodemodContext, plans: Sequence[ResetPlan]) -> None:
+        super().__init__(context)
+        self.by_handler: dict[str, list[ResetPlan]] = {}
+        for plan in plans:
+            self.by_handler.setdefault(plan.handler, []).append(plan)
+        self._scopes = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes += 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self._scopes -= 1
+        return updated_node
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._scopes -= 1
+        plans = self.by_handler.get(updated_node.name.value)
+        if self._scopes or not plans:
+            return updated_node
+        block = as_block(updated_node.body)
+        statements = list(block.body)
+        declared: list[str] = []
+        for plan in plans:
+            if plan.declare_global:
+                statements = without_global(statements, plan.state)
+                declared.append(plan.state)
+        preamble, rest = split_preamble(statements)
+        if any(p.copy_returns for p in plans):
+            rest = [s.visit(_CopyReturns()) for s in rest]  # type: ignore[misc]
+        resets = [statement(line) for plan in plans for line in reset_lines(plan)]
+        finally_resets = [statement(line) for plan in plans for line in reset_lines(plan)]
+        if declared:
+            preamble.append(statement("global " + ", ".join(declared)))
+        guarded = cst.Try(
+            body=cst.IndentedBlock(body=rest or [statement("pass")]),
+            finalbody=cst.Finally(body=cst.IndentedBlock(body=finally_resets)),
+        )
+        return updated_node.with_changes(body=block.with_changes(body=[*preamble, *resets, guarded]))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        plans = [p for ps in self.by_handler.values() for p in ps]
+        imports = sorted({p.add_import for p in plans if p.add_import})
+        if any(p.copy_returns or p.how == "snapshot" for p in plans):
+            imports.insert(0, "import copy")
+        snapshots = [statement(f"{snapshot_name(p)} = copy.deepcopy({p.reference})")
+                     for p in plans if p.how == "snapshot"]
+        if snapshots:
+            seen: set[str] = set()
+            unique = []
+            for snap in snapshots:
+                code = cst.Module(body=[snap]).code
+                if code not in seen:
+                    seen.add(code)
+                    unique.append(snap)
+            first = unique[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(
+                comment=cst.Comment("# import-time content, restored by each invocation (lambda-fix LF002)"))])
+            updated_node = updated_node.with_changes(body=[*updated_node.body, first, *unique[1:]])
+        return add_module_statements(updated_node, imports)
+
+
+class _CopyReturns(cst.CSTTransformer):
+    """`return value` -> `return copy.deepcopy(value)` in the handler's own scope."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # nested functions return to their own callers
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
+        value = updated_node.value
+        if value is None or _is_constant(value):
+            return updated_node
+        copied = cst.Call(func=cst.Attribute(value=cst.Name("copy"), attr=cst.Name("deepcopy")),
+                          args=[cst.Arg(value=value)])
+        return updated_node.with_changes(value=copied)
+
+
+def _is_constant(value: cst.BaseExpression) -> bool:
+    return m.matches(value, m.Name("None") | m.Name("True") | m.Name("False") | m.SimpleString()
+                     | m.Integer() | m.Float() | m.ConcatenatedString())

@@ -1,0 +1,253 @@
+"""The one place that reads and writes files, parses, and runs the process pool.
+
+A run: discover files -> in workers, read, decode and pre-filter each (most files stop here, never
+parsed) -> analyse candidates with `ast` -> parse with libcst and rewrite only those with a fix ->
+check that the new source compiles and that a second pass would change nothing -> in the main
+process, write atomically the files that changed (unless they changed on disk meanwhile).
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import hashlib
+import os
+import tempfile
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import libcst as cst
+
+from . import codemods
+from .analysis import analyze_module
+from .analysis import module as module_facts
+from .analysis.handlers import extra_names, may_contain_handler
+from .analysis.leaks import Leak
+from .analysis.project import Project, module_name_for
+from .config import Config
+from .discovery import discover
+from .model import Applicability, FileResult, Finding, Fix, RunSummary, Status
+from .source import Decoded, SourceError, decode, encode
+
+STDIN = "-"
+# Below this many files a process pool costs more than it saves.
+_POOL_THRESHOLD = 32
+
+
+class Mode(enum.Enum):
+    WRITE = "write"  # rewrite files in place
+    DIFF = "diff"  # compute the new sources, write nothing
+    CHECK = "check"  # same as DIFF; the CLI prints no diff
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    result: FileResult
+    encoding: str | None = None
+    digest: str | None = None  # of the bytes the result was computed from
+
+
+def run(paths: Iterable[str], config: Config, mode: Mode,
+        progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """Process every Python file under paths. Never raises for a problem with a file."""
+    found = discover(paths, config.exclude)
+    failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
+    outcomes = list(_map(found.files, config, progress))
+    results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
+    return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)))
+
+
+def check_source(source: str, config: Config = Config(), path: str = STDIN) -> FileResult:
+    """Analyse and fix one module given as text (stdin, editors, the Python API); writes nothing."""
+    try:
+        return _process_text(path, source, config, Project(_read_text, files=()))
+    except Exception:  # noqa: BLE001 - a bug must not take the caller down
+        return FileResult(path, Status.FAILED, error=_internal_error())
+
+
+# ---- workers -----------------------------------------------------------------------------------
+
+_worker_files: tuple[str, ...] = ()
+_worker_config: Config = Config()
+
+
+def _init_worker(files: tuple[str, ...], config: Config) -> None:
+    global _worker_files, _worker_config
+    _worker_files, _worker_config = files, config
+
+
+def _map(files: tuple[str, ...], config: Config,
+         progress: Callable[[int, int], None] | None) -> Iterator[_Outcome]:
+    jobs = config.jobs or os.cpu_count() or 1
+    if jobs == 1 or len(files) < _POOL_THRESHOLD:
+        _init_worker(files, config)
+        for done, path in enumerate(files, start=1):
+            yield process_file(path)
+            if progress:
+                progress(done, len(files))
+        return
+    chunk = max(1, min(64, len(files) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(files, config)) as pool:
+        for done, outcome in enumerate(pool.map(process_file, files, chunksize=chunk), start=1):
+            yield outcome
+            if progress:
+                progress(done, len(files))
+
+
+def process_file(path: str) -> _Outcome:
+    """Top-level and picklable; never raises."""
+    config = _worker_config
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return _Outcome(FileResult(path, Status.FAILED, error=f"cannot read: {exc.strerror or exc}"))
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        decoded = decode(data)
+    except SourceError as exc:
+        return _Outcome(FileResult(path, Status.FAILED, error=str(exc)))
+    if not may_contain_handler(decoded.text, extra_names(config.handlers)):
+        return _Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest)
+    try:
+        project = Project(_read_text, boundary=_boundary(path), files=_worker_files)
+        result = _process_text(path, decoded.text, config, project)
+    except Exception:  # noqa: BLE001 - report, never crash the run
+        result = FileResult(path, Status.FAILED, error=_internal_error())
+    return _Outcome(result, decoded.encoding, digest)
+
+
+def _boundary(path: str) -> Path:
+    """Imports resolve no higher than the working directory (or the file's code root above it)."""
+    cwd = Path.cwd().resolve()
+    resolved = Path(path).resolve()
+    return cwd if resolved.is_relative_to(cwd) else module_name_for(resolved)[0]
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        return decode(Path(path).read_bytes()).text
+    except (OSError, SourceError):
+        return None
+
+
+def _process_text(path: str, text: str, config: Config, project: Project) -> FileResult:
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        return FileResult(path, Status.FAILED, error=f"syntax error at line {exc.lineno}: {exc.msg}")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
+    _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
+    module = module_facts.build(path, name, text, tree)
+    project.add(module)
+    leaks = analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
+    fixable = [leak for leak in leaks if _applies(leak, config)]
+    new_text = _rewrite(text, fixable) if fixable else text
+    if new_text != text:
+        problem = _verify(path, new_text, config)
+        if problem:
+            return FileResult(path, Status.FAILED, findings=_findings(path, text, leaks, ()),
+                              error=f"internal error: {problem}; the file was left unchanged")
+    findings = _findings(path, text, leaks, fixable if new_text != text else ())
+    if new_text == text:
+        return FileResult(path, Status.UNCHANGED, findings=findings)
+    return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
+
+
+def _applies(leak: Leak, config: Config) -> bool:
+    if leak.plan is None or leak.applicability is None:
+        return False
+    return leak.applicability is Applicability.SAFE or config.unsafe_fixes
+
+
+def _rewrite(text: str, fixable: list[Leak]) -> str:
+    plans: dict[str, list[object]] = {}
+    for leak in fixable:
+        plans.setdefault(leak.code, []).append(leak.plan)
+    return codemods.apply(cst.parse_module(text), plans).code
+
+
+def _verify(path: str, new_text: str, config: Config) -> str | None:
+    """The rewrite compiles, re-parses, and is a fixed point (a second run would change nothing)."""
+    try:
+        compile(new_text, path, "exec", dont_inherit=True)
+        cst.parse_module(new_text)
+    except (SyntaxError, ValueError, cst.ParserSyntaxError) as exc:
+        return f"the rewrite does not compile ({exc})"
+    project = Project(_read_text, files=_worker_files)
+    tree = ast.parse(new_text)
+    _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
+    module = module_facts.build(path, name, new_text, tree)
+    project.add(module)
+    again = analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
+    if any(_applies(leak, config) for leak in again):
+        return "a second pass would change the rewrite again"
+    return None
+
+
+def _findings(path: str, text: str, leaks: list[Leak], applied: Iterable[Leak]) -> tuple[Finding, ...]:
+    applied_ids = {id(leak) for leak in applied}
+    lines = text.splitlines()
+    findings = []
+    for leak in leaks:
+        fix = Fix(leak.fix_title, leak.applicability) if leak.fix_title and leak.applicability else None
+        findings.append(Finding(path=path, line=leak.line, column=_character_column(lines, leak.line, leak.column) + 1,
+                                code=leak.code, message=leak.message, fix=fix, applied=id(leak) in applied_ids))
+    return tuple(findings)
+
+
+def _character_column(lines: list[str], line: int, byte_offset: int) -> int:
+    """ast columns count UTF-8 bytes; people count characters."""
+    if not 0 < line <= len(lines):
+        return byte_offset
+    return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def _internal_error() -> str:
+    last = traceback.format_exc().strip().splitlines()[-1]
+    return f"internal error, please report it: {last}"
+
+
+# ---- writing -----------------------------------------------------------------------------------
+
+
+def _write(outcome: _Outcome) -> FileResult:
+    result = outcome.result
+    if result.status is not Status.CHANGED or result.new_source is None or outcome.encoding is None:
+        return result
+    path = Path(result.path)
+    try:
+        current = path.read_bytes()
+    except OSError as exc:
+        return replace(result, status=Status.FAILED, error=f"cannot read before writing: {exc.strerror or exc}")
+    if hashlib.sha256(current).hexdigest() != outcome.digest:
+        return replace(result, status=Status.FAILED,
+                       error="the file changed on disk while lambda-fix ran; it was not written (run again)")
+    try:
+        data = encode(result.new_source, Decoded(result.new_source, outcome.encoding))
+        write_atomically(path, data)
+    except (OSError, UnicodeEncodeError) as exc:
+        return replace(result, status=Status.FAILED, error=f"cannot write: {getattr(exc, 'strerror', None) or exc}")
+    return result
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside path, then rename over it: readers see old or new, never half."""
+    mode = path.stat().st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".lambda-fix")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,38 @@
+"""The default report: one `path:line:col: CODE message` line per finding still in the code, one
+`path: error: reason` line per file that could not be processed, and a one-line summary."""
+
+from __future__ import annotations
+
+from ..model import RunSummary, Status
+
+
+def render(summary: RunSummary, wrote: bool) -> str:
+    lines = []
+    for result in summary.results:
+        if result.status is Status.FAILED:
+            lines.append(f"{result.path}: error: {result.error}")
+        for finding in result.findings:
+            if finding.applied and wrote and result.status is Status.CHANGED:
+                continue  # fixed on disk: nothing left to report
+            marker = "[*] " if finding.applied else ""
+            lines.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {marker}{finding.message}")
+    lines.append(summary_line(summary, wrote))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(summary: RunSummary, wrote: bool) -> str:
+    applied = sum(f.applied for r in summary.results if r.status is Status.CHANGED for f in r.findings)
+    remaining = sum(not f.applied for r in summary.results for f in r.findings)
+    changed = summary.changed
+    parts = [
+        _count(changed, "file changed" if wrote else "file would change", "files changed" if wrote else "files would change"),
+        _count(applied, "fix applied" if wrote else "fix available", "fixes applied" if wrote else "fixes available"),
+        _count(remaining, "finding remaining", "findings remaining"),
+        _count(summary.failed, "error", "errors"),
+    ]
+    checked = sum(r.status is not Status.FAILED for r in summary.results)
+    return f"{', '.join(parts)} ({_count(checked, 'file', 'files')} checked)"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"

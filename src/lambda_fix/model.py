@@ -1,0 +1,69 @@
+"""Value types shared by every layer: frozen, typed and picklable."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Applicability(enum.Enum):
+    """How far a fix can be trusted, after Ruff's model."""
+
+    SAFE = "safe"  # keeps cold-start behaviour; applied by default
+    UNSAFE = "unsafe"  # may change behaviour the analysis cannot see; needs --unsafe-fixes
+
+
+class Status(enum.Enum):
+    CHANGED = "changed"  # the fixed source differs (written, or shown as a diff)
+    UNCHANGED = "unchanged"  # read and analysed; nothing to rewrite
+    SKIPPED = "skipped"  # never analysed: no Lambda handler can be in it
+    FAILED = "failed"  # could not be processed; the file is left byte-for-byte as it was
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str  # the action: "move `cache` into `lambda_handler`"
+    applicability: Applicability
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    code: str  # "LF001"
+    message: str
+    fix: Fix | None = None
+    applied: bool = False  # the fix is in the new source
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    old_source: str | None = None  # decoded text, present when the file changed
+    new_source: str | None = None
+    error: str | None = None  # the reason, for FAILED
+
+    @property
+    def remaining(self) -> tuple[Finding, ...]:
+        """Findings that are reported but not fixed."""
+        return tuple(f for f in self.findings if not f.applied)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    results: tuple[FileResult, ...] = field(default_factory=tuple)
+
+    @property
+    def changed(self) -> int:
+        return sum(r.status is Status.CHANGED for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(r.status is Status.FAILED for r in self.results)
+
+    @property
+    def remaining(self) -> int:
+        return sum(len(r.remaining) for r in self.results)
