@@ -102,7 +102,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
     while pending and budget:
         budget -= 1
         current = pending.pop()
-        walk = _FunctionWalk(project, *nodes[current], summaries[current], summaries)
+        walk = _FunctionWalk(project, *nodes[current], summaries[current], summaries, current)
         walk.run()
         if walk.returns_tainted and not summaries[current].returns_tainted:
             summaries[current].returns_tainted = True
@@ -120,7 +120,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
     escaping: set[FunctionKey] = set()
     mutations: list[Mutation] = []
     for current, (mod, node) in nodes.items():
-        walk = _FunctionWalk(project, mod, node, summaries[current], summaries)
+        walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
         walk.run()
         calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
         escaping |= walk.escaping_keys
@@ -139,11 +139,14 @@ class _FunctionWalk:
     """One pass over one function with the current taint summary."""
 
     def __init__(self, project: Project, module: ModuleInfo, node: FunctionNode, summary: _Summary,
-                 summaries: dict[FunctionKey, _Summary]) -> None:
+                 summaries: dict[FunctionKey, _Summary], key: FunctionKey) -> None:
         self.project = project
         self.module = module
         self.node = node
-        self.key: FunctionKey = (module.path, node.name)
+        self.key = key
+        # The class a method belongs to, and locals known to hold instances of project classes.
+        self.own_class = self._class_named(key[1].split(".")[0]) if "." in key[1] else None
+        self.instances: dict[str, tuple[ModuleInfo, ast.ClassDef]] = {}
         self.summary = summary
         self.summaries = summaries
         self.global_ids = {id(n) for n, _ in global_name_refs(node)}
@@ -155,6 +158,16 @@ class _FunctionWalk:
         self.mutations: list[Mutation] = []
         self.returns_tainted = False
         self._locals = scope_bindings(node).local
+        params = scope_bindings(node).params
+        if self.own_class is not None and params:
+            self.instances[params[0]] = self.own_class  # self
+        for statement in ast.walk(node):
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+                found = self.resolve_class(statement.value.func)
+                if found is not None:
+                    for target in statement.targets:
+                        if isinstance(target, ast.Name):
+                            self.instances[target.id] = found
 
     def run(self) -> None:
         # Taint of locals settles within a few passes (loops carry it backwards); record on the last.
@@ -322,11 +335,12 @@ class _FunctionWalk:
         if target is None:
             return
         key, module, node = target
-        tainted_params, state_params = self._bind_arguments(node, call)
+        tainted_params, state_params = self._bind_arguments(node, call, bound="." in key[1])
         self.calls.append((key, (module, node), tainted_params, state_params, control))
 
-    def _bind_arguments(self, node: FunctionNode, call: ast.Call) -> tuple[set[str], dict[str, StateKey]]:
-        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    def _bind_arguments(self, node: FunctionNode, call: ast.Call,
+                        bound: bool = False) -> tuple[set[str], dict[str, StateKey]]:
+        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)][1 if bound else 0:]
         all_params = set(scope_bindings(node).params)
         tainted: set[str] = set()
         states: dict[str, StateKey] = {}
@@ -448,6 +462,9 @@ class _FunctionWalk:
         return None
 
     def resolve_function(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
+        method = self._resolve_method(func)
+        if method is not None:
+            return method
         if isinstance(func, ast.Name):
             if id(func) not in self.global_ids and func.id in self._locals:
                 return None
@@ -464,6 +481,47 @@ class _FunctionWalk:
         if node is None:
             return None
         return (owner.path, name), owner, node
+
+
+    def _resolve_method(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
+        """`obj.method` for a local holding a project class instance, `C().method`, `self.method`,
+        and `C(...)` itself (its `__init__`). Inheritance is not followed."""
+        found = None
+        name = "__init__"
+        if isinstance(func, ast.Attribute):
+            receiver = func.value
+            name = func.attr
+            if isinstance(receiver, ast.Name) and receiver.id in self.instances and receiver.id in self._locals:
+                found = self.instances[receiver.id]
+            elif isinstance(receiver, ast.Call):
+                found = self.resolve_class(receiver.func)
+        if found is None and (isinstance(func, ast.Name) or isinstance(func, ast.Attribute)) and name == "__init__":
+            found = self.resolve_class(func)
+        if found is None:
+            return None
+        module, cls = found
+        for statement in cls.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+                return (module.path, f"{cls.name}.{name}"), module, statement
+        return None
+
+    def resolve_class(self, func: ast.expr) -> tuple[ModuleInfo, ast.ClassDef] | None:
+        if isinstance(func, ast.Name):
+            if func.id in self._locals:
+                return None
+            if func.id in self.module.classes and func.id not in self.module.imports:
+                return self.module, self.module.classes[func.id]
+        qualified = self.module.qualified_name(func)
+        if qualified is None or "." not in qualified:
+            return None
+        found = self.project.resolve_attribute(qualified, self.module)
+        if found is None or found[1] not in found[0].classes:
+            return None
+        return found[0], found[0].classes[found[1]]
+
+    def _class_named(self, name: str) -> tuple[ModuleInfo, ast.ClassDef] | None:
+        cls = self.module.classes.get(name)
+        return (self.module, cls) if cls is not None else None
 
 
 def _is_plain_reference(expr: ast.expr) -> bool:

@@ -175,14 +175,17 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
             continue
         if use.where == "module":
             return f"module-level code uses it (line {use.node.lineno})"
-        if use.where == "class":
-            return f"class or nested code `{use.owner}` uses it" if use.owner else "a class uses it"
+        if use.where in ("class", "method"):
+            return f"the class `{use.owner}` uses it" if use.owner else "a class uses it"
         if use.where == "signature":
             return f"the signature or decorators of `{use.owner}` use it"
         if use.owner not in local_reached:
             return f"`{use.owner}` uses it, and `{handler}` does not call it"
         users.add(use.owner)  # type: ignore[arg-type]
     needs = _callers_closure(module, flow, users)
+    methods = sorted(n for n in needs if n not in module.functions)
+    if methods:
+        return f"the method `{methods[0]}` uses it"
     for function_name in sorted(needs - {handler}):
         problem = _threading_problem(module, flow, function_name, name, needs | {handler})
         if problem:
@@ -291,7 +294,7 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         return "the handler is a generator"
     rebound = bool(owner.rebound_in.get(binding.name)) and any(
         _assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
-    filled_at_import = any(u.where != "function" and not (u.where == "module" and u.node is _target_of(binding))
+    filled_at_import = any(u.where in ("module", "class", "signature") and u.node is not _target_of(binding)
                            for u in owner.uses.get(binding.name, []))
     init_source = ast.get_source_segment(owner.source, binding.init)
     if binding.kind == "scalar" or rebound:
@@ -428,49 +431,106 @@ def _dotted(expr: ast.expr) -> str | None:
     return None
 
 
+# Calls that build a new value from their arguments and never hand back the argument itself.
+_FRESH_VALUE_CALLS = frozenset({
+    "len", "str", "repr", "int", "float", "bool", "sum", "sorted", "list", "dict", "set", "tuple",
+    "frozenset", "min", "max", "any", "all", "abs", "round", "format", "hash", "isinstance", "type",
+    "json.dumps", "copy.copy", "copy.deepcopy",
+})
+# Methods of a container that return an element or a new object, not the container.
+_ELEMENT_METHODS = frozenset({"copy", "get", "pop", "popitem", "count", "index", "popleft"})
+
+
 def _returns_may_reference(project: Project, module: ModuleInfo, flow: HandlerFlow, handler: FunctionNode,
                            binding: StateBinding, owner: ModuleInfo) -> bool:
-    """Could a value the handler returns be, or contain, the state (so a reset would empty it)?"""
-    spellings = _spellings(module, owner, binding.name)
-    touching = {key[1] for key in flow.reached if key[0] == module.path and _touches(flow, key, binding, owner)}
-    tainted: set[str] = set()
-
-    def refers(expr: ast.AST) -> bool:
-        for node in ast.walk(expr):
-            dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
-            if dotted in spellings or (isinstance(node, ast.Name) and node.id in tainted):
-                return True
-            if isinstance(node, ast.Call):
-                called = _dotted(node.func)
-                if called in touching or (called and called.split(".")[0] in module.imports
-                                          and _foreign_touches(project, module, flow, called, binding, owner)):
-                    return True
-        return False
-
-    for _ in range(3):  # locals that hold the state, or something built from it
-        for node in ast.walk(handler):
-            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None \
-                    and refers(node.value):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    tainted.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-            elif isinstance(node, (ast.For, ast.AsyncFor)) and refers(node.iter):
-                tainted.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
-    return any(isinstance(n, ast.Return) and n.value is not None and refers(n.value) for n in ast.walk(handler))
+    """Could a value the handler returns be, or contain, the state object itself?"""
+    return _AliasCheck(project, binding, owner).returns_state(module, handler)
 
 
-def _touches(flow: HandlerFlow, key: FunctionKey, binding: StateBinding, owner: ModuleInfo) -> bool:
-    node = flow.reached[key]
-    if any(m.function == key and m.state == (owner.path, binding.name) for m in flow.mutations):
-        return True
-    return any(isinstance(n, ast.Name) and n.id == binding.name for n in ast.walk(node))
+class _AliasCheck:
+    """Which expressions may evaluate to the state object (or a container holding it).
 
+    Only the container is reset (cleared, refilled or rebound); its elements are never touched, so
+    `S[k]`, `len(S)` or `list(S)` are safe to return. What is not: `S`, a local holding it, a display
+    containing it, a lazy view or generator over it, and calls that may hand it back: unknown
+    functions given the state, and project functions whose own returns may be the state.
+    """
 
-def _foreign_touches(project: Project, module: ModuleInfo, flow: HandlerFlow, called: str,
-                     binding: StateBinding, owner: ModuleInfo) -> bool:
-    qualified = module.qualified_name(ast.parse(called, mode="eval").body)
-    found = project.resolve_attribute(qualified, module) if qualified else None
-    if found is None:
-        return False
-    key = (found[0].path, found[1])
-    return key in flow.reached and _touches(flow, key, binding, owner)
+    def __init__(self, project: Project, binding: StateBinding, owner: ModuleInfo) -> None:
+        self.project = project
+        self.binding = binding
+        self.owner = owner
+        self._returns: dict[tuple[str, int], bool] = {}
+
+    def returns_state(self, module: ModuleInfo, function: FunctionNode) -> bool:
+        key = (module.path, id(function))
+        if key in self._returns:
+            return self._returns[key]
+        self._returns[key] = False  # recursion: assume not while computing
+        spellings = _spellings(module, self.owner, self.binding.name)
+        holders: set[str] = set()
+        for _ in range(3):  # locals that may hold the state, through assignments and loops
+            for node in ast.walk(function):
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
+                        and self.may_be_state(module, spellings, holders, node.value):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        holders.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                elif isinstance(node, (ast.For, ast.AsyncFor)) and self.may_be_state(module, spellings, holders,
+                                                                                      node.iter):
+                    holders.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+        result = any(isinstance(n, ast.Return) and n.value is not None
+                     and self.may_be_state(module, spellings, holders, n.value) for n in ast.walk(function))
+        self._returns[key] = result
+        return result
+
+    def may_be_state(self, module: ModuleInfo, spellings: set[str], holders: set[str], expr: ast.AST) -> bool:
+        def recurse(e: ast.AST) -> bool:
+            return self.may_be_state(module, spellings, holders, e)
+
+        def mentions(e: ast.AST) -> bool:
+            return any(_dotted(n) in spellings or (isinstance(n, ast.Name) and n.id in holders)
+                       for n in ast.walk(e) if isinstance(n, (ast.Name, ast.Attribute)))
+
+        if isinstance(expr, (ast.Name, ast.Attribute)):
+            return mentions(expr) if isinstance(expr, ast.Name) or _dotted(expr) is not None else recurse(expr.value)
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return any(recurse(e) for e in expr.elts)
+        if isinstance(expr, ast.Dict):
+            return any(recurse(v) for v in expr.values) or any(k is not None and recurse(k) for k in expr.keys)
+        if isinstance(expr, (ast.Starred, ast.NamedExpr)):
+            return recurse(expr.value)
+        if isinstance(expr, ast.IfExp):
+            return recurse(expr.body) or recurse(expr.orelse)
+        if isinstance(expr, ast.BoolOp):
+            return any(recurse(v) for v in expr.values)
+        if isinstance(expr, (ast.ListComp, ast.SetComp)):
+            return recurse(expr.elt)
+        if isinstance(expr, ast.DictComp):
+            return recurse(expr.key) or recurse(expr.value)
+        if isinstance(expr, (ast.GeneratorExp, ast.Lambda, ast.Await)):
+            return mentions(expr)  # evaluated later, after the reset
+        if isinstance(expr, ast.Call):
+            return self._call_may_return_state(module, expr, recurse, mentions)
+        return False  # constants, arithmetic, comparisons, f-strings, subscripts (elements)
+
+    def _call_may_return_state(self, module: ModuleInfo, call: ast.Call, recurse, mentions) -> bool:  # noqa: ANN001
+        func = call.func
+        if module.qualified_name(func) in _FRESH_VALUE_CALLS:
+            return False
+        if isinstance(func, ast.Attribute) and recurse(func.value):
+            return func.attr not in _ELEMENT_METHODS  # a view such as .items(), or a method handing it back
+        target = self._project_function(module, func)
+        if target is not None:
+            return self.returns_state(*target)
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        return any(recurse(a) or (isinstance(a, (ast.GeneratorExp, ast.Lambda)) and mentions(a)) for a in arguments)
+
+    def _project_function(self, module: ModuleInfo, func: ast.expr) -> tuple[ModuleInfo, FunctionNode] | None:
+        if isinstance(func, ast.Name) and func.id in module.functions and func.id not in module.imports:
+            return module, module.functions[func.id]
+        qualified = module.qualified_name(func)
+        found = self.project.resolve_attribute(qualified, module) if qualified and "." in qualified else None
+        if found is not None and found[1] in found[0].functions:
+            return found[0], found[0].functions[found[1]]
+        return None

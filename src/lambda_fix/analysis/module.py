@@ -26,6 +26,10 @@ MUTABLE_CONSTRUCTORS = {
 _DISPLAYS = {ast.List: "list", ast.ListComp: "list", ast.Dict: "dict", ast.DictComp: "dict",
              ast.Set: "set", ast.SetComp: "set"}
 _BUILTINS = frozenset(dir(builtins))
+# Calls that give the same value whenever they run in one environment. The environment's variables
+# are fixed for its life (the premise of reusing clients built from them), so reading them again
+# inside the handler gives what the import read.
+_PURE_CALLS = frozenset({"tuple", "frozenset", "int", "str", "float", "bool", "os.environ.get", "os.getenv"})
 _SUPPRESSION = re.compile(
     r"#\s*(?:lambda-fix:\s*ignore|noqa)\b(?:\s*(?:\[|:)\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?"
 )
@@ -58,7 +62,9 @@ class StateBinding:
 class Use:
     """A reference to a module-level name, and where it sits."""
 
-    where: str  # "module", "class", "function", "signature" (decorator, default, annotation)
+    # "module" and "class" (class bodies) run at import; "function" and "method" when called;
+    # "signature" is a function's decorators, defaults and annotations, also run at import.
+    where: str
     owner: str | None  # the module-level function or class it is in
     node: ast.AST
 
@@ -219,7 +225,7 @@ def _collect_uses(info: ModuleInfo) -> None:
                     for bound in node.names:
                         info.rebound_in[bound].add(stmt.name)
         elif isinstance(stmt, ast.ClassDef):
-            record(stmt, "class", stmt.name)
+            _record_class(info, stmt)
         else:
             for sub in ast.walk(stmt):
                 if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
@@ -229,6 +235,25 @@ def _collect_uses(info: ModuleInfo) -> None:
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
                     and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
                 info.dynamic_globals = True
+
+
+def _record_class(info: ModuleInfo, cls: ast.ClassDef) -> None:
+    """Uses in methods run when called ("method"); the rest of a class body runs at import ("class")."""
+    stack: list[ast.AST] = [cls]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not cls:
+            for part in _signature_parts(node):
+                for sub in ast.walk(part):
+                    if isinstance(sub, ast.Name):
+                        info.uses[sub.id].append(Use("class", cls.name, sub))
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name):
+                    info.uses[sub.id].append(Use("method", cls.name, sub))
+            continue
+        if isinstance(node, ast.Name):
+            info.uses[node.id].append(Use("class", cls.name, node))
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _signature_parts(function: FunctionNode) -> Iterator[ast.AST]:
@@ -299,8 +324,7 @@ def is_pure(info: ModuleInfo, value: ast.expr) -> bool:
     for node in ast.walk(value):
         if isinstance(node, ast.Call):
             name = info.qualified_name(node.func)
-            if name not in MUTABLE_CONSTRUCTORS and name not in ("tuple", "frozenset", "int", "str",
-                                                                 "float", "bool"):
+            if name not in MUTABLE_CONSTRUCTORS and name not in _PURE_CALLS:
                 return False
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in info.imports:

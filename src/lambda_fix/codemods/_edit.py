@@ -81,7 +81,16 @@ def add_module_statements(module: cst.Module, lines: Sequence[str]) -> cst.Modul
             body[index] = first.with_changes(leading_lines=[])
             new = new.with_changes(leading_lines=first.leading_lines)
         body.insert(index, new)
+        after = index + 1
+        if start == end and after < len(body) and not _blank_prefix(body[after]):
+            # A new import block is set off from the code after it, as isort and black do.
+            body[after] = body[after].with_changes(leading_lines=[cst.EmptyLine(), *body[after].leading_lines])
     return module.with_changes(body=body)
+
+
+def _blank_prefix(stmt: cst.BaseStatement) -> bool:
+    lines = getattr(stmt, "leading_lines", ())
+    return bool(lines) and lines[0].comment is None
 
 
 def _import_block(body: Sequence[cst.BaseStatement]) -> tuple[int, int]:

@@ -167,7 +167,7 @@ class ResetSharedState(VisitorBasedCodemodCommand):
                 if code not in seen:
                     seen.add(code)
                     unique.append(snap)
-            first = unique[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(
+            first = unique[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(
                 comment=cst.Comment("# import-time content, restored by each invocation (lambda-fix LF002)"))])
             updated_node = updated_node.with_changes(body=[*updated_node.body, first, *unique[1:]])
         return add_module_statements(updated_node, imports)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..model import RunSummary, Status
+from ..model import Applicability, RunSummary, Status
 
 
 def render(summary: RunSummary, wrote: bool) -> str:
@@ -31,7 +31,12 @@ def summary_line(summary: RunSummary, wrote: bool) -> str:
         _count(summary.failed, "error", "errors"),
     ]
     checked = sum(r.status is not Status.FAILED for r in summary.results)
-    return f"{', '.join(parts)} ({_count(checked, 'file', 'files')} checked)"
+    line = f"{', '.join(parts)} ({_count(checked, 'file', 'files')} checked)"
+    hidden = sum(1 for r in summary.results for f in r.findings
+                 if not f.applied and f.fix is not None and f.fix.applicability is Applicability.UNSAFE)
+    if hidden:
+        line += f"; {_count(hidden, 'unsafe fix', 'unsafe fixes')} can be applied with --unsafe-fixes"
+    return line
 
 
 def _count(number: int, one: str, many: str) -> str:
