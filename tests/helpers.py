@@ -1,0 +1,89 @@
+"""Shared by the tests: the fixture cases, copies to work on, runs of the tool."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_fix import Config, Mode, RunSummary, run
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    name: str
+    source: Path  # a .py file, or a directory holding a small project
+
+    @property
+    def id(self) -> str:
+        return f"{self.code}/{self.name}"
+
+    @property
+    def must_not_change(self) -> bool:
+        return self.name.startswith(("ok_", "report_"))
+
+    @property
+    def config(self) -> Config:
+        return Config(unsafe_fixes=self.name.startswith("unsafe_"), jobs=1)
+
+    @property
+    def events_file(self) -> Path | None:
+        path = self.source / "events.json" if self.source.is_dir() else self.source.with_suffix(".events.json")
+        return path if path.exists() else None
+
+    def copy_to(self, directory: Path) -> Path:
+        """Copy the fixture into directory; returns the path to run the tool on."""
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.source.is_dir():
+            target = directory / self.name
+            shutil.copytree(self.source, target, ignore=shutil.ignore_patterns("events.json", "__pycache__"))
+            return target
+        target = directory / self.source.name
+        shutil.copyfile(self.source, target)
+        return target
+
+
+def cases() -> list[Case]:
+    found = []
+    for code_dir in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        for entry in sorted(code_dir.iterdir()):
+            if entry.is_dir() and not entry.name.startswith("__"):
+                found.append(Case(code_dir.name, entry.name, entry))
+            elif entry.suffix == ".py":
+                found.append(Case(code_dir.name, entry.stem, entry))
+    return found
+
+
+def run_tool(paths: list[str], config: Config, mode: Mode) -> RunSummary:
+    return run(paths, config, mode)
+
+
+def invoke(root: Path, events: Path, warm: bool) -> list[object]:
+    """Results of the handler for every event: in one process (warm) or a new process each (cold)."""
+    spec = json.loads(events.read_text())
+    module = spec.get("module") or _module_of(root)
+    handler = spec.get("handler", "lambda_handler")
+    base = [sys.executable, str(TESTS / "harness.py"), str(root), module, handler, str(events)]
+    if warm:
+        return json.loads(_run(base))
+    return [json.loads(_run([*base, str(i)]))[0] for i in range(len(spec["events"]))]
+
+
+def _module_of(root: Path) -> str:
+    modules = [p.stem for p in root.glob("*.py")]
+    assert len(modules) == 1, f"say which module to import in the events file of {root}"
+    return modules[0]
+
+
+def _run(command: list[str]) -> str:
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                               env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout

@@ -1,0 +1,43 @@
+"""Every fixture: a readable snapshot of the diff and report, and the properties every rewrite keeps."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from helpers import Case, cases, run_tool
+
+from lambda_fix import Mode, Status
+from lambda_fix.formats import diff, text
+
+CASES = cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_snapshot(case: Case, tmp_path, monkeypatch, snapshot) -> None:
+    target = case.copy_to(tmp_path)
+    monkeypatch.chdir(tmp_path)  # paths in the report are relative to the fixture
+    summary = run_tool([target.name], case.config, Mode.DIFF)
+    report = diff.render(summary) + text.render(summary, wrote=False)
+    assert report == snapshot
+    findings = [f for r in summary.results for f in r.findings]
+    assert not summary.failed, report
+    if case.must_not_change:
+        assert summary.changed == 0, report
+        assert bool(findings) == case.name.startswith("report_"), report
+    else:
+        assert summary.changed >= 1, report
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rewrite_compiles_and_second_run_changes_nothing(case: Case, tmp_path, monkeypatch) -> None:
+    target = case.copy_to(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    first = run_tool([target.name], case.config, Mode.WRITE)
+    for result in first.results:
+        if result.status is Status.CHANGED:
+            compile(result.new_source, result.path, "exec")
+            ast.parse(result.new_source)
+    second = run_tool([target.name], case.config, Mode.DIFF)
+    assert second.changed == 0, diff.render(second)
+    assert not second.failed
