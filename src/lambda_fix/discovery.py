@@ -26,7 +26,7 @@ class Discovery:
 def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     files: list[str] = []
     errors: list[tuple[str, str]] = []
-    extra = pathspec.PathSpec.from_lines("gitwildmatch", list(exclude))
+    extra = pathspec.GitIgnoreSpec.from_lines(list(exclude))
     for raw in paths:
         path = Path(raw)
         if path.is_file():
@@ -41,8 +41,8 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     return Discovery(tuple(unique), tuple(errors))
 
 
-def _walk(root: Path, extra: pathspec.PathSpec, files: list[str], errors: list[tuple[str, str]]) -> None:
-    ignores: list[tuple[Path, pathspec.PathSpec]] = []
+def _walk(root: Path, extra: pathspec.GitIgnoreSpec, files: list[str], errors: list[tuple[str, str]]) -> None:
+    ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
     seen: set[tuple[int, int]] = set()
 
     def on_error(exc: OSError) -> None:
@@ -62,7 +62,7 @@ def _walk(root: Path, extra: pathspec.PathSpec, files: list[str], errors: list[t
         if gitignore.is_file():
             try:
                 lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-                ignores.append((here, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+                ignores.append((here, pathspec.GitIgnoreSpec.from_lines(lines)))
             except OSError:
                 pass
 

@@ -90,7 +90,10 @@ class MoveStateIntoHandler(VisitorBasedCodemodCommand):
                 self._removed[name] = stmt  # type: ignore[assignment]
                 separation = separation or _blank_prefix(stmt.leading_lines)
                 continue
-            if separation and not _blank_prefix(stmt.leading_lines):
+            if not body and self._removed:
+                # The module now starts here: no blank lines above its first statement.
+                stmt = stmt.with_changes(leading_lines=stmt.leading_lines[len(_blank_prefix(stmt.leading_lines)):])
+            elif separation and not _blank_prefix(stmt.leading_lines):
                 stmt = stmt.with_changes(leading_lines=[*separation, *stmt.leading_lines])
             separation = []
             body.append(stmt)

@@ -1,0 +1,244 @@
+"""The command line: modes, exit status, stdin, bad input, encodings, settings."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_fix import cli
+from lambda_fix.engine import _init_worker, _write, process_file
+
+LEAKY = '''items = []
+
+
+def lambda_handler(event, context):
+    items.append(event["id"])
+    return {"count": len(items)}
+'''
+FIXED_HANDLER_LINE = "    items = []\n"
+REPORT_ONLY = '''from types import SimpleNamespace
+
+settings = SimpleNamespace(debug=False)
+
+
+class Logger:
+    def line(self, message):
+        return f"[debug] {message}" if settings.debug else message
+
+
+def lambda_handler(event, context):
+    if event.get("debug"):
+        settings.debug = True
+    return Logger().line(event["m"])
+'''
+
+
+def invoke(*args: str, input: bytes | None = None):
+    return CliRunner().invoke(cli.main, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_nothing_to_do_exits_0(project) -> None:
+    (project / "app.py").write_text("def lambda_handler(event, context):\n    return 1\n")
+    result = invoke("app.py")
+    assert result.exit_code == 0
+    assert "0 files changed" in result.output
+
+
+def test_check_exits_1_and_writes_nothing(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--check", "app.py")
+    assert result.exit_code == 1
+    assert "app.py:1:1: LF001 [*] module-level `items`" in result.output
+    assert (project / "app.py").read_text() == LEAKY
+
+
+def test_diff_prints_a_patch_and_writes_nothing(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--diff", "app.py")
+    assert result.exit_code == 1
+    assert "--- a/app.py" in result.stdout and "+    items = []" in result.stdout
+    assert "1 file would change" in result.stderr  # the patch alone on stdout
+    assert (project / "app.py").read_text() == LEAKY
+
+
+def test_default_rewrites_in_place_then_nothing_left(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    assert invoke("app.py").exit_code == 0
+    assert FIXED_HANDLER_LINE in (project / "app.py").read_text()
+    again = invoke("--check", "app.py")
+    assert again.exit_code == 0, again.output
+
+
+def test_findings_left_unfixed_exit_1(project) -> None:
+    (project / "app.py").write_text(REPORT_ONLY)
+    result = invoke("app.py")
+    assert result.exit_code == 1
+    assert "LF002" in result.output and "not fixed" in result.output
+
+
+def test_bad_files_are_named_exit_2_and_the_rest_is_processed(project) -> None:
+    (project / "good.py").write_text(LEAKY)
+    broken = b"def lambda_handler(event, context):\n    return (\n"
+    binary = b"\x00\x01def handler(event, context): pass"
+    undecodable = b"def lambda_handler(event, context):\n    return '\xff\xfe'\n"
+    (project / "broken.py").write_bytes(broken)
+    (project / "binary.py").write_bytes(binary)
+    (project / "latin.py").write_bytes(undecodable)
+    result = invoke(".", "missing.py")
+    assert result.exit_code == 2
+    out = result.output
+    assert "broken.py: error: syntax error at line" in out
+    assert "binary.py: error: binary content" in out
+    assert "latin.py: error: cannot decode as utf-8" in out
+    assert "missing.py: error: no such file or directory" in out
+    assert "4 errors" in out
+    assert (project / "broken.py").read_bytes() == broken
+    assert (project / "binary.py").read_bytes() == binary
+    assert (project / "latin.py").read_bytes() == undecodable
+    assert FIXED_HANDLER_LINE in (project / "good.py").read_text()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_file_is_an_error(project) -> None:
+    path = project / "app.py"
+    path.write_text(LEAKY)
+    path.chmod(0)
+    try:
+        result = invoke("app.py")
+    finally:
+        path.chmod(0o644)
+    assert result.exit_code == 2 and "app.py: error: cannot read" in result.output
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"\xef\xbb\xbf" + LEAKY.encode(), id="utf8-bom"),
+        pytest.param(LEAKY.replace("\n", "\r\n").encode(), id="crlf"),
+        pytest.param(("# -*- coding: latin-1 -*-\n# caf\xe9\n" + LEAKY).encode("latin-1"), id="latin1-cookie"),
+    ],
+)
+def test_encoding_and_line_endings_survive(project, raw: bytes) -> None:
+    (project / "app.py").write_bytes(raw)
+    assert invoke("app.py").exit_code == 0
+    written = (project / "app.py").read_bytes()
+    assert written != raw
+    assert written.startswith(b"\xef\xbb\xbf") == raw.startswith(b"\xef\xbb\xbf")
+    if b"\r\n" in raw:
+        assert b"\n" not in written.replace(b"\r\n", b"")
+    if b"latin-1" in raw:
+        assert b"caf\xe9" in written
+    assert invoke("--check", "app.py").exit_code == 0
+
+
+def test_permissions_survive(project) -> None:
+    path = project / "app.py"
+    path.write_text(LEAKY)
+    path.chmod(0o750)
+    invoke("app.py")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o750
+
+
+def test_file_changed_on_disk_after_reading_is_not_overwritten(project) -> None:
+    path = project / "app.py"
+    path.write_text(LEAKY)
+    _init_worker((str(path),), __import__("lambda_fix").Config())
+    outcome = process_file(str(path))
+    path.write_text(LEAKY + "# edited meanwhile\n")
+    result = _write(outcome)
+    assert result.error and "changed on disk" in result.error
+    assert path.read_text().endswith("# edited meanwhile\n")
+
+
+def test_stdin_to_stdout(project) -> None:
+    result = invoke("-", input=LEAKY.encode())
+    assert result.exit_code == 0
+    assert FIXED_HANDLER_LINE in result.stdout
+    assert "LF001" not in result.stdout  # the report goes to stderr
+
+
+def test_stdin_syntax_error_echoes_input_and_exits_2(project) -> None:
+    source = b"def handler(event, context):\n  return (\n"
+    result = invoke("-", input=source)
+    assert result.exit_code == 2
+    assert result.stdout_bytes == source
+    assert "syntax error" in result.stderr
+
+
+def test_stdin_cannot_mix_with_paths(project) -> None:
+    result = CliRunner().invoke(cli.main, ["-", "app.py"])
+    assert result.exit_code == 2 and "cannot be combined" in result.output
+
+
+def test_unknown_config_key_names_file_and_key(project) -> None:
+    (project / "pyproject.toml").write_text('[tool.lambda-fix]\nselekt = ["LF001"]\n')
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("app.py")
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.output and "selekt" in result.output
+    assert (project / "app.py").read_text() == LEAKY
+
+
+def test_config_is_read_and_flags_override_it(project) -> None:
+    (project / "pyproject.toml").write_text('[tool.lambda-fix]\nignore = ["LF001"]\n')
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--check", "app.py")
+    assert "LF002" in result.output and "LF001" not in result.output  # falls through to a reset
+    # A flag replaces the setting from the file: LF001 is back, LF002 is off.
+    result = invoke("--check", "--ignore", "LF002", "app.py")
+    assert "LF001" in result.output and "LF002" not in result.output
+
+
+def test_select_unknown_code_is_a_usage_error(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    result = CliRunner().invoke(cli.main, ["--select", "XY1", "app.py"])
+    assert result.exit_code == 2 and "unknown code" in result.output
+
+
+def test_handler_option_adds_entry_points(project) -> None:
+    source = LEAKY.replace("def lambda_handler(event, context)", "def process(payload, runtime)")
+    (project / "app.py").write_text(source)
+    assert invoke("--check", "app.py").exit_code == 0  # not a handler by name or signature
+    assert invoke("--check", "--handler", "app:process", "app.py").exit_code == 1
+    assert invoke("--check", "--handler", "other:process", "app.py").exit_code == 0
+
+
+def test_directories_skip_environments_and_ignored_files(project) -> None:
+    for relative in ("src/app.py", ".venv/lib/x.py", "node_modules/pkg/x.py", "build/x.py", "gen/x.py"):
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(LEAKY)
+    (project / ".gitignore").write_text("gen/\n")
+    result = invoke("--check", ".")
+    assert "src/app.py" in result.output
+    assert "1 file would change" in result.output
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and "lambda-fix" in result.output
+
+
+def test_read_errors_are_reported_not_raised(project, monkeypatch) -> None:
+    (project / "app.py").write_text(LEAKY)
+    original = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self.name == "app.py":
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = invoke("app.py")
+    assert result.exit_code == 2
+    assert "app.py: error: cannot read: Permission denied" in result.output

@@ -1,0 +1,40 @@
+"""Each rule's module docstring is its documentation: fixed headings, and an Example the rule turns
+into exactly its Use instead."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lambda_fix import Config, Status, check_source
+from lambda_fix.codemods import RULES, Rule
+
+HEADINGS = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"]
+
+
+def code_block(doc: str, heading: str) -> str:
+    section = doc.split(heading, 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, f"no python block under {heading}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_headings_in_order(rule: Rule) -> None:
+    positions = [rule.doc.find(h) for h in HEADINGS]
+    assert -1 not in positions, f"{rule.code} misses a heading"
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_example_becomes_use_instead(rule: Rule) -> None:
+    result = check_source(code_block(rule.doc, "## Example"), Config(select=(rule.code,)), path="example.py")
+    assert result.status is Status.CHANGED, result
+    assert [f.code for f in result.findings] == [rule.code]
+    assert result.new_source == code_block(rule.doc, "## Use instead")
+
+
+def test_codes_are_unique_and_in_order() -> None:
+    codes = [r.code for r in RULES]
+    assert codes == sorted(set(codes))
