@@ -20,6 +20,17 @@ from .scopes import FunctionNode, scope_bindings
 
 MOVE, RESET = "LF001", "LF002"
 
+# Calls that build a new value from their arguments and never hand back the argument itself.
+_FRESH_VALUE_CALLS = frozenset({
+    "len", "str", "repr", "int", "float", "bool", "sum", "sorted", "list", "dict", "set", "tuple",
+    "frozenset", "min", "max", "any", "all", "abs", "round", "format", "hash", "isinstance", "type",
+    "json.dumps", "copy.copy", "copy.deepcopy",
+})
+# Methods of a container that return an element or a new object, not the container.
+_ELEMENT_METHODS = frozenset({"copy", "get", "pop", "popitem", "count", "index", "popleft"})
+# Calls that read their arguments and never change them.
+_READ_ONLY_CALLS = _FRESH_VALUE_CALLS | {"print", "id", "iter", "enumerate", "zip", "reversed", "next", "callable"}
+
 
 @dataclass(frozen=True)
 class MovePlan:
@@ -75,7 +86,7 @@ def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
             binding = owner.state[state_key[1]]
             if _deliberate(owner, binding, allow_state):
                 continue
-            if resets_on_entry(handler_node, _spellings(module, owner, binding.name)):
+            if resets_on_entry(handler_node, _spellings(module, owner, binding.name), binding):
                 continue  # already reset by hand or by an earlier run
             handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
             leaking.append((flow, state_key, first))
@@ -294,8 +305,7 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         return "the handler is a generator"
     rebound = bool(owner.rebound_in.get(binding.name)) and any(
         _assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
-    filled_at_import = any(u.where in ("module", "class", "signature") and u.node is not _target_of(binding)
-                           for u in owner.uses.get(binding.name, []))
+    filled_at_import = _written_at_import(owner, binding)
     init_source = ast.get_source_segment(owner.source, binding.init)
     if binding.kind == "scalar" or rebound:
         if not binding.init_pure or init_source is None:
@@ -327,6 +337,49 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         init_source=init_source if how in ("restore", "rebind") else None, add_import=add_import,
         declare_global=how == "rebind" and owner is module, copy_returns=copy_returns,
     )
+
+
+def _written_at_import(owner: ModuleInfo, binding: StateBinding) -> bool:
+    """Does code run at import change the state after its binding (so its import-time value is not
+    its initial expression)? Writes, decorators, calls given it, calls of functions that use it."""
+    name = binding.name
+    if any(u.where == "signature" for u in owner.uses.get(name, [])):
+        return True  # decorators and defaults run at import, and may register into it
+    users = {u.owner for u in owner.uses.get(name, []) if u.where in ("function", "method") and u.owner}
+    for node in _import_time_nodes(owner.tree):
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)) \
+                and _root_name(node) == name:
+            return True
+        if isinstance(node, ast.AugAssign) and _root_name(node.target) == name:
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and _root_name(func.value) == name:
+                if func.attr not in ("get", "copy", "keys", "values", "items", "count", "index"):
+                    return True
+            elif owner.qualified_name(func) not in _READ_ONLY_CALLS and any(
+                    _root_name(a) == name for a in [*node.args, *(k.value for k in node.keywords)]):
+                return True
+            if isinstance(func, ast.Name) and (func.id in users or func.id in owner.classes):
+                return True
+    return False
+
+
+def _import_time_nodes(tree: ast.Module):  # noqa: ANN201 - a generator of nodes
+    """Nodes of the code that runs at import: everything but function and lambda bodies."""
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue  # signatures are counted through `uses`
+        yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _root_name(expr: ast.AST) -> str | None:
+    while isinstance(expr, (ast.Subscript, ast.Attribute, ast.Starred)):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
 
 
 def _name_taken(module: ModuleInfo, name: str, module_name: str) -> bool:
@@ -392,8 +445,12 @@ def _spellings(module: ModuleInfo, owner: ModuleInfo, name: str) -> set[str]:
     return spellings
 
 
-def resets_on_entry(handler: FunctionNode, spellings: set[str]) -> bool:
-    """The handler's first statements reset the state: `S.clear()`, `S[:] = ...`, `S = ...`."""
+def resets_on_entry(handler: FunctionNode, spellings: set[str], binding: StateBinding) -> bool:
+    """The handler's first statements put the state back: `S.clear()`, `S[:] = ...`, `S = <initial>`.
+
+    A refill must take nothing from the request; a rebinding must assign the initial expression.
+    """
+    params = set(scope_bindings(handler).params)
     body = list(handler.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
@@ -401,23 +458,28 @@ def resets_on_entry(handler: FunctionNode, spellings: set[str]) -> bool:
     for stmt in body:
         if isinstance(stmt, ast.Global):
             continue
-        target = _reset_target(stmt)
-        if target is None:
+        reset = _reset_of(stmt)
+        if reset is None:
             return False
-        if target in spellings:
+        target, value, rebinds = reset
+        if value is not None and any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(value)):
+            return False
+        if target in spellings and (not rebinds or ast.dump(value) == ast.dump(binding.init)):  # type: ignore[arg-type]
             return True
     return False
 
 
-def _reset_target(stmt: ast.stmt) -> str | None:
+def _reset_of(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, bool] | None:
+    """(what it resets, the value it puts back, whether it rebinds the name), or None."""
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
             and stmt.value.func.attr in ("clear", "update", "extend"):
-        return _dotted(stmt.value.func.value)
+        call = stmt.value
+        return _dotted(call.func.value), (call.args[0] if call.args else None), False  # type: ignore[union-attr]
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         target = stmt.targets[0]
         if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice):
-            return _dotted(target.value)
-        return _dotted(target)
+            return _dotted(target.value), stmt.value, False
+        return _dotted(target), stmt.value, True
     return None
 
 
@@ -429,16 +491,6 @@ def _dotted(expr: ast.expr) -> str | None:
     if isinstance(expr, ast.Name):
         return ".".join([expr.id, *reversed(parts)])
     return None
-
-
-# Calls that build a new value from their arguments and never hand back the argument itself.
-_FRESH_VALUE_CALLS = frozenset({
-    "len", "str", "repr", "int", "float", "bool", "sum", "sorted", "list", "dict", "set", "tuple",
-    "frozenset", "min", "max", "any", "all", "abs", "round", "format", "hash", "isinstance", "type",
-    "json.dumps", "copy.copy", "copy.deepcopy",
-})
-# Methods of a container that return an element or a new object, not the container.
-_ELEMENT_METHODS = frozenset({"copy", "get", "pop", "popitem", "count", "index", "popleft"})
 
 
 def _returns_may_reference(project: Project, module: ModuleInfo, flow: HandlerFlow, handler: FunctionNode,

@@ -1,0 +1,335 @@
+"""The shared analysis on small inline modules: handlers, state, reach, per-request flow, decisions."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lambda_fix.analysis import analyze_module
+from lambda_fix.analysis import module as module_facts
+from lambda_fix.analysis.handlers import find_handlers, is_handler_signature, may_contain_handler
+from lambda_fix.analysis.leaks import MovePlan, ResetPlan
+from lambda_fix.analysis.project import Project
+from lambda_fix.analysis.scopes import global_name_refs
+
+
+def build(source: str, path: str = "/project/app.py", name: str = "app") -> module_facts.ModuleInfo:
+    source = textwrap.dedent(source)
+    return module_facts.build(path, name, source, ast.parse(source))
+
+
+def leaks_of(source: str, **kwargs):
+    module = build(source)
+    project = Project(lambda path: None)
+    project.add(module)
+    return analyze_module(project, module, **kwargs)
+
+
+def codes(source: str) -> list[tuple[str, str]]:
+    return [(leak.code, leak.state[1]) for leak in leaks_of(source)]
+
+
+# ---- handlers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signature", ["event, context", "evt, ctx", "_event, _context", "event, _",
+                                       "event: dict, context: object", "e, context"])
+def test_handler_signatures(signature: str) -> None:
+    function = ast.parse(f"def f({signature}): pass").body[0]
+    assert is_handler_signature(function)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("signature", ["e, c", "self, event", "a, b", "event", ""])
+def test_not_handler_signatures(signature: str) -> None:
+    function = ast.parse(f"def f({signature}): pass").body[0]
+    assert not is_handler_signature(function)  # type: ignore[arg-type]
+
+
+def test_handlers_by_name_signature_and_option() -> None:
+    module = build("""
+        def lambda_handler(a, b): pass
+        async def on_sqs(event, context): pass
+        @decorator
+        def handler(x): pass
+        def custom(payload, runtime): pass
+        def helper(x): pass
+        class C:
+            def method(self, event, context): pass
+    """)
+    assert [f.name for f in find_handlers(module)] == ["lambda_handler", "on_sqs", "handler"]
+    assert "custom" in [f.name for f in find_handlers(module, ("app:custom",))]
+    assert "custom" not in [f.name for f in find_handlers(module, ("other:custom",))]
+
+
+def test_prefilter_is_cheap_and_lenient() -> None:
+    assert may_contain_handler("def lambda_handler(event, context):\n")
+    assert may_contain_handler("async def on_event(event: dict, context):\n")
+    assert not may_contain_handler("def helper(x):\n    def handler(event, context): ...\n".replace("def handler", "x = 1"))
+    assert may_contain_handler("def run(a, b):\n", frozenset({"run"}))
+
+
+# ---- scopes and state --------------------------------------------------------------------------
+
+
+def test_global_refs_respect_locals_and_closures() -> None:
+    function = ast.parse(textwrap.dedent("""
+        def f(a):
+            x = S
+            S2 = 1
+            def g():
+                return S, x
+            return [S3 for S in range(3)]
+    """)).body[0]
+    names = sorted({n.id for n, _ in global_name_refs(function)})  # type: ignore[arg-type]
+    assert names == ["S", "S3", "range"]
+
+
+def test_state_kinds() -> None:
+    module = build("""
+        import collections
+        from collections import defaultdict, deque
+        a = []
+        b = {"k": 1}
+        c = set()
+        d = defaultdict(list)
+        e = collections.Counter()
+        f = deque(maxlen=3)
+        g = (1, 2)
+        h = 0
+        def bump():
+            global h
+            h += 1
+    """)
+    kinds = {name: (s.kind, s.init_empty, s.init_pure) for name, s in module.state.items()}
+    assert kinds == {
+        "a": ("list", True, True), "b": ("dict", False, True), "c": ("set", True, True),
+        "d": ("dict", True, True), "e": ("dict", True, True), "f": ("deque", True, True),
+        "h": ("scalar", True, True),
+    }
+
+
+def test_suppression_comments() -> None:
+    module = build("a = []  # noqa: LF001\nb = []  # lambda-fix: ignore\nc = []  # noqa\nd = []\n")
+    assert module.suppressed(1, "LF001") and not module.suppressed(1, "LF002")
+    assert module.suppressed(2, "LF002") and module.suppressed(3, "LF001")
+    assert not module.suppressed(4, "LF001")
+
+
+# ---- leak or deliberate ------------------------------------------------------------------------
+
+
+def test_cache_keyed_by_event_leaks() -> None:
+    assert codes("""
+        cache = {}
+        def lambda_handler(event, context):
+            cache[event["user_id"]] = event["profile"]
+            return cache[event["user_id"]]
+    """) == [("LF001", "cache")]
+
+
+def test_taint_flows_through_locals_calls_and_returns() -> None:
+    assert codes("""
+        seen = []
+        def normalise(record):
+            return record.strip()
+        def remember(value):
+            seen.append(value)
+        def lambda_handler(event, context):
+            for record in event["Records"]:
+                body = normalise(record["body"])
+                remember(body)
+    """) == [("LF001", "seen")]
+
+
+def test_memo_cache_with_fixed_keys_is_deliberate() -> None:
+    assert codes("""
+        import os
+        _config = {}
+        def setting(name):
+            if name not in _config:
+                _config[name] = os.environ.get(name)
+            return _config[name]
+        def lambda_handler(event, context):
+            return {"table": setting("TABLE"), "id": event["id"]}
+    """) == []
+
+
+def test_flag_under_event_condition_leaks_but_unconditional_flag_does_not() -> None:
+    assert codes("""
+        verbose = False
+        warmed = False
+        def lambda_handler(event, context):
+            global verbose, warmed
+            warmed = True
+            if event.get("verbose"):
+                verbose = True
+            return verbose
+    """) == [("LF001", "verbose")]
+
+
+def test_early_return_on_event_makes_later_writes_conditional() -> None:
+    assert codes("""
+        skipped = False
+        def lambda_handler(event, context):
+            global skipped
+            if event.get("skip"):
+                return None
+            skipped = True
+            return skipped
+    """) == [("LF001", "skipped")]
+
+
+def test_failure_counter_in_except_leaks() -> None:
+    assert codes("""
+        failures = 0
+        def lambda_handler(event, context):
+            global failures
+            try:
+                int(event["n"])
+            except ValueError:
+                failures += 1
+            return failures
+    """) == [("LF001", "failures")]
+
+
+def test_mutation_through_a_parameter_alias() -> None:
+    assert codes("""
+        rows = []
+        def add_to(target, value):
+            target.append(value)
+        def lambda_handler(event, context):
+            add_to(rows, event["v"])
+            return len(rows)
+    """)[0][1] == "rows"
+
+
+def test_setdefault_chain_and_nested_item_writes() -> None:
+    assert codes("""
+        groups = {}
+        def lambda_handler(event, context):
+            groups.setdefault(event["group"], []).append(event["item"])
+            return groups
+    """) == [("LF001", "groups")]
+
+
+def test_allow_state_option() -> None:
+    source = """
+        cache = {}
+        def lambda_handler(event, context):
+            cache[event["k"]] = 1
+    """
+    assert leaks_of(source, allow_state=("cache",)) == []
+    assert leaks_of(source, allow_state=("app:cache",)) == []
+    assert leaks_of(source, allow_state=("other:cache",)) != []
+
+
+# ---- move or reset -----------------------------------------------------------------------------
+
+
+def test_move_plan_threads_through_callers() -> None:
+    [leak] = leaks_of("""
+        out = []
+        def leaf(x):
+            out.append(x)
+        def middle(x, y=1):
+            leaf(x)
+        def lambda_handler(event, context):
+            middle(event["x"])
+            return out
+    """)
+    assert leak.plan == MovePlan("out", "lambda_handler", (("leaf", "positional"), ("middle", "keyword")))
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ("print(len(out))", "module-level code uses it"),
+        ("def other():\n    return out", "`other` uses it, and `lambda_handler` does not call it"),
+        ("__all__ = ['out']", "exported in `__all__`"),
+        ("def later():\n    helper('x')", "`helper` is also used outside the handler's call chain"),
+        ("callbacks = [helper]", "`helper` is also used outside the handler's call chain"),
+        ("def second(event, context):\n    helper(event)", "shared by the handlers"),
+    ],
+)
+def test_state_that_cannot_move_is_reset_with_the_reason(extra: str, reason: str) -> None:
+    leak, *_ = leaks_of("out = []\ndef helper(x):\n    out.append(x)\n"
+                      "def lambda_handler(event, context):\n    helper(event['x'])\n    return len(out)\n" + extra)
+    assert leak.code == "LF002"
+    assert reason in leak.message
+    assert isinstance(leak.plan, ResetPlan) and leak.plan.how == "clear"
+
+
+def test_decorated_helper_is_not_threaded() -> None:
+    [leak] = leaks_of("""
+        import functools
+        out = []
+        @functools.lru_cache
+        def helper(x):
+            out.append(x)
+        def lambda_handler(event, context):
+            helper(event["x"])
+    """)
+    assert leak.code == "LF002" and "decorated" in leak.message
+
+
+def test_reset_plan_kinds() -> None:
+    def plan(source: str) -> ResetPlan:
+        [leak] = leaks_of(source + "\ndef report():\n    return S\n")
+        assert isinstance(leak.plan, ResetPlan), leak.message
+        return leak.plan
+
+    handler = "\ndef lambda_handler(event, context):\n    S.append(event['x'])\n"
+    assert plan("S = []" + handler).how == "clear"
+    assert plan("S = [1, 2]" + handler).how == "restore"
+    assert plan("S = []\nS.append(0)" + handler).how == "snapshot"
+    assert plan("S = []\nprint(len(S))" + handler).how == "clear"  # read at import, not filled
+    rebinding = "\ndef lambda_handler(event, context):\n    global S\n    S = event['x']\n"
+    assert plan("S = 'default'" + rebinding).how == "rebind"
+
+
+def test_copy_only_when_the_return_may_be_the_state() -> None:
+    def copies(returned: str) -> bool:
+        [leak] = leaks_of(f"""
+            S = []
+            def report():
+                return S
+            def unused_elsewhere():
+                return S
+            def lambda_handler(event, context):
+                S.append(event["x"])
+                alias = S
+                return {returned}
+        """)
+        assert isinstance(leak.plan, ResetPlan)
+        return leak.plan.copy_returns
+
+    assert copies("S") and copies("alias") and copies("{'items': S}") and copies("report()")
+    assert copies("(x for x in S)") and copies("unknown(S)")
+    assert not copies("len(S)") and not copies("list(S)") and not copies("S[0]") and not copies("'ok'")
+    assert not copies("{'n': len(alias)}") and not copies("sorted(S)")
+
+
+def test_reset_is_recognised_and_not_repeated() -> None:
+    assert leaks_of("""
+        S = []
+        def report():
+            return S
+        def lambda_handler(event, context):
+            S.clear()
+            S.append(event["x"])
+    """) == []
+
+
+def test_cross_module_state(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("records = []\ndef record(x):\n    records.append(x)\n")
+    (tmp_path / "app.py").write_text("import helpers\ndef lambda_handler(event, context):\n"
+                                     "    helpers.record(event['x'])\n")
+    project = Project(lambda path: Path(path).read_text(), boundary=tmp_path)
+    module = project.module_at(str(tmp_path / "app.py"))
+    assert module is not None
+    [leak] = analyze_module(project, module)
+    assert leak.code == "LF002" and leak.state == (str(tmp_path / "helpers.py"), "records")
+    assert isinstance(leak.plan, ResetPlan) and leak.plan.reference == "helpers.records"
