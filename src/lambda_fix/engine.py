@@ -148,6 +148,9 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config)
+        if problem and _compile_error(text, path):
+            # ast accepts some programs the compiler rejects (e.g. a name used before `global`).
+            return FileResult(path, Status.FAILED, error=f"syntax error: {_compile_error(text, path)}")
         if problem:
             return FileResult(path, Status.FAILED, findings=_findings(path, text, leaks, ()),
                               error=f"internal error: {problem}; the file was left unchanged")
@@ -185,6 +188,14 @@ def _verify(path: str, new_text: str, config: Config) -> str | None:
     again = analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
     if any(_applies(leak, config) for leak in again):
         return "a second pass would change the rewrite again"
+    return None
+
+
+def _compile_error(text: str, path: str) -> str | None:
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        return f"line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}"
     return None
 
 

@@ -98,6 +98,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
     summaries: dict[FunctionKey, _Summary] = {key: _Summary(tainted_params=set(params[:2]))}
     nodes: dict[FunctionKey, tuple[ModuleInfo, FunctionNode]] = {key: (module, handler)}
     pending = [key]
+    callers: dict[FunctionKey, set[FunctionKey]] = {}
     budget = 200 + 50 * len(module.functions)
     while pending and budget:
         budget -= 1
@@ -106,8 +107,9 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
         walk.run()
         if walk.returns_tainted and not summaries[current].returns_tainted:
             summaries[current].returns_tainted = True
-            pending.extend(k for k in nodes if k != current)  # callers re-read the return value
+            pending.extend(callers.get(current, ()))  # they re-read the return value
         for callee, (callee_module, callee_node), tainted, states, control in walk.calls:
+            callers.setdefault(callee, set()).add(current)
             summary = summaries.setdefault(callee, _Summary())
             before = (set(summary.tainted_params), dict(summary.state_params), summary.control)
             summary.tainted_params |= tainted
@@ -150,7 +152,7 @@ class _FunctionWalk:
         self.summary = summary
         self.summaries = summaries
         self.global_ids = {id(n) for n, _ in global_name_refs(node)}
-        self.called_ids = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+        self.called_ids = _called_ids(node)
         self.tainted: set[str] = set(summary.tainted_params)
         self.aliases: dict[str, StateKey] = dict(summary.state_params)
         self.calls: list[tuple[FunctionKey, tuple[ModuleInfo, FunctionNode], set[str], dict[str, StateKey], bool]] = []
@@ -522,6 +524,13 @@ class _FunctionWalk:
     def _class_named(self, name: str) -> tuple[ModuleInfo, ast.ClassDef] | None:
         cls = self.module.classes.get(name)
         return (self.module, cls) if cls is not None else None
+
+
+def _called_ids(node: FunctionNode) -> set[int]:
+    cache = node.__dict__.setdefault("_lambda_fix_cache", {})
+    if "called" not in cache:
+        cache["called"] = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    return cache["called"]
 
 
 def _is_plain_reference(expr: ast.expr) -> bool:

@@ -32,6 +32,8 @@ class Project:
         self._boundary = boundary.resolve() if boundary else None
         self._files = files  # every file of the run, for "is this name used anywhere else?"
         self._by_path: dict[str, ModuleInfo | None] = {}
+        self._resolved: dict[tuple[str, str], ModuleInfo | None] = {}
+        self._root_cache: dict[str, list[Path]] = {}
 
     def mentioned_elsewhere(self, path: str, words: tuple[str, ...]) -> bool:
         """Does any other file of the run contain every one of words? (Cheap and conservative.)"""
@@ -56,6 +58,14 @@ class Project:
 
     def resolve(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
         """The project module an import names, looked up from importer's code root upwards."""
+        key = (importer.path, dotted)
+        if key not in self._resolved:
+            self._resolved[key] = self._find(dotted, importer)
+        return self._resolved[key]
+
+    def _find(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
+        if not dotted or importer.path == "-":
+            return None
         for root in self._roots(importer):
             base = root.joinpath(*dotted.split("."))
             for candidate in (base.with_suffix(".py"), base / "__init__.py"):
@@ -77,6 +87,11 @@ class Project:
         return [m for m in self._by_path.values() if m is not None]
 
     def _roots(self, importer: ModuleInfo) -> list[Path]:
+        if importer.path not in self._root_cache:
+            self._root_cache[importer.path] = self._search_roots(importer)
+        return self._root_cache[importer.path]
+
+    def _search_roots(self, importer: ModuleInfo) -> list[Path]:
         root, _ = module_name_for(Path(importer.path))
         roots = [root]
         for parent in Path(importer.path).resolve().parents:

@@ -32,8 +32,22 @@ def parameter_names(args: ast.arguments) -> tuple[str, ...]:
     return tuple(names)
 
 
+_CACHE = "_lambda_fix_cache"  # facts computed once per node, kept on the node itself
+
+
+def _cached(node: ast.AST, key: str, compute):  # noqa: ANN001, ANN202
+    cache = node.__dict__.setdefault(_CACHE, {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def scope_bindings(scope: ScopeNode) -> Bindings:
     """Names a function, lambda or comprehension scope binds (Python's own rules, simplified)."""
+    return _cached(scope, "bindings", lambda: _scope_bindings(scope))
+
+
+def _scope_bindings(scope: ScopeNode) -> Bindings:
     bound: set[str] = set()
     declared_global: set[str] = set()
     declared_nonlocal: set[str] = set()
@@ -128,7 +142,7 @@ def global_name_refs(function: FunctionNode) -> Iterator[tuple[ast.Name, bool]]:
     Yields (node, nested): nested is True when the reference sits in a nested function,
     lambda or comprehension, where it is a closure over whatever the function binds.
     """
-    yield from _refs(function, enclosing=frozenset(), nested=False)
+    yield from _cached(function, "global_refs", lambda: list(_refs(function, enclosing=frozenset(), nested=False)))
 
 
 def _refs(scope: ScopeNode, enclosing: frozenset[str], nested: bool) -> Iterator[tuple[ast.Name, bool]]:

@@ -32,25 +32,48 @@ def split_preamble(statements: Sequence[cst.BaseStatement]) -> tuple[list[cst.Ba
 
 
 def without_global(statements: Sequence[cst.BaseStatement], name: str) -> list[cst.BaseStatement]:
-    """Drop name from top-level `global` statements of a function body; drop emptied statements."""
-    result: list[cst.BaseStatement] = []
+    """Drop name from every `global` statement of a function body (its own scope, at any depth)."""
+    dropper = _DropGlobal(name)
+    result = []
     for stmt in statements:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            small: list[cst.BaseSmallStatement] = []
-            for part in stmt.body:
-                if isinstance(part, cst.Global) and any(n.name.value == name for n in part.names):
-                    kept = [n for n in part.names if n.name.value != name]
-                    if not kept:
-                        continue
-                    kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-                    part = part.with_changes(names=kept)
-                small.append(part)
-            if not small:
-                continue
-            small[-1] = small[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-            stmt = stmt.with_changes(body=small)
-        result.append(stmt)
+        changed = stmt.visit(dropper)
+        if isinstance(changed, cst.BaseStatement):
+            result.append(changed)
     return result
+
+
+class _DropGlobal(cst.CSTTransformer):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested function's `global` is its own
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
+                                  updated_node: cst.SimpleStatementLine):  # noqa: ANN201
+        small = [part for part in (self._without(p) for p in updated_node.body) if part is not None]
+        if not small:
+            return cst.RemoveFromParent()
+        small[-1] = small[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(body=small)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        if not updated_node.body:  # the block held only the `global`: keep it valid
+            return updated_node.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+        return updated_node
+
+    def _without(self, part: cst.BaseSmallStatement) -> cst.BaseSmallStatement | None:
+        if not isinstance(part, cst.Global) or not any(n.name.value == self.name for n in part.names):
+            return part
+        kept = [n for n in part.names if n.name.value != self.name]
+        if not kept:
+            return None
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return part.with_changes(names=kept)
 
 
 def statement(code: str) -> cst.BaseStatement:
