@@ -38,3 +38,13 @@ def test_example_becomes_use_instead(rule: Rule) -> None:
 def test_codes_are_unique_and_in_order() -> None:
     codes = [r.code for r in RULES]
     assert codes == sorted(set(codes))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_docs_pages_are_generated_from_the_docstrings(rule: Rule) -> None:
+    from pathlib import Path
+
+    from lambda_fix.rule_docs import render
+
+    page = Path(__file__).parent.parent / "docs" / "rules" / f"{rule.code}.md"
+    assert page.read_text(encoding="utf-8") == render(rule), "run: python -m lambda_fix.rule_docs docs/rules"
