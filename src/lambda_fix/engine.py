@@ -12,6 +12,7 @@ import ast
 import enum
 import hashlib
 import os
+import sys
 import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -137,7 +138,7 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
-        return FileResult(path, Status.FAILED, error=f"syntax error at line {exc.lineno}: {exc.msg}")
+        return FileResult(path, Status.FAILED, error=_syntax_error(text, exc))
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
     _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
@@ -189,6 +190,17 @@ def _verify(path: str, new_text: str, config: Config) -> str | None:
     if any(_applies(leak, config) for leak in again):
         return "a second pass would change the rewrite again"
     return None
+
+
+def _syntax_error(text: str, exc: SyntaxError) -> str:
+    """Name newer syntax as what it is: valid code this interpreter cannot analyse."""
+    try:
+        cst.parse_module(text)
+    except Exception:  # noqa: BLE001 - libcst agrees the code is broken
+        return f"syntax error at line {exc.lineno}: {exc.msg}"
+    version = ".".join(map(str, sys.version_info[:2]))
+    return (f"line {exc.lineno} uses syntax newer than Python {version}, which runs lambda-fix; "
+            "run lambda-fix with the Python version the function targets")
 
 
 def _compile_error(text: str, path: str) -> str | None:

@@ -45,22 +45,29 @@ class Mutation:
     line: int
     column: int
     action: str  # "append", "item assignment", "rebinding", ...
-    per_request_value: bool
-    per_request_condition: bool
-    client_value: bool
-
-    @property
-    def accumulates(self) -> bool:
-        return self.action in ACCUMULATING_METHODS or self.action == "augmented assignment"
+    per_request_value: bool  # the value, key or argument written comes from the request
+    per_request_condition: bool  # an `if`/loop/`except` in this function, on request data, guards it
+    called_conditionally: bool  # the function runs only for some requests (a caller's condition)
+    client_value: bool  # it stores a client, connection or session
+    constant_value: bool  # it stores a literal (True, 0, "x", None)
 
     @property
     def leaks(self) -> bool:
-        """Does this write carry one request's data into the next?"""
+        """Does this write carry one request's data into the next?
+
+        A memo write (a request-free value under a request-free key) is transparent wherever it
+        runs from: the cache answers what a fresh computation would. A flag set to a constant or a
+        counter bumped by one is not: whether it changed depends on which requests came before, so
+        a caller's per-request condition counts for those.
+        """
         if self.client_value:
-            return False  # a cache of clients is per-environment by design
+            return False  # a cache of clients is per-environment by design, even per tenant
         if self.per_request_value or self.per_request_condition:
             return True
-        return self.accumulates and self.action != "augmented assignment"
+        if self.action in ACCUMULATING_METHODS:
+            return True  # grows on every call: never a cache
+        signals = self.action == "augmented assignment" or (self.action == "rebinding" and self.constant_value)
+        return signals and self.called_conditionally
 
     @property
     def why(self) -> str:
@@ -68,6 +75,8 @@ class Mutation:
             return f"{self.action} with per-request data"
         if self.per_request_condition:
             return f"{self.action} under a per-request condition"
+        if self.called_conditionally:
+            return f"{self.action} in a function called only for some requests"
         return f"{self.action} on every invocation"
 
 
@@ -176,7 +185,7 @@ class _FunctionWalk:
         for _ in range(4):
             before = set(self.tainted)
             self._reset_records()
-            self._block(self.node.body, self.summary.control)
+            self._block(self.node.body, False)
             if self.tainted == before:
                 break
 
@@ -186,10 +195,11 @@ class _FunctionWalk:
     # ---- statements -------------------------------------------------------------------------
 
     def _block(self, body: list[ast.stmt], control: bool) -> None:
+        # An early `return` on request data does not make what follows conditional: validation and
+        # warm-up guards open almost every real handler, and what runs after them runs for every
+        # request that does real work.
         for stmt in body:
             self._statement(stmt, control)
-            if isinstance(stmt, ast.If) and self.is_tainted(stmt.test) and _exits(stmt):
-                control = True  # what follows runs only for some requests
 
     def _statement(self, stmt: ast.stmt, control: bool) -> None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -338,7 +348,7 @@ class _FunctionWalk:
             return
         key, module, node = target
         tainted_params, state_params = self._bind_arguments(node, call, bound="." in key[1])
-        self.calls.append((key, (module, node), tainted_params, state_params, control))
+        self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control))
 
     def _bind_arguments(self, node: FunctionNode, call: ast.Call,
                         bound: bool = False) -> tuple[set[str], dict[str, StateKey]]:
@@ -389,7 +399,9 @@ class _FunctionWalk:
         self.mutations.append(Mutation(
             state=state, function=self.key, line=node.lineno, column=node.col_offset,
             action=action, per_request_value=tainted_value, per_request_condition=control,
+            called_conditionally=self.summary.control,
             client_value=value is not None and self._is_client(value),
+            constant_value=isinstance(value, ast.Constant),
         ))
 
     # ---- resolution -------------------------------------------------------------------------
@@ -535,10 +547,6 @@ def _called_ids(node: FunctionNode) -> set[int]:
 
 def _is_plain_reference(expr: ast.expr) -> bool:
     return isinstance(expr, (ast.Name, ast.Attribute))
-
-
-def _exits(stmt: ast.If) -> bool:
-    return any(isinstance(n, (ast.Return, ast.Raise, ast.Continue, ast.Break)) for n in _statements(stmt.body))
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:

@@ -134,3 +134,31 @@ def _import_key(stmt: cst.BaseStatement) -> tuple[bool, str]:
         module = cst.Module(body=[]).code_for_node(small.module) if small.module else ""
         return True, "." * len(small.relative) + module
     return False, cst.Module(body=[]).code_for_node(small.names[0].name)
+
+
+def append_item(items: Sequence[cst.CSTNode], new: cst.CSTNode, opening: cst.BaseParenthesizableWhitespace,
+                after: str) -> list[cst.CSTNode]:
+    """Append an argument or parameter, following the layout of the ones already there.
+
+    opening: the whitespace after the opening parenthesis; after: the item's own trailing-whitespace
+    field ("whitespace_after_arg", "whitespace_after_param"). One item per line stays one per line,
+    a magic trailing comma stays, and the closing parenthesis keeps its place.
+    """
+    items = list(items)
+    if not items:
+        return [new]
+    last = items[-1]
+    previous_comma = getattr(items[-2], "comma", None) if len(items) > 1 else None
+    if isinstance(previous_comma, cst.Comma):
+        separator = previous_comma.whitespace_after
+    elif isinstance(opening, cst.ParenthesizedWhitespace):
+        separator = opening
+    else:
+        separator = cst.SimpleWhitespace(" ")
+    if isinstance(last.comma, cst.Comma):  # type: ignore[attr-defined]
+        closing = last.comma.whitespace_after  # type: ignore[attr-defined]
+        items[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator))  # type: ignore[attr-defined]
+        return [*items, new.with_changes(comma=cst.Comma(whitespace_after=closing))]
+    closing = getattr(last, after)
+    items[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator), **{after: cst.SimpleWhitespace("")})
+    return [*items, new.with_changes(**{after: closing})]

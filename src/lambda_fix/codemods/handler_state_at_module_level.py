@@ -56,7 +56,7 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.leaks import MovePlan
-from ._edit import as_block, split_preamble, without_global
+from ._edit import append_item, as_block, split_preamble, without_global
 
 CODE = "LF001"
 NAME = "handler-state-at-module-level"
@@ -130,31 +130,41 @@ class MoveStateIntoHandler(VisitorBasedCodemodCommand):
         if not in_chain or not isinstance(func, cst.Name) or func.value not in self._threaded:
             return updated_node
         args = list(updated_node.args)
-        if args:
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         for state, mode in self._threaded[func.value]:
-            keyword = cst.Name(state) if mode == "keyword" else None
-            args.append(cst.Arg(value=cst.Name(state), keyword=keyword,
-                                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
-                                if keyword else cst.MaybeSentinel.DEFAULT,
-                                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
-        args[-1] = args[-1].with_changes(comma=_trailing_comma(original_node))
+            new = cst.Arg(value=cst.Name(state))
+            if mode == "keyword":
+                new = new.with_changes(keyword=cst.Name(state), equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+            args = append_item(args, new, updated_node.whitespace_before_args, "whitespace_after_arg")
         return updated_node.with_changes(args=args)
 
     def _add_parameters(self, function: cst.FunctionDef, added: list[tuple[str, str]]) -> cst.FunctionDef:
         params = function.params
+        opening = function.whitespace_before_params
         for state, mode in added:
             new = cst.Param(name=cst.Name(state))
             if mode == "positional":
-                params = params.with_changes(params=[*_comma_all(params.params), new])
+                params = params.with_changes(params=append_item(params.params, new, opening, "whitespace_after_param"))
+            elif isinstance(params.star_arg, cst.MaybeSentinel):
+                # `def f(a, b=1)` -> `def f(a, b=1, *, state)`
+                star = cst.ParamStar(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                with_star = append_item(params.params, cst.Param(name=cst.Name("_")), opening, "whitespace_after_param")
+                layout = with_star[-1]
+                params = params.with_changes(params=with_star[:-1], star_arg=star, kwonly_params=[
+                    new.with_changes(whitespace_after_param=layout.whitespace_after_param, comma=layout.comma)])
             else:
-                star = params.star_arg
-                if isinstance(star, cst.MaybeSentinel):
-                    star = cst.ParamStar()
-                params = params.with_changes(
-                    params=_comma_all(params.params), star_arg=star,
-                    kwonly_params=[*_comma_all(params.kwonly_params), new])
-        return function.with_changes(params=_fix_last_comma(params))
+                if params.star_kwarg is not None:
+                    # before `**kwargs`: a comma after the new parameter, the layout stays the star's
+                    new = new.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                    params = params.with_changes(kwonly_params=[*_with_comma(params.kwonly_params), new])
+                else:
+                    before = params.kwonly_params or ([params.star_arg] if isinstance(params.star_arg, cst.Param) else [])
+                    grown = append_item(before, new, opening, "whitespace_after_param")
+                    if params.kwonly_params:
+                        params = params.with_changes(kwonly_params=grown)
+                    else:
+                        params = params.with_changes(star_arg=grown[0], kwonly_params=grown[1:])
+        return function.with_changes(params=params)
 
     def _with_created_state(self, stmt: cst.BaseStatement) -> cst.BaseStatement:
         if not isinstance(stmt, cst.FunctionDef):
@@ -205,24 +215,6 @@ def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
     return prefix
 
 
-def _comma_all(params: Sequence[cst.Param]) -> list[cst.Param]:
-    return [p.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for p in params]
-
-
-def _fix_last_comma(params: cst.Parameters) -> cst.Parameters:
-    """Only the last parameter of the whole signature drops its comma."""
-    groups = ["params", "kwonly_params"]
-    if params.star_kwarg is not None:
-        return params
-    for group in reversed(groups):
-        items = list(getattr(params, group))
-        if items:
-            items[-1] = items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            return params.with_changes(**{group: items})
-    return params
-
-
-def _trailing_comma(call: cst.Call) -> cst.Comma | cst.MaybeSentinel:
-    if call.args and isinstance(call.args[-1].comma, cst.Comma):
-        return call.args[-1].comma  # keep a magic trailing comma where the call had one
-    return cst.MaybeSentinel.DEFAULT
+def _with_comma(params: Sequence[cst.Param]) -> list[cst.Param]:
+    return [p if isinstance(p.comma, cst.Comma) else p.with_changes(comma=cst.Comma(
+        whitespace_after=cst.SimpleWhitespace(" "))) for p in params]
