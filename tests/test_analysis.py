@@ -360,3 +360,27 @@ def test_cross_module_state(tmp_path: Path) -> None:
     [leak] = analyze_module(project, module)
     assert leak.code == "LF002" and leak.state == (str(tmp_path / "helpers.py"), "records")
     assert isinstance(leak.plan, ResetPlan) and leak.plan.reference == "helpers.records"
+
+
+def test_initial_value_shadowed_in_the_handler_blocks_the_move() -> None:
+    [leak] = leaks_of("""
+        SIZE = 3
+        slots = [SIZE]
+        def lambda_handler(event, context):
+            SIZE = event["size"]
+            slots.append(SIZE)
+            return len(slots)
+    """)
+    assert leak.code == "LF002" and "binds locally" in leak.message and leak.plan is None
+
+
+def test_foreign_initial_value_with_names_is_restored_from_a_snapshot(tmp_path: Path) -> None:
+    (tmp_path / "store.py").write_text("from collections import defaultdict\n"
+                                       "seen = defaultdict(list, {'boot': []})\n"
+                                       "def add(k):\n    seen[k].append(1)\n")
+    (tmp_path / "app.py").write_text("import store\ndef lambda_handler(event, context):\n    store.add(event['k'])\n")
+    project = Project(lambda path: Path(path).read_text(), boundary=tmp_path)
+    module = project.module_at(str(tmp_path / "app.py"))
+    assert module is not None
+    [leak] = analyze_module(project, module)
+    assert isinstance(leak.plan, ResetPlan) and leak.plan.how == "snapshot"

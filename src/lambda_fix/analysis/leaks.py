@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +20,7 @@ from .project import Project
 from .scopes import FunctionNode, scope_bindings
 
 MOVE, RESET = "LF001", "LF002"
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 # Calls that build a new value from their arguments and never hand back the argument itself.
 _FRESH_VALUE_CALLS = frozenset({
@@ -206,6 +208,9 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
     handler_node = module.functions[handler]
     if name in scope_bindings(handler_node).local:
         return f"`{handler}` has a local `{name}` already"
+    shadowed = _init_names(binding) & scope_bindings(handler_node).local
+    if shadowed:
+        return f"its initial value uses `{sorted(shadowed)[0]}`, which `{handler}` binds locally"
     threaded = tuple((f, _passing_mode(module, f)) for f in module.functions if f in needs and f != handler)
     return MovePlan(state=name, handler=handler, threaded=threaded)
 
@@ -321,6 +326,19 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         how = "restore"
     else:
         how = "snapshot"
+    if how in ("restore", "rebind"):
+        # The initial expression is evaluated again inside the handler: its names must mean there
+        # what they meant where the state was bound.
+        names = _init_names(binding)
+        if owner is not module:
+            foreign = {n for n in names if n not in _BUILTIN_NAMES or module.binding_counts.get(n)}
+            if foreign and how == "rebind":
+                return f"its initial value uses `{sorted(foreign)[0]}` of {owner.name}"
+            if foreign:
+                how = "snapshot"
+        shadowed = names & scope_bindings(handler).local
+        if shadowed and how != "snapshot":
+            return f"its initial value uses `{sorted(shadowed)[0]}`, which the handler binds locally"
     reference, add_import = _reference(module, owner, binding.name, needs_module=how == "rebind")
     if reference is None:
         return add_import or "the handler's module cannot refer to it"
@@ -337,6 +355,13 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         init_source=init_source if how in ("restore", "rebind") else None, add_import=add_import,
         declare_global=how == "rebind" and owner is module, copy_returns=copy_returns,
     )
+
+
+def _init_names(binding: StateBinding) -> set[str]:
+    """Free names the initial expression reads (not those its comprehensions or lambdas bind)."""
+    bound = {n.id for n in ast.walk(binding.init) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in ast.walk(binding.init) if isinstance(n, ast.Lambda) for a in n.args.args}
+    return {n.id for n in ast.walk(binding.init) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
 
 
 def _written_at_import(owner: ModuleInfo, binding: StateBinding) -> bool:
