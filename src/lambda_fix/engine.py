@@ -141,10 +141,7 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
         return FileResult(path, Status.FAILED, error=_syntax_error(text, exc))
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
-    _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
-    module = module_facts.build(path, name, text, tree)
-    project.add(module)
-    leaks = analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
+    leaks = _analyze(path, text, tree, config, project)
     fixable = [leak for leak in leaks if _applies(leak, config)]
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
@@ -159,6 +156,13 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
+
+
+def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project) -> list[Leak]:
+    _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
+    module = module_facts.build(path, name, text, tree)
+    project.add(module)  # the text given wins over what is on disk
+    return analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
 
 
 def _applies(leak: Leak, config: Config) -> bool:
@@ -181,12 +185,7 @@ def _verify(path: str, new_text: str, config: Config) -> str | None:
         cst.parse_module(new_text)
     except (SyntaxError, ValueError, cst.ParserSyntaxError) as exc:
         return f"the rewrite does not compile ({exc})"
-    project = Project(_read_text, files=_worker_files)
-    tree = ast.parse(new_text)
-    _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
-    module = module_facts.build(path, name, new_text, tree)
-    project.add(module)
-    again = analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
+    again = _analyze(path, new_text, ast.parse(new_text), config, Project(_read_text, files=_worker_files))
     if any(_applies(leak, config) for leak in again):
         return "a second pass would change the rewrite again"
     return None
