@@ -384,3 +384,17 @@ def test_foreign_initial_value_with_names_is_restored_from_a_snapshot(tmp_path: 
     assert module is not None
     [leak] = analyze_module(project, module)
     assert isinstance(leak.plan, ResetPlan) and leak.plan.how == "snapshot"
+
+
+def test_from_package_import_module(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "audit.py").write_text("trail = []\ndef note(x):\n    trail.append(x)\n")
+    (tmp_path / "app.py").write_text("from pkg import audit\ndef lambda_handler(event, context):\n"
+                                     "    audit.note(event['x'])\n")
+    project = Project(lambda path: Path(path).read_text(), boundary=tmp_path)
+    module = project.module_at(str(tmp_path / "app.py"))
+    assert module is not None
+    [leak] = analyze_module(project, module)
+    assert isinstance(leak.plan, ResetPlan) and leak.plan.reference == "audit.trail"
