@@ -31,6 +31,29 @@ def split_preamble(statements: Sequence[cst.BaseStatement]) -> tuple[list[cst.Ba
     return list(statements[:index]), list(statements[index:])
 
 
+def declares_global(function: cst.FunctionDef, name: str) -> bool:
+    """Does function (not a function nested in it) say `global name` anywhere?"""
+    finder = _GlobalFinder(name)
+    function.body.visit(finder)
+    return finder.found
+
+
+class _GlobalFinder(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.found = self.found or any(n.name.value == self.name for n in node.names)
+
+
 def without_global(statements: Sequence[cst.BaseStatement], name: str) -> list[cst.BaseStatement]:
     """Drop name from every `global` statement of a function body (its own scope, at any depth)."""
     dropper = _DropGlobal(name)

@@ -52,11 +52,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.leaks import MovePlan
-from ._edit import append_item, as_block, split_preamble, without_global
+from ._edit import append_item, as_block, declares_global, split_preamble, without_global
 
 CODE = "LF001"
 NAME = "handler-state-at-module-level"
@@ -118,7 +117,7 @@ class MoveStateIntoHandler(VisitorBasedCodemodCommand):
         if name in self._threaded:
             updated_node = self._add_parameters(updated_node, self._threaded[name])
         for plan in self.plans:
-            if (name == plan.handler or name in dict(plan.threaded)) and _declares_global(updated_node, plan.state):
+            if (name == plan.handler or name in dict(plan.threaded)) and declares_global(updated_node, plan.state):
                 block = as_block(updated_node.body)
                 updated_node = updated_node.with_changes(
                     body=block.with_changes(body=without_global(block.body, plan.state)))
@@ -177,10 +176,6 @@ class MoveStateIntoHandler(VisitorBasedCodemodCommand):
         preamble, rest = split_preamble(block.body)
         moved = [_for_function_body(line) for line in created]
         return stmt.with_changes(body=block.with_changes(body=[*preamble, *moved, *rest]))
-
-
-def _declares_global(function: cst.FunctionDef, name: str) -> bool:
-    return bool(m.findall(function.body, m.Global(names=[m.ZeroOrMore(), m.NameItem(m.Name(name)), m.ZeroOrMore()])))
 
 
 def _bound_state(stmt: cst.BaseStatement, states: set[str]) -> str | None:

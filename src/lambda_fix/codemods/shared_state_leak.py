@@ -80,7 +80,7 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.leaks import ResetPlan
-from ._edit import add_module_statements, as_block, split_preamble, statement, without_global
+from ._edit import add_module_statements, as_block, declares_global, split_preamble, statement, without_global
 
 CODE = "LF002"
 NAME = "shared-state-leak"
@@ -136,7 +136,8 @@ class ResetSharedState(VisitorBasedCodemodCommand):
         statements = list(block.body)
         declared: list[str] = []
         for plan in plans:
-            if plan.declare_global:
+            # A `global` anywhere in the handler must come before the reset that uses the name.
+            if plan.declare_global or declares_global(updated_node, plan.state):
                 statements = without_global(statements, plan.state)
                 declared.append(plan.state)
         preamble, rest = split_preamble(statements)
