@@ -17,21 +17,15 @@ from ..model import Applicability
 from .flow import FunctionKey, HandlerFlow, Mutation, StateKey
 from .module import ModuleInfo, StateBinding
 from .project import Project
+from .aliasing import FRESH_VALUE_CALLS, returns_may_reference
+from .references import dotted, name_taken, reference, spellings
 from .scopes import FunctionNode, scope_bindings
 
 MOVE, RESET = "LF001", "LF002"
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
-# Calls that build a new value from their arguments and never hand back the argument itself.
-_FRESH_VALUE_CALLS = frozenset({
-    "len", "str", "repr", "int", "float", "bool", "sum", "sorted", "list", "dict", "set", "tuple",
-    "frozenset", "min", "max", "any", "all", "abs", "round", "format", "hash", "isinstance", "type",
-    "json.dumps", "copy.copy", "copy.deepcopy",
-})
-# Methods of a container that return an element or a new object, not the container.
-_ELEMENT_METHODS = frozenset({"copy", "get", "pop", "popitem", "count", "index", "popleft"})
 # Calls that read their arguments and never change them.
-_READ_ONLY_CALLS = _FRESH_VALUE_CALLS | {"print", "id", "iter", "enumerate", "zip", "reversed", "next", "callable"}
+_READ_ONLY_CALLS = FRESH_VALUE_CALLS | {"print", "id", "iter", "enumerate", "zip", "reversed", "next", "callable"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +82,7 @@ def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
             binding = owner.state[state_key[1]]
             if _deliberate(owner, binding, allow_state):
                 continue
-            if resets_on_entry(handler_node, _spellings(module, owner, binding.name), binding):
+            if resets_on_entry(handler_node, spellings(module, owner, binding.name), binding):
                 continue  # already reset by hand or by an earlier run
             handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
             leaking.append((flow, state_key, first))
@@ -339,19 +333,19 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         shadowed = names & scope_bindings(handler).local
         if shadowed and how != "snapshot":
             return f"its initial value uses `{sorted(shadowed)[0]}`, which the handler binds locally"
-    reference, add_import = _reference(module, owner, binding.name, needs_module=how == "rebind")
-    if reference is None:
+    spelled_as, add_import = reference(module, owner, binding.name, needs_module=how == "rebind")
+    if spelled_as is None:
         return add_import or "the handler's module cannot refer to it"
     local_names = scope_bindings(handler).local
-    if reference.split(".")[0] in local_names:
-        return f"the handler has a local `{reference.split('.')[0]}` that hides it"
-    if how == "snapshot" and _name_taken(module, "copy", "copy"):
+    if spelled_as.split(".")[0] in local_names:
+        return f"the handler has a local `{spelled_as.split('.')[0]}` that hides it"
+    if how == "snapshot" and name_taken(module, "copy", "copy"):
         return "the module binds `copy` to something other than the copy module"
-    copy_returns = how != "rebind" and _returns_may_reference(project, module, flow, handler, binding, owner)
-    if copy_returns and _name_taken(module, "copy", "copy"):
+    copy_returns = how != "rebind" and returns_may_reference(project, module, flow, handler, binding, owner)
+    if copy_returns and name_taken(module, "copy", "copy"):
         return "the module binds `copy` to something other than the copy module"
     return ResetPlan(
-        handler=handler.name, state=binding.name, reference=reference, how=how, kind=binding.kind,
+        handler=handler.name, state=binding.name, reference=spelled_as, how=how, kind=binding.kind,
         init_source=init_source if how in ("restore", "rebind") else None, add_import=add_import,
         declare_global=how == "rebind" and owner is module, copy_returns=copy_returns,
     )
@@ -407,69 +401,6 @@ def _root_name(expr: ast.AST) -> str | None:
     return expr.id if isinstance(expr, ast.Name) else None
 
 
-def _name_taken(module: ModuleInfo, name: str, module_name: str) -> bool:
-    ref = module.imports.get(name)
-    if ref is not None:
-        return not (ref.module == module_name and ref.attr is None)
-    return bool(module.binding_counts.get(name))
-
-
-def _reference(module: ModuleInfo, owner: ModuleInfo, name: str, needs_module: bool) -> tuple[str | None, str | None]:
-    """How module can name owner's state, and an import to add when it needs one."""
-    if owner is module:
-        return name, None
-    for local, ref in module.imports.items():
-        if ref.attr is None and ref.module == owner.name:
-            return f"{local}.{name}", None
-        if ref.attr is not None and f"{ref.module}.{ref.attr}" == owner.name:
-            return f"{local}.{name}", None
-        if ref.attr is None and owner.name.startswith(ref.module + ".") and local == ref.module.split(".")[0]:
-            return f"{owner.name}.{name}", None  # `import pkg.mod` binds `pkg`
-    if not needs_module:
-        for local, ref in module.imports.items():
-            if ref.module == owner.name and ref.attr == name:
-                return local, None
-    # Add an import the same way the module already imports from owner.
-    for stmt in ast.walk(module.tree):
-        if isinstance(stmt, ast.ImportFrom) and stmt.col_offset == 0:
-            resolved = _resolved_from(module, stmt)
-            if resolved != owner.name:
-                continue
-            last = owner.name.rsplit(".", 1)[-1]
-            if module.binding_counts.get(last) or last in module.imports:
-                return None, f"the name `{last}` is taken in the handler's module"
-            if stmt.level:
-                parent = "." * stmt.level + (stmt.module.rsplit(".", 1)[0] if stmt.module and "." in stmt.module else "")
-                return f"{last}.{name}", f"from {parent} import {last}"
-            if "." in owner.name:
-                parent, _, last = owner.name.rpartition(".")
-                return f"{last}.{name}", f"from {parent} import {last}"
-            return f"{owner.name}.{name}", f"import {owner.name}"
-    return None, f"the handler's module does not import {owner.name}"
-
-
-def _resolved_from(module: ModuleInfo, stmt: ast.ImportFrom) -> str | None:
-    from .module import resolve_relative
-
-    package = module.name if module.path.endswith("__init__.py") else module.name.rpartition(".")[0]
-    return resolve_relative(package, stmt.module, stmt.level)
-
-
-def _spellings(module: ModuleInfo, owner: ModuleInfo, name: str) -> set[str]:
-    """Every way module's code may spell owner's state."""
-    spellings = {name} if owner is module else set()
-    for local, ref in module.imports.items():
-        if ref.attr is None and ref.module == owner.name:
-            spellings.add(f"{local}.{name}")
-        elif ref.attr is not None and f"{ref.module}.{ref.attr}" == owner.name:
-            spellings.add(f"{local}.{name}")
-        elif ref.attr == name and ref.module == owner.name:
-            spellings.add(local)
-        elif ref.attr is None and owner.name.startswith(ref.module + "."):
-            spellings.add(f"{owner.name}.{name}")
-    return spellings
-
-
 def resets_on_entry(handler: FunctionNode, spellings: set[str], binding: StateBinding) -> bool:
     """The handler's first statements put the state back: `S.clear()`, `S[:] = ...`, `S = <initial>`.
 
@@ -499,115 +430,12 @@ def _reset_of(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, bool] | None
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
             and stmt.value.func.attr in ("clear", "update", "extend"):
         call = stmt.value
-        return _dotted(call.func.value), (call.args[0] if call.args else None), False  # type: ignore[union-attr]
+        return dotted(call.func.value), (call.args[0] if call.args else None), False  # type: ignore[union-attr]
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         target = stmt.targets[0]
         if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice):
-            return _dotted(target.value), stmt.value, False
-        return _dotted(target), stmt.value, True
+            return dotted(target.value), stmt.value, False
+        return dotted(target), stmt.value, True
     return None
 
 
-def _dotted(expr: ast.expr) -> str | None:
-    parts = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if isinstance(expr, ast.Name):
-        return ".".join([expr.id, *reversed(parts)])
-    return None
-
-
-def _returns_may_reference(project: Project, module: ModuleInfo, flow: HandlerFlow, handler: FunctionNode,
-                           binding: StateBinding, owner: ModuleInfo) -> bool:
-    """Could a value the handler returns be, or contain, the state object itself?"""
-    return _AliasCheck(project, binding, owner).returns_state(module, handler)
-
-
-class _AliasCheck:
-    """Which expressions may evaluate to the state object (or a container holding it).
-
-    Only the container is reset (cleared, refilled or rebound); its elements are never touched, so
-    `S[k]`, `len(S)` or `list(S)` are safe to return. What is not: `S`, a local holding it, a display
-    containing it, a lazy view or generator over it, and calls that may hand it back: unknown
-    functions given the state, and project functions whose own returns may be the state.
-    """
-
-    def __init__(self, project: Project, binding: StateBinding, owner: ModuleInfo) -> None:
-        self.project = project
-        self.binding = binding
-        self.owner = owner
-        self._returns: dict[tuple[str, int], bool] = {}
-
-    def returns_state(self, module: ModuleInfo, function: FunctionNode) -> bool:
-        key = (module.path, id(function))
-        if key in self._returns:
-            return self._returns[key]
-        self._returns[key] = False  # recursion: assume not while computing
-        spellings = _spellings(module, self.owner, self.binding.name)
-        holders: set[str] = set()
-        for _ in range(3):  # locals that may hold the state, through assignments and loops
-            for node in ast.walk(function):
-                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
-                        and self.may_be_state(module, spellings, holders, node.value):
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    for target in targets:
-                        holders.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-                elif isinstance(node, (ast.For, ast.AsyncFor)) and self.may_be_state(module, spellings, holders,
-                                                                                      node.iter):
-                    holders.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
-        result = any(isinstance(n, ast.Return) and n.value is not None
-                     and self.may_be_state(module, spellings, holders, n.value) for n in ast.walk(function))
-        self._returns[key] = result
-        return result
-
-    def may_be_state(self, module: ModuleInfo, spellings: set[str], holders: set[str], expr: ast.AST) -> bool:
-        def recurse(e: ast.AST) -> bool:
-            return self.may_be_state(module, spellings, holders, e)
-
-        def mentions(e: ast.AST) -> bool:
-            return any(_dotted(n) in spellings or (isinstance(n, ast.Name) and n.id in holders)
-                       for n in ast.walk(e) if isinstance(n, (ast.Name, ast.Attribute)))
-
-        if isinstance(expr, (ast.Name, ast.Attribute)):
-            return mentions(expr) if isinstance(expr, ast.Name) or _dotted(expr) is not None else recurse(expr.value)
-        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
-            return any(recurse(e) for e in expr.elts)
-        if isinstance(expr, ast.Dict):
-            return any(recurse(v) for v in expr.values) or any(k is not None and recurse(k) for k in expr.keys)
-        if isinstance(expr, (ast.Starred, ast.NamedExpr)):
-            return recurse(expr.value)
-        if isinstance(expr, ast.IfExp):
-            return recurse(expr.body) or recurse(expr.orelse)
-        if isinstance(expr, ast.BoolOp):
-            return any(recurse(v) for v in expr.values)
-        if isinstance(expr, (ast.ListComp, ast.SetComp)):
-            return recurse(expr.elt)
-        if isinstance(expr, ast.DictComp):
-            return recurse(expr.key) or recurse(expr.value)
-        if isinstance(expr, (ast.GeneratorExp, ast.Lambda, ast.Await)):
-            return mentions(expr)  # evaluated later, after the reset
-        if isinstance(expr, ast.Call):
-            return self._call_may_return_state(module, expr, recurse, mentions)
-        return False  # constants, arithmetic, comparisons, f-strings, subscripts (elements)
-
-    def _call_may_return_state(self, module: ModuleInfo, call: ast.Call, recurse, mentions) -> bool:  # noqa: ANN001
-        func = call.func
-        if module.qualified_name(func) in _FRESH_VALUE_CALLS:
-            return False
-        if isinstance(func, ast.Attribute) and recurse(func.value):
-            return func.attr not in _ELEMENT_METHODS  # a view such as .items(), or a method handing it back
-        target = self._project_function(module, func)
-        if target is not None:
-            return self.returns_state(*target)
-        arguments = [*call.args, *(k.value for k in call.keywords)]
-        return any(recurse(a) or (isinstance(a, (ast.GeneratorExp, ast.Lambda)) and mentions(a)) for a in arguments)
-
-    def _project_function(self, module: ModuleInfo, func: ast.expr) -> tuple[ModuleInfo, FunctionNode] | None:
-        if isinstance(func, ast.Name) and func.id in module.functions and func.id not in module.imports:
-            return module, module.functions[func.id]
-        qualified = module.qualified_name(func)
-        found = self.project.resolve_attribute(qualified, module) if qualified and "." in qualified else None
-        if found is not None and found[1] in found[0].functions:
-            return found[0], found[0].functions[found[1]]
-        return None
