@@ -75,9 +75,20 @@ _worker_files: tuple[str, ...] = ()
 _worker_config: Config = Config()
 
 
+_worker_projects: dict[Path, Project] = {}
+
+
 def _init_worker(files: tuple[str, ...], config: Config) -> None:
     global _worker_files, _worker_config
     _worker_files, _worker_config = files, config
+    _worker_projects.clear()
+
+
+def _worker_project(boundary: Path) -> Project:
+    """One project per worker and boundary: a helper imported by many handlers is parsed once."""
+    if boundary not in _worker_projects:
+        _worker_projects[boundary] = Project(_read_text, boundary=boundary, files=_worker_files)
+    return _worker_projects[boundary]
 
 
 def _map(files: tuple[str, ...], config: Config,
@@ -113,8 +124,7 @@ def process_file(path: str) -> _Outcome:
     if not may_contain_handler(decoded.text, extra_names(config.handlers)):
         return _Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest)
     try:
-        project = Project(_read_text, boundary=_boundary(path), files=_worker_files)
-        result = _process_text(path, decoded.text, config, project)
+        result = _process_text(path, decoded.text, config, _worker_project(_boundary(path)))
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
     return _Outcome(result, decoded.encoding, digest)
