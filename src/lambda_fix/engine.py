@@ -23,10 +23,9 @@ from typing import Callable, Iterable, Iterator
 import libcst as cst
 
 from . import codemods
-from .analysis import analyze_module
+from .analysis import Diagnosis, analyze_module
 from .analysis import module as module_facts
 from .analysis.handlers import extra_names, may_contain_handler
-from .analysis.leaks import Leak
 from .analysis.project import Project, module_name_for
 from .config import Config
 from .discovery import discover
@@ -151,8 +150,8 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
         return FileResult(path, Status.FAILED, error=_syntax_error(text, exc))
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
-    leaks = _analyze(path, text, tree, config, project)
-    fixable = [leak for leak in leaks if _applies(leak, config)]
+    diagnoses = _analyze(path, text, tree, config, project)
+    fixable = [d for d in diagnoses if _applies(d, config)]
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config)
@@ -160,31 +159,31 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
             # ast accepts some programs the compiler rejects (e.g. a name used before `global`).
             return FileResult(path, Status.FAILED, error=f"syntax error: {_compile_error(text, path)}")
         if problem:
-            return FileResult(path, Status.FAILED, findings=_findings(path, text, leaks, ()),
+            return FileResult(path, Status.FAILED, findings=_findings(path, text, diagnoses, ()),
                               error=f"internal error: {problem}; the file was left unchanged")
-    findings = _findings(path, text, leaks, fixable if new_text != text else ())
+    findings = _findings(path, text, diagnoses, fixable if new_text != text else ())
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
 
 
-def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project) -> list[Leak]:
+def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project) -> list[Diagnosis]:
     _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
     module = module_facts.build(path, name, text, tree)
     project.add(module)  # the text given wins over what is on disk
     return analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
 
 
-def _applies(leak: Leak, config: Config) -> bool:
-    if leak.plan is None or leak.applicability is None:
+def _applies(diagnosis: Diagnosis, config: Config) -> bool:
+    if diagnosis.plan is None or diagnosis.applicability is None:
         return False
-    return leak.applicability is Applicability.SAFE or config.unsafe_fixes
+    return diagnosis.applicability is Applicability.SAFE or config.unsafe_fixes
 
 
-def _rewrite(text: str, fixable: list[Leak]) -> str:
+def _rewrite(text: str, fixable: list[Diagnosis]) -> str:
     plans: dict[str, list[object]] = {}
-    for leak in fixable:
-        plans.setdefault(leak.code, []).append(leak.plan)
+    for d in fixable:
+        plans.setdefault(d.code, []).append(d.plan)
     return codemods.apply(cst.parse_module(text), plans).code
 
 
@@ -196,7 +195,7 @@ def _verify(path: str, new_text: str, config: Config) -> str | None:
     except (SyntaxError, ValueError, cst.ParserSyntaxError) as exc:
         return f"the rewrite does not compile ({exc})"
     again = _analyze(path, new_text, ast.parse(new_text), config, Project(_read_text, files=_worker_files))
-    if any(_applies(leak, config) for leak in again):
+    if any(_applies(d, config) for d in again):
         return "a second pass would change the rewrite again"
     return None
 
@@ -220,14 +219,15 @@ def _compile_error(text: str, path: str) -> str | None:
     return None
 
 
-def _findings(path: str, text: str, leaks: list[Leak], applied: Iterable[Leak]) -> tuple[Finding, ...]:
-    applied_ids = {id(leak) for leak in applied}
+def _findings(path: str, text: str, diagnoses: list[Diagnosis], applied: Iterable[Diagnosis]) -> tuple[Finding, ...]:
+    applied_ids = {id(d) for d in applied}
     lines = text.splitlines()
     findings = []
-    for leak in leaks:
-        fix = Fix(leak.fix_title, leak.applicability) if leak.fix_title and leak.applicability else None
-        findings.append(Finding(path=path, line=leak.line, column=_character_column(lines, leak.line, leak.column) + 1,
-                                code=leak.code, message=leak.message, fix=fix, applied=id(leak) in applied_ids))
+    for d in diagnoses:
+        fix = Fix(d.fix_title, d.applicability) if d.fix_title and d.applicability else None
+        column = _character_column(lines, d.line, d.column) + 1
+        findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
+                                applied=id(d) in applied_ids))
     return tuple(findings)
 
 

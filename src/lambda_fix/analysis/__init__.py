@@ -6,20 +6,28 @@ the analysis needs names, scopes and positions only. Codemods consume these fact
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Union
 
-from . import flow, handlers, leaks
+from . import defaults, flow, handlers, leaks
+from .defaults import MutableDefault
 from .leaks import Leak
 from .module import ModuleInfo
 from .project import Project
 
+# What the analysis hands the engine: each has code, line, column (0-based, in bytes), message,
+# fix_title, applicability and plan (None when it is reported only).
+Diagnosis = Union[Leak, MutableDefault]
+
 
 def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...] = (),
                    allow_state: tuple[str, ...] = (),
-                   enabled: Callable[[str], bool] = lambda code: True) -> list[Leak]:
-    """Every leak fixable or reportable in module, in source order."""
+                   enabled: Callable[[str], bool] = lambda code: True) -> list[Diagnosis]:
+    """Everything fixable or reportable in module, in source order."""
     found = handlers.find_handlers(module, extra_handlers)
     if not found:
         return []
     flows = [flow.analyze(project, module, handler) for handler in found]
-    return sorted(leaks.find_leaks(project, module, flows, allow_state, enabled), key=lambda l: (l.line, l.column, l.code))
+    results: list[Diagnosis] = list(leaks.find_leaks(project, module, flows, allow_state, enabled))
+    if enabled(defaults.CODE):
+        results.extend(defaults.find_mutable_defaults(module, flows))
+    return sorted(results, key=lambda d: (d.line, d.column, d.code))

@@ -96,9 +96,22 @@ class HandlerFlow:
     escaping: set[FunctionKey]  # referenced as a value, not only called
     mutations: list[Mutation]
     modules: dict[str, ModuleInfo]  # path -> module, for every reached function
+    # callee -> [(caller, repeated)]: repeated when the call sits in a loop, comprehension or lambda
+    call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool]]] = field(default_factory=dict)
 
     def callers_of(self, callee: FunctionKey) -> set[FunctionKey]:
         return {caller for caller, callees in self.calls.items() if callee in callees}
+
+    def runs_at_most_once(self, function: FunctionKey, _seen: frozenset = frozenset()) -> bool:
+        """Does function run at most once per invocation? (One call site, not repeated, in a
+        function that itself runs at most once; the handler runs once.)"""
+        if function == self.handler:
+            return True
+        sites = self.call_sites.get(function, [])
+        if function in self.escaping or function in _seen or len(sites) != 1:
+            return False
+        caller, repeated = sites[0]
+        return not repeated and self.runs_at_most_once(caller, _seen | {function})
 
 
 def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> HandlerFlow:
@@ -128,12 +141,15 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
                 nodes[callee] = (callee_module, callee_node)
                 pending.append(callee)
     calls: dict[FunctionKey, set[FunctionKey]] = {}
+    call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool]]] = {}
     escaping: set[FunctionKey] = set()
     mutations: list[Mutation] = []
     for current, (mod, node) in nodes.items():
         walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
         walk.run()
         calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
+        for callee, repeated in walk.sites:
+            call_sites.setdefault(callee, []).append((current, repeated))
         escaping |= walk.escaping_keys
         mutations.extend(walk.mutations)
     return HandlerFlow(
@@ -143,6 +159,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
         escaping=escaping,
         mutations=mutations,
         modules={m.path: m for m, _ in nodes.values()},
+        call_sites=call_sites,
     )
 
 
@@ -162,6 +179,8 @@ class _FunctionWalk:
         self.summaries = summaries
         self.global_ids = {id(n) for n, _ in global_name_refs(node)}
         self.called_ids = _called_ids(node)
+        self.repeated_ids = _repeated_call_ids(node)
+        self.sites: list[tuple[FunctionKey, bool]] = []
         self.tainted: set[str] = set(summary.tainted_params)
         self.aliases: dict[str, StateKey] = dict(summary.state_params)
         self.calls: list[tuple[FunctionKey, tuple[ModuleInfo, FunctionNode], set[str], dict[str, StateKey], bool]] = []
@@ -190,7 +209,7 @@ class _FunctionWalk:
                 break
 
     def _reset_records(self) -> None:
-        self.calls, self.mutations, self.escaping_keys = [], [], set()
+        self.calls, self.mutations, self.escaping_keys, self.sites = [], [], set(), []
 
     # ---- statements -------------------------------------------------------------------------
 
@@ -347,6 +366,7 @@ class _FunctionWalk:
         if target is None:
             return
         key, module, node = target
+        self.sites.append((key, id(call) in self.repeated_ids))
         tainted_params, state_params = self._bind_arguments(node, call, bound="." in key[1])
         self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control))
 
@@ -543,6 +563,28 @@ def _called_ids(node: FunctionNode) -> set[int]:
     if "called" not in cache:
         cache["called"] = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
     return cache["called"]
+
+
+def _repeated_call_ids(node: FunctionNode) -> set[int]:
+    """Calls that may run more than once per call of node: in loops, comprehensions, lambdas, nested defs."""
+    cache = node.__dict__.setdefault("_lambda_fix_cache", {})
+    if "repeated" not in cache:
+        repeated: set[int] = set()
+        stack: list[tuple[ast.AST, bool]] = [(child, False) for child in ast.iter_child_nodes(node)]
+        loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                 ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+        while stack:
+            current, inside = stack.pop()
+            if isinstance(current, ast.Call) and inside:
+                repeated.add(id(current))
+            if isinstance(current, (ast.For, ast.AsyncFor)):
+                stack.append((current.iter, inside))  # the iterable is evaluated once
+                stack.extend((c, True) for c in [current.target, *current.body, *current.orelse])
+                continue
+            inner = inside or isinstance(current, loops)
+            stack.extend((child, inner) for child in ast.iter_child_nodes(current))
+        cache["repeated"] = repeated
+    return cache["repeated"]
 
 
 def _is_plain_reference(expr: ast.expr) -> bool:

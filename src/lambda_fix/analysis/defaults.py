@@ -1,0 +1,208 @@
+"""Mutable default arguments in code a handler reaches: shared by every call, so by every invocation."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ..model import Applicability
+from .flow import MUTATING_FUNCTIONS, MUTATING_METHODS, FunctionKey, HandlerFlow
+from .module import ModuleInfo, container_kind, is_pure
+from .scopes import FunctionNode, scope_bindings
+
+CODE = "LF005"
+# Calls that only read the object they are given.
+_READ_ONLY = frozenset({"len", "list", "dict", "set", "tuple", "sorted", "sum", "min", "max", "any", "all",
+                        "str", "repr", "bool", "enumerate", "zip", "iter", "reversed", "print", "isinstance",
+                        "json.dumps", "frozenset"})
+
+
+@dataclass(frozen=True)
+class DefaultPlan:
+    function: str  # "name" for module-level functions, "Class.name" for methods
+    parameter: str
+    default_source: str  # re-evaluated in the body on each call that does not pass it
+    annotation: str | None  # the new annotation text, or None to leave the parameter unannotated
+    typing_import: str | None  # an import the new annotation needs
+
+
+@dataclass(frozen=True)
+class MutableDefault:
+    code = CODE
+    function: str
+    parameter: str
+    line: int
+    column: int
+    message: str
+    fix_title: str | None
+    applicability: Applicability | None
+    plan: DefaultPlan | None
+
+
+def find_mutable_defaults(module: ModuleInfo, flows: list[HandlerFlow]) -> list[MutableDefault]:
+    found: dict[tuple[str, str], MutableDefault] = {}
+    for flow in flows:
+        for key, node in flow.reached.items():
+            if key[0] != module.path:
+                continue
+            for finding in _in_function(module, flow, key, node):
+                found.setdefault((finding.function, finding.parameter), finding)
+    return list(found.values())
+
+
+def _in_function(module: ModuleInfo, flow: HandlerFlow, key: FunctionKey, node: FunctionNode):  # noqa: ANN202
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    for arg, default in pairs:
+        kind = container_kind(module, default)
+        if kind is None:
+            continue
+        line = default.lineno
+        if module.suppressed(line, CODE) or module.suppressed(node.lineno, CODE):
+            continue
+        how = _mutated_or_escapes(module, node, arg.arg)
+        if how is None:
+            continue  # never changed and never handed out: sharing it is harmless
+        source = ast.get_source_segment(module.source, default) or ""
+        message = (f"mutable default `{arg.arg}={source}` of `{key[1]}` is shared by every call and every "
+                   f"invocation: {how}")
+        problem = _blocker(module, node, arg.arg, default)
+        if problem is None and not flow.runs_at_most_once(key):
+            # On a cold start the calls of one invocation share the default; a fresh one per call
+            # would change what they see.
+            problem = (f"`{key[1]}` may run more than once per invocation, and those calls share the "
+                       "default on a cold start too")
+        if problem:
+            yield MutableDefault(key[1], arg.arg, line, default.col_offset, f"{message}; not fixed: {problem}",
+                                 None, None, None)
+            continue
+        annotation, typing_import = _optional_annotation(module, arg.annotation)
+        plan = DefaultPlan(key[1], arg.arg, source, annotation, typing_import)
+        unsafe = _passes_none(module, key[1], arg.arg, positional.index(arg) if arg in positional else None) \
+            or key in flow.escaping
+        yield MutableDefault(key[1], arg.arg, line, default.col_offset, message,
+                             f"default `{arg.arg}` to None and create `{source}` in the body",
+                             Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
+
+
+def _mutated_or_escapes(module: ModuleInfo, function: FunctionNode, name: str) -> str | None:
+    """How the default object can change or leave the function (changes first), or None."""
+    if name not in scope_bindings(function).params:
+        return None
+    changes: list[tuple[int, str]] = []
+    escapes: list[tuple[int, str]] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and _rooted_at(func.value, name) and func.attr in MUTATING_METHODS:
+                changes.append((node.lineno, f"`.{func.attr}(...)` at line {node.lineno} changes it"))
+                continue
+            arguments = [*node.args, *(k.value for k in node.keywords)]
+            if any(_is_name(a, name) for a in arguments):
+                qualified = module.qualified_name(func)
+                if qualified in MUTATING_FUNCTIONS:
+                    changes.append((node.lineno, f"`{qualified}` at line {node.lineno} changes it"))
+                elif qualified not in _READ_ONLY:
+                    escapes.append((node.lineno, f"it is passed to a call at line {node.lineno} that may change or "
+                                                 "keep it"))
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)) \
+                and _rooted_at(node.value, name):
+            changes.append((node.lineno, f"an item or attribute of it is set at line {node.lineno}"))
+        elif isinstance(node, ast.AugAssign) and _rooted_at(node.target, name):
+            changes.append((node.lineno, f"an augmented assignment at line {node.lineno} changes it in place"))
+        elif isinstance(node, (ast.Return, ast.Yield)) and node.value is not None and _holds(node.value, name):
+            escapes.append((node.lineno, f"it is returned at line {node.lineno}, so callers can change it"))
+        elif isinstance(node, ast.Assign) and _holds(node.value, name) and not all(
+                isinstance(t, ast.Name) for t in node.targets):
+            escapes.append((node.lineno, f"it is stored at line {node.lineno}"))
+    found = sorted(changes) or sorted(escapes)
+    return found[0][1] if found else None
+
+
+def _rooted_at(expr: ast.AST, name: str) -> bool:
+    """`name`, `name[k]`, `name.attr`, `name.get(k)`, `name.setdefault(k, [])`: all reach into it."""
+    while True:
+        if isinstance(expr, (ast.Subscript, ast.Attribute)):
+            expr = expr.value
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+                and expr.func.attr in ("get", "setdefault"):
+            expr = expr.func.value
+        else:
+            return _is_name(expr, name)
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _holds(expr: ast.AST, name: str) -> bool:
+    """Is the object itself (not something computed from it) part of expr?"""
+    if _is_name(expr, name):
+        return True
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return any(_holds(e, name) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return any(v is not None and _holds(v, name) for v in expr.values)
+    if isinstance(expr, (ast.IfExp,)):
+        return _holds(expr.body, name) or _holds(expr.orelse, name)
+    if isinstance(expr, ast.BoolOp):
+        return any(_holds(v, name) for v in expr.values)
+    return False
+
+
+def _blocker(module: ModuleInfo, function: FunctionNode, name: str, default: ast.expr) -> str | None:
+    if not is_pure(module, default):
+        return "its default has side effects or depends on module state"
+    local = scope_bindings(function).local
+    shadowed = {n.id for n in ast.walk(default) if isinstance(n, ast.Name)} & local
+    if shadowed:
+        return f"its default uses `{sorted(shadowed)[0]}`, which the function binds locally"
+    return None
+
+
+def _optional_annotation(module: ModuleInfo, annotation: ast.expr | None) -> tuple[str | None, str | None]:
+    """`list[str]` -> `list[str] | None` or `Optional[list[str]]`, as the file already writes it."""
+    if annotation is None:
+        return None, None
+    text = ast.get_source_segment(module.source, annotation) or ""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return repr(f"{annotation.value} | None"), None  # a string annotation stays a string
+    uses_union = "| None" in module.source or "None |" in module.source
+    future = any(isinstance(s, ast.ImportFrom) and s.module == "__future__"
+                 and any(a.name == "annotations" for a in s.names) for s in module.tree.body)
+    optional_name = next((local for local, ref in module.imports.items()
+                          if ref.module == "typing" and ref.attr == "Optional"), None)
+    if optional_name and not uses_union:
+        return f"{optional_name}[{text}]", None
+    if uses_union or future:
+        return f"{text} | None", None
+    typing_alias = next((local for local, ref in module.imports.items()
+                         if ref.module == "typing" and ref.attr is None), None)
+    if typing_alias:
+        return f"{typing_alias}.Optional[{text}]", None
+    if module.binding_counts.get("Optional"):
+        return f"{text} | None", None
+    return f"Optional[{text}]", "from typing import Optional"
+
+
+def _passes_none(module: ModuleInfo, function: str, parameter: str, index: int | None) -> bool:
+    """Does any call in the module pass None for the parameter (which the fix would replace)?"""
+    name = function.rsplit(".", 1)[-1]
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if called != name:
+            continue
+        if any(k.arg == parameter and _is_none(k.value) for k in node.keywords):
+            return True
+        offset = 1 if "." in function and isinstance(node.func, ast.Attribute) else 0
+        if index is not None and 0 <= index - offset < len(node.args) and _is_none(node.args[index - offset]):
+            return True
+    return False
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
