@@ -1,10 +1,12 @@
 """Invoke a handler the way the Lambda runtime does, for the warm-versus-cold behaviour tests.
 
-    python harness.py ROOT MODULE HANDLER EVENTS_JSON [INDEX]
+    python harness.py ROOT MODULE HANDLER EVENTS_JSON [INDEX] [--built]
 
 Imports MODULE from ROOT once, then calls HANDLER for every event (or only event INDEX) with a fake
 context whose request ID is fixed per event index, and prints one JSON list: each result serialised
-right after its call returns, as the runtime does, or the exception's type and message.
+right after its call returns, as the runtime does, or the exception's type and message. With
+--built it prints {"results": [...], "built": [...]}: after each call, how many clients the stub
+modules in tests/stubs (which stand in for boto3 and pymysql) have built so far.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import importlib
 import inspect
 import json
+import os
 import sys
 
 
@@ -28,13 +31,14 @@ class FakeContext:
 
 
 def main() -> None:
-    root, module_name, handler_name, events_path = sys.argv[1:5]
-    only = int(sys.argv[5]) if len(sys.argv) > 5 else None
-    sys.path.insert(0, root)
+    arguments = [a for a in sys.argv[1:] if a != "--built"]
+    root, module_name, handler_name, events_path = arguments[:4]
+    only = int(arguments[4]) if len(arguments) > 4 else None
+    sys.path[:0] = [root, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs")]
     with open(events_path, encoding="utf-8") as stream:
         events = json.load(stream)["events"]
     handler = getattr(importlib.import_module(module_name), handler_name)
-    outputs = []
+    outputs, built = [], []
     for index, event in enumerate(events):
         if only is not None and index != only:
             continue
@@ -45,7 +49,11 @@ def main() -> None:
             outputs.append(json.loads(json.dumps(result, sort_keys=True, default=str)))
         except Exception as exc:  # noqa: BLE001 - the exception is the result
             outputs.append({"raised": type(exc).__name__, "message": str(exc)})
-    print(json.dumps(outputs, sort_keys=True))
+        built.append(sum(len(getattr(sys.modules.get(stub), "BUILT", [])) for stub in ("boto3", "pymysql")))
+    if "--built" in sys.argv:
+        print(json.dumps({"results": outputs, "built": built}, sort_keys=True))
+    else:
+        print(json.dumps(outputs, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -67,13 +67,24 @@ def run_tool(paths: list[str], config: Config, mode: Mode) -> RunSummary:
 
 def invoke(root: Path, events: Path, warm: bool) -> list[object]:
     """Results of the handler for every event: in one process (warm) or a new process each (cold)."""
+    base = _command(root, events)
+    if warm:
+        return json.loads(_run(base))
+    count = len(json.loads(events.read_text())["events"])
+    return [json.loads(_run([*base, str(i)]))[0] for i in range(count)]
+
+
+def invoke_counting(root: Path, events: Path) -> tuple[list[object], list[int]]:
+    """Warm results, and how many clients had been built after each invocation."""
+    output = json.loads(_run([*_command(root, events), "--built"]))
+    return output["results"], output["built"]
+
+
+def _command(root: Path, events: Path) -> list[str]:
     spec = json.loads(events.read_text())
     module = spec.get("module") or _module_of(root)
     handler = spec.get("handler", "lambda_handler")
-    base = [sys.executable, str(TESTS / "harness.py"), str(root), module, handler, str(events)]
-    if warm:
-        return json.loads(_run(base))
-    return [json.loads(_run([*base, str(i)]))[0] for i in range(len(spec["events"]))]
+    return [sys.executable, str(TESTS / "harness.py"), str(root), module, handler, str(events)]
 
 
 def _module_of(root: Path) -> str:

@@ -7,12 +7,15 @@ serialised right after each call returns, as the Lambda runtime does.
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from helpers import Case, cases, invoke, run_tool
+from helpers import Case, cases, invoke, invoke_counting, run_tool
 
 from lambda_fix import Mode
 
 LEAKS = [c for c in cases() if c.events_file is not None]
+CLIENT_CASES = [c for c in LEAKS if "built_per_warm_invocation" in json.loads(c.events_file.read_text())]
 
 
 def test_every_leak_fixture_has_events() -> None:
@@ -33,6 +36,27 @@ def test_rewritten_warm_equals_original_cold(case: Case, tmp_path, monkeypatch) 
     root = lambda target: target if target.is_dir() else target.parent  # noqa: E731
     original_cold = invoke(root(original), events, warm=False)
     original_warm = invoke(root(original), events, warm=True)
-    assert original_warm != original_cold, "the fixture does not leak: its events show no drift"
+    if case not in CLIENT_CASES:  # hoisting clients changes cost, not results: counted below
+        assert original_warm != original_cold, "the fixture does not leak: its events show no drift"
     assert invoke(root(fixed), events, warm=True) == original_cold
     assert invoke(root(fixed), events, warm=False) == original_cold
+
+
+@pytest.mark.parametrize("case", CLIENT_CASES, ids=[c.id for c in CLIENT_CASES])
+def test_clients_are_built_once_per_environment(case: Case, tmp_path, monkeypatch) -> None:
+    """Results unchanged; warm invocations stop building the hoisted clients (per-tenant ones stay)."""
+    events = case.events_file
+    assert events is not None
+    expected = json.loads(events.read_text())["built_per_warm_invocation"]
+    original = case.copy_to(tmp_path / "original")
+    fixed = case.copy_to(tmp_path / "fixed")
+    monkeypatch.chdir(fixed.parent)
+    assert run_tool([fixed.name], case.config, Mode.WRITE).changed == 1
+
+    original_results, original_built = invoke_counting(original.parent, events)
+    fixed_results, fixed_built = invoke_counting(fixed.parent, events)
+    assert fixed_results == original_results
+    per_invocation = [after - before for before, after in zip(original_built, original_built[1:])]
+    assert all(n > expected for n in per_invocation), "the original does not build a client per invocation"
+    warm = [after - before for before, after in zip(fixed_built, fixed_built[1:])]
+    assert warm == [expected] * len(warm)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Callable, Union
 
-from . import defaults, flow, handlers, leaks
+from . import client_reuse, defaults, flow, handlers, leaks
+from .client_reuse import PerInvocationClient
 from .defaults import MutableDefault
 from .leaks import Leak
 from .module import ModuleInfo
@@ -16,7 +17,7 @@ from .project import Project
 
 # What the analysis hands the engine: each has code, line, column (0-based, in bytes), message,
 # fix_title, applicability and plan (None when it is reported only).
-Diagnosis = Union[Leak, MutableDefault]
+Diagnosis = Union[Leak, MutableDefault, PerInvocationClient]
 
 
 def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...] = (),
@@ -28,6 +29,8 @@ def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[s
         return []
     flows = [flow.analyze(project, module, handler) for handler in found]
     results: list[Diagnosis] = list(leaks.find_leaks(project, module, flows, allow_state, enabled))
+    if enabled(client_reuse.CODE):
+        results.extend(client_reuse.find_per_invocation_clients(module, flows))
     if enabled(defaults.CODE):
         results.extend(defaults.find_mutable_defaults(module, flows))
     return sorted(results, key=lambda d: (d.line, d.column, d.code))

@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS
+from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES
 from .module import ModuleInfo
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
@@ -80,6 +80,16 @@ class Mutation:
         return f"{self.action} on every invocation"
 
 
+@dataclass(frozen=True)
+class ClientCall:
+    """A client, connection or session built in reached code."""
+
+    function: FunctionKey
+    node: ast.Call
+    factory: str  # "boto3.client", "pymysql.connect", "session.client", ...
+    per_request: bool  # an argument or the receiver carries per-request data
+
+
 @dataclass
 class _Summary:
     tainted_params: set[str] = field(default_factory=set)
@@ -98,6 +108,7 @@ class HandlerFlow:
     modules: dict[str, ModuleInfo]  # path -> module, for every reached function
     # callee -> [(caller, repeated)]: repeated when the call sits in a loop, comprehension or lambda
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool]]] = field(default_factory=dict)
+    client_calls: list[ClientCall] = field(default_factory=list)
 
     def callers_of(self, callee: FunctionKey) -> set[FunctionKey]:
         return {caller for caller, callees in self.calls.items() if callee in callees}
@@ -144,6 +155,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool]]] = {}
     escaping: set[FunctionKey] = set()
     mutations: list[Mutation] = []
+    client_calls: list[ClientCall] = []
     for current, (mod, node) in nodes.items():
         walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
         walk.run()
@@ -152,6 +164,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
             call_sites.setdefault(callee, []).append((current, repeated))
         escaping |= walk.escaping_keys
         mutations.extend(walk.mutations)
+        client_calls.extend(walk.client_calls)
     return HandlerFlow(
         handler=key,
         reached={k: n for k, (_, n) in nodes.items()},
@@ -160,6 +173,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> Hand
         mutations=mutations,
         modules={m.path: m for m, _ in nodes.values()},
         call_sites=call_sites,
+        client_calls=client_calls,
     )
 
 
@@ -210,6 +224,7 @@ class _FunctionWalk:
 
     def _reset_records(self) -> None:
         self.calls, self.mutations, self.escaping_keys, self.sites = [], [], set(), []
+        self.client_calls: list[ClientCall] = []
 
     # ---- statements -------------------------------------------------------------------------
 
@@ -358,6 +373,10 @@ class _FunctionWalk:
                     and id(func.value) not in self.global_ids:
                 self.tainted.add(func.value.id)  # a local container now holds request data
         qualified = self.module.qualified_name(func)
+        factory = self._client_factory(call)
+        if factory is not None:
+            per_request = args_tainted or (isinstance(func, ast.Attribute) and self.is_tainted(func.value))
+            self.client_calls.append(ClientCall(self.key, call, factory, per_request))
         if qualified in MUTATING_FUNCTIONS and call.args:
             state = self.state_root(call.args[0])
             if state is not None:
@@ -441,6 +460,22 @@ class _FunctionWalk:
                     if summary is not None and summary.returns_tainted:
                         return True
         return False
+
+    def _client_factory(self, call: ast.Call) -> str | None:
+        """The factory a call builds a client with: a known one, or `.client`/`.resource` of a session."""
+        qualified = self.module.qualified_name(call.func)
+        if qualified in CLIENT_FACTORIES:
+            return qualified
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("client", "resource"):
+            receiver = func.value
+            if isinstance(receiver, ast.Call) and self.module.qualified_name(receiver.func) in SESSION_FACTORIES:
+                return f"session.{func.attr}"
+            if isinstance(receiver, ast.Name) and any(
+                    isinstance(v, ast.Call) and self.module.qualified_name(v.func) in SESSION_FACTORIES
+                    for v in _assigned_values(self.node, receiver.id)):
+                return f"session.{func.attr}"
+        return None
 
     def _is_client(self, value: ast.expr) -> bool:
         if isinstance(value, ast.Call):

@@ -1,0 +1,279 @@
+"""Clients, connections and sessions that reached code builds on every invocation, and whether each
+can be built once per environment instead."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from dataclasses import dataclass
+
+from ..model import Applicability
+from .clients import CLOSED_TESTS, SESSION_FACTORIES, STATEFUL_FACTORIES
+from .flow import ClientCall, HandlerFlow
+from .module import ModuleInfo
+from .scopes import FunctionNode, scope_bindings
+
+CODE = "LF004"
+_BUILTINS = frozenset(dir(builtins))
+# Calls whose result is fixed for the life of the environment when their arguments are.
+_ENVIRONMENT_CALLS = frozenset({"os.environ.get", "os.getenv", "str", "int", "float", "bool",
+                                "botocore.config.Config", "botocore.client.Config"}) | SESSION_FACTORIES
+_CACHING_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
+_ACCESSOR_NAMES = {
+    "boto3.Session": "_boto3_session", "boto3.session.Session": "_boto3_session",
+    "botocore.session.get_session": "_botocore_session", "botocore.session.Session": "_botocore_session",
+    "redis.Redis": "_redis_client", "redis.StrictRedis": "_redis_client", "redis.from_url": "_redis_client",
+    "pymongo.MongoClient": "_mongo_client", "sqlalchemy.create_engine": "_engine",
+    "requests.Session": "_http_session", "httpx.Client": "_http_client", "httpx.AsyncClient": "_http_client",
+    "urllib3.PoolManager": "_pool_manager", "opensearchpy.OpenSearch": "_opensearch_client",
+    "elasticsearch.Elasticsearch": "_elasticsearch_client",
+}
+
+
+@dataclass(frozen=True)
+class HoistPlan:
+    function: str  # where the call is: "name" or "Class.name"
+    call_source: str  # the call as written, to find it
+    accessor: str  # the module-level function that builds it once
+    built_by: str  # the expression the accessor evaluates (locals inlined)
+    before: str  # the top-level def or class the accessor goes above
+    closed_test: str | None  # for connections: the test that says it was closed, with {name}
+
+
+@dataclass(frozen=True)
+class PerInvocationClient:
+    code = CODE
+    line: int
+    column: int
+    message: str
+    fix_title: str | None
+    applicability: Applicability | None
+    plan: HoistPlan | None
+
+
+def find_per_invocation_clients(module: ModuleInfo, flows: list[HandlerFlow]) -> list[PerInvocationClient]:
+    found: dict[tuple[str, int], PerInvocationClient] = {}
+    accessors: dict[str, str] = {}  # built_by -> accessor name, so one expression gets one accessor
+    for flow in flows:
+        for call in flow.client_calls:
+            if call.function[0] != module.path:
+                continue
+            key = (call.function[1], id(call.node))
+            if key in found:
+                continue
+            finding = _judge(module, flow, call, accessors)
+            if finding is not None:
+                found[key] = finding
+    return list(found.values())
+
+
+def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
+           accessors: dict[str, str]) -> PerInvocationClient | None:
+    function = flow.reached[call.function]
+    if _already_cached(module, function, call.node):
+        return None
+    source = ast.get_source_segment(module.source, call.node) or call.factory
+    where = "the handler" if call.function == flow.handler else f"`{call.function[1]}`"
+    what = ("opens a new connection" if call.factory in CLOSED_TESTS else
+            "creates a new session" if "Session" in call.factory or "session" in call.factory.split(".")[-1]
+            else "builds a new client")
+    message = f"`{_short(source)}` {what} on every invocation of `{flow.handler[1]}` (in {where})"
+    if module.suppressed(call.node.lineno, CODE):
+        return None
+    reason = _why_not(module, function, call)
+    built_by = None
+    if reason is None:
+        built_by, reason = _inline(module, function, call.node)
+    if reason is not None or built_by is None:
+        return PerInvocationClient(call.node.lineno, call.node.col_offset, f"{message}; not hoisted: {reason}",
+                                   None, None, None)
+    accessor = accessors.get(built_by) or _accessor_name(module, call, set(accessors.values()))
+    accessors[built_by] = accessor
+    top_level = call.function[1].split(".")[0]
+    plan = HoistPlan(call.function[1], source, accessor, built_by, top_level, CLOSED_TESTS.get(call.factory))
+    unsafe = call.factory in STATEFUL_FACTORIES
+    return PerInvocationClient(
+        call.node.lineno, call.node.col_offset, message, f"build it once per environment with `{accessor}()`",
+        Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
+
+
+def _short(source: str) -> str:
+    flat = " ".join(source.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
+
+
+def _already_cached(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> bool:
+    """Built inside a cached function, in a cache-miss branch, or stored at module level."""
+    if any(module.qualified_name(d.func if isinstance(d, ast.Call) else d) in _CACHING_DECORATORS
+           for d in function.decorator_list):
+        return True
+    declared = scope_bindings(function).declared_global
+    for node in ast.walk(function):
+        # A cache-miss branch (`if key not in CACHE:`, `if CLIENT is None:`) runs once per environment.
+        if isinstance(node, ast.If) and any(_contains(stmt, call) for stmt in node.body) and any(
+                isinstance(n, ast.Name) and (n.id in module.state or n.id in declared) for n in ast.walk(node.test)):
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and _contains(node.value, call):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                root = target
+                while isinstance(root, (ast.Subscript, ast.Attribute)):
+                    root = root.value
+                if isinstance(root, ast.Name) and (root.id in declared or (
+                        root is not target and root.id in module.state)):
+                    return True
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                        and target.value.id == "self":
+                    return True  # kept on an object, whose life the analysis does not follow
+    return False
+
+
+def _contains(expr: ast.AST, call: ast.Call) -> bool:
+    return any(n is call for n in ast.walk(expr))
+
+
+def _why_not(module: ModuleInfo, function: FunctionNode, call: ClientCall) -> str | None:
+    if call.per_request:
+        return ("it is built from per-request data (the event or per-request credentials); one shared client "
+                "would serve a request with another request's settings")
+    names = _bound_to(function, call.node)
+    for node in ast.walk(function):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.context_expr is call.node or (isinstance(item.context_expr, ast.Name)
+                                                      and item.context_expr.id in names):
+                    return "it is used as a context manager, which closes it at the end of the block"
+                if isinstance(item.context_expr, ast.Call) and _contains(item.context_expr, call.node) \
+                        and module.qualified_name(item.context_expr.func) == "contextlib.closing":
+                    return "the handler closes it"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "close" \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
+            return f"the handler closes it (line {node.lineno})"
+    if "functools" in module.imports and module.imports["functools"].module != "functools" or (
+            "functools" not in module.imports and module.binding_counts.get("functools")):
+        return "the module binds `functools` to something else"
+    return None
+
+
+def _bound_to(function: FunctionNode, call: ast.Call) -> set[str]:
+    names = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and node.value is call:
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> tuple[str | None, str | None]:
+    """The call's source with locals replaced by what they were assigned, or why it cannot be.
+
+    Everything it reads must be fixed for the life of the environment: constants, imports, module
+    constants, environment variables, and locals assigned once from those.
+    """
+    substitutions: dict[str, str] = {}
+    problem = _check(module, function, call, substitutions, depth=0, client=call)
+    if problem:
+        return None, problem
+    source = ast.get_source_segment(module.source, call)
+    if source is None:
+        return None, "its source could not be located"
+    return _substitute(module, call, source, substitutions), None
+
+
+def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substitutions: dict[str, str],
+           depth: int, client: ast.Call) -> str | None:
+    bindings = scope_bindings(function)
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and node is not client:
+            name = module.qualified_name(node.func)
+            if name not in _ENVIRONMENT_CALLS:
+                return f"it depends on `{_short(ast.get_source_segment(module.source, node) or '...')}`"
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in bindings.params:
+                return f"it depends on the parameter `{node.id}`"
+            if node.id in bindings.local:
+                value = _assigned_once(function, node.id)
+                if value is None or depth > 3:
+                    return f"it depends on the local `{node.id}`"
+                problem = _check(module, function, value, substitutions, depth + 1, client)
+                if problem:
+                    return problem
+                text = _substitute(module, value, ast.get_source_segment(module.source, value) or "", substitutions)
+                atom = isinstance(value, (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant))
+                substitutions[node.id] = text if atom else f"({text})"
+            elif node.id in module.imports or (node.id in _BUILTINS and not module.binding_counts.get(node.id)):
+                continue
+            elif not _module_constant(module, node.id):
+                return f"it depends on `{node.id}`, which can change"
+        elif isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
+            return "it is not a plain expression"
+    return None
+
+
+def _assigned_once(function: FunctionNode, name: str) -> ast.expr | None:
+    values = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            if len(node.targets) != 1:
+                return None
+            values.append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith,
+                               ast.NamedExpr)):
+            targets = [getattr(node, "target", None), *[getattr(i, "optional_vars", None)
+                                                        for i in getattr(node, "items", [])]]
+            if any(t is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t))
+                   for t in targets):
+                return None
+    return values[0] if len(values) == 1 else None
+
+
+def _module_constant(module: ModuleInfo, name: str) -> bool:
+    """Bound once at module level, never rebound by a function, not mutable state."""
+    return module.binding_counts.get(name) == 1 and name not in module.rebound_in and name not in module.state \
+        and name not in module.functions and name not in module.classes
+
+
+def _substitute(module: ModuleInfo, expr: ast.AST, source: str, substitutions: dict[str, str]) -> str:
+    """Replace the locals in expr's source text with their (parenthesised) values."""
+    if not substitutions:
+        return source
+    lines = module.source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:
+        text = lines[lineno - 1]
+        return starts[lineno - 1] + len(text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+    base = offset(expr.lineno, expr.col_offset)  # type: ignore[attr-defined]
+    edits = sorted(((offset(n.lineno, n.col_offset) - base, offset(n.end_lineno, n.end_col_offset) - base,
+                     substitutions[n.id]) for n in ast.walk(expr)
+                    if isinstance(n, ast.Name) and n.id in substitutions), reverse=True)
+    for start, end, text in edits:
+        source = source[:start] + text + source[end:]
+    return source
+
+
+def _accessor_name(module: ModuleInfo, call: ClientCall, taken: set[str]) -> str:
+    factory = call.factory
+    service = None
+    if call.node.args and isinstance(call.node.args[0], ast.Constant) and isinstance(call.node.args[0].value, str):
+        service = re.sub(r"\W", "_", call.node.args[0].value).strip("_").lower() or None
+    if factory in CLOSED_TESTS:
+        base = "_get_db_connection"
+    elif factory.endswith(".client") or factory == "boto3.client":
+        base = f"_{service}_client" if service else "_boto3_client"
+    elif factory.endswith(".resource") or factory == "boto3.resource":
+        base = f"_{service}_resource" if service else "_boto3_resource"
+    else:
+        base = _ACCESSOR_NAMES.get(factory, "_client")
+
+    def free(candidate: str) -> bool:
+        return candidate not in taken and not module.binding_counts.get(candidate) and candidate not in module.imports
+
+    name, number = base, 2
+    # A connection accessor also needs its global: `_get_db_connection` keeps `_db_connection`.
+    while not free(name) or (name.startswith("_get_") and not free("_" + name[len("_get_"):])):
+        name, number = f"{base}_{number}", number + 1
+    return name

@@ -1,0 +1,42 @@
+"""A stand-in for boto3 in the behaviour tests: records every client, resource and session built."""
+
+BUILT: list = []
+
+
+class _Remote:
+    def __init__(self, kind, name=None, **options):
+        self.kind, self.name, self.options = kind, name, options
+        BUILT.append(kind)
+
+    def __getattr__(self, operation):
+        def call(**arguments):
+            return {"operation": operation, "service": self.name, **{k: str(v) for k, v in arguments.items()}}
+        return call
+
+    def Table(self, name):  # noqa: N802 - boto3's spelling
+        return _Table(name)
+
+
+class _Table:
+    def __init__(self, name):
+        self.name = name
+
+    def put_item(self, Item):  # noqa: N803
+        return {"table": self.name, "item": Item}
+
+
+def client(name, **options):
+    return _Remote("client", name, **options)
+
+
+def resource(name, **options):
+    return _Remote("resource", name, **options)
+
+
+class Session:
+    def __init__(self, **options):
+        self.options = options
+        BUILT.append("session")
+
+    def client(self, name, **options):
+        return _Remote("client", name, **options)

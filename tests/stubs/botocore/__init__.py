@@ -1,0 +1,1 @@
+"""A stand-in for botocore in the behaviour tests."""

@@ -1,0 +1,3 @@
+class Config:
+    def __init__(self, **options):
+        self.options = options
