@@ -177,7 +177,21 @@ def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> tuple
     source = ast.get_source_segment(module.source, call)
     if source is None:
         return None, "its source could not be located"
-    return _substitute(module, call, source, substitutions), None
+    return _dedent(module, call, _substitute(module, call, source, substitutions)), None
+
+
+def _dedent(module: ModuleInfo, call: ast.Call, text: str) -> str:
+    """Continuation lines lose the indentation of the line the call started on."""
+    first_line = module.source.splitlines()[call.lineno - 1]
+    indent = first_line[: len(first_line) - len(first_line.lstrip())]
+    lines = text.split("\n")
+    return "\n".join([lines[0], *(line[len(indent):] if line.startswith(indent) else line.lstrip()
+                                   for line in lines[1:])])
+
+
+def call_key(source: str) -> str:
+    """The call's text without whitespace: how the codemod finds it again, whatever libcst's layout."""
+    return re.sub(r"\s+", "", source)
 
 
 def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substitutions: dict[str, str],

@@ -68,7 +68,7 @@ from typing import Sequence
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
-from ..analysis.client_reuse import HoistPlan
+from ..analysis.client_reuse import HoistPlan, call_key
 from ._edit import add_module_statements
 
 CODE = "LF004"
@@ -77,12 +77,15 @@ SUMMARY = "a client built on every invocation from fixed settings: build it once
 
 
 def accessor_source(plan: HoistPlan) -> str:
+    def indented(depth: int) -> str:  # continuation lines follow the statement they are in
+        return plan.built_by.replace("\n", "\n" + " " * depth)
+
     if plan.closed_test is None:
-        return f"@functools.cache\ndef {plan.accessor}():\n    return {plan.built_by}\n"
+        return f"@functools.cache\ndef {plan.accessor}():\n    return {indented(4)}\n"
     variable = "_" + plan.accessor[len("_get_"):]
     closed = plan.closed_test.format(name=variable)
     return (f"{variable} = None\n\n\ndef {plan.accessor}():\n    global {variable}\n"
-            f"    if {variable} is None or {closed}:\n        {variable} = {plan.built_by}\n    return {variable}\n")
+            f"    if {variable} is None or {closed}:\n        {variable} = {indented(8)}\n    return {variable}\n")
 
 
 class HoistClient(VisitorBasedCodemodCommand):
@@ -91,7 +94,7 @@ class HoistClient(VisitorBasedCodemodCommand):
     def __init__(self, context: CodemodContext, plans: Sequence[HoistPlan]) -> None:
         super().__init__(context)
         self.plans = list(plans)
-        self._by_call = {(p.function, p.call_source): p for p in self.plans}
+        self._by_call = {(p.function, call_key(p.call_source)): p for p in self.plans}
         self._scopes: list[str] = []
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -111,7 +114,7 @@ class HoistClient(VisitorBasedCodemodCommand):
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if not self._scopes:
             return updated_node
-        source = cst.Module(body=[]).code_for_node(original_node)
+        source = call_key(cst.Module(body=[]).code_for_node(original_node))
         # The plan names the function the call is in: its qualified name is a prefix of the scopes
         # (a call in a closure belongs to the enclosing function the analysis reached).
         for depth in range(len(self._scopes), 0, -1):
