@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..model import Applicability
-from .flow import FunctionKey, HandlerFlow, Mutation, StateKey
+from .flow import HandlerFlow, Mutation, StateKey
 from .module import ModuleInfo, StateBinding
 from .project import Project
 from .aliasing import FRESH_VALUE_CALLS, returns_may_reference
+from .parameters import assigns, threading_plan
 from .references import dotted, name_taken, reference, spellings
 from .scopes import FunctionNode, scope_bindings
 
@@ -37,6 +38,9 @@ class MovePlan:
     # Module-level functions that gain a `state` parameter, in source order, with how it is passed:
     # "positional" (appended to a plain signature and to calls) or "keyword" (keyword-only, `state=state`).
     threaded: tuple[tuple[str, str], ...]
+    # When set, the handler starts with this statement instead of the module-level binding of
+    # `state` (which is removed if there is one): a value made fresh per invocation (LF003).
+    created: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,14 +193,9 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
         if use.owner not in local_reached:
             return f"`{use.owner}` uses it, and `{handler}` does not call it"
         users.add(use.owner)  # type: ignore[arg-type]
-    needs = _callers_closure(module, flow, users)
-    methods = sorted(n for n in needs if n not in module.functions)
-    if methods:
-        return f"the method `{methods[0]}` uses it"
-    for function_name in sorted(needs - {handler}):
-        problem = _threading_problem(module, flow, function_name, name, needs | {handler})
-        if problem:
-            return problem
+    threaded = threading_plan(module, flow, name, users)
+    if isinstance(threaded, str):
+        return threaded
     if _referenced_elsewhere(project, module, name):
         return "another module of the project refers to it"
     handler_node = module.functions[handler]
@@ -205,88 +204,12 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
     shadowed = _init_names(binding) & scope_bindings(handler_node).local
     if shadowed:
         return f"its initial value uses `{sorted(shadowed)[0]}`, which `{handler}` binds locally"
-    threaded = tuple((f, _passing_mode(module, f)) for f in module.functions if f in needs and f != handler)
     return MovePlan(state=name, handler=handler, threaded=threaded)
-
-
-def _passing_mode(module: ModuleInfo, function_name: str) -> str:
-    """Positional when the signature is plain and every call passes plain positional arguments."""
-    args = module.functions[function_name].args
-    if args.defaults or args.vararg or args.kwonlyargs or args.kwarg:
-        return "keyword"
-    for use in module.uses.get(function_name, []):
-        for node in ast.walk(module.functions[use.owner]):  # type: ignore[index]
-            if isinstance(node, ast.Call) and node.func is use.node:
-                if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                    return "keyword"
-    return "positional"
 
 
 def _target_of(binding: StateBinding) -> ast.AST:
     node = binding.node
     return node.targets[0] if isinstance(node, ast.Assign) else node.target  # type: ignore[union-attr]
-
-
-def _callers_closure(module: ModuleInfo, flow: HandlerFlow, users: set[str]) -> set[str]:
-    """Functions of module on the handler's chain that use the state directly or call one that does."""
-    needs = set(users)
-    changed = True
-    while changed:
-        changed = False
-        for caller, callees in flow.calls.items():
-            if caller[0] == module.path and caller[1] not in needs and any(
-                    c[0] == module.path and c[1] in needs for c in callees):
-                needs.add(caller[1])
-                changed = True
-    return needs
-
-
-def _threading_problem(module: ModuleInfo, flow: HandlerFlow, function_name: str, state: str,
-                       chain: set[str]) -> str | None:
-    node = module.functions[function_name]
-    key: FunctionKey = (module.path, function_name)
-    if key in flow.escaping:
-        return f"`{function_name}` is passed around as a value, so its calls cannot all gain an argument"
-    if node.decorator_list:
-        return f"`{function_name}` is decorated, and the decorator may depend on its signature"
-    if function_name in module.rebound_in.get(state, set()) and _assigns(node, state):
-        return f"`{function_name}` rebinds it with `global`"
-    if _nested_global(node, state):
-        return f"a function nested in `{function_name}` declares it `global`"
-    if state in scope_bindings(node).params or (state in scope_bindings(node).local
-                                                 and state not in scope_bindings(node).declared_global):
-        return f"`{function_name}` has a parameter or local named `{state}`"
-    for other in chain:
-        if function_name in scope_bindings(module.functions[other]).local:
-            return f"`{other}` has a local named `{function_name}`"
-    for use in module.uses.get(function_name, []):
-        if use.where != "function" or use.owner not in chain:
-            return f"`{function_name}` is also used outside the handler's call chain"
-        if not _is_called(module.functions[use.owner], use.node):
-            return f"`{function_name}` is referenced without being called in `{use.owner}`"
-    for caller, callees in flow.calls.items():
-        if key in callees and caller[0] != module.path:
-            return f"`{function_name}` is called from another module"
-    return None
-
-
-def _assigns(function: FunctionNode, name: str) -> bool:
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
-            return True
-    return False
-
-
-def _nested_global(function: FunctionNode, name: str) -> bool:
-    for node in ast.walk(function):
-        if node is not function and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(node)):
-                return True
-    return False
-
-
-def _is_called(owner: FunctionNode, name: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(owner))
 
 
 def _referenced_elsewhere(project: Project, module: ModuleInfo, name: str) -> bool:
@@ -303,7 +226,7 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
         return "the handler is a generator"
     rebound = bool(owner.rebound_in.get(binding.name)) and any(
-        _assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
+        assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
     filled_at_import = _written_at_import(owner, binding)
     init_source = ast.get_source_segment(owner.source, binding.init)
     if binding.kind == "scalar" or rebound:

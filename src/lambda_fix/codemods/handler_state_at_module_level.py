@@ -168,13 +168,18 @@ class MoveStateIntoHandler(VisitorBasedCodemodCommand):
     def _with_created_state(self, stmt: cst.BaseStatement) -> cst.BaseStatement:
         if not isinstance(stmt, cst.FunctionDef):
             return stmt
-        created = [self._removed[p.state] for p in self.plans
-                   if p.handler == stmt.name.value and p.state in self._removed]
-        if not created:
+        moved = []
+        for plan in self.plans:
+            if plan.handler != stmt.name.value:
+                continue
+            if plan.created is not None:
+                moved.append(cst.parse_statement(plan.created))
+            elif plan.state in self._removed:
+                moved.append(_for_function_body(self._removed[plan.state]))
+        if not moved:
             return stmt
         block = as_block(stmt.body)
         preamble, rest = split_preamble(block.body)
-        moved = [_for_function_body(line) for line in created]
         return stmt.with_changes(body=block.with_changes(body=[*preamble, *moved, *rest]))
 
 

@@ -1,0 +1,100 @@
+"""Which helpers must gain a parameter to receive a value the handler now creates, and how."""
+
+from __future__ import annotations
+
+import ast
+
+from .flow import FunctionKey, HandlerFlow
+from .module import ModuleInfo
+from .scopes import FunctionNode, scope_bindings
+
+
+def threading_plan(module: ModuleInfo, flow: HandlerFlow, name: str,
+                   users: set[str]) -> tuple[tuple[str, str], ...] | str:
+    """The module-level functions (and how each receives it) that must get `name` from the handler,
+    given the functions that use it; or why it cannot be passed to them."""
+    handler = flow.handler[1]
+    needs = _callers_closure(module, flow, users)
+    methods = sorted(n for n in needs if n not in module.functions)
+    if methods:
+        return f"the method `{methods[0]}` uses it"
+    for function_name in sorted(needs - {handler}):
+        problem = _threading_problem(module, flow, function_name, name, needs | {handler})
+        if problem:
+            return problem
+    return tuple((f, _passing_mode(module, f)) for f in module.functions if f in needs and f != handler)
+
+
+def _callers_closure(module: ModuleInfo, flow: HandlerFlow, users: set[str]) -> set[str]:
+    """Functions of module on the handler's chain that use the state directly or call one that does."""
+    needs = set(users)
+    changed = True
+    while changed:
+        changed = False
+        for caller, callees in flow.calls.items():
+            if caller[0] == module.path and caller[1] not in needs and any(
+                    c[0] == module.path and c[1] in needs for c in callees):
+                needs.add(caller[1])
+                changed = True
+    return needs
+
+
+def _threading_problem(module: ModuleInfo, flow: HandlerFlow, function_name: str, state: str,
+                       chain: set[str]) -> str | None:
+    node = module.functions[function_name]
+    key: FunctionKey = (module.path, function_name)
+    if key in flow.escaping:
+        return f"`{function_name}` is passed around as a value, so its calls cannot all gain an argument"
+    if node.decorator_list:
+        return f"`{function_name}` is decorated, and the decorator may depend on its signature"
+    if function_name in module.rebound_in.get(state, set()) and assigns(node, state):
+        return f"`{function_name}` rebinds it with `global`"
+    if _nested_global(node, state):
+        return f"a function nested in `{function_name}` declares it `global`"
+    if state in scope_bindings(node).params or (state in scope_bindings(node).local
+                                                 and state not in scope_bindings(node).declared_global):
+        return f"`{function_name}` has a parameter or local named `{state}`"
+    for other in chain:
+        if function_name in scope_bindings(module.functions[other]).local:
+            return f"`{other}` has a local named `{function_name}`"
+    for use in module.uses.get(function_name, []):
+        if use.where != "function" or use.owner not in chain:
+            return f"`{function_name}` is also used outside the handler's call chain"
+        if not _is_called(module.functions[use.owner], use.node):
+            return f"`{function_name}` is referenced without being called in `{use.owner}`"
+    for caller, callees in flow.calls.items():
+        if key in callees and caller[0] != module.path:
+            return f"`{function_name}` is called from another module"
+    return None
+
+
+def assigns(function: FunctionNode, name: str) -> bool:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+    return False
+
+
+def _nested_global(function: FunctionNode, name: str) -> bool:
+    for node in ast.walk(function):
+        if node is not function and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(node)):
+                return True
+    return False
+
+
+def _is_called(owner: FunctionNode, name: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(owner))
+
+
+def _passing_mode(module: ModuleInfo, function_name: str) -> str:
+    """Positional when the signature is plain and every call passes plain positional arguments."""
+    args = module.functions[function_name].args
+    if args.defaults or args.vararg or args.kwonlyargs or args.kwarg:
+        return "keyword"
+    for use in module.uses.get(function_name, []):
+        for node in ast.walk(module.functions[use.owner]):  # type: ignore[index]
+            if isinstance(node, ast.Call) and node.func is use.node:
+                if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                    return "keyword"
+    return "positional"
