@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -93,7 +94,21 @@ def _module_of(root: Path) -> str:
     return modules[0]
 
 
+@functools.lru_cache(maxsize=None)
+def fresh_tmp_available() -> bool:
+    """Can each harness process get its own empty /tmp (a private mount namespace), as a cold start does?"""
+    try:
+        probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /tmp"], capture_output=True,
+                               timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
 def _run(command: list[str]) -> str:
+    if fresh_tmp_available():
+        # A cold start finds an empty /tmp: give every process its own, and let it vanish after.
+        command = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs tmpfs /tmp && exec "$@"', "sh", *command]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=60,
                                env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stderr

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Callable, Union
 
-from . import client_reuse, defaults, flow, handlers, leaks
+from . import client_reuse, defaults, flow, handlers, leaks, tmp_paths
 from .client_reuse import PerInvocationClient
 from .defaults import MutableDefault
 from .leaks import Leak
+from .tmp_paths import FixedTmpPath
 from .module import ModuleInfo
 from .project import Project
 
 # What the analysis hands the engine: each has code, line, column (0-based, in bytes), message,
 # fix_title, applicability and plan (None when it is reported only).
-Diagnosis = Union[Leak, MutableDefault, PerInvocationClient]
+Diagnosis = Union[Leak, FixedTmpPath, MutableDefault, PerInvocationClient]
 
 
 def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...] = (),
@@ -29,6 +30,8 @@ def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[s
         return []
     flows = [flow.analyze(project, module, handler) for handler in found]
     results: list[Diagnosis] = list(leaks.find_leaks(project, module, flows, allow_state, enabled))
+    if enabled(tmp_paths.CODE):
+        results.extend(tmp_paths.find_fixed_tmp_paths(project, module, flows))
     if enabled(client_reuse.CODE):
         results.extend(client_reuse.find_per_invocation_clients(module, flows))
     if enabled(defaults.CODE):

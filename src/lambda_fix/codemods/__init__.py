@@ -9,7 +9,8 @@ from typing import Any, Sequence
 import libcst as cst
 from libcst.codemod import CodemodContext
 
-from . import handler_state_at_module_level, mutable_default_argument, per_invocation_client, shared_state_leak
+from . import (fixed_tmp_path, handler_state_at_module_level, mutable_default_argument, per_invocation_client,
+               shared_state_leak)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ RULES: tuple[Rule, ...] = (
          handler_state_at_module_level.MoveStateIntoHandler),
     Rule(shared_state_leak.CODE, shared_state_leak.NAME, shared_state_leak.SUMMARY, shared_state_leak,
          shared_state_leak.ResetSharedState),
+    Rule(fixed_tmp_path.CODE, fixed_tmp_path.NAME, fixed_tmp_path.SUMMARY, fixed_tmp_path,
+         fixed_tmp_path.PerInvocationTmpPath),
     Rule(per_invocation_client.CODE, per_invocation_client.NAME, per_invocation_client.SUMMARY,
          per_invocation_client, per_invocation_client.HoistClient),
     Rule(mutable_default_argument.CODE, mutable_default_argument.NAME, mutable_default_argument.SUMMARY,

@@ -1,0 +1,377 @@
+"""Fixed paths under /tmp that code a handler reaches writes, creates or removes.
+
+/tmp belongs to the execution environment: a file one invocation leaves there is still there for
+the next warm one. A path counts when it is a string literal under /tmp, a module constant bound once
+to one, or `os.path.join` of such constants, and some reached code writes, appends, creates or
+removes it. It is left alone when it is only read, when every write sits under an
+`if not os.path.exists(path):` guard (a model or data set downloaded once per environment, on
+purpose), and when it is already unique (anything not constant: the request ID, a UUID, tempfile).
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from dataclasses import dataclass
+
+from ..model import Applicability
+from .flow import HandlerFlow
+from .leaks import MovePlan
+from .module import ModuleInfo
+from .parameters import threading_plan
+from .project import Project
+from .scopes import FunctionNode, scope_bindings
+
+CODE = "LF003"
+_OPEN_WRITE_MODE = re.compile(r"[wax+]")
+# (qualified function or method name, index of the path argument, keyword name): calls that write it
+_WRITING_FUNCTIONS = {
+    "os.makedirs": (0, "name"), "os.mkdir": (0, "path"), "os.remove": (0, "path"), "os.unlink": (0, "path"),
+    "os.rmdir": (0, "path"), "shutil.rmtree": (0, "path"), "shutil.copy": (1, "dst"), "shutil.copy2": (1, "dst"),
+    "shutil.copyfile": (1, "dst"), "shutil.move": (1, "dst"), "shutil.copytree": (1, "dst"),
+    "os.rename": (1, "dst"), "os.replace": (1, "dst"), "sqlite3.connect": (0, "database"),
+}
+_WRITING_METHODS = {  # method name -> (index of the path argument, keyword name)
+    "download_file": (2, "Filename"), "to_csv": (0, "path_or_buf"), "to_parquet": (0, "path"),
+    "to_json": (0, "path_or_buf"), "to_excel": (0, "excel_writer"), "savefig": (0, "fname"),
+    "save": (0, "fp"),
+}
+_PATH_METHODS = frozenset({"write_text", "write_bytes", "touch", "mkdir", "unlink", "rmdir"})
+_DIRECTORY_MAKERS = frozenset({"os.makedirs", "os.mkdir", "mkdir"})
+
+
+@dataclass(frozen=True)
+class TmpPathPlan:
+    handler: str
+    variable: str  # the per-invocation value that replaces the fixed path
+    value: str  # the fixed path
+    literal: bool  # string literals with this value are replaced by the variable
+    join_keys: tuple[str, ...]  # whitespace-free `os.path.join(...)` texts that build it
+    move: MovePlan  # creates the variable in the handler and passes it to the helpers that use it
+    cleanup: str  # what to remove when the invocation ends: "file" or "directory"
+    imports: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FixedTmpPath:
+    code = CODE
+    line: int
+    column: int
+    message: str
+    fix_title: str | None
+    applicability: Applicability | None
+    plan: TmpPathPlan | None
+
+
+@dataclass
+class _Occurrence:
+    function: str | None  # top-level function, None at module level or in a class
+    node: ast.AST
+    kind: str  # "literal", "constant", "join"
+
+
+def find_fixed_tmp_paths(project: Project, module: ModuleInfo, flows: list[HandlerFlow]) -> list[FixedTmpPath]:
+    if "/tmp" not in module.source:
+        return []
+    found: dict[str, FixedTmpPath] = {}
+    occurrences = _occurrences(module)
+    for flow in flows:
+        reached = {key[1] for key in flow.reached if key[0] == module.path}
+        for value, sites in _written(module, occurrences, reached).items():
+            if value not in found:
+                found[value] = _judge(project, module, flow, value, occurrences, sites)
+    return [f for f in found.values() if f is not None]
+
+
+def _constants(module: ModuleInfo) -> dict[str, str]:
+    """Module constants bound once to a /tmp path string."""
+    constants = {}
+    for stmt in module.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, value = stmt.targets[0].id, stmt.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and _is_tmp(value.value) \
+                    and module.binding_counts.get(name) == 1 and name not in module.rebound_in:
+                constants[name] = value.value
+    return constants
+
+
+def _is_tmp(text: str) -> bool:
+    return text.startswith("/tmp/") and len(text) > len("/tmp/") and "\n" not in text
+
+
+def _occurrences(module: ModuleInfo) -> dict[str, list[_Occurrence]]:
+    """Every place the module spells each /tmp path, with the top-level function it is in."""
+    constants = _constants(module)
+    found: dict[str, list[_Occurrence]] = {}
+    for stmt in module.tree.body:
+        owner = stmt.name if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        docstrings = {id(n.body[0].value) for n in ast.walk(stmt)  # type: ignore[attr-defined]
+                      if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module))
+                      and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        joined: set[int] = set()
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and module.qualified_name(node.func) == "os.path.join":
+                parts = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else
+                         constants.get(a.id) if isinstance(a, ast.Name) else None for a in node.args]
+                if parts and all(isinstance(p, str) for p in parts) and not node.keywords:
+                    value = posixpath.join(*parts)
+                    if _is_tmp(value):
+                        found.setdefault(value, []).append(_Occurrence(owner, node, "join"))
+                        joined.update(id(a) for a in node.args)
+        for node in ast.walk(stmt):
+            if id(node) in joined or id(node) in docstrings:
+                continue
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _is_tmp(node.value):
+                if isinstance(stmt, ast.Assign) and stmt.value is node and owner is None \
+                        and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in constants:
+                    continue  # the constant's own binding
+                found.setdefault(node.value, []).append(_Occurrence(owner, node, "literal"))
+            elif isinstance(node, ast.Name) and node.id in constants and isinstance(node.ctx, ast.Load):
+                found.setdefault(constants[node.id], []).append(_Occurrence(owner, node, "constant"))
+    return found
+
+
+def _written(module: ModuleInfo, occurrences: dict[str, list[_Occurrence]],
+             reached: set[str]) -> dict[str, list[tuple[ast.AST, bool, str]]]:
+    """Path -> write sites in reached functions: (path node, guarded by `if not exists`, how)."""
+    by_node = {id(o.node): value for value, found in occurrences.items() for o in found}
+    written: dict[str, list[tuple[ast.AST, bool, str]]] = {}
+    for name in sorted(reached):
+        function = module.functions.get(name)
+        if function is None:
+            continue
+        guards = _exists_guards(module, function, by_node)
+        aliases = _aliases(module, function, by_node)
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            for target, how in _written_paths(module, node, aliases):
+                value = by_node.get(id(target))
+                if value is not None:
+                    written.setdefault(value, []).append((target, id(node) in guards.get(value, set()), how))
+    return written
+
+
+def _aliases(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str]) -> dict[str, ast.AST]:
+    """Locals assigned once from a path, plain or wrapped in `Path(...)`: name -> the path node."""
+    values: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and module.qualified_name(value.func) in ("pathlib.Path", "Path") \
+                    and len(value.args) == 1:
+                value = value.args[0]
+            values.setdefault(node.targets[0].id, []).append(value)
+    return {name: found[0] for name, found in values.items() if len(found) == 1 and id(found[0]) in by_node}
+
+
+def _written_paths(module: ModuleInfo, call: ast.Call, aliases: dict[str, ast.AST]):  # noqa: ANN202
+    """Yields (path node, how) for each path the call writes, creates or removes."""
+    func = call.func
+    qualified = module.qualified_name(func)
+
+    def resolve(node: ast.AST | None) -> ast.AST | None:
+        return aliases.get(node.id, node) if isinstance(node, ast.Name) else node
+
+    def argument(index: int, keyword: str) -> ast.AST | None:
+        if len(call.args) > index:
+            return resolve(call.args[index])
+        return resolve(next((k.value for k in call.keywords if k.arg == keyword), None))
+
+    if qualified in ("open", "io.open") and call.args:
+        mode = argument(1, "mode")
+        if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and _OPEN_WRITE_MODE.search(mode.value):
+            yield resolve(call.args[0]), "open"
+    elif qualified in _WRITING_FUNCTIONS:
+        index, keyword = _WRITING_FUNCTIONS[qualified]
+        target = argument(index, keyword)
+        if target is not None:
+            yield target, qualified
+        if qualified in ("os.rename", "os.replace", "shutil.move") and call.args:
+            yield call.args[0], qualified  # the source disappears
+    elif isinstance(func, ast.Attribute):
+        receiver = func.value
+        path_object = aliases.get(receiver.id) if isinstance(receiver, ast.Name) else None
+        if path_object is not None and (func.attr in _PATH_METHODS or func.attr == "open"):
+            mode = argument(0, "mode")
+            if func.attr != "open" or (isinstance(mode, ast.Constant) and isinstance(mode.value, str)
+                                       and _OPEN_WRITE_MODE.search(mode.value)):
+                yield path_object, func.attr
+        elif isinstance(receiver, ast.Call) and module.qualified_name(receiver.func) in ("pathlib.Path", "Path") \
+                and receiver.args:
+            mode = argument(0, "mode")
+            if func.attr in _PATH_METHODS or (func.attr == "open" and isinstance(mode, ast.Constant)
+                                              and isinstance(mode.value, str)
+                                              and _OPEN_WRITE_MODE.search(mode.value)):
+                yield receiver.args[0], func.attr
+        elif func.attr in _WRITING_METHODS:
+            index, keyword = _WRITING_METHODS[func.attr]
+            target = argument(index, keyword)
+            if target is not None:
+                yield target, func.attr
+
+
+def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str]) -> dict[str, set[int]]:
+    """Path -> calls inside an `if not os.path.exists(path):` (or isfile, isdir, Path.exists) block."""
+    guarded: dict[str, set[int]] = {}
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+                and isinstance(node.test.operand, ast.Call)):
+            continue
+        check = node.test.operand
+        name = module.qualified_name(check.func) or ""
+        subject = None
+        if name in ("os.path.exists", "os.path.isfile", "os.path.isdir") and check.args:
+            subject = check.args[0]
+        elif isinstance(check.func, ast.Attribute) and check.func.attr in ("exists", "is_file", "is_dir") \
+                and isinstance(check.func.value, ast.Call) and check.func.value.args:
+            subject = check.func.value.args[0]
+        value = by_node.get(id(subject)) if subject is not None else None
+        if value is not None:
+            guarded.setdefault(value, set()).update(id(n) for s in node.body for n in ast.walk(s))
+    return guarded
+
+
+def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
+           occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> FixedTmpPath | None:
+    if all(guarded for _, guarded, _ in sites):
+        return None  # downloaded or built once per environment, on purpose
+    handler = flow.handler[1]
+    first = next(node for node, guarded, _ in sites if not guarded)
+    message = (f"`{value}` is written while `{handler}` runs and outlives the invocation: the next warm "
+               "invocation finds what the previous one left there")
+    line, column = first.lineno, first.col_offset  # type: ignore[attr-defined]
+    if module.suppressed(line, CODE):
+        return None
+    reason, plan = _plan(project, module, flow, value, occurrences, sites)
+    if plan is None:
+        return FixedTmpPath(line, column, f"{message}; not fixed: {reason}", None, None, None)
+    title = f"name it per invocation (`{plan.variable}`) and remove it when the invocation ends"
+    return FixedTmpPath(line, column, message, title, Applicability.SAFE, plan)
+
+
+def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
+          occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> tuple[str, TmpPathPlan | None]:
+    handler = module.functions[flow.handler[1]]
+    reached = {key[1] for key in flow.reached if key[0] == module.path}
+    mine = occurrences[value]
+    for other in occurrences:
+        if other != value and (other.startswith(value + "/") or value.startswith(other + "/")):
+            return f"`{other}` is inside it or contains it, so both would have to change together", None
+    if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and value in n.value and n.value != value
+           for n in ast.walk(module.tree)):
+        return "it also appears inside a longer string (a command line?) that would keep the old name", None
+    for occurrence in mine:
+        if occurrence.function is None:
+            return f"code outside functions uses it (line {occurrence.node.lineno})", None
+        if occurrence.function not in reached:
+            return f"`{occurrence.function}` uses it, and `{handler.name}` does not call it", None
+    if _in_other_files(project, module, value):
+        return "another file of the project mentions it", None
+    constants = {o.node.id for o in mine if o.kind == "constant"}  # type: ignore[attr-defined]
+    if len(constants) > 1 or (constants and any(o.kind != "constant" for o in mine)):
+        return "it is spelled both as a constant and directly", None
+    request_id = _request_id(handler)
+    if request_id is None:
+        return "the handler has no context parameter, and it is a durable execution that must stay deterministic", None
+    variable = next(iter(constants)) if constants else _variable_name(module, flow, value, sites)
+    users = {o.function for o in mine if o.function}
+    threaded = threading_plan(module, flow, variable, users)  # type: ignore[arg-type]
+    if isinstance(threaded, str):
+        return threaded, None
+    if variable in scope_bindings(handler).local:
+        return f"`{handler.name}` already has a local `{variable}`", None
+    if _escapes(module, flow, mine):
+        return "the path is returned, and a per-invocation name would change what the handler returns", None
+    cleanup = "directory" if any(how in _DIRECTORY_MAKERS for _, _, how in sites) else "file"
+    created = f"{variable} = {_per_invocation(value, request_id[0])}"
+    move = MovePlan(state=variable, handler=handler.name, threaded=threaded, created=created)
+    imports = list(request_id[1:])
+    if cleanup == "file":
+        imports += ["import contextlib", "import os"]
+    elif cleanup == "directory":
+        imports += ["import shutil"]
+    joins = tuple(sorted({re.sub(r"\s+", "", ast.get_source_segment(module.source, o.node) or "")
+                          for o in mine if o.kind == "join"}))
+    plan = TmpPathPlan(handler.name, variable, value, any(o.kind == "literal" for o in mine), joins, move,
+                       cleanup, tuple(imports))
+    return "", plan
+
+
+def _in_other_files(project: Project, module: ModuleInfo, value: str) -> bool:
+    return project.mentioned_elsewhere(module.path, (value.rsplit("/", 1)[-1],)) and \
+        project.mentioned_elsewhere(module.path, ("/tmp",))
+
+
+def _request_id(handler: FunctionNode) -> tuple[str, ...] | None:
+    """The expression naming this invocation, and the imports it needs."""
+    params = [a.arg for a in (*handler.args.posonlyargs, *handler.args.args)]
+    if len(params) >= 2:
+        return (f"{params[1]}.aws_request_id",)
+    durable = any("durable" in ast.unparse(d) for d in handler.decorator_list)
+    if durable:
+        return None  # replays must see the same names: no random ones
+    return ("uuid.uuid4().hex", "import uuid")
+
+
+def _per_invocation(value: str, request_id: str) -> str:
+    """`/tmp/report.csv` -> f"/tmp/report-{context.aws_request_id}.csv" (the ID before the extension)."""
+    directory, base = value.rsplit("/", 1)
+    dot = base.find(".", 1)
+    stem, extension = (base, "") if dot < 0 else (base[:dot], base[dot:])
+
+    def literal(text: str) -> str:  # as it must be spelled inside an f-string
+        return text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}")
+
+    return f'f"{literal(directory)}/{literal(stem)}-{{{request_id}}}{literal(extension)}"'
+
+
+def _variable_name(module: ModuleInfo, flow: HandlerFlow, value: str, sites: list[tuple[ast.AST, bool, str]]) -> str:
+    base = value.rstrip("/").rsplit("/", 1)[-1].split(".")[0]
+    base = re.sub(r"\W+", "_", base).strip("_").lower() or "tmp"
+    if base[0].isdigit():
+        base = "tmp_" + base
+    directory = any(how in _DIRECTORY_MAKERS for _, _, how in sites)
+    candidate = f"{base}_dir" if directory else f"{base}_path"
+    taken = set(module.binding_counts) | set(module.imports)
+    for key, node in flow.reached.items():
+        if key[0] == module.path:
+            taken |= scope_bindings(node).local
+    name, number = candidate, 2
+    while name in taken:
+        name, number = f"{candidate}_{number}", number + 1
+    return name
+
+
+_PATH_BUILDERS = frozenset({"str", "pathlib.Path", "Path", "os.path.join", "os.path.abspath", "os.fspath"})
+
+
+def _escapes(module: ModuleInfo, flow: HandlerFlow, mine: list[_Occurrence]) -> bool:
+    """Is the path returned (so someone may use the file after the invocation)?"""
+    nodes = {id(o.node) for o in mine}
+
+    def may_be_path(expr: ast.AST) -> bool:
+        if id(expr) in nodes:
+            return True
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return any(may_be_path(e) for e in expr.elts)
+        if isinstance(expr, ast.Dict):
+            return any(v is not None and may_be_path(v) for v in expr.values)
+        if isinstance(expr, ast.JoinedStr):
+            return any(isinstance(v, ast.FormattedValue) and may_be_path(v.value) for v in expr.values)
+        if isinstance(expr, ast.BinOp):
+            return may_be_path(expr.left) or may_be_path(expr.right)
+        if isinstance(expr, ast.IfExp):
+            return may_be_path(expr.body) or may_be_path(expr.orelse)
+        if isinstance(expr, ast.Call) and module.qualified_name(expr.func) in _PATH_BUILDERS:
+            return any(may_be_path(a) for a in expr.args)
+        return False  # a call given the path returns something else: its content, its size, a listing
+
+    for key, function in flow.reached.items():
+        if key[0] != module.path:
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Return) and node.value is not None and may_be_path(node.value):
+                return True
+    return False
