@@ -47,7 +47,9 @@ class TmpPathPlan:
     variable: str  # the per-invocation value that replaces the fixed path
     value: str  # the fixed path
     literal: bool  # string literals with this value are replaced by the variable
-    join_keys: tuple[str, ...]  # whitespace-free `os.path.join(...)` texts that build it
+    # whitespace-free texts of the expressions that build it (`os.path.join(...)`, f-strings,
+    # `Path(...) / ...`) -> what replaces each (the variable, or `Path(variable)` for a Path)
+    replaced: tuple[tuple[str, str], ...]
     move: MovePlan  # creates the variable in the handler and passes it to the helpers that use it
     cleanup: str  # what to remove when the invocation ends: "file" or "directory"
     imports: tuple[str, ...]
@@ -84,16 +86,62 @@ def find_fixed_tmp_paths(project: Project, module: ModuleInfo, flows: list[Handl
     return [f for f in found.values() if f is not None]
 
 
-def _constants(module: ModuleInfo) -> dict[str, str]:
-    """Module constants bound once to a /tmp path string."""
+def _string_constants(module: ModuleInfo) -> dict[str, str]:
+    """Module constants bound once to a string and never rebound."""
     constants = {}
     for stmt in module.tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name, value = stmt.targets[0].id, stmt.value
-            if isinstance(value, ast.Constant) and isinstance(value.value, str) and _is_tmp(value.value) \
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) \
                     and module.binding_counts.get(name) == 1 and name not in module.rebound_in:
                 constants[name] = value.value
     return constants
+
+
+def _constants(module: ModuleInfo) -> dict[str, str]:
+    """Module constants bound once to a /tmp path string."""
+    return {name: value for name, value in _string_constants(module).items() if _is_tmp(value)}
+
+
+def _constant_text(module: ModuleInfo, node: ast.AST, strings: dict[str, str]) -> str | None:
+    """The text of a string literal, a string constant, or an f-string made only of those."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in strings:
+        return strings[node.id]
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                if part.conversion != -1 or part.format_spec is not None:
+                    return None
+                part = part.value
+            text = _constant_text(module, part, strings)
+            if text is None:
+                return None
+            parts.append(text)
+        return "".join(parts)
+    return None
+
+
+def _division(module: ModuleInfo, node: ast.BinOp, strings: dict[str, str]) -> tuple[str, str] | None:
+    """`Path("/tmp") / "a" / NAME` -> ("/tmp/a/<NAME>", "Path"): the path and how Path was spelled."""
+    parts: list[str] = []
+    current: ast.AST = node
+    while isinstance(current, ast.BinOp) and isinstance(current.op, ast.Div):
+        text = _constant_text(module, current.right, strings)
+        if text is None:
+            return None
+        parts.append(text)
+        current = current.left
+    if not (isinstance(current, ast.Call) and module.qualified_name(current.func) in ("pathlib.Path", "Path")
+            and current.args and not current.keywords):
+        return None
+    base = [_constant_text(module, a, strings) for a in current.args]
+    if not all(isinstance(b, str) for b in base):
+        return None
+    callee = ast.get_source_segment(module.source, current.func) or "Path"
+    return posixpath.join(*base, *reversed(parts)), callee  # type: ignore[arg-type]
 
 
 def _is_tmp(text: str) -> bool:
@@ -103,6 +151,7 @@ def _is_tmp(text: str) -> bool:
 def _occurrences(module: ModuleInfo) -> dict[str, list[_Occurrence]]:
     """Every place the module spells each /tmp path, with the top-level function it is in."""
     constants = _constants(module)
+    strings = _string_constants(module)
     found: dict[str, list[_Occurrence]] = {}
     for stmt in module.tree.body:
         owner = stmt.name if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
@@ -111,6 +160,20 @@ def _occurrences(module: ModuleInfo) -> dict[str, list[_Occurrence]]:
                       and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
         joined: set[int] = set()
         for node in ast.walk(stmt):
+            if id(node) in joined:
+                continue
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                division = _division(module, node, strings)
+                if division is not None and _is_tmp(division[0]):
+                    found.setdefault(division[0], []).append(_Occurrence(owner, node, "division"))
+                    joined.update(id(n) for n in ast.walk(node) if n is not node)
+                continue
+            if isinstance(node, ast.JoinedStr):
+                text = _constant_text(module, node, strings)
+                if text is not None and _is_tmp(text):
+                    found.setdefault(text, []).append(_Occurrence(owner, node, "fstring"))
+                    joined.update(id(n) for n in ast.walk(node) if n is not node)
+                continue
             if isinstance(node, ast.Call) and module.qualified_name(node.func) == "os.path.join":
                 parts = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else
                          constants.get(a.id) if isinstance(a, ast.Name) else None for a in node.args]
@@ -198,6 +261,8 @@ def _written_paths(module: ModuleInfo, call: ast.Call, aliases: dict[str, ast.AS
             if func.attr != "open" or (isinstance(mode, ast.Constant) and isinstance(mode.value, str)
                                        and _OPEN_WRITE_MODE.search(mode.value)):
                 yield path_object, func.attr
+        elif isinstance(receiver, ast.BinOp) and func.attr in _PATH_METHODS:
+            yield receiver, func.attr
         elif isinstance(receiver, ast.Call) and module.qualified_name(receiver.func) in ("pathlib.Path", "Path") \
                 and receiver.args:
             mode = argument(0, "mode")
@@ -292,10 +357,14 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
         imports += ["import contextlib", "import os"]
     elif cleanup == "directory":
         imports += ["import shutil"]
-    joins = tuple(sorted({re.sub(r"\s+", "", ast.get_source_segment(module.source, o.node) or "")
-                          for o in mine if o.kind == "join"}))
-    plan = TmpPathPlan(handler.name, variable, value, any(o.kind == "literal" for o in mine), joins, move,
-                       cleanup, tuple(imports))
+    replaced = set()
+    for o in mine:
+        if o.kind in ("join", "fstring", "division"):
+            key = re.sub(r"\s+", "", ast.get_source_segment(module.source, o.node) or "")
+            callee = _division(module, o.node, _string_constants(module))[1] if o.kind == "division" else None  # type: ignore[arg-type]
+            replaced.add((key, f"{callee}({variable})" if callee else variable))
+    plan = TmpPathPlan(handler.name, variable, value, any(o.kind == "literal" for o in mine),
+                       tuple(sorted(replaced)), move, cleanup, tuple(imports))
     return "", plan
 
 

@@ -109,7 +109,7 @@ class _ReplacePaths(cst.CSTTransformer):
     def __init__(self, plans: Sequence[TmpPathPlan]) -> None:
         super().__init__()
         self.literals = {p.value: p for p in plans if p.literal}
-        self.joins = {key: p for p in plans for key in p.join_keys}
+        self.replaced = {key: (p, replacement) for p in plans for key, replacement in p.replaced}
         self.chains = {p.variable: {p.handler, *(f for f, _ in p.move.threaded)} for p in plans}
         self._top: list[str] = []
 
@@ -134,10 +134,23 @@ class _ReplacePaths(cst.CSTTransformer):
         plan = self.literals.get(value) if isinstance(value, str) else None
         return cst.Name(plan.variable) if plan and self._in_chain(plan) else updated_node
 
+    def _replace(self, original_node: cst.BaseExpression, updated_node: cst.BaseExpression) -> cst.BaseExpression:
+        bare = original_node.with_changes(lpar=[], rpar=[])  # the analysis saw no parentheses
+        found = self.replaced.get(re.sub(r"\s+", "", cst.Module(body=[]).code_for_node(bare)))
+        if found is None or not self._in_chain(found[0]):
+            return updated_node
+        return cst.parse_expression(found[1]).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        key = re.sub(r"\s+", "", cst.Module(body=[]).code_for_node(original_node))
-        plan = self.joins.get(key)
-        return cst.Name(plan.variable) if plan and self._in_chain(plan) else updated_node
+        return self._replace(original_node, updated_node)
+
+    def leave_BinaryOperation(self, original_node: cst.BinaryOperation,
+                              updated_node: cst.BinaryOperation) -> cst.BaseExpression:
+        return self._replace(original_node, updated_node)
+
+    def leave_FormattedString(self, original_node: cst.FormattedString,
+                              updated_node: cst.FormattedString) -> cst.BaseExpression:
+        return self._replace(original_node, updated_node)
 
 
 class _RemoveAtEnd(cst.CSTTransformer):
