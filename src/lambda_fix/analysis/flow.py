@@ -110,9 +110,6 @@ class HandlerFlow:
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool]]] = field(default_factory=dict)
     client_calls: list[ClientCall] = field(default_factory=list)
 
-    def callers_of(self, callee: FunctionKey) -> set[FunctionKey]:
-        return {caller for caller, callees in self.calls.items() if callee in callees}
-
     def runs_at_most_once(self, function: FunctionKey, _seen: frozenset = frozenset()) -> bool:
         """Does function run at most once per invocation? (One call site, not repeated, in a
         function that itself runs at most once; the handler runs once.)"""
@@ -508,26 +505,19 @@ class _FunctionWalk:
             else:
                 break
         if isinstance(expr, ast.Name):
-            if id(expr) in self.global_ids or expr.id not in self._locals:
-                if expr.id in self.aliases and expr.id in self._locals:
-                    return self.aliases[expr.id]
-                return self._state_of_global(expr.id)
-            return self.aliases.get(expr.id)
+            if expr.id in self._locals and id(expr) not in self.global_ids:
+                return self.aliases.get(expr.id)  # a local is state only when it holds it
+            return self._state_of_global(expr.id)
         if isinstance(expr, ast.Attribute):
+            # `helpers.RECORDS`: another module's state, spelled through its module.
             qualified = self.module.qualified_name(expr)
             if qualified is not None and isinstance(expr.value, (ast.Name, ast.Attribute)):
                 found = self.project.resolve_attribute(qualified, self.module)
                 if found is not None and found[1] in found[0].state:
                     return (found[0].path, found[1])
-            return self.state_root(expr.value) if isinstance(expr.value, (ast.Subscript, ast.Call)) else \
-                self._attribute_root(expr)
-        return None
-
-    def _attribute_root(self, expr: ast.Attribute) -> StateKey | None:
-        # `S.attr` where S is a namespace-like state: the attribute write mutates S.
-        base = expr.value
-        if isinstance(base, ast.Name):
-            return self.state_root(base)
+            # `S.attr`, `S[k].attr`: an attribute of state (a namespace, an element) belongs to it.
+            if isinstance(expr.value, (ast.Name, ast.Subscript, ast.Call)):
+                return self.state_root(expr.value)
         return None
 
     def resolve_function(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
