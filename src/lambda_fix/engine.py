@@ -155,12 +155,14 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config)
-        if problem and _compile_error(text, path):
+        original_error = _compile_error(text, path) if problem else None
+        if original_error:
             # ast accepts some programs the compiler rejects (e.g. a name used before `global`).
-            return FileResult(path, Status.FAILED, error=f"syntax error: {_compile_error(text, path)}")
+            return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
         if problem:
+            culprit = _culprit(path, text, fixable)
             return FileResult(path, Status.FAILED, findings=_findings(path, text, diagnoses, ()),
-                              error=f"internal error: {problem}; the file was left unchanged")
+                              error=f"internal error in {culprit}: {problem}; the file was left unchanged")
     findings = _findings(path, text, diagnoses, fixable if new_text != text else ())
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
@@ -194,10 +196,21 @@ def _verify(path: str, new_text: str, config: Config) -> str | None:
         cst.parse_module(new_text)
     except (SyntaxError, ValueError, cst.ParserSyntaxError) as exc:
         return f"the rewrite does not compile ({exc})"
-    again = _analyze(path, new_text, ast.parse(new_text), config, Project(_read_text, files=_worker_files))
+    boundary = _boundary(path) if path != STDIN else None
+    again = _analyze(path, new_text, ast.parse(new_text), config,
+                     Project(_read_text, boundary=boundary, files=_worker_files))
     if any(_applies(d, config) for d in again):
         return "a second pass would change the rewrite again"
     return None
+
+
+def _culprit(path: str, text: str, fixable: list[Diagnosis]) -> str:
+    """Which rule's rewrite, applied alone, breaks the file (for the report); all of them if none alone."""
+    for code in sorted({d.code for d in fixable}):
+        alone = _rewrite(text, [d for d in fixable if d.code == code])
+        if _compile_error(alone, path):
+            return code
+    return "+".join(sorted({d.code for d in fixable}))
 
 
 def _syntax_error(text: str, exc: SyntaxError) -> str:
