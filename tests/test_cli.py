@@ -242,3 +242,14 @@ def test_read_errors_are_reported_not_raised(project, monkeypatch) -> None:
     result = invoke("app.py")
     assert result.exit_code == 2
     assert "app.py: error: cannot read: Permission denied" in result.output
+
+
+def test_a_rewrite_that_does_not_compile_is_never_written(project, monkeypatch) -> None:
+    import lambda_fix.engine as engine
+
+    (project / "app.py").write_text(LEAKY)
+    monkeypatch.setattr(engine, "_rewrite", lambda text, fixable: text + "\ndef broken(:\n")
+    result = invoke("app.py")
+    assert result.exit_code == 2
+    assert "app.py: error: internal error in LF001: the rewrite does not compile" in result.output
+    assert (project / "app.py").read_text() == LEAKY
