@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
+import tempfile
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -94,21 +96,60 @@ def _module_of(root: Path) -> str:
     return modules[0]
 
 
+# Run a command with its own empty /tmp, as a cold start has: in a private mount namespace, the old
+# /tmp is bound to a staging directory, a fresh tmpfs covers /tmp, and the paths the command needs
+# that lie under /tmp (the interpreter, these tests, the fixture copy) are bound back in place.
+_FRESH_TMP = r"""
+set -e
+stage="$1"; shift
+count="$1"; shift
+mount --bind /tmp "$stage"
+mount -t tmpfs tmpfs /tmp
+while [ "$count" -gt 0 ]; do
+    mkdir -p "$1"
+    mount --bind "$stage${1#/tmp}" "$1"
+    shift
+    count=$((count - 1))
+done
+exec "$@"
+"""
+
+
+def _with_fresh_tmp(command: list[str], keep: list[str]) -> tuple[list[str], str]:
+    stage = tempfile.mkdtemp(prefix="lambda-fix-stage-", dir="/var/tmp")
+    needed = sorted({os.path.realpath(p) for p in keep if os.path.realpath(p).startswith("/tmp/")})
+    return ["unshare", "-m", "sh", "-c", _FRESH_TMP, "sh", stage, str(len(needed)), *needed, *command], stage
+
+
 @functools.lru_cache(maxsize=None)
 def fresh_tmp_available() -> bool:
-    """Can each harness process get its own empty /tmp (a private mount namespace), as a cold start does?"""
+    """Can each harness process get its own empty /tmp (a private mount namespace), as a cold start has?"""
+    if not Path("/var/tmp").is_dir():
+        return False
+    command, stage = _with_fresh_tmp([sys.executable, "-c", "import os; assert not os.listdir('/tmp')"],
+                                     [sys.prefix, sys.base_prefix, sys.executable])
     try:
-        probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /tmp"], capture_output=True,
-                               timeout=10)
+        probe = subprocess.run(command, capture_output=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        os.rmdir(stage)
     return probe.returncode == 0
 
 
 def _run(command: list[str]) -> str:
+    stage = None
     if fresh_tmp_available():
-        # A cold start finds an empty /tmp: give every process its own, and let it vanish after.
-        command = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs tmpfs /tmp && exec "$@"', "sh", *command]
+        keep = [sys.prefix, sys.base_prefix, os.path.dirname(sys.executable), str(TESTS), command[2]]
+        command, stage = _with_fresh_tmp(command, keep)
+    try:
+        return _run_plain(command)
+    finally:
+        if stage:
+            os.rmdir(stage)
+
+
+def _run_plain(command: list[str]) -> str:
     completed = subprocess.run(command, capture_output=True, text=True, timeout=60,
                                env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stderr
