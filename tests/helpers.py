@@ -126,14 +126,16 @@ def fresh_tmp_available() -> bool:
     """Can each harness process get its own empty /tmp (a private mount namespace), as a cold start has?"""
     if not Path("/var/tmp").is_dir():
         return False
-    command, stage = _with_fresh_tmp([sys.executable, "-c", "import os; assert not os.listdir('/tmp')"],
-                                     [sys.prefix, sys.base_prefix, sys.executable])
+    marker = tempfile.NamedTemporaryFile(prefix="lambda-fix-probe-", dir="/tmp")  # must not be seen inside
+    check = f"import os; assert not os.path.exists({marker.name!r})"
+    command, stage = _with_fresh_tmp([sys.executable, "-c", check], [sys.prefix, sys.base_prefix, sys.executable])
     try:
         probe = subprocess.run(command, capture_output=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return False
     finally:
         os.rmdir(stage)
+        marker.close()
     return probe.returncode == 0
 
 
