@@ -253,3 +253,39 @@ def test_a_rewrite_that_does_not_compile_is_never_written(project, monkeypatch) 
     assert result.exit_code == 2
     assert "app.py: error: internal error in LF001: the rewrite does not compile" in result.output
     assert (project / "app.py").read_text() == LEAKY
+
+
+def test_machine_formats_keep_stdout_clean(project) -> None:
+    import json
+
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--check", "--format", "json", "app.py")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["findings"][0]["code"] == "LF001"
+    assert "1 file would change" in result.stderr
+
+
+def test_format_diff_is_diff(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--format", "diff", "app.py")
+    assert result.exit_code == 1 and result.stdout.startswith("--- a/app.py")
+    assert (project / "app.py").read_text() == LEAKY
+
+
+def test_exit_zero_for_findings_but_not_for_errors(project) -> None:
+    (project / "app.py").write_text(REPORT_ONLY)
+    assert invoke("--exit-zero", "app.py").exit_code == 0
+    (project / "broken.py").write_text("def handler(event, context):\n  return (\n")
+    assert invoke("--exit-zero", ".").exit_code == 2
+
+
+def test_explain_prints_the_rule(project) -> None:
+    result = invoke("--explain", "lf004")
+    assert result.exit_code == 0 and result.output.startswith("# LF004 per-invocation-client")
+    assert CliRunner().invoke(cli.main, ["--explain", "LF999"]).exit_code == 2
+
+
+def test_paths_are_required_without_explain(project) -> None:
+    result = CliRunner().invoke(cli.main, [])
+    assert result.exit_code == 2 and "give at least one PATH" in result.output

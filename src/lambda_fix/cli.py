@@ -9,8 +9,10 @@ import click
 from . import __version__, engine
 from .codemods import BY_CODE
 from .config import Config, ConfigError, discover, load
+from .formats import DETAILED, FORMATS
 from .formats import diff as diff_format
 from .formats import text as text_format
+from .rule_docs import render as rule_page
 from .model import RunSummary, Status
 from .source import SourceError, decode, encode
 
@@ -28,8 +30,12 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path(), required=True)
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default=None,
+              help="How to report: text (default), diff (same as --diff), json, sarif, github.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (errors still exit 2).")
+@click.option("--explain", metavar="CODE", help="Print the documentation of a rule (LF001 ...) and exit.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any file would change.")
 @click.option("--select", help="Only these codes (comma-separated prefixes, e.g. LF001,LF002).")
 @click.option("--ignore", help="Leave out these codes (comma-separated prefixes).")
@@ -42,9 +48,9 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
               help="Read settings from this pyproject.toml instead of the nearest one.")
 @click.option("--stdin-filename", help="The path to report for code read from '-'.")
 @click.version_option(__version__, prog_name="lambda-fix")
-def main(paths: tuple[str, ...], show_diff: bool, check: bool, select: str | None, ignore: str | None,
-         handlers: tuple[str, ...], unsafe_fixes: bool | None, jobs: int | None, config_path: str | None,
-         stdin_filename: str | None) -> None:
+def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, exit_zero: bool, explain: str | None,
+         check: bool, select: str | None, ignore: str | None, handlers: tuple[str, ...], unsafe_fixes: bool | None,
+         jobs: int | None, config_path: str | None, stdin_filename: str | None) -> None:
     """Make AWS Lambda handlers safe for warm starts.
 
     Rewrites PATHS (files or directories) in place; '-' reads one module from standard input
@@ -52,6 +58,16 @@ def main(paths: tuple[str, ...], show_diff: bool, check: bool, select: str | Non
     """
     from pathlib import Path
 
+    if explain is not None:
+        rule = BY_CODE.get(explain.strip().upper())
+        if rule is None:
+            raise click.BadParameter(f"unknown code {explain!r} (known: {', '.join(BY_CODE)})", param_hint="--explain")
+        click.echo(rule_page(rule), nl=False)
+        sys.exit(EXIT_OK)
+    if not paths:
+        raise click.UsageError("give at least one PATH (or '-' for standard input)")
+    show_diff = show_diff or output_format == "diff"
+    output_format = output_format or ("diff" if show_diff else "text")
     try:
         base = load(Path(config_path)) if config_path else discover(paths)
     except ConfigError as exc:
@@ -60,18 +76,21 @@ def main(paths: tuple[str, ...], show_diff: bool, check: bool, select: str | Non
     config = base.merged(select=_codes(select), ignore=_codes(ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
                          handlers=(base.handlers + handlers) if handlers else None)
     if paths == (engine.STDIN,):
-        sys.exit(_run_stdin(config, show_diff, check, stdin_filename or engine.STDIN))
+        code = _run_stdin(config, show_diff, check, stdin_filename or engine.STDIN)
+        sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
     if engine.STDIN in paths:
         raise click.UsageError("'-' (standard input) cannot be combined with other paths")
     mode = engine.Mode.DIFF if show_diff else engine.Mode.CHECK if check else engine.Mode.WRITE
-    summary = engine.run(paths, config, mode)
+    summary = engine.run(paths, config, mode, details=output_format in DETAILED)
     wrote = mode is engine.Mode.WRITE
-    if show_diff:
-        click.echo(diff_format.render(summary), nl=False)
-    report = text_format.render(summary, wrote)
-    # With --diff, stdout carries only the patch; the report goes to stderr.
-    click.echo(report, nl=False, err=show_diff)
-    sys.exit(exit_code(summary, pending_is_failure=not wrote))
+    if output_format == "text":
+        click.echo(text_format.render(summary, wrote), nl=False)
+    else:
+        # stdout carries only the machine-readable output; the human summary goes to stderr.
+        click.echo(FORMATS[output_format](summary, wrote), nl=False)
+        click.echo(text_format.summary_line(summary, wrote), err=True)
+    code = exit_code(summary, pending_is_failure=not wrote)
+    sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
 
 
 def exit_code(summary: RunSummary, pending_is_failure: bool) -> int:

