@@ -398,3 +398,16 @@ def test_from_package_import_module(tmp_path: Path) -> None:
     assert module is not None
     [leak] = analyze_module(project, module)
     assert isinstance(leak.plan, ResetPlan) and leak.plan.reference == "audit.trail"
+
+
+def test_reset_is_recognised_below_statements_that_cannot_touch_the_state() -> None:
+    assert leaks_of("""
+        S = []
+        def report():
+            return S
+        def lambda_handler(event, context, extra=None):
+            if extra is None:
+                extra = []
+            S.clear()
+            S.append(event["x"])
+    """) == []

@@ -334,18 +334,50 @@ def resets_on_entry(handler: FunctionNode, spellings: set[str], binding: StateBi
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]
+    return _resets_first(body, spellings, binding, params)
+
+
+def _resets_first(body: list[ast.stmt], spellings: set[str], binding: StateBinding, params: set[str]) -> bool:
     for stmt in body:
         if isinstance(stmt, ast.Global):
             continue
+        if isinstance(stmt, ast.Try):
+            # Another fix's try/finally (LF003) may wrap the body: its first statements still run first.
+            return _resets_first(stmt.body, spellings, binding, params)
         reset = _reset_of(stmt)
-        if reset is None:
-            return False
-        target, value, rebinds = reset
-        if value is not None and any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(value)):
-            return False
-        if target in spellings and (not rebinds or ast.dump(value) == ast.dump(binding.init)):  # type: ignore[arg-type]
-            return True
+        if reset is not None and reset[0] in spellings:
+            _, value, rebinds = reset
+            takes_request = value is not None and any(isinstance(n, ast.Name) and n.id in params
+                                                      for n in ast.walk(value))
+            return not takes_request and (not rebinds or ast.dump(value) == ast.dump(binding.init))  # type: ignore[arg-type]
+        if reset is not None and _only_copies(reset[1], spellings):
+            continue  # another state's reset (several states in one handler)
+        if _cannot_touch(stmt, spellings):
+            continue  # e.g. `if items is None: items = []` (LF005) or a path made for LF003
+        return False
     return False
+
+
+def _only_copies(value: ast.expr | None, spellings: set[str]) -> bool:
+    """A reset's value that can run no code of the project: nothing, or copies and literals."""
+    if value is None:
+        return True
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call) and dotted(node.func) not in ("copy.deepcopy", "copy.copy"):
+            return False
+        if isinstance(node, (ast.Name, ast.Attribute)) and dotted(node) in spellings:
+            return False
+    return True
+
+
+def _cannot_touch(stmt: ast.stmt, spellings: set[str]) -> bool:
+    """A statement that calls nothing and does not name the state cannot change it."""
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(node, (ast.Name, ast.Attribute)) and dotted(node) in spellings:
+            return False
+    return True
 
 
 def _reset_of(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, bool] | None:
