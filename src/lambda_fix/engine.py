@@ -9,6 +9,7 @@ process, write atomically the files that changed (unless they changed on disk me
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import enum
 import hashlib
@@ -23,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 
 import libcst as cst
 
-from . import codemods
+from . import codemods, templates
 from .analysis import Diagnosis, analyze_module
 from .analysis import module as module_facts
 from .analysis.handlers import extra_names, may_contain_handler
@@ -59,11 +60,15 @@ def run(paths: Iterable[str], config: Config, mode: Mode,
     details: also compute each finding's end position and each fix on its own (edits and a diff),
     which the machine-readable formats need.
     """
+    paths = list(paths)
     found = discover(paths, config.exclude)
+    named = templates.find(paths)  # handlers that deployment templates name
+    if named.entries:
+        config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
     outcomes = list(_map(found.files, config, progress, details))
     results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
-    return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)))
+    return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), named.warnings)
 
 
 def check_source(source: str, config: Config = Config(), path: str = STDIN, details: bool = False) -> FileResult:

@@ -71,6 +71,7 @@ class FileResult:
 @dataclass(frozen=True)
 class RunSummary:
     results: tuple[FileResult, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()  # about the run, not a file's code (a template that did not parse)
 
     @property
     def changed(self) -> int:

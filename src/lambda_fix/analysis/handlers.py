@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from .module import ModuleInfo
 from .scopes import FunctionNode
@@ -54,5 +55,11 @@ def extra_names(extra: tuple[str, ...]) -> frozenset[str]:
 
 
 def _module_matches(module: ModuleInfo, wanted: str) -> bool:
+    """`app`, `pkg.app`, `src/app.py`, or an absolute path (from a deployment template)."""
+    if wanted.startswith("/"):
+        try:
+            return Path(module.path).resolve() == Path(wanted)
+        except OSError:
+            return False
     wanted = wanted.replace("/", ".").removesuffix(".py")
     return module.name == wanted or module.name.endswith("." + wanted)

@@ -7,7 +7,7 @@ from ..model import RunSummary, Status
 
 
 def render(summary: RunSummary, wrote: bool) -> str:
-    lines = []
+    lines = [f"::warning title=lambda-fix::{_data(w)}" for w in summary.warnings]
     for result in summary.results:
         if result.status is Status.FAILED:
             lines.append(f"::error file={_property(result.path)},title=lambda-fix::{_data(result.error or '')}")

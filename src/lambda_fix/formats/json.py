@@ -21,6 +21,7 @@ def render(summary: RunSummary, wrote: bool) -> str:
         "summary": counts(summary, wrote),
         "findings": [_finding(f) for r in summary.results for f in r.findings],
         "errors": [{"path": r.path, "message": r.error} for r in summary.results if r.status is Status.FAILED],
+        "warnings": list(summary.warnings),
     }
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 

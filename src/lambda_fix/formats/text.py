@@ -7,7 +7,7 @@ from ..model import Applicability, RunSummary, Status
 
 
 def render(summary: RunSummary, wrote: bool) -> str:
-    lines = []
+    lines = list(summary.warnings)
     for result in summary.results:
         if result.status is Status.FAILED:
             lines.append(f"{result.path}: error: {result.error}")

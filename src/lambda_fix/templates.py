@@ -1,0 +1,118 @@
+"""Handlers named in deployment templates: AWS SAM / CloudFormation and the Serverless Framework.
+
+A template says which module and function the runtime calls (`Handler: app.lambda_handler`), so
+handlers with names lambda-fix would not guess are found too. Templates are read, never trusted: one
+that does not parse gives a warning and is otherwise ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+SAM_NAMES = ("template.yaml", "template.yml")
+SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml")
+_FUNCTION_TYPES = frozenset({"AWS::Serverless::Function", "AWS::Lambda::Function"})
+
+
+@dataclass(frozen=True)
+class TemplateHandlers:
+    entries: tuple[str, ...]  # "/abs/path/to/module.py:function"
+    warnings: tuple[str, ...]
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) as plain values."""
+
+
+def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+
+
+_TemplateLoader.add_multi_constructor("!", _any_tag)
+
+
+def find(paths: Iterable[str]) -> TemplateHandlers:
+    """Templates in the given directories and the directories above them, up to the working directory."""
+    entries: list[str] = []
+    warnings: list[str] = []
+    for template in _templates(paths):
+        try:
+            data = yaml.load(template.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506 - SafeLoader
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            warnings.append(f"{template}: warning: template not read ({reason}); its handlers are not known")
+            continue
+        if not isinstance(data, dict):
+            continue
+        found = _serverless(template, data) if template.name in SERVERLESS_NAMES else _sam(template, data)
+        entries.extend(found)
+    return TemplateHandlers(tuple(dict.fromkeys(entries)), tuple(warnings))
+
+
+def _templates(paths: Iterable[str]) -> list[Path]:
+    cwd = Path.cwd().resolve()
+    directories: list[Path] = []
+    for raw in paths:
+        path = Path(raw).resolve()
+        start = path if path.is_dir() else path.parent
+        for directory in (start, *start.parents):
+            if directory not in directories:
+                directories.append(directory)
+            if directory == cwd or not directory.is_relative_to(cwd):
+                break
+    return [d / name for d in directories for name in (*SAM_NAMES, *SERVERLESS_NAMES) if (d / name).is_file()]
+
+
+def _sam(template: Path, data: dict) -> list[str]:
+    globals_ = data.get("Globals") if isinstance(data.get("Globals"), dict) else {}
+    default_code = (globals_.get("Function") or {}).get("CodeUri") if isinstance(globals_.get("Function"), dict) \
+        else None
+    default_handler = (globals_.get("Function") or {}).get("Handler") if isinstance(globals_.get("Function"), dict) \
+        else None
+    resources = data.get("Resources") if isinstance(data.get("Resources"), dict) else {}
+    entries = []
+    for resource in resources.values():
+        if not isinstance(resource, dict) or resource.get("Type") not in _FUNCTION_TYPES:
+            continue
+        properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+        if properties.get("PackageType") == "Image":
+            continue  # an image names no handler module
+        handler = properties.get("Handler", default_handler)
+        code = properties.get("CodeUri", default_code)
+        if resource.get("Type") == "AWS::Lambda::Function":
+            code = None  # its Code is an S3 location or inline, never a local directory
+        entry = _entry(template.parent / code if isinstance(code, str) else template.parent, handler)
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def _serverless(template: Path, data: dict) -> list[str]:
+    functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
+    entries = []
+    for function in functions.values():
+        if isinstance(function, dict):
+            entry = _entry(template.parent, function.get("handler"))
+            if entry:
+                entries.append(entry)
+    return entries
+
+
+def _entry(code_dir: Path, handler: Any) -> str | None:
+    """`app.lambda_handler`, `pkg.app.handler` or `src/app.handler` -> "/abs/.../app.py:handler"."""
+    if not isinstance(handler, str) or "." not in handler:
+        return None
+    module, _, function = handler.rpartition(".")
+    relative = module.replace(".", "/") if "/" not in module else module
+    for candidate in (code_dir / f"{relative}.py", code_dir / relative / "__init__.py"):
+        if candidate.is_file():
+            return f"{candidate.resolve()}:{function}"
+    return None
