@@ -36,14 +36,18 @@ def main() -> None:
     only = int(arguments[4]) if len(arguments) > 4 else None
     sys.path[:0] = [root, os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs")]
     with open(events_path, encoding="utf-8") as stream:
-        events = json.load(stream)["events"]
+        spec = json.load(stream)
+    events = spec["events"]
     handler = getattr(importlib.import_module(module_name), handler_name)
     outputs, built = [], []
     for index, event in enumerate(events):
         if only is not None and index != only:
             continue
         try:
-            result = handler(event, FakeContext(index))
+            if spec.get("call") == "keywords":  # a framework route: the event's keys are its arguments
+                result = handler(**event)
+            else:
+                result = handler(event, FakeContext(index))
             if inspect.isawaitable(result):
                 result = asyncio.run(result)
             outputs.append(json.loads(json.dumps(result, sort_keys=True, default=str)))

@@ -26,9 +26,12 @@ def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[s
                    enabled: Callable[[str], bool] = lambda code: True) -> list[Diagnosis]:
     """Everything fixable or reportable in module, in source order."""
     found = handlers.find_handlers(module, extra_handlers)
-    if not found:
+    names = {f.name for f in found}
+    routes = [f for f in handlers.framework_entries(module) if f.name not in names]
+    if not found and not routes:
         return []
     flows = [flow.analyze(project, module, handler) for handler in found]
+    flows += [flow.analyze(project, module, route, framework=True) for route in routes]
     results: list[Diagnosis] = list(leaks.find_leaks(project, module, flows, allow_state, enabled))
     if enabled(tmp_paths.CODE):
         results.extend(tmp_paths.find_fixed_tmp_paths(project, module, flows))

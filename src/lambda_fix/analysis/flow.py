@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES
+from .handlers import registered
 from .module import ModuleInfo
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
@@ -122,10 +123,13 @@ class HandlerFlow:
         return not repeated and self.runs_at_most_once(caller, _seen | {function})
 
 
-def analyze(project: Project, module: ModuleInfo, handler: FunctionNode) -> HandlerFlow:
+def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framework: bool = False) -> HandlerFlow:
+    """framework: a function a framework calls per request (a route), all of whose parameters are the
+    request's; a Lambda handler's request is its first two, the event and the context."""
     key = (module.path, handler.name)
     params = [a.arg for a in (*handler.args.posonlyargs, *handler.args.args)]
-    summaries: dict[FunctionKey, _Summary] = {key: _Summary(tainted_params=set(params[:2]))}
+    tainted = set(scope_bindings(handler).params) if framework else set(params[:2])
+    summaries: dict[FunctionKey, _Summary] = {key: _Summary(tainted_params=tainted)}
     nodes: dict[FunctionKey, tuple[ModuleInfo, FunctionNode]] = {key: (module, handler)}
     pending = [key]
     callers: dict[FunctionKey, set[FunctionKey]] = {}
@@ -378,6 +382,7 @@ class _FunctionWalk:
             state = self.state_root(call.args[0])
             if state is not None:
                 self._mutation(state, call, qualified.rsplit(".", 1)[1], args_tainted, control, None)
+        self._dispatch(call)
         target = self.resolve_function(func)
         if target is None:
             return
@@ -385,6 +390,23 @@ class _FunctionWalk:
         self.sites.append((key, id(call) in self.repeated_ids))
         tainted_params, state_params = self._bind_arguments(node, call, bound="." in key[1])
         self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control))
+
+    def _dispatch(self, call: ast.Call) -> None:
+        """`app.resolve(event, context)` / `helper(event, context)` call one registered function per
+        request: each is reached, with every parameter per-request and only for some requests."""
+        func = call.func
+        name = None
+        if isinstance(func, ast.Attribute) and func.attr == "resolve" and isinstance(func.value, ast.Name):
+            name = func.value.id
+        elif isinstance(func, ast.Name):
+            name = func.id
+        if name is None or (name in self._locals and id(func) not in self.global_ids):
+            return
+        for function_name in registered(self.module).get(name, []):
+            node = self.module.functions[function_name]
+            key = (self.module.path, function_name)
+            self.sites.append((key, id(call) in self.repeated_ids))
+            self.calls.append((key, (self.module, node), set(scope_bindings(node).params), {}, True))
 
     def _bind_arguments(self, node: FunctionNode, call: ast.Call,
                         bound: bool = False) -> tuple[set[str], dict[str, StateKey]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -22,7 +23,7 @@ _CANDIDATE = re.compile(
 
 
 def may_contain_handler(source: str, extra_names: frozenset[str] = frozenset()) -> bool:
-    if _CANDIDATE.search(source):
+    if _CANDIDATE.search(source) or "Chalice(" in source:  # a Chalice app has routes, not a handler
         return True
     return any(re.search(rf"^(?:async[ \t]+)?def[ \t]+{re.escape(n)}\b", source, re.MULTILINE)
                for n in extra_names)
@@ -46,8 +47,55 @@ def find_handlers(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[Funct
         module_name, _, function_name = entry.rpartition(":")
         if not module_name or _module_matches(module, module_name):
             wanted.add(function_name)
+    # A function a dispatcher calls (a Powertools route, a crhelper event) is reached from the real
+    # handler; its `(event, context)` signature does not make it one.
+    dispatched = {name for names in registered(module).values() for name in names}
     return [f for name, f in module.functions.items()
-            if name in wanted or is_handler_signature(f)]
+            if name in wanted or (is_handler_signature(f) and name not in dispatched)]
+
+
+# Objects whose decorated methods register functions a framework calls once per request.
+_ROUTERS = ("aws_lambda_powertools.event_handler.",)
+_ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "route", "resolver"})
+_CHALICE = frozenset({"chalice.Chalice", "chalice.app.Chalice", "chalice.Blueprint"})
+_CHALICE_METHODS = frozenset({"route", "lambda_function", "on_s3_event", "on_sqs_message", "on_sns_message",
+                              "schedule"})
+_CUSTOM_RESOURCE = "crhelper.CfnResource"
+_CUSTOM_RESOURCE_METHODS = frozenset({"create", "update", "delete", "poll_create", "poll_update", "poll_delete"})
+
+
+def registered(module: ModuleInfo) -> dict[str, list[str]]:
+    """Module-level objects that dispatch a request to registered functions, and those functions:
+    a Powertools resolver (`app.resolve(event, context)` calls one `@app.get(...)` route) and a crhelper
+    `CfnResource` (`helper(event, context)` calls one of `@helper.create/update/delete`)."""
+    if "powertools" not in module.source and "crhelper" not in module.source:
+        return {}
+    return _decorated_by(module, lambda q: q.startswith(_ROUTERS) and "Resolver" in q, _ROUTE_METHODS) | \
+        _decorated_by(module, lambda q: q == _CUSTOM_RESOURCE, _CUSTOM_RESOURCE_METHODS)
+
+
+def framework_entries(module: ModuleInfo) -> list[FunctionNode]:
+    """Chalice routes and event functions: Chalice's app object is the handler, so they are entry points."""
+    if "chalice" not in module.source:
+        return []
+    names = [n for found in _decorated_by(module, lambda q: q in _CHALICE, _CHALICE_METHODS).values() for n in found]
+    return [module.functions[n] for n in dict.fromkeys(names)]
+
+
+def _decorated_by(module: ModuleInfo, is_dispatcher, methods: frozenset[str]) -> dict[str, list[str]]:  # noqa: ANN001
+    dispatchers = set()
+    for stmt in module.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Call) and is_dispatcher(module.qualified_name(stmt.value.func) or ""):
+            dispatchers.add(stmt.targets[0].id)
+    found: dict[str, list[str]] = {}
+    for name, function in module.functions.items():
+        for decorator in function.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                    and target.value.id in dispatchers and target.attr in methods:
+                found.setdefault(target.value.id, []).append(name)
+    return found
 
 
 def extra_names(extra: tuple[str, ...]) -> frozenset[str]:
