@@ -66,3 +66,15 @@ def test_json_fix_edits_rebuild_the_fixed_file(summary) -> None:
 
 def test_detailed_formats_are_declared() -> None:
     assert DETAILED <= set(FORMATS)
+
+
+def test_rdjson_counts_utf8_bytes_and_ends_exclusive(tmp_path, monkeypatch) -> None:
+    source = 'é_items = []  # café\n\n\ndef lambda_handler(event, context):\n    é_items.append(event["x"])\n'
+    (tmp_path / "app.py").write_text(source, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    summary = run(["app.py"], Config(jobs=1), Mode.CHECK, details=True)
+    [diagnostic] = json.loads(FORMATS["rdjson"](summary, False))["diagnostics"]
+    location = diagnostic["location"]["range"]
+    assert location["start"] == {"line": 1, "column": 1}
+    assert location["end"] == {"line": 1, "column": len("é_items = []".encode()) + 1}  # bytes, exclusive
+    assert diagnostic["suggestions"] and diagnostic["code"]["value"].startswith("LF001")

@@ -33,7 +33,7 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default=None,
-              help="How to report: text (default), diff (same as --diff), json, sarif, github.")
+              help="How to report: text (default), diff (same as --diff), json, sarif, github, rdjson.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (errors still exit 2).")
 @click.option("--explain", metavar="CODE", help="Print the documentation of a rule (LF001 ...) and exit.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any file would change.")

@@ -1,0 +1,62 @@
+"""reviewdog's diagnostic format (rdjson), with suggestions, for teams that already run reviewdog.
+
+Ranges are end-exclusive and columns count UTF-8 bytes, as that format defines.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..codemods import BY_CODE
+from ..model import Finding, RunSummary, Status
+
+
+def render(summary: RunSummary, wrote: bool) -> str:
+    diagnostics = []
+    for result in summary.results:
+        lines = _lines(result.old_source, result.path)
+        for finding in result.findings:
+            if not (finding.applied and wrote):
+                diagnostics.append(_diagnostic(finding, lines))
+        if result.status is Status.FAILED:
+            diagnostics.append({"message": result.error or "", "location": {"path": result.path},
+                                "severity": "ERROR"})
+    document = {"source": {"name": "lambda-fix"}, "severity": "WARNING", "diagnostics": diagnostics}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _diagnostic(finding: Finding, lines: list[str]) -> dict[str, Any]:
+    diagnostic: dict[str, Any] = {
+        "message": finding.message,
+        "location": {"path": finding.path, "range": {
+            "start": _position(lines, finding.line, finding.column),
+            "end": _position(lines, finding.end_line or finding.line, finding.end_column or finding.column),
+        }},
+        "severity": "WARNING",
+        "code": {"value": finding.code},
+    }
+    if finding.code in BY_CODE:
+        diagnostic["code"]["value"] = f"{finding.code} {BY_CODE[finding.code].name}"
+    if finding.fix is not None and finding.fix.edits:
+        diagnostic["suggestions"] = [{
+            "range": {"start": {"line": e.start_line, "column": 1}, "end": {"line": e.end_line, "column": 1}},
+            "text": e.content,
+        } for e in finding.fix.edits]
+    return diagnostic
+
+
+def _position(lines: list[str], line: int, column: int) -> dict[str, int]:
+    """A character column becomes the byte column reviewdog counts."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return {"line": line, "column": len(text[: column - 1].encode("utf-8")) + 1}
+
+
+def _lines(source: str | None, path: str) -> list[str]:
+    if source is None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as stream:
+                source = stream.read()
+        except OSError:
+            return []
+    return source.splitlines()
