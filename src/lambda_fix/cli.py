@@ -14,6 +14,7 @@ from .formats import diff as diff_format
 from .formats import text as text_format
 from .rule_docs import render as rule_page
 from .model import RunSummary, Status
+from .pull_request import GitError, lines_changed_since
 from .source import SourceError, decode, encode
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -33,7 +34,9 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default=None,
-              help="How to report: text (default), diff (same as --diff), json, sarif, github, rdjson.")
+              help="How to report: text (default), diff (same as --diff), json, sarif, github, rdjson, github-review.")
+@click.option("--diff-base", metavar="REF",
+              help="Report only on lines changed since the merge base of REF (a git ref such as origin/main).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (errors still exit 2).")
 @click.option("--explain", metavar="CODE", help="Print the documentation of a rule (LF001 ...) and exit.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any file would change.")
@@ -48,7 +51,8 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
               help="Read settings from this pyproject.toml instead of the nearest one.")
 @click.option("--stdin-filename", help="The path to report for code read from '-'.")
 @click.version_option(__version__, prog_name="lambda-fix")
-def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, exit_zero: bool, explain: str | None,
+def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
+         explain: str | None,
          check: bool, select: str | None, ignore: str | None, handlers: tuple[str, ...], unsafe_fixes: bool | None,
          jobs: int | None, config_path: str | None, stdin_filename: str | None) -> None:
     """Make AWS Lambda handlers safe for warm starts.
@@ -82,6 +86,12 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, exi
         raise click.UsageError("'-' (standard input) cannot be combined with other paths")
     mode = engine.Mode.DIFF if show_diff else engine.Mode.CHECK if check else engine.Mode.WRITE
     summary = engine.run(paths, config, mode, details=output_format in DETAILED)
+    if diff_base is not None:
+        try:
+            summary = engine.limit_to_pull_request(summary, lines_changed_since(diff_base))
+        except GitError as exc:
+            click.echo(f"lambda-fix: error: --diff-base {diff_base}: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
     wrote = mode is engine.Mode.WRITE
     if output_format == "text":
         click.echo(text_format.render(summary, wrote), nl=False)

@@ -20,7 +20,7 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import libcst as cst
 
@@ -69,6 +69,17 @@ def run(paths: Iterable[str], config: Config, mode: Mode,
     outcomes = list(_map(found.files, config, progress, details))
     results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), named.warnings)
+
+
+def limit_to_pull_request(summary: RunSummary, pull_request: Any) -> RunSummary:
+    """Keep the findings on lines the pull request changed (and every error); remember its hunks."""
+    results = []
+    for result in summary.results:
+        kept = tuple(f for f in result.findings
+                     if pull_request.touches(f.path, f.line, max(f.line, f.end_line or f.line))
+                     or any(pull_request.touches(p, line, line) for p, line, _ in f.related))
+        results.append(dataclasses.replace(result, findings=kept))
+    return dataclasses.replace(summary, results=tuple(results), pull_request=pull_request)
 
 
 def check_source(source: str, config: Config = Config(), path: str = STDIN, details: bool = False) -> FileResult:
@@ -262,8 +273,15 @@ def _findings(path: str, text: str, tree: ast.Module, diagnoses: list[Diagnosis]
         end_column = _character_column(lines, end_line, end_byte) + 1 if details else 0
         findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
                                 applied=id(d) in applied_ids, end_line=end_line if details else 0,
-                                end_column=end_column))
+                                end_column=end_column, related=_related(path, getattr(d, "related", ()))))
     return tuple(findings)
+
+
+def _related(path: str, related: tuple[tuple[str, int, str], ...]) -> tuple[tuple[str, int, str], ...]:
+    """Related places, with paths spelled like the finding's when they are in the same file."""
+    here = Path(path).resolve() if path != STDIN else None
+    return tuple((path if here is not None and Path(p).resolve() == here else p, line, note)
+                 for p, line, note in related)
 
 
 def _end_positions(tree: ast.Module) -> dict[tuple[int, int], tuple[int, int]]:

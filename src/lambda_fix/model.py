@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Applicability(enum.Enum):
@@ -51,6 +52,7 @@ class Finding:
     applied: bool = False  # the fix is in the new source
     end_line: int = 0  # where the flagged code ends (1-based, exclusive column); 0 when not computed
     end_column: int = 0
+    related: tuple[tuple[str, int, str], ...] = ()  # (path, line, what is there), e.g. the write that leaks
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class FileResult:
 class RunSummary:
     results: tuple[FileResult, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = ()  # about the run, not a file's code (a template that did not parse)
+    pull_request: Any = None  # PullRequestLines from --diff-base: what the review may comment on
 
     @property
     def changed(self) -> int:

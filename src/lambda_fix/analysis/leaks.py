@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -69,6 +70,7 @@ class Leak:
     fix_title: str | None
     applicability: Applicability | None
     plan: MovePlan | ResetPlan | None
+    related: tuple[tuple[str, int, str], ...] = ()  # (path, line, what is there): the write that leaks
 
 
 def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
@@ -95,7 +97,9 @@ def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
         assert owner is not None
         leak = _decide(project, module, owner, flow, state_key, first, handlers_by_state[state_key], enabled)
         if leak is not None:
-            leaks.append(leak)
+            where = "the handler" if first.function == flow.handler else f"`{first.function[1]}`"
+            leaks.append(dataclasses.replace(leak, related=((first.function[0], first.line,
+                                                             f"{first.why} in {where}"),)))
     return leaks
 
 

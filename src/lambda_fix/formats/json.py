@@ -45,5 +45,6 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "start": {"line": finding.line, "column": finding.column},
         "end": {"line": finding.end_line or finding.line, "column": finding.end_column or finding.column},
+        "related": [{"path": path, "line": line, "message": note} for path, line, note in finding.related],
         "fix": fix,
     }

@@ -70,6 +70,11 @@ def _result(finding: Finding, rule_index: dict[str, int], lines: list[str], seen
     }
     if finding.code in rule_index:
         result["ruleIndex"] = rule_index[finding.code]
+    if finding.related:
+        result["relatedLocations"] = [
+            {"id": number, "message": {"text": note},
+             "physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": {"startLine": line}}}
+            for number, (path, line, note) in enumerate(finding.related, start=1)]
     if finding.fix is not None and finding.fix.edits:
         result["fixes"] = [{
             "description": {"text": finding.fix.title},

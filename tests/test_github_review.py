@@ -1,0 +1,121 @@
+"""The pull-request review: a real git repository with a base commit and a pull-request commit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_fix import cli
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+BASE = '''import json
+
+
+def lambda_handler(event, context):
+    return {"body": json.dumps(event)}
+
+
+def unrelated():
+    return 1
+'''
+# The pull request adds module state and fills it: the fix (move it into the handler) touches only
+# lines the pull request shows.
+PR_NEAR = '''import json
+
+seen = []
+
+
+def lambda_handler(event, context):
+    seen.append(event["id"])
+    return {"body": json.dumps(event), "seen": len(seen)}
+
+
+def unrelated():
+    return 1
+'''
+
+
+def git(repo: Path, *arguments: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments], cwd=repo, check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch) -> Path:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "app.py").write_text(BASE)
+    git(tmp_path, "add", "app.py")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "checkout", "-q", "-b", "pr")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def review(repo: Path) -> dict:
+    result = CliRunner().invoke(cli.main, ["--check", "--format", "github-review", "--diff-base", "main", "."])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)
+
+
+def validate(document: dict) -> None:
+    """Against GitHub's REST request-body model; a key the model does not know would be dropped."""
+    from githubkit.versions.latest.models import ReposOwnerRepoPullsPullNumberReviewsPostBody as Body
+
+    model = Body.model_validate(document)
+    assert model.model_dump(exclude_unset=True, by_alias=True) == document
+
+
+def apply_suggestions(source: str, comments: list[dict]) -> str:
+    lines = source.splitlines(keepends=True)
+    for comment in sorted(comments, key=lambda c: c["line"], reverse=True):
+        suggestion = comment["body"].split("```suggestion\n", 1)[1].rsplit("```", 1)[0]
+        first = comment.get("start_line", comment["line"])
+        lines[first - 1:comment["line"]] = [suggestion] if suggestion else []
+    return "".join(lines)
+
+
+def test_suggestions_inside_the_pull_request_rebuild_what_lambda_fix_writes(repo: Path) -> None:
+    (repo / "app.py").write_text(PR_NEAR)
+    git(repo, "commit", "-q", "-am", "pr")
+    document = review(repo)
+    validate(document)
+    comments = document["comments"]
+    assert comments and all("```suggestion" in c["body"] for c in comments)
+    suggested = apply_suggestions(PR_NEAR, comments)
+    assert CliRunner().invoke(cli.main, ["app.py"]).exit_code == 0
+    assert suggested == (repo / "app.py").read_text()
+
+
+def test_a_fix_reaching_outside_the_pull_request_becomes_one_patch_comment(repo: Path) -> None:
+    # The pull request only adds the append; the state was already there in the base.
+    base_with_state = BASE.replace("import json\n", "import json\n\nseen = []\n")
+    (repo / "app.py").write_text(base_with_state)
+    git(repo, "commit", "-q", "-am", "state in the base")
+    git(repo, "branch", "-f", "main")
+    padded = base_with_state.replace("def unrelated", "\n\n\n\n\n\n\n\n\ndef unrelated")
+    (repo / "app.py").write_text(padded.replace('    return {"body"', '    seen.append(event["id"])\n'
+                                                '    return {"body"'))
+    git(repo, "commit", "-q", "-am", "pr")
+    document = review(repo)
+    validate(document)
+    bodies = [c["body"] for c in document["comments"]] + [document["body"]]
+    assert not any("```suggestion" in b for b in bodies)
+    assert any("```diff" in b and "cannot be a" in b for b in bodies)
+
+
+def test_findings_on_unchanged_lines_are_left_out(repo: Path) -> None:
+    (repo / "app.py").write_text(BASE.replace("def unrelated", "def unrelated_renamed"))
+    git(repo, "commit", "-q", "-am", "pr without leaks")
+    document = review(repo)
+    validate(document)
+    assert document["comments"] == []
+
+
+def test_a_bad_ref_is_an_error(repo: Path) -> None:
+    result = CliRunner().invoke(cli.main, ["--check", "--diff-base", "no-such-ref", "."])
+    assert result.exit_code == 2 and "--diff-base no-such-ref" in result.output
