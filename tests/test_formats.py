@@ -78,3 +78,11 @@ def test_rdjson_counts_utf8_bytes_and_ends_exclusive(tmp_path, monkeypatch) -> N
     assert location["start"] == {"line": 1, "column": 1}
     assert location["end"] == {"line": 1, "column": len("é_items = []".encode()) + 1}  # bytes, exclusive
     assert diagnostic["suggestions"] and diagnostic["code"]["value"].startswith("LF001")
+
+
+def test_sarif_related_locations_follow_the_call_chain(summary) -> None:
+    document = json.loads(FORMATS["sarif"](summary, False))
+    [result] = [r for r in document["runs"][0]["results"] if r["locations"][0]["physicalLocation"]
+                ["artifactLocation"]["uri"] == "app.py"]
+    notes = [r["message"]["text"] for r in result["relatedLocations"]]
+    assert notes == ["`lambda_handler` calls `add`", "item augmented assignment with per-request data in `add`"]

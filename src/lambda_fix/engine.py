@@ -278,10 +278,18 @@ def _findings(path: str, text: str, tree: ast.Module, diagnoses: list[Diagnosis]
 
 
 def _related(path: str, related: tuple[tuple[str, int, str], ...]) -> tuple[tuple[str, int, str], ...]:
-    """Related places, with paths spelled like the finding's when they are in the same file."""
+    """Related places, their paths spelled like the finding's: the same, or relative when it is."""
     here = Path(path).resolve() if path != STDIN else None
-    return tuple((path if here is not None and Path(p).resolve() == here else p, line, note)
-                 for p, line, note in related)
+
+    def spelled(other: str) -> str:
+        resolved = Path(other).resolve()
+        if here is not None and resolved == here:
+            return path
+        if not Path(path).is_absolute() and resolved.is_relative_to(Path.cwd().resolve()):
+            return str(resolved.relative_to(Path.cwd().resolve()))
+        return other
+
+    return tuple((spelled(p), line, note) for p, line, note in related)
 
 
 def _end_positions(tree: ast.Module) -> dict[tuple[int, int], tuple[int, int]]:

@@ -107,9 +107,31 @@ class HandlerFlow:
     escaping: set[FunctionKey]  # referenced as a value, not only called
     mutations: list[Mutation]
     modules: dict[str, ModuleInfo]  # path -> module, for every reached function
-    # callee -> [(caller, repeated)]: repeated when the call sits in a loop, comprehension or lambda
-    call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool]]] = field(default_factory=dict)
+    # callee -> [(caller, repeated, line)]: repeated when the call sits in a loop, comprehension or lambda
+    call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = field(default_factory=dict)
     client_calls: list[ClientCall] = field(default_factory=list)
+
+    def call_chain(self, function: FunctionKey) -> list[tuple[FunctionKey, FunctionKey, int]]:
+        """The calls that lead from the handler to function: [(caller, callee, line of the call)]."""
+        previous: dict[FunctionKey, tuple[FunctionKey, int]] = {}
+        frontier, seen = [self.handler], {self.handler}
+        while frontier and function not in seen:
+            following = []
+            for caller in frontier:
+                for callee, sites in self.call_sites.items():
+                    for site_caller, _, line in sites:
+                        if site_caller == caller and callee not in seen:
+                            seen.add(callee)
+                            previous[callee] = (caller, line)
+                            following.append(callee)
+            frontier = following
+        chain = []
+        current = function
+        while current in previous:
+            caller, line = previous[current]
+            chain.append((caller, current, line))
+            current = caller
+        return list(reversed(chain))
 
     def runs_at_most_once(self, function: FunctionKey, _seen: frozenset = frozenset()) -> bool:
         """Does function run at most once per invocation? (One call site, not repeated, in a
@@ -119,7 +141,7 @@ class HandlerFlow:
         sites = self.call_sites.get(function, [])
         if function in self.escaping or function in _seen or len(sites) != 1:
             return False
-        caller, repeated = sites[0]
+        caller, repeated, _ = sites[0]
         return not repeated and self.runs_at_most_once(caller, _seen | {function})
 
 
@@ -153,7 +175,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
                 nodes[callee] = (callee_module, callee_node)
                 pending.append(callee)
     calls: dict[FunctionKey, set[FunctionKey]] = {}
-    call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool]]] = {}
+    call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = {}
     escaping: set[FunctionKey] = set()
     mutations: list[Mutation] = []
     client_calls: list[ClientCall] = []
@@ -161,8 +183,8 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
         walk.run()
         calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
-        for callee, repeated in walk.sites:
-            call_sites.setdefault(callee, []).append((current, repeated))
+        for callee, repeated, line in walk.sites:
+            call_sites.setdefault(callee, []).append((current, repeated, line))
         escaping |= walk.escaping_keys
         mutations.extend(walk.mutations)
         client_calls.extend(walk.client_calls)
@@ -195,7 +217,7 @@ class _FunctionWalk:
         self.global_ids = {id(n) for n, _ in global_name_refs(node)}
         self.called_ids = _called_ids(node)
         self.repeated_ids = _repeated_call_ids(node)
-        self.sites: list[tuple[FunctionKey, bool]] = []
+        self.sites: list[tuple[FunctionKey, bool, int]] = []
         self.tainted: set[str] = set(summary.tainted_params)
         self.aliases: dict[str, StateKey] = dict(summary.state_params)
         self.calls: list[tuple[FunctionKey, tuple[ModuleInfo, FunctionNode], set[str], dict[str, StateKey], bool]] = []
@@ -387,7 +409,7 @@ class _FunctionWalk:
         if target is None:
             return
         key, module, node = target
-        self.sites.append((key, id(call) in self.repeated_ids))
+        self.sites.append((key, id(call) in self.repeated_ids, call.lineno))
         tainted_params, state_params = self._bind_arguments(node, call, bound="." in key[1])
         self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control))
 
@@ -405,7 +427,7 @@ class _FunctionWalk:
         for function_name in registered(self.module).get(name, []):
             node = self.module.functions[function_name]
             key = (self.module.path, function_name)
-            self.sites.append((key, id(call) in self.repeated_ids))
+            self.sites.append((key, id(call) in self.repeated_ids, call.lineno))
             self.calls.append((key, (self.module, node), set(scope_bindings(node).params), {}, True))
 
     def _bind_arguments(self, node: FunctionNode, call: ast.Call,

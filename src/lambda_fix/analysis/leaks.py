@@ -98,8 +98,10 @@ def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
         leak = _decide(project, module, owner, flow, state_key, first, handlers_by_state[state_key], enabled)
         if leak is not None:
             where = "the handler" if first.function == flow.handler else f"`{first.function[1]}`"
-            leaks.append(dataclasses.replace(leak, related=((first.function[0], first.line,
-                                                             f"{first.why} in {where}"),)))
+            chain = tuple((caller[0], line, f"`{caller[1]}` calls `{callee[1]}`")
+                          for caller, callee, line in flow.call_chain(first.function))
+            leaks.append(dataclasses.replace(leak, related=(*chain, (first.function[0], first.line,
+                                                                      f"{first.why} in {where}"))))
     return leaks
 
 
