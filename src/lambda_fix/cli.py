@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 import click
@@ -18,6 +20,7 @@ from .pull_request import GitError, lines_changed_since
 from .source import SourceError, decode, encode
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 
 def _codes(value: str | None) -> tuple[str, ...] | None:
@@ -72,6 +75,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         raise click.UsageError("give at least one PATH (or '-' for standard input)")
     show_diff = show_diff or output_format == "diff"
     output_format = output_format or ("diff" if show_diff else "text")
+    _stop_on_sigterm()
     try:
         base = load(Path(config_path)) if config_path else discover(paths)
     except ConfigError as exc:
@@ -85,7 +89,16 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     if engine.STDIN in paths:
         raise click.UsageError("'-' (standard input) cannot be combined with other paths")
     mode = engine.Mode.DIFF if show_diff else engine.Mode.CHECK if check else engine.Mode.WRITE
-    summary = engine.run(paths, config, mode, details=output_format in DETAILED)
+    progress = _progress_bar() if output_format in ("text", "diff") else None
+    try:
+        summary = engine.run(paths, config, mode, progress=progress, details=output_format in DETAILED)
+    except KeyboardInterrupt:
+        # Writes are atomic renames: every file is either as it was or fully rewritten.
+        click.echo("\nlambda-fix: interrupted; each file is either unchanged or completely rewritten", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        if progress is not None:
+            progress(0, 0)
     if diff_base is not None:
         try:
             summary = engine.limit_to_pull_request(summary, lines_changed_since(diff_base))
@@ -101,6 +114,31 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         click.echo(text_format.summary_line(summary, wrote), err=True)
     code = exit_code(summary, pending_is_failure=not wrote)
     sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _progress_bar():  # noqa: ANN202 - a progress callback, or None
+    """A one-line counter on a terminal; nothing in CI logs or when stderr is not a terminal."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    shown = [False]
+
+    def show(done: int, total: int) -> None:
+        if total == 0:  # the end: clear the line if anything was shown
+            if shown[0]:
+                sys.stderr.write("\r\033[K")
+            return
+        if total >= 50 and (done == total or done % 25 == 0):
+            shown[0] = True
+            sys.stderr.write(f"\rlambda-fix: {done}/{total} files")
+            sys.stderr.flush()
+    return show
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the run like Ctrl-C, so a file being written is finished or left as it was."""
+    def interrupt(signum, frame):  # noqa: ANN001, ARG001
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def exit_code(summary: RunSummary, pending_is_failure: bool) -> int:

@@ -14,6 +14,8 @@ import difflib
 import enum
 import hashlib
 import os
+import re
+import signal
 import sys
 import tempfile
 import traceback
@@ -100,9 +102,13 @@ _worker_details = False
 _worker_projects: dict[Path, Project] = {}
 
 
-def _init_worker(files: tuple[str, ...], config: Config, details: bool = False) -> None:
+def _init_worker(files: tuple[str, ...], config: Config, details: bool = False, in_pool: bool = False) -> None:
     global _worker_files, _worker_config, _worker_details
     _worker_files, _worker_config, _worker_details = files, config, details
+    if in_pool:
+        # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker_projects.clear()
 
 
@@ -124,11 +130,14 @@ def _map(files: tuple[str, ...], config: Config, progress: Callable[[int, int], 
                 progress(done, len(files))
         return
     chunk = max(1, min(64, len(files) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(files, config, details)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(files, config, details, True))
+    try:
         for done, outcome in enumerate(pool.map(process_file, files, chunksize=chunk), start=1):
             yield outcome
             if progress:
                 progress(done, len(files))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on an interrupt, start nothing new
 
 
 def process_file(path: str) -> _Outcome:
@@ -145,11 +154,29 @@ def process_file(path: str) -> _Outcome:
         return _Outcome(FileResult(path, Status.FAILED, error=str(exc)))
     if not may_contain_handler(decoded.text, extra_names(config.handlers)):
         return _Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest)
+    refusal = _refusal(data, decoded.text)
+    if refusal:
+        return _Outcome(FileResult(path, Status.FAILED, error=refusal), decoded.encoding, digest)
     try:
         result = _process_text(path, decoded.text, config, _worker_project(_boundary(path)), _worker_details)
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
     return _Outcome(result, decoded.encoding, digest)
+
+
+# A module this large is data, not a handler; parsing it would cost more than any run should.
+MAX_BYTES = 4 * 1024 * 1024
+_GENERATED = re.compile(r"@generated\b")
+
+
+def _refusal(data: bytes, text: str) -> str | None:
+    """Why a file that may hold a handler is not processed: too large, or generated (fix the generator)."""
+    if len(data) > MAX_BYTES:
+        return f"too large to process ({len(data) // 1024} KiB; the limit is {MAX_BYTES // 1024} KiB)"
+    head = "\n".join(text.splitlines()[:10])
+    if _GENERATED.search(head):
+        return "generated file (@generated): change the generator instead; the file was left unchanged"
+    return None
 
 
 def _boundary(path: str) -> Path:
