@@ -411,3 +411,20 @@ def test_reset_is_recognised_below_statements_that_cannot_touch_the_state() -> N
             S.clear()
             S.append(event["x"])
     """) == []
+
+
+def test_a_handler_that_already_resets_still_shares_the_state() -> None:
+    # Resetting in one handler must not make the state look movable into the other on a later run.
+    [leak] = leaks_of("""
+        S = []
+        def first(event, context):
+            S.clear()
+            try:
+                S.append(event["x"])
+            finally:
+                S.clear()
+        def second(event, context):
+            S.append(event["y"])
+            return len(S)
+    """)
+    assert leak.code == "LF002" and leak.handler == "second" and "shared by the handlers" in leak.message

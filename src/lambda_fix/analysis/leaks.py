@@ -88,9 +88,11 @@ def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
             binding = owner.state[state_key[1]]
             if _deliberate(owner, binding, allow_state):
                 continue
+            # Every handler whose reach writes the state shares it, whether or not it resets it: a
+            # later run must see the same sharing as the first, or it would choose another fix.
+            handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
             if resets_on_entry(handler_node, spellings(module, owner, binding.name), binding):
                 continue  # already reset by hand or by an earlier run
-            handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
             leaking.append((flow, state_key, first))
     for flow, state_key, first in leaking:
         owner = project.module_at(state_key[0])
