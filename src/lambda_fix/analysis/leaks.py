@@ -222,7 +222,7 @@ def _target_of(binding: StateBinding) -> ast.AST:
 
 def _referenced_elsewhere(project: Project, module: ModuleInfo, name: str) -> bool:
     stem = module.name.rsplit(".", 1)[-1] if module.name else ""
-    return bool(stem) and project.mentioned_elsewhere(module.path, (stem, name))
+    return bool(stem) and project.imported_elsewhere(module.path, stem, name)
 
 
 # ---- LF002 -------------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from . import module as module_facts
 from .module import ModuleInfo
 
-ReadSource = Callable[[str], Optional[str]]  # path -> decoded text, None when unreadable
+ReadSource = Callable[[str], Optional[str]]
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)  # path -> decoded text, None when unreadable
 
 
 def module_name_for(path: Path) -> tuple[Path, str]:
@@ -31,21 +32,46 @@ class Project:
         self._read = read
         self._boundary = boundary.resolve() if boundary else None
         self._files = files  # every file of the run, for "is this name used anywhere else?"
+        self._files_index: tuple[dict[str, list[str]], list[str]] | None = None
         self._by_path: dict[str, ModuleInfo | None] = {}
         self._resolved: dict[tuple[str, str], ModuleInfo | None] = {}
         self._root_cache: dict[str, list[Path]] = {}
 
-    def mentioned_elsewhere(self, path: str, words: tuple[str, ...]) -> bool:
-        """Does any other file of the run contain every one of words? (Cheap and conservative.)"""
-        patterns = [re.compile(rf"\b{re.escape(w)}\b") for w in words]
+    def imported_elsewhere(self, path: str, module_stem: str, name: str) -> bool:
+        """Does another file of the run import module_stem (in an import statement) and mention name?"""
+        importers = self._index()[0].get(module_stem, ())
+        return self._any_mentions(path, importers, name)
+
+    def tmp_path_elsewhere(self, path: str, file_name: str) -> bool:
+        """Does another file of the run that mentions /tmp also mention file_name?"""
+        return self._any_mentions(path, self._index()[1], file_name)
+
+    def _any_mentions(self, path: str, candidates: Iterable[str], word: str) -> bool:
+        pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?!\w)")
         here = str(Path(path).resolve())
-        for other in self._files:
-            if str(Path(other).resolve()) == here:
-                continue
-            text = self._read(other)
-            if text and all(p.search(text) for p in patterns):
-                return True
+        for other in candidates:
+            if other != here:
+                text = self._read(other)
+                if text and pattern.search(text):
+                    return True
         return False
+
+    def _index(self) -> tuple[dict[str, list[str]], list[str]]:
+        """One pass over the run's files, the first time it is needed: module words their import
+        statements name, and the files that mention /tmp. Answers "used elsewhere?" in linear time."""
+        if self._files_index is None:
+            importers: dict[str, list[str]] = {}
+            tmp_users: list[str] = []
+            for other in self._files:
+                text = self._read(other) or ""
+                resolved = str(Path(other).resolve())
+                for line in _IMPORT_LINE.findall(text):
+                    for word in set(re.findall(r"\w+", line)):
+                        importers.setdefault(word, []).append(resolved)
+                if "/tmp" in text:
+                    tmp_users.append(resolved)
+            self._files_index = (importers, tmp_users)
+        return self._files_index
 
     def module_at(self, path: str) -> ModuleInfo | None:
         key = str(Path(path).resolve())

@@ -369,8 +369,7 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
 
 
 def _in_other_files(project: Project, module: ModuleInfo, value: str) -> bool:
-    return project.mentioned_elsewhere(module.path, (value.rsplit("/", 1)[-1],)) and \
-        project.mentioned_elsewhere(module.path, ("/tmp",))
+    return project.tmp_path_elsewhere(module.path, value.rsplit("/", 1)[-1])
 
 
 def _request_id(handler: FunctionNode) -> tuple[str, ...] | None:

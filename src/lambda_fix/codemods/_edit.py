@@ -6,6 +6,7 @@ from typing import Sequence
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.codemod import CodemodCommand, CodemodContext
 
 
 def as_block(body: cst.BaseSuite) -> cst.IndentedBlock:
@@ -185,3 +186,21 @@ def append_item(items: Sequence[cst.CSTNode], new: cst.CSTNode, opening: cst.Bas
     closing = getattr(last, after)
     items[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator), **{after: cst.SimpleWhitespace("")})
     return [*items, new.with_changes(**{after: closing})]
+
+
+class PlanCodemod(CodemodCommand):
+    """A codemod command whose work is a plain CSTTransformer built from the analysis' plans.
+
+    libcst's VisitorBasedCodemodCommand derives from the matcher-decoratable transformer, which
+    introspects every method each time one is made (about 10 ms); lambda-fix makes one per rule per
+    rewritten file, so the transformer is a plain one and the command only holds the plans.
+    """
+
+    TRANSFORMER: type[cst.CSTTransformer]
+
+    def __init__(self, context: CodemodContext, plans: Sequence[object]) -> None:
+        super().__init__(context)
+        self.plans = list(plans)
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        return tree.visit(self.TRANSFORMER(self.plans))

@@ -76,10 +76,9 @@ import re
 from typing import Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.tmp_paths import TmpPathPlan
-from ._edit import add_module_statements, as_block, split_preamble, statement
+from ._edit import PlanCodemod, add_module_statements, as_block, split_preamble, statement
 from .handler_state_at_module_level import MoveStateIntoHandler
 
 CODE = "LF003"
@@ -87,19 +86,16 @@ NAME = "fixed-tmp-path"
 SUMMARY = "a fixed path under /tmp written per invocation: name it per invocation and remove it"
 
 
-class PerInvocationTmpPath(VisitorBasedCodemodCommand):
+class PerInvocationTmpPath(PlanCodemod):
     DESCRIPTION = "Give each invocation its own /tmp path and remove it when the invocation ends."
 
-    def __init__(self, context: CodemodContext, plans: Sequence[TmpPathPlan]) -> None:
-        super().__init__(context)
-        self.plans = list(plans)
-
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        tree = tree.visit(_ReplacePaths(self.plans))
-        tree = tree.visit(_RemoveAtEnd(self.plans))
+        plans: list[TmpPathPlan] = self.plans  # type: ignore[assignment]
+        tree = tree.visit(_ReplacePaths(plans))
+        tree = tree.visit(_RemoveAtEnd(plans))
         # Creating the name in the handler and passing it to helpers is LF001's move, reused.
-        tree = MoveStateIntoHandler(self.context, [p.move for p in self.plans]).transform_module(tree)
-        imports = sorted({line for p in self.plans for line in p.imports})
+        tree = tree.visit(MoveStateIntoHandler.TRANSFORMER([p.move for p in plans]))
+        imports = sorted({line for p in plans for line in p.imports})
         return add_module_statements(tree, imports)
 
 

@@ -52,21 +52,18 @@ from __future__ import annotations
 from typing import Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.leaks import MovePlan
-from ._edit import append_item, as_block, declares_global, split_preamble, without_global
+from ._edit import PlanCodemod, append_item, as_block, declares_global, split_preamble, without_global
 
 CODE = "LF001"
 NAME = "handler-state-at-module-level"
 SUMMARY = "module-level state written per request, used only by the handler: move it into the handler"
 
 
-class MoveStateIntoHandler(VisitorBasedCodemodCommand):
-    DESCRIPTION = "Move module-level state into the Lambda handler and pass it to the helpers that use it."
-
-    def __init__(self, context: CodemodContext, plans: Sequence[MovePlan]) -> None:
-        super().__init__(context)
+class _MoveState(cst.CSTTransformer):
+    def __init__(self, plans: Sequence[MovePlan]) -> None:
+        super().__init__()
         self.plans = list(plans)
         self.states = {p.state for p in plans}
         self._removed: dict[str, cst.SimpleStatementLine] = {}
@@ -218,3 +215,8 @@ def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
 def _with_comma(params: Sequence[cst.Param]) -> list[cst.Param]:
     return [p if isinstance(p.comma, cst.Comma) else p.with_changes(comma=cst.Comma(
         whitespace_after=cst.SimpleWhitespace(" "))) for p in params]
+
+
+class MoveStateIntoHandler(PlanCodemod):
+    DESCRIPTION = "Move module-level state into the Lambda handler and pass it to the helpers that use it."
+    TRANSFORMER = _MoveState

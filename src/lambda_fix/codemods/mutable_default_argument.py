@@ -56,21 +56,18 @@ from __future__ import annotations
 from typing import Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.defaults import DefaultPlan
-from ._edit import add_module_statements, as_block, split_preamble, statement
+from ._edit import PlanCodemod, add_module_statements, as_block, split_preamble, statement
 
 CODE = "LF005"
 NAME = "mutable-default-argument"
 SUMMARY = "a mutable default that the function changes or hands out: create it on each call"
 
 
-class CreateDefaultPerCall(VisitorBasedCodemodCommand):
-    DESCRIPTION = "Replace mutable default arguments with None and create the value in the body."
-
-    def __init__(self, context: CodemodContext, plans: Sequence[DefaultPlan]) -> None:
-        super().__init__(context)
+class _CreateDefault(cst.CSTTransformer):
+    def __init__(self, plans: Sequence[DefaultPlan]) -> None:
+        super().__init__()
         self.by_function: dict[str, list[DefaultPlan]] = {}
         for plan in plans:
             self.by_function.setdefault(plan.function, []).append(plan)
@@ -119,3 +116,8 @@ class CreateDefaultPerCall(VisitorBasedCodemodCommand):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         imports = sorted({p.typing_import for ps in self.by_function.values() for p in ps if p.typing_import})
         return add_module_statements(updated_node, imports)
+
+
+class CreateDefaultPerCall(PlanCodemod):
+    DESCRIPTION = "Replace mutable default arguments with None and create the value in the body."
+    TRANSFORMER = _CreateDefault

@@ -66,10 +66,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.client_reuse import HoistPlan, call_key
-from ._edit import add_module_statements
+from ._edit import PlanCodemod, add_module_statements
 
 CODE = "LF004"
 NAME = "per-invocation-client"
@@ -88,11 +87,9 @@ def accessor_source(plan: HoistPlan) -> str:
             f"    if {variable} is None or {closed}:\n        {variable} = {indented(8)}\n    return {variable}\n")
 
 
-class HoistClient(VisitorBasedCodemodCommand):
-    DESCRIPTION = "Build clients once per execution environment instead of on every invocation."
-
-    def __init__(self, context: CodemodContext, plans: Sequence[HoistPlan]) -> None:
-        super().__init__(context)
+class _HoistClient(cst.CSTTransformer):
+    def __init__(self, plans: Sequence[HoistPlan]) -> None:
+        super().__init__()
         self.plans = list(plans)
         self._by_call = {(p.function, call_key(p.call_source)): p for p in self.plans}
         self._scopes: list[str] = []
@@ -139,3 +136,8 @@ class HoistClient(VisitorBasedCodemodCommand):
         if any(p.closed_test is None for p in self.plans):
             updated_node = add_module_statements(updated_node, ["import functools"])
         return updated_node
+
+
+class HoistClient(PlanCodemod):
+    DESCRIPTION = "Build clients once per execution environment instead of on every invocation."
+    TRANSFORMER = _HoistClient

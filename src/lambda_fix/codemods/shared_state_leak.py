@@ -77,10 +77,9 @@ from typing import Sequence
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 
 from ..analysis.leaks import ResetPlan
-from ._edit import add_module_statements, as_block, declares_global, split_preamble, statement, without_global
+from ._edit import PlanCodemod, add_module_statements, as_block, declares_global, split_preamble, statement, without_global
 
 CODE = "LF002"
 NAME = "shared-state-leak"
@@ -107,11 +106,9 @@ def reset_lines(plan: ResetPlan) -> list[str]:
     return [f"{ref}.clear()", f"{ref}.update({value})"]
 
 
-class ResetSharedState(VisitorBasedCodemodCommand):
-    DESCRIPTION = "Reset module-level state when the Lambda handler starts and ends; return copies."
-
-    def __init__(self, context: CodemodContext, plans: Sequence[ResetPlan]) -> None:
-        super().__init__(context)
+class _ResetState(cst.CSTTransformer):
+    def __init__(self, plans: Sequence[ResetPlan]) -> None:
+        super().__init__()
         self.by_handler: dict[str, list[ResetPlan]] = {}
         for plan in plans:
             self.by_handler.setdefault(plan.handler, []).append(plan)
@@ -198,3 +195,8 @@ class _CopyReturns(cst.CSTTransformer):
 def _is_constant(value: cst.BaseExpression) -> bool:
     return m.matches(value, m.Name("None") | m.Name("True") | m.Name("False") | m.SimpleString()
                      | m.Integer() | m.Float() | m.ConcatenatedString())
+
+
+class ResetSharedState(PlanCodemod):
+    DESCRIPTION = "Reset module-level state when the Lambda handler starts and ends; return copies."
+    TRANSFORMER = _ResetState
