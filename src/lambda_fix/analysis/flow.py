@@ -156,11 +156,20 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     pending = [key]
     callers: dict[FunctionKey, set[FunctionKey]] = {}
     budget = 200 + 50 * len(module.functions)
+    last: dict[FunctionKey, tuple[object, _FunctionWalk]] = {}  # the latest walk, and what it saw
+
+    def stamp(function: FunctionKey) -> object:
+        """What a walk's outcome depends on: its own summary, and which functions return request data."""
+        summary = summaries[function]
+        return (frozenset(summary.tainted_params), tuple(sorted(summary.state_params.items())), summary.control,
+                frozenset(k for k, v in summaries.items() if v.returns_tainted))
+
     while pending and budget:
         budget -= 1
         current = pending.pop()
         walk = _FunctionWalk(project, *nodes[current], summaries[current], summaries, current)
         walk.run()
+        last[current] = (stamp(current), walk)
         if walk.returns_tainted and not summaries[current].returns_tainted:
             summaries[current].returns_tainted = True
             pending.extend(callers.get(current, ()))  # they re-read the return value
@@ -180,8 +189,10 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     mutations: list[Mutation] = []
     client_calls: list[ClientCall] = []
     for current, (mod, node) in nodes.items():
-        walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
-        walk.run()
+        seen, walk = last.get(current, (None, None))
+        if walk is None or seen != stamp(current):  # something it depends on changed since: walk again
+            walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
+            walk.run()
         calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
         for callee, repeated, line in walk.sites:
             call_sites.setdefault(callee, []).append((current, repeated, line))
