@@ -11,6 +11,8 @@ from . import module as module_facts
 from .module import ModuleInfo
 
 ReadSource = Callable[[str], Optional[str]]
+# The latest run's index, keyed by the identity of its file list (kept alive beside it).
+_SHARED_INDEXES: dict[int, tuple[tuple[str, ...], tuple[dict[str, list[str]], list[str]]]] = {}
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)  # path -> decoded text, None when unreadable
 
 
@@ -59,6 +61,8 @@ class Project:
     def _index(self) -> tuple[dict[str, list[str]], list[str]]:
         """One pass over the run's files, the first time it is needed: module words their import
         statements name, and the files that mention /tmp. Answers "used elsewhere?" in linear time."""
+        if self._files_index is None and id(self._files) in _SHARED_INDEXES:
+            files, self._files_index = _SHARED_INDEXES[id(self._files)]
         if self._files_index is None:
             importers: dict[str, list[str]] = {}
             tmp_users: list[str] = []
@@ -71,6 +75,10 @@ class Project:
                 if "/tmp" in text:
                     tmp_users.append(resolved)
             self._files_index = (importers, tmp_users)
+            # Every project of a run (each rewrite is checked by a fresh one) shares the index: built
+            # per project, a run with many fixes would read every file once per fix.
+            _SHARED_INDEXES.clear()
+            _SHARED_INDEXES[id(self._files)] = (self._files, self._files_index)
         return self._files_index
 
     def module_at(self, path: str) -> ModuleInfo | None:
