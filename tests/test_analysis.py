@@ -67,7 +67,8 @@ def test_handlers_by_name_signature_and_option() -> None:
 def test_prefilter_is_cheap_and_lenient() -> None:
     assert may_contain_handler("def lambda_handler(event, context):\n")
     assert may_contain_handler("async def on_event(event: dict, context):\n")
-    assert not may_contain_handler("def helper(x):\n    def handler(event, context): ...\n".replace("def handler", "x = 1"))
+    assert not may_contain_handler("def helper(x):\n    return x\n")
+    assert not may_contain_handler("class C:\n    def handler(self, event): ...\n")  # not module level
     assert may_contain_handler("def run(a, b):\n", frozenset({"run"}))
 
 

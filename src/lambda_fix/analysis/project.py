@@ -13,7 +13,8 @@ from .module import ModuleInfo
 ReadSource = Callable[[str], Optional[str]]
 # The latest run's index, keyed by the identity of its file list (kept alive beside it).
 _SHARED_INDEXES: dict[int, tuple[tuple[str, ...], tuple[dict[str, list[str]], list[str]]]] = {}
-_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)  # path -> decoded text, None when unreadable
+_IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)  # path -> decoded text, None when unreadable
 
 
 def module_name_for(path: Path) -> tuple[Path, str]:
