@@ -22,7 +22,8 @@ def every_function_is_a_handler(monkeypatch):
     monkeypatch.setattr(engine, "may_contain_handler", lambda *args: True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
 @given(source=hypothesmith.from_node())
 def test_random_programs(source: str) -> None:
     try:

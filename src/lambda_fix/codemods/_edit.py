@@ -188,6 +188,44 @@ def append_item(items: Sequence[cst.CSTNode], new: cst.CSTNode, opening: cst.Bas
     return [*items, new.with_changes(**{after: closing})]
 
 
+class ScopedTransformer(cst.CSTTransformer):
+    """A transformer that knows where it is: `scopes` names the enclosing classes and functions,
+    outermost first, and `kinds` says which each is. Subclasses handle functions in `leave_function`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scopes: list[str] = []
+        self.kinds: list[str] = []
+
+    def in_top_level_function(self, names: set[str] | dict[str, object]) -> bool:
+        """Inside (at any depth) a module-level function named in names."""
+        return bool(self.scopes) and self.kinds[0] == "function" and self.scopes[0] in names
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes.append(node.name.value)
+        self.kinds.append("class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.scopes.pop()
+        self.kinds.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(node.name.value)
+        self.kinds.append("function")
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        qualified, kinds = ".".join(self.scopes), tuple(self.kinds)
+        self.scopes.pop()
+        self.kinds.pop()
+        return self.leave_function(original_node, updated_node, qualified, kinds)
+
+    def leave_function(self, original: cst.FunctionDef, updated: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        """qualified: "name", "Class.name", "outer.inner"; kinds: "class"/"function" for each part."""
+        return updated
+
+
 class PlanCodemod(CodemodCommand):
     """A codemod command whose work is a plain CSTTransformer built from the analysis' plans.
 

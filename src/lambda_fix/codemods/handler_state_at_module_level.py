@@ -54,14 +54,14 @@ from typing import Sequence
 import libcst as cst
 
 from ..analysis.leaks import MovePlan
-from ._edit import PlanCodemod, append_item, as_block, declares_global, split_preamble, without_global
+from ._edit import PlanCodemod, ScopedTransformer, append_item, as_block, declares_global, split_preamble, without_global
 
 CODE = "LF001"
 NAME = "handler-state-at-module-level"
 SUMMARY = "module-level state written per request, used only by the handler: move it into the handler"
 
 
-class _MoveState(cst.CSTTransformer):
+class _MoveState(ScopedTransformer):
     def __init__(self, plans: Sequence[MovePlan]) -> None:
         super().__init__()
         self.plans = list(plans)
@@ -73,7 +73,6 @@ class _MoveState(cst.CSTTransformer):
             for function, mode in plan.threaded:
                 self._threaded.setdefault(function, []).append((plan.state, mode))
         self._chain = {p.handler for p in self.plans} | set(self._threaded)
-        self._scopes: list[str] = []  # enclosing defs and classes, outermost first
 
     # The bindings are removed first (module body order: they precede their users or not, so the
     # module is rewritten in leave_Module, where every piece has been collected).
@@ -96,20 +95,10 @@ class _MoveState(cst.CSTTransformer):
         body = [self._with_created_state(s) for s in body]
         return updated_node.with_changes(body=body)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.append("class")
-
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        self._scopes.pop()
-        return updated_node
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self._scopes.pop()
-        if self._scopes:
-            return updated_node
+    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        if kinds != ("function",):
+            return updated_node  # only module-level functions gain parameters or lose `global`
         name = updated_node.name.value
         if name in self._threaded:
             updated_node = self._add_parameters(updated_node, self._threaded[name])
@@ -122,8 +111,7 @@ class _MoveState(cst.CSTTransformer):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         func = updated_node.func
-        in_chain = bool(self._scopes) and self._scopes[0] in self._chain
-        if not in_chain or not isinstance(func, cst.Name) or func.value not in self._threaded:
+        if not self.in_top_level_function(self._chain) or not isinstance(func, cst.Name) or func.value not in self._threaded:
             return updated_node
         args = list(updated_node.args)
         for state, mode in self._threaded[func.value]:

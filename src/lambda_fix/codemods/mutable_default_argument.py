@@ -58,35 +58,23 @@ from typing import Sequence
 import libcst as cst
 
 from ..analysis.defaults import DefaultPlan
-from ._edit import PlanCodemod, add_module_statements, as_block, split_preamble, statement
+from ._edit import PlanCodemod, ScopedTransformer, add_module_statements, as_block, split_preamble, statement
 
 CODE = "LF005"
 NAME = "mutable-default-argument"
 SUMMARY = "a mutable default that the function changes or hands out: create it on each call"
 
 
-class _CreateDefault(cst.CSTTransformer):
+class _CreateDefault(ScopedTransformer):
     def __init__(self, plans: Sequence[DefaultPlan]) -> None:
         super().__init__()
         self.by_function: dict[str, list[DefaultPlan]] = {}
         for plan in plans:
             self.by_function.setdefault(plan.function, []).append(plan)
-        self._scopes: list[str] = []  # enclosing classes and functions
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.append(node.name.value)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        self._scopes.pop()
-        return updated_node
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        qualified = ".".join(self._scopes)
-        self._scopes.pop()
-        plans = self.by_function.get(qualified) if len(self._scopes) <= 1 else None
+    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        plans = self.by_function.get(qualified) if len(kinds) <= 2 else None  # a function or a method
         if not plans:
             return updated_node
         wanted = {plan.parameter: plan for plan in plans}

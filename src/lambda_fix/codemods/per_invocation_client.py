@@ -68,7 +68,7 @@ from typing import Sequence
 import libcst as cst
 
 from ..analysis.client_reuse import HoistPlan, call_key
-from ._edit import PlanCodemod, add_module_statements
+from ._edit import PlanCodemod, ScopedTransformer, add_module_statements
 
 CODE = "LF004"
 NAME = "per-invocation-client"
@@ -87,35 +87,20 @@ def accessor_source(plan: HoistPlan) -> str:
             f"    if {variable} is None or {closed}:\n        {variable} = {indented(8)}\n    return {variable}\n")
 
 
-class _HoistClient(cst.CSTTransformer):
+class _HoistClient(ScopedTransformer):
     def __init__(self, plans: Sequence[HoistPlan]) -> None:
         super().__init__()
         self.plans = list(plans)
         self._by_call = {(p.function, call_key(p.call_source)): p for p in self.plans}
-        self._scopes: list[str] = []
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.append(node.name.value)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        self._scopes.pop()
-        return updated_node
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self._scopes.pop()
-        return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        if not self._scopes:
+        if not self.scopes:
             return updated_node
         source = call_key(cst.Module(body=[]).code_for_node(original_node))
         # The plan names the function the call is in: its qualified name is a prefix of the scopes
         # (a call in a closure belongs to the enclosing function the analysis reached).
-        for depth in range(len(self._scopes), 0, -1):
-            plan = self._by_call.get((".".join(self._scopes[:depth]), source))
+        for depth in range(len(self.scopes), 0, -1):
+            plan = self._by_call.get((".".join(self.scopes[:depth]), source))
             if plan is not None:
                 return cst.Call(func=cst.Name(plan.accessor))
         return updated_node

@@ -79,7 +79,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from ..analysis.leaks import ResetPlan
-from ._edit import PlanCodemod, add_module_statements, as_block, declares_global, split_preamble, statement, without_global
+from ._edit import PlanCodemod, ScopedTransformer, add_module_statements, as_block, declares_global, split_preamble, statement, without_global
 
 CODE = "LF002"
 NAME = "shared-state-leak"
@@ -106,28 +106,17 @@ def reset_lines(plan: ResetPlan) -> list[str]:
     return [f"{ref}.clear()", f"{ref}.update({value})"]
 
 
-class _ResetState(cst.CSTTransformer):
+class _ResetState(ScopedTransformer):
     def __init__(self, plans: Sequence[ResetPlan]) -> None:
         super().__init__()
         self.by_handler: dict[str, list[ResetPlan]] = {}
         for plan in plans:
             self.by_handler.setdefault(plan.handler, []).append(plan)
-        self._scopes = 0
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes += 1
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes += 1
-
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        self._scopes -= 1
-        return updated_node
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self._scopes -= 1
-        plans = self.by_handler.get(updated_node.name.value)
-        if self._scopes or not plans:
+    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        plans = self.by_handler.get(qualified) if kinds == ("function",) else None
+        if not plans:
             return updated_node
         block = as_block(updated_node.body)
         statements = list(block.body)
