@@ -239,13 +239,12 @@ class _FunctionWalk:
         params = scope_bindings(node).params
         if self.own_class is not None and params:
             self.instances[params[0]] = self.own_class  # self
-        for statement in ast.walk(node):
-            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
-                found = self.resolve_class(statement.value.func)
-                if found is not None:
-                    for target in statement.targets:
-                        if isinstance(target, ast.Name):
-                            self.instances[target.id] = found
+        for statement in _assignments_from_calls(node):
+            found = self.resolve_class(statement.value.func)  # type: ignore[attr-defined]
+            if found is not None:
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        self.instances[target.id] = found
 
     def run(self) -> None:
         # Taint of locals settles within a few passes (loops carry it backwards); record on the last.
@@ -643,6 +642,14 @@ def _called_ids(node: FunctionNode) -> set[int]:
     if "called" not in cache:
         cache["called"] = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
     return cache["called"]
+
+
+def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
+    """`x = something(...)` statements in node: where locals holding class instances come from."""
+    cache = node.__dict__.setdefault("_lambda_fix_cache", {})
+    if "assign_calls" not in cache:
+        cache["assign_calls"] = [n for n in ast.walk(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
+    return cache["assign_calls"]
 
 
 def _repeated_call_ids(node: FunctionNode) -> set[int]:
