@@ -6,20 +6,12 @@ the analysis needs names, scopes and positions only. Codemods consume these fact
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Callable
 
 from . import client_reuse, defaults, flow, handlers, leaks, tmp_paths
-from .client_reuse import PerInvocationClient
-from .defaults import MutableDefault
-from .leaks import Leak
-from .tmp_paths import FixedTmpPath
+from .diagnosis import Diagnosis
 from .module import ModuleInfo
 from .project import Project
-
-# What the analysis hands the engine: each has code, line, column (0-based, in bytes), message,
-# fix_title, applicability and plan (None when it is reported only).
-Diagnosis = Union[Leak, FixedTmpPath, MutableDefault, PerInvocationClient]
-
 
 def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...] = (),
                    allow_state: tuple[str, ...] = (),

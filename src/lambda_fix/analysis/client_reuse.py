@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..model import Applicability
 from .clients import CLOSED_TESTS, SESSION_FACTORIES, STATEFUL_FACTORIES
+from .diagnosis import Diagnosis
 from .flow import ClientCall, HandlerFlow
 from .module import ModuleInfo
 from .scopes import FunctionNode, scope_bindings
@@ -41,19 +42,8 @@ class HoistPlan:
     closed_test: str | None  # for connections: the test that says it was closed, with {name}
 
 
-@dataclass(frozen=True)
-class PerInvocationClient:
-    code = CODE
-    line: int
-    column: int
-    message: str
-    fix_title: str | None
-    applicability: Applicability | None
-    plan: HoistPlan | None
-
-
-def find_per_invocation_clients(module: ModuleInfo, flows: list[HandlerFlow]) -> list[PerInvocationClient]:
-    found: dict[tuple[str, int], PerInvocationClient] = {}
+def find_per_invocation_clients(module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:
+    found: dict[tuple[str, int], Diagnosis] = {}
     accessors: dict[str, str] = {}  # built_by -> accessor name, so one expression gets one accessor
     for flow in flows:
         for call in flow.client_calls:
@@ -69,7 +59,7 @@ def find_per_invocation_clients(module: ModuleInfo, flows: list[HandlerFlow]) ->
 
 
 def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
-           accessors: dict[str, str]) -> PerInvocationClient | None:
+           accessors: dict[str, str]) -> Diagnosis | None:
     function = flow.reached[call.function]
     if _already_cached(module, function, call.node):
         return None
@@ -86,15 +76,14 @@ def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
     if reason is None:
         built_by, reason = _inline(module, function, call.node)
     if reason is not None or built_by is None:
-        return PerInvocationClient(call.node.lineno, call.node.col_offset, f"{message}; not hoisted: {reason}",
-                                   None, None, None)
+        return Diagnosis.reported(CODE, call.node.lineno, call.node.col_offset, message, reason, verb="hoisted")
     accessor = accessors.get(built_by) or _accessor_name(module, call, set(accessors.values()))
     accessors[built_by] = accessor
     top_level = call.function[1].split(".")[0]
     plan = HoistPlan(call.function[1], source, accessor, built_by, top_level, CLOSED_TESTS.get(call.factory))
     unsafe = call.factory in STATEFUL_FACTORIES
-    return PerInvocationClient(
-        call.node.lineno, call.node.col_offset, message, f"build it once per environment with `{accessor}()`",
+    return Diagnosis(
+        CODE, call.node.lineno, call.node.col_offset, message, f"build it once per environment with `{accessor}()`",
         Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
 
 

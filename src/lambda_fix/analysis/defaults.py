@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass
 
 from ..model import Applicability
+from .diagnosis import Diagnosis
 from .flow import MUTATING_FUNCTIONS, MUTATING_METHODS, FunctionKey, HandlerFlow
 from .module import ModuleInfo, container_kind, is_pure
 from .scopes import FunctionNode, scope_bindings
@@ -26,27 +27,14 @@ class DefaultPlan:
     typing_import: str | None  # an import the new annotation needs
 
 
-@dataclass(frozen=True)
-class MutableDefault:
-    code = CODE
-    function: str
-    parameter: str
-    line: int
-    column: int
-    message: str
-    fix_title: str | None
-    applicability: Applicability | None
-    plan: DefaultPlan | None
-
-
-def find_mutable_defaults(module: ModuleInfo, flows: list[HandlerFlow]) -> list[MutableDefault]:
-    found: dict[tuple[str, str], MutableDefault] = {}
+def find_mutable_defaults(module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:
+    found: dict[tuple[int, int], Diagnosis] = {}  # by the default's position: one per parameter
     for flow in flows:
         for key, node in flow.reached.items():
             if key[0] != module.path:
                 continue
             for finding in _in_function(module, flow, key, node):
-                found.setdefault((finding.function, finding.parameter), finding)
+                found.setdefault((finding.line, finding.column), finding)
     return list(found.values())
 
 
@@ -75,16 +63,15 @@ def _in_function(module: ModuleInfo, flow: HandlerFlow, key: FunctionKey, node: 
             problem = (f"`{key[1]}` may run more than once per invocation, and those calls share the "
                        "default on a cold start too")
         if problem:
-            yield MutableDefault(key[1], arg.arg, line, default.col_offset, f"{message}; not fixed: {problem}",
-                                 None, None, None)
+            yield Diagnosis.reported(CODE, line, default.col_offset, message, problem)
             continue
         annotation, typing_import = _optional_annotation(module, arg.annotation)
         plan = DefaultPlan(key[1], arg.arg, source, annotation, typing_import)
         unsafe = _passes_none(module, key[1], arg.arg, positional.index(arg) if arg in positional else None) \
             or key in flow.escaping
-        yield MutableDefault(key[1], arg.arg, line, default.col_offset, message,
-                             f"default `{arg.arg}` to None and create `{source}` in the body",
-                             Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
+        yield Diagnosis(CODE, line, default.col_offset, message,
+                        f"default `{arg.arg}` to None and create `{source}` in the body",
+                        Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
 
 
 def _mutated_or_escapes(module: ModuleInfo, function: FunctionNode, name: str) -> str | None:

@@ -19,6 +19,7 @@ from .flow import HandlerFlow, Mutation, StateKey
 from .module import ModuleInfo, StateBinding
 from .project import Project
 from .aliasing import FRESH_VALUE_CALLS, returns_may_reference
+from .diagnosis import Diagnosis
 from .parameters import assigns, threading_plan
 from .references import dotted, name_taken, reference, spellings
 from .scopes import FunctionNode, scope_bindings
@@ -60,17 +61,11 @@ class ResetPlan:
 
 
 @dataclass(frozen=True)
-class Leak:
-    code: str
-    state: StateKey
-    handler: str
-    line: int
-    column: int  # 0-based, ast's
-    message: str
-    fix_title: str | None
-    applicability: Applicability | None
-    plan: MovePlan | ResetPlan | None
-    related: tuple[tuple[str, int, str], ...] = ()  # (path, line, what is there): the write that leaks
+class Leak(Diagnosis):
+    """A piece of module state that carries one request's data into the next (LF001, LF002)."""
+
+    state: StateKey = ("", "")
+    handler: str = ""
 
 
 def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
@@ -149,25 +144,22 @@ def _decide(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: Handl
                 return None
             threaded = ", ".join(f"`{t}`" for t, _ in plan_or_blocker.threaded)
             title = f"move `{binding.name}` into `{handler}`" + (f" and pass it to {threaded}" if threaded else "")
-            return Leak(MOVE, state_key, handler, line, column, message, title, Applicability.SAFE, plan_or_blocker)
+            return Leak(MOVE, line, column, message, title, Applicability.SAFE, plan_or_blocker,
+                        state=state_key, handler=handler)
         blocker = plan_or_blocker
     if not enabled(RESET) or owner.suppressed(binding.node.lineno, RESET):
         return None
     reset = _reset_plan(project, module, owner, flow, binding)
     if isinstance(reset, str):
         reason = f"{blocker}; and cannot reset it: {reset}" if blocker else f"cannot reset it: {reset}"
-        return _report(RESET, state_key, handler, line, column, message, reason)
+        return Leak.reported(RESET, line, column, message, reason, state=state_key, handler=handler)
     if blocker:
         message += f"; it cannot move into the handler: {blocker}"
     applicability = Applicability.UNSAFE if reset.how == "snapshot" else Applicability.SAFE
     title = f"reset `{binding.name}` when `{handler}` starts and ends"
     if reset.copy_returns:
         title += ", returning a copy"
-    return Leak(RESET, state_key, handler, line, column, message, title, applicability, reset)
-
-
-def _report(code: str, state: StateKey, handler: str, line: int, column: int, message: str, reason: str) -> Leak:
-    return Leak(code, state, handler, line, column, f"{message}; not fixed: {reason}", None, None, None)
+    return Leak(RESET, line, column, message, title, applicability, reset, state=state_key, handler=handler)
 
 
 # ---- LF001 -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Applicability
+from .diagnosis import Diagnosis
 from .flow import HandlerFlow
 from .leaks import MovePlan
 from .module import ModuleInfo
@@ -55,17 +56,6 @@ class TmpPathPlan:
     imports: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class FixedTmpPath:
-    code = CODE
-    line: int
-    column: int
-    message: str
-    fix_title: str | None
-    applicability: Applicability | None
-    plan: TmpPathPlan | None
-
-
 @dataclass
 class _Occurrence:
     function: str | None  # top-level function, None at module level or in a class
@@ -73,10 +63,10 @@ class _Occurrence:
     kind: str  # "literal", "constant", "join"
 
 
-def find_fixed_tmp_paths(project: Project, module: ModuleInfo, flows: list[HandlerFlow]) -> list[FixedTmpPath]:
+def find_fixed_tmp_paths(project: Project, module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:
     if "/tmp" not in module.source:
         return []
-    found: dict[str, FixedTmpPath] = {}
+    found: dict[str, Diagnosis] = {}
     occurrences = _occurrences(module)
     for flow in flows:
         reached = {key[1] for key in flow.reached if key[0] == module.path}
@@ -299,7 +289,7 @@ def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int
 
 
 def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
-           occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> FixedTmpPath | None:
+           occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> Diagnosis | None:
     if all(guarded for _, guarded, _ in sites):
         return None  # downloaded or built once per environment, on purpose
     handler = flow.handler[1]
@@ -311,9 +301,9 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
         return None
     reason, plan = _plan(project, module, flow, value, occurrences, sites)
     if plan is None:
-        return FixedTmpPath(line, column, f"{message}; not fixed: {reason}", None, None, None)
+        return Diagnosis.reported(CODE, line, column, message, reason)
     title = f"name it per invocation (`{plan.variable}`) and remove it when the invocation ends"
-    return FixedTmpPath(line, column, message, title, Applicability.SAFE, plan)
+    return Diagnosis(CODE, line, column, message, title, Applicability.SAFE, plan)
 
 
 def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
