@@ -300,7 +300,7 @@ def _findings(path: str, text: str, tree: ast.Module, diagnoses: list[Diagnosis]
         end_column = _character_column(lines, end_line, end_byte) + 1 if details else 0
         findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
                                 applied=id(d) in applied_ids, end_line=end_line if details else 0,
-                                end_column=end_column, related=_related(path, getattr(d, "related", ()))))
+                                end_column=end_column, related=_related(path, d.related)))
     return tuple(findings)
 
 

@@ -13,6 +13,7 @@ from .diagnosis import Diagnosis
 from .module import ModuleInfo
 from .project import Project
 
+
 def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...] = (),
                    allow_state: tuple[str, ...] = (),
                    enabled: Callable[[str], bool] = lambda code: True) -> list[Diagnosis]:

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ..model import Edit, Finding, RunSummary, Status
+from ._source import source_lines
 
 MARKER = "<!-- lambda-fix -->"
 EXPLANATION = ("\n\nThis fix also changes lines this pull request does not show, so it cannot be a suggestion. "
@@ -27,7 +28,7 @@ def render(summary: RunSummary, wrote: bool) -> str:
         if result.status is Status.FAILED:
             notes.append(f"- `{result.path}`: {result.error}")
             continue
-        lines = (result.old_source or _read(result.path)).splitlines(keepends=True)
+        lines = source_lines(result, keepends=True)
         for finding in result.findings:
             if finding.applied and wrote:
                 continue
@@ -104,11 +105,3 @@ def _comment(path: str, first: int, last: int, body: str) -> dict[str, Any]:
 
 def _patch(finding: Finding) -> str:
     return f"\n\n```diff\n{finding.fix.diff}```" if finding.fix else ""
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            return stream.read()
-    except OSError:
-        return ""

@@ -10,12 +10,13 @@ from typing import Any
 
 from ..codemods import BY_CODE
 from ..model import Finding, RunSummary, Status
+from ._source import source_lines
 
 
 def render(summary: RunSummary, wrote: bool) -> str:
     diagnostics = []
     for result in summary.results:
-        lines = _lines(result.old_source, result.path)
+        lines = source_lines(result)
         for finding in result.findings:
             if not (finding.applied and wrote):
                 diagnostics.append(_diagnostic(finding, lines))
@@ -50,13 +51,3 @@ def _position(lines: list[str], line: int, column: int) -> dict[str, int]:
     """A character column becomes the byte column reviewdog counts."""
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     return {"line": line, "column": len(text[: column - 1].encode("utf-8")) + 1}
-
-
-def _lines(source: str | None, path: str) -> list[str]:
-    if source is None:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as stream:
-                source = stream.read()
-        except OSError:
-            return []
-    return source.splitlines()

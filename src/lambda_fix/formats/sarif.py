@@ -12,6 +12,7 @@ from ..codemods import RULES
 from ..model import Finding, RunSummary, Status
 from ..rule_docs import render as rule_page
 from ..rule_docs import sections
+from ._source import source_lines
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -20,7 +21,7 @@ def render(summary: RunSummary, wrote: bool) -> str:
     rule_index = {rule.code: i for i, rule in enumerate(RULES)}
     results = []
     for result in summary.results:
-        lines = (result.old_source or _read(result.path)).splitlines()
+        lines = source_lines(result)
         seen: dict[str, int] = {}
         for finding in result.findings:
             if finding.applied and wrote:
@@ -100,11 +101,3 @@ def _fingerprint(finding: Finding, lines: list[str], seen: dict[str, int]) -> st
 
 def _uri(path: str) -> str:
     return PurePath(path).as_posix()
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            return stream.read()
-    except OSError:
-        return ""
