@@ -106,7 +106,6 @@ class HandlerFlow:
     calls: dict[FunctionKey, set[FunctionKey]]  # caller -> direct callees (project functions)
     escaping: set[FunctionKey]  # referenced as a value, not only called
     mutations: list[Mutation]
-    modules: dict[str, ModuleInfo]  # path -> module, for every reached function
     # callee -> [(caller, repeated, line)]: repeated when the call sits in a loop, comprehension or lambda
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = field(default_factory=dict)
     client_calls: list[ClientCall] = field(default_factory=list)
@@ -205,7 +204,6 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         calls=calls,
         escaping=escaping,
         mutations=mutations,
-        modules={m.path: m for m, _ in nodes.values()},
         call_sites=call_sites,
         client_calls=client_calls,
     )

@@ -53,10 +53,6 @@ class StateBinding:
     init_pure: bool  # re-evaluating it gives an equal, fresh value and has no side effects
     init_empty: bool
 
-    @property
-    def is_container(self) -> bool:
-        return self.kind != "scalar"
-
 
 @dataclass(frozen=True)
 class Use:

@@ -118,9 +118,6 @@ class Project:
                 return (found, rest[0]) if len(rest) == 1 else None
         return None
 
-    def loaded(self) -> list[ModuleInfo]:
-        return [m for m in self._by_path.values() if m is not None]
-
     def _roots(self, importer: ModuleInfo) -> list[Path]:
         if importer.path not in self._root_cache:
             self._root_cache[importer.path] = self._search_roots(importer)

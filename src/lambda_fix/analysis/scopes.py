@@ -155,8 +155,3 @@ def _refs(scope: ScopeNode, enclosing: frozenset[str], nested: bool) -> Iterator
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda) + _COMPREHENSIONS):
             # Class bodies do not enclose, but functions and comprehensions do.
             yield from _refs(node, hidden if node is not scope else enclosing, nested=True)
-
-
-def enclosing_scope_nodes(function: FunctionNode) -> Iterator[ast.AST]:
-    """Nodes evaluated directly in function's own scope (not in nested scopes)."""
-    return _own_nodes(function)
