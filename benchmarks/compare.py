@@ -21,32 +21,187 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-TEMPLATES = [
-    # a leak (LF001)
-    'results = []\n\n\ndef collect(item):\n    results.append(item)\n\n\n'
-    'def lambda_handler(event, context):\n    for item in event["items"]:\n        collect(item)\n'
-    '    return {{"count": len(results), "n": {n}}}\n',
-    # a client built per invocation (LF004)
-    'import boto3\n\n\ndef lambda_handler(event, context):\n    s3 = boto3.client("s3")\n'
-    '    return s3.get_object(Bucket="b{n}", Key=event["key"])\n',
+# A Lambda-heavy repository shaped like the public samples (aws-samples/serverless-patterns: median
+# 54 lines a file): services of 50 handlers sharing a `common.py`; each handler logs, validates,
+# routes and talks to AWS; one in five has a warm-start bug of some kind.
+COMMON = '''"""Helpers every handler of the {service} service shares."""
+import json
+import logging
+import os
+from decimal import Decimal
+
+logger = logging.getLogger(__name__)
+STAGE = os.environ.get("STAGE", "dev")
+
+
+class ValidationError(Exception):
+    """The request is not one this service accepts."""
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot serialise {{type(value).__name__}}")
+
+
+def respond(status, body, headers=None):
+    return {{
+        "statusCode": status,
+        "headers": {{"Content-Type": "application/json", **(headers or {{}})}},
+        "body": json.dumps(body, default=_default),
+    }}
+
+
+def parse_body(event):
+    body = event.get("body") or "{{}}"
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"body is not JSON: {{exc}}") from exc
+'''
+
+HEADER = '''"""{service}: {action} {entity} ({trigger} trigger)."""
+import json
+import logging
+import os
+import uuid
+from datetime import datetime, timezone
+
+import boto3
+from common import ValidationError, parse_body, respond
+
+logger = logging.getLogger()
+logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+
+TABLE_NAME = os.environ.get("TABLE_NAME", "{entity}-table")
+REQUIRED_FIELDS = ({fields})
+dynamodb = boto3.resource("dynamodb")
+table = dynamodb.Table(TABLE_NAME)
+'''
+
+HELPERS = '''
+
+def validate(payload):
+    missing = [name for name in REQUIRED_FIELDS if name not in payload]
+    if missing:
+        raise ValidationError(f"missing fields: {{', '.join(missing)}}")
+    if not isinstance(payload.get("{first}"), str):
+        raise ValidationError("{first} must be a string")
+    return {{name: payload[name] for name in REQUIRED_FIELDS}}
+
+
+def to_item(payload):
+    item = dict(payload)
+    item["pk"] = f"{entity}#{{payload['{first}']}}"
+    item["created_at"] = datetime.now(timezone.utc).isoformat()
+    item["id"] = str(uuid.uuid4())
+    return item
+'''
+
+HANDLER_API = '''
+
+def lambda_handler(event, context):
+    logger.info("request %s", context.aws_request_id)
+    method = event.get("httpMethod", "GET")
+    try:
+        if method == "POST":
+            item = to_item(validate(parse_body(event)))
+            table.put_item(Item=item)
+            return respond(201, {{"id": item["id"]}})
+        if method == "GET":
+            key = (event.get("pathParameters") or {{}}).get("id")
+            if not key:
+                raise ValidationError("id is required")
+            found = table.get_item(Key={{"pk": f"{entity}#{{key}}"}}).get("Item")
+            return respond(200, found) if found else respond(404, {{"message": "not found"}})
+        return respond(405, {{"message": f"{{method}} is not allowed"}})
+    except ValidationError as exc:
+        return respond(400, {{"message": str(exc)}})
+    except Exception:
+        logger.exception("{action} failed")
+        return respond(500, {{"message": "internal error"}})
+'''
+
+HANDLER_SQS = '''
+
+def process_record(record):
+    payload = validate(json.loads(record["body"]))
+    table.put_item(Item=to_item(payload))
+    return payload["{first}"]
+
+
+def lambda_handler(event, context):
+    failures = []
+    processed = 0
+    for record in event.get("Records", []):
+        try:
+            process_record(record)
+            processed += 1
+        except (ValidationError, ValueError) as exc:
+            logger.warning("record %s rejected: %s", record.get("messageId"), exc)
+            failures.append({{"itemIdentifier": record.get("messageId")}})
+    logger.info("processed %d of %d", processed, len(event.get("Records", [])))
+    return {{"batchItemFailures": failures}}
+'''
+
+# The warm-start bugs, one per defective handler: (module-level code, first statement of the handler).
+DEFECTS = [
+    # state that leaks from one invocation into the next (LF001)
+    ('''
+seen_ids = []
+
+
+def remember(item_id):
+    seen_ids.append(item_id)
+    return len(seen_ids)
+''', '''    remember(event.get("id", "none"))
+'''),
+    # a client built on every invocation (LF004)
+    ('', '''    sns = boto3.client("sns")
+    sns.publish(TopicArn=os.environ.get("TOPIC_ARN", "arn"), Message=json.dumps({{"seen": True}}))
+'''),
     # a fixed /tmp path (LF003)
-    'import json\n\n\ndef lambda_handler(event, context):\n    with open("/tmp/out{n}.json", "a") as f:\n'
-    '        f.write(json.dumps(event))\n    return {{"ok": True}}\n',
-    # clean handlers: most real handlers have nothing to fix
-    'import os\n\nTABLE = os.environ.get("TABLE", "t{n}")\n\n\ndef lambda_handler(event, context):\n'
-    '    total = sum(r["amount"] for r in event["records"])\n    return {{"table": TABLE, "total": total}}\n',
-    'def handler(event, context):\n    name = event.get("name", "world")\n    return {{"message": f"hello {{name}} {n}"}}\n',
+    ('', '''    with open("/tmp/{entity}-last-event.json", "w") as dump:
+        json.dump(event, dump)
+'''),
+    # a mutable default that accumulates (LF005)
+    ('''
+
+def tag(event, tags=[]):
+    tags.append(event.get("source", "api"))
+    return tags
+''', '''    tag(event)
+'''),
 ]
+
+SERVICES = ["orders", "billing", "inventory", "shipping", "accounts", "catalog", "reviews", "search"]
+ENTITIES = ["order", "invoice", "item", "parcel", "user", "product", "review", "query", "payment", "coupon"]
+ACTIONS = ["create", "update", "import", "sync", "archive", "enrich", "score", "notify"]
+FIELDS = ["name", "email", "sku", "amount", "currency", "quantity", "address", "status", "owner", "note"]
+
+
+def _handler_source(chooser: random.Random, number: int) -> str:
+    fields = chooser.sample(FIELDS, chooser.randint(2, 6))
+    trigger = chooser.choice(["api", "sqs"])
+    values = {"service": SERVICES[number // 50 % len(SERVICES)], "entity": chooser.choice(ENTITIES),
+              "action": chooser.choice(ACTIONS), "trigger": trigger, "first": fields[0],
+              "fields": "".join(f'"{f}", ' for f in fields).rstrip(" ")}
+    module_code, first_statement = DEFECTS[chooser.randrange(len(DEFECTS))] if number % 5 == 0 else ("", "")
+    handler = HANDLER_API if trigger == "api" else HANDLER_SQS
+    marker = "    logger.info" if trigger == "api" else "    failures = []"
+    handler = handler.replace(marker, first_statement + marker, 1)
+    return (HEADER + module_code + HELPERS + handler).format(**values)
 
 
 def generate(count: int, directory: Path) -> None:
-    """A Lambda-heavy repository: `count` handler modules in packages of 50, a fifth with something to fix."""
+    """A Lambda-heavy repository of `count` handler modules, and a `common.py` per 50 of them."""
     chooser = random.Random(7)
     for number in range(count):
         package = directory / f"service_{number // 50:03}"
-        package.mkdir(parents=True, exist_ok=True)
-        template = TEMPLATES[chooser.randrange(len(TEMPLATES))] if number % 5 == 0 else TEMPLATES[3 + number % 2]
-        (package / f"handler_{number:05}.py").write_text(template.format(n=number))
+        if not package.exists():
+            package.mkdir(parents=True)
+            (package / "common.py").write_text(COMMON.format(service=SERVICES[number // 50 % len(SERVICES)]))
+        (package / f"handler_{number:05}.py").write_text(_handler_source(chooser, number))
 
 
 def _parse_libcst(path: str) -> None:

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_fix import cli
-from lambda_fix.engine import _init_worker, _write, process_file
+from lambda_fix.engine import _write
+from lambda_fix.worker import init as _init_worker, process_file
 
 LEAKY = '''items = []
 
@@ -245,10 +246,10 @@ def test_read_errors_are_reported_not_raised(project, monkeypatch) -> None:
 
 
 def test_a_rewrite_that_does_not_compile_is_never_written(project, monkeypatch) -> None:
-    import lambda_fix.engine as engine
+    import lambda_fix.worker as worker
 
     (project / "app.py").write_text(LEAKY)
-    monkeypatch.setattr(engine, "_rewrite", lambda text, fixable: text + "\ndef broken(:\n")
+    monkeypatch.setattr(worker, "_rewrite", lambda text, fixable: text + "\ndef broken(:\n")
     result = invoke("app.py")
     assert result.exit_code == 2
     assert "app.py: error: internal error in LF001: the rewrite does not compile" in result.output

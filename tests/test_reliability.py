@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from helpers import FIXTURES
 
 import lambda_fix.engine as engine
+import lambda_fix.worker as worker
 from lambda_fix import cli
 
 LEAKY = (FIXTURES / "LF001" / "issue_example.py").read_text()
@@ -38,7 +39,7 @@ def test_generated_files_are_refused_by_name(project: Path) -> None:
 
 
 def test_very_large_files_are_refused(project: Path, monkeypatch) -> None:
-    monkeypatch.setattr(engine, "MAX_BYTES", 100)
+    monkeypatch.setattr(worker, "MAX_BYTES", 100)
     (project / "app.py").write_text(LEAKY)
     result = invoke("app.py")
     assert result.exit_code == 2 and "app.py: error: too large to process" in result.output

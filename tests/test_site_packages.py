@@ -14,7 +14,7 @@ from pathlib import Path
 
 import lambda_fix.analysis.handlers as handlers
 import lambda_fix.analysis.module as module_facts
-import lambda_fix.engine as engine
+import lambda_fix.worker as worker
 from lambda_fix import Config, Mode, Status, check_source, run
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
@@ -42,7 +42,7 @@ def test_as_users_run_it() -> None:
 
 def test_stress_every_function_is_a_handler(monkeypatch) -> None:
     monkeypatch.setattr(handlers, "is_handler_signature", lambda function: len(function.args.args) >= 1)
-    monkeypatch.setattr(engine, "may_contain_handler", lambda *args: True)
+    monkeypatch.setattr(worker, "may_contain_handler", lambda *args: True)
     config = Config(unsafe_fixes=True)
     counts = {status: 0 for status in Status}
     problems = []

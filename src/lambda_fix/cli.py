@@ -8,13 +8,11 @@ import sys
 
 import click
 
-from . import __version__, engine
-from .codemods import BY_CODE
+from . import __version__, codemods, engine
 from .config import Config, ConfigError, discover, load
-from .formats import DETAILED, FORMATS
+from .formats import DETAILED, NAMES, renderer
 from .formats import diff as diff_format
 from .formats import text as text_format
-from .rule_docs import render as rule_page
 from .model import RunSummary, Status
 from .pull_request import GitError, lines_changed_since
 from .source import SourceError, decode, encode
@@ -28,15 +26,15 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
         return None
     codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
     for code in codes:
-        if not any(known.startswith(code) for known in BY_CODE):
-            raise click.BadParameter(f"unknown code {code!r} (known: {', '.join(BY_CODE)})")
+        if not any(known.startswith(code) for known in codemods.CODES):
+            raise click.BadParameter(f"unknown code {code!r} (known: {', '.join(codemods.CODES)})")
     return codes
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATS)), default=None,
+@click.option("--format", "output_format", type=click.Choice(sorted(NAMES)), default=None,
               help="How to report: text (default), diff (same as --diff), json, sarif, github, rdjson, github-review.")
 @click.option("--diff-base", metavar="REF",
               help="Report only on lines changed since the merge base of REF (a git ref such as origin/main).")
@@ -50,6 +48,10 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 @click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
               help="Worker processes (0: one per core).")
+@click.option("--no-cache", is_flag=True, envvar="LAMBDA_FIX_NO_CACHE",
+              help="Analyse every file afresh; neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), envvar="LAMBDA_FIX_CACHE_DIR",
+              help="Where to keep the cache (default: .lambda-fix-cache beside pyproject.toml, else here).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="Read settings from this pyproject.toml instead of the nearest one.")
 @click.option("--stdin-filename", help="The path to report for code read from '-'.")
@@ -57,7 +59,8 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
          explain: str | None,
          check: bool, select: str | None, ignore: str | None, handlers: tuple[str, ...], unsafe_fixes: bool | None,
-         jobs: int | None, config_path: str | None, stdin_filename: str | None) -> None:
+         jobs: int | None, no_cache: bool, cache_dir: str | None, config_path: str | None,
+         stdin_filename: str | None) -> None:
     """Make AWS Lambda handlers safe for warm starts.
 
     Rewrites PATHS (files or directories) in place; '-' reads one module from standard input
@@ -66,9 +69,12 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     from pathlib import Path
 
     if explain is not None:
-        rule = BY_CODE.get(explain.strip().upper())
+        from .rule_docs import render as rule_page
+
+        rule = codemods.BY_CODE.get(explain.strip().upper())
         if rule is None:
-            raise click.BadParameter(f"unknown code {explain!r} (known: {', '.join(BY_CODE)})", param_hint="--explain")
+            raise click.BadParameter(f"unknown code {explain!r} (known: {', '.join(codemods.CODES)})",
+                                     param_hint="--explain")
         click.echo(rule_page(rule), nl=False)
         sys.exit(EXIT_OK)
     if not paths:
@@ -82,7 +88,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         click.echo(f"lambda-fix: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     config = base.merged(select=_codes(select), ignore=_codes(ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
-                         handlers=(base.handlers + handlers) if handlers else None)
+                         handlers=(base.handlers + handlers) if handlers else None, cache=not no_cache,
+                         cache_dir=cache_dir)
     if paths == (engine.STDIN,):
         code = _run_stdin(config, show_diff, check, stdin_filename or engine.STDIN)
         sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
@@ -110,7 +117,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         click.echo(text_format.render(summary, wrote), nl=False)
     else:
         # stdout carries only the machine-readable output; the human summary goes to stderr.
-        click.echo(FORMATS[output_format](summary, wrote), nl=False)
+        click.echo(renderer(output_format)(summary, wrote), nl=False)
         click.echo(text_format.summary_line(summary, wrote), err=True)
     code = exit_code(summary, pending_is_failure=not wrote)
     sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)

@@ -37,6 +37,9 @@ class Config:
     unsafe_fixes: bool = False
     jobs: int = 0  # 0: one process per core
     source: str | None = None  # the pyproject.toml the settings came from
+    # Reuse results of earlier runs (the command line does unless --no-cache; the Python API only when asked).
+    cache: bool = False
+    cache_dir: str | None = None  # default: .lambda-fix-cache beside the settings file, else in the working directory
 
     def enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(s) for s in self.select)
@@ -57,6 +60,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "exclude": ("exclude", list),
     "unsafe-fixes": ("unsafe_fixes", bool),
     "jobs": ("jobs", int),
+    "cache-dir": ("cache_dir", str),
 }
 
 
@@ -96,6 +100,8 @@ def load(path: Path) -> Config:
             raise ConfigError(where, key, f"unknown key (known keys: {known})")
         name, expected = _KEYS[key]
         values[name] = _check(where, key, value, expected)
+    if "cache_dir" in values:  # relative to the file that names it, like every path in it
+        values["cache_dir"] = str(path.parent / values["cache_dir"])
     return Config(**values)
 
 
@@ -104,6 +110,10 @@ def _check(where: str, key: str, value: Any, expected: type) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(where, key, "must be a list of strings")
         return tuple(value)
+    if expected is str:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(where, key, "must be a non-empty string")
+        return value
     if expected is bool:
         if not isinstance(value, bool):
             raise ConfigError(where, key, "must be true or false")

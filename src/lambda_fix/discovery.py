@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 # Directories that hold no project code: VCS data, environments, dependencies, build output, caches.
 SKIPPED_DIRECTORIES = frozenset({
@@ -26,7 +27,7 @@ class Discovery:
 def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     files: list[str] = []
     errors: list[tuple[str, str]] = []
-    extra = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+    extra = _spec(list(exclude)) if exclude else None
     for raw in paths:
         path = Path(raw)
         if path.is_file():
@@ -41,44 +42,46 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     return Discovery(tuple(unique), tuple(errors))
 
 
-def _walk(root: Path, extra: pathspec.GitIgnoreSpec, files: list[str], errors: list[tuple[str, str]]) -> None:
-    ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+def _spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    import pathspec  # only when there are patterns: the import costs a tenth of a cached run
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], errors: list[tuple[str, str]]) -> None:
+    # Plain strings and os functions: on a large repository pathlib alone costs more than a cached run.
+    ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (directory + "/", its .gitignore)
     seen: set[tuple[int, int]] = set()
+    top = str(root)  # normalised by Path: "a", not "./a/"; files are named as pathlib would join them
+    top_prefix = "" if top == "." else top.rstrip("/") + "/"
 
     def on_error(exc: OSError) -> None:
-        errors.append((exc.filename or str(root), f"cannot read directory: {exc.strerror or exc}"))
+        errors.append((exc.filename or top, f"cannot read directory: {exc.strerror or exc}"))
 
-    for directory, subdirs, names in os.walk(root, onerror=on_error, followlinks=True):
-        here = Path(directory)
+    def ignored(path: str, is_dir: bool) -> bool:
+        suffix = "/" if is_dir else ""
+        if extra is not None and extra.match_file(path[len(top_prefix):] + suffix):
+            return True
+        return any(path.startswith(base) and spec.match_file(path[len(base):] + suffix) for base, spec in ignores)
+
+    for directory, subdirs, names in os.walk(top, onerror=on_error, followlinks=True):
         try:
-            stat = here.stat()
+            stat = os.stat(directory)
         except OSError:
             continue
         if (stat.st_dev, stat.st_ino) in seen:  # a symlink loop: walk each directory once
             subdirs[:] = []
             continue
         seen.add((stat.st_dev, stat.st_ino))
-        gitignore = here / ".gitignore"
-        if gitignore.is_file():
+        here = top_prefix + directory[len(top):].strip("/") + "/" if directory != top else top_prefix
+        if ".gitignore" in names:
             try:
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-                ignores.append((here, pathspec.GitIgnoreSpec.from_lines(lines)))
+                with open(here + ".gitignore", encoding="utf-8", errors="replace") as stream:
+                    ignores.append((here, _spec(stream.read().splitlines())))
             except OSError:
                 pass
-
-        def ignored(path: Path, is_dir: bool) -> bool:
-            relative = path.relative_to(root).as_posix() + ("/" if is_dir else "")
-            if extra.match_file(relative):
-                return True
-            for base, spec in ignores:
-                if base == path or base not in path.parents:
-                    continue
-                if spec.match_file(path.relative_to(base).as_posix() + ("/" if is_dir else "")):
-                    return True
-            return False
-
         subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES and not d.endswith(".egg-info")
-                            and not ignored(here / d, True) and not (here / d / "pyvenv.cfg").exists())
+                            and not ignored(here + d, True) and not os.path.exists(here + d + "/pyvenv.cfg"))
         for name in sorted(names):
-            if name.endswith(".py") and not ignored(here / name, False):
-                files.append(str(here / name))
+            if name.endswith(".py") and not ignored(here + name, False):
+                files.append(here + name)

@@ -8,34 +8,21 @@ process, write atomically the files that changed (unless they changed on disk me
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import difflib
 import enum
 import hashlib
 import os
-import re
-import signal
-import sys
 import tempfile
-import traceback
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import libcst as cst
-
-from . import codemods, templates
-from .analysis import Diagnosis, analyze_module
-from .analysis import module as module_facts
-from .analysis.handlers import extra_names, may_contain_handler
-from .analysis.project import Project, module_name_for
+from . import cache as result_cache
+from . import templates
 from .config import Config
 from .discovery import discover
-from .formats import diff as diff_format
-from .model import Applicability, Edit, FileResult, Finding, Fix, RunSummary, Status
-from .source import Decoded, SourceError, decode, encode
+from .model import FileResult, Outcome, RunSummary, Status
+from .source import Decoded, encode
 
 STDIN = "-"
 # Below this many files a process pool costs more than it saves.
@@ -46,13 +33,6 @@ class Mode(enum.Enum):
     WRITE = "write"  # rewrite files in place
     DIFF = "diff"  # compute the new sources, write nothing
     CHECK = "check"  # same as DIFF; the CLI prints no diff
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    result: FileResult
-    encoding: str | None = None
-    digest: str | None = None  # of the bytes the result was computed from
 
 
 def run(paths: Iterable[str], config: Config, mode: Mode,
@@ -68,9 +48,38 @@ def run(paths: Iterable[str], config: Config, mode: Mode,
     if named.entries:
         config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
-    outcomes = list(_map(found.files, config, progress, details))
+    cache = _open_cache(config, details) if config.cache else None
+    reused = {}
+    if cache is not None:
+        for path in found.files:
+            hit = cache.lookup(path, found.files)
+            if hit is not None:
+                reused[path] = Outcome(*hit)
+    todo = tuple(path for path in found.files if path not in reused)
+    outcomes = list(reused.values())
+    for outcome in _map(todo, found.files, config, progress, details, cache is not None):
+        outcomes.append(outcome)
+        if cache is not None:
+            cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
+    warnings = named.warnings
+    if cache is not None:
+        problem = cache.save(found.files)
+        warnings += (problem,) if problem else ()
     results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
-    return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), named.warnings)
+    return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
+
+
+def _open_cache(config: Config, details: bool) -> result_cache.Cache:
+    """The cache for these settings: in cache_dir, else beside the settings file, else here."""
+    if config.cache_dir:
+        directory = Path(config.cache_dir)
+    elif config.source:
+        directory = Path(config.source).parent / result_cache.DIRECTORY_NAME
+    else:
+        directory = Path(result_cache.DIRECTORY_NAME)
+    # Everything that changes a result; not jobs, and not exclude (the run's file list covers it).
+    settings = (config.select, config.ignore, config.handlers, config.allow_state, config.unsafe_fixes, details)
+    return result_cache.Cache.open(directory, settings)
 
 
 def limit_to_pull_request(summary: RunSummary, pull_request: Any) -> RunSummary:
@@ -86,53 +95,36 @@ def limit_to_pull_request(summary: RunSummary, pull_request: Any) -> RunSummary:
 
 def check_source(source: str, config: Config = Config(), path: str = STDIN, details: bool = False) -> FileResult:
     """Analyse and fix one module given as text (stdin, editors, the Python API); writes nothing."""
-    try:
-        return _process_text(path, source, config, Project(_read_text, files=()), details)
-    except Exception:  # noqa: BLE001 - a bug must not take the caller down
-        return FileResult(path, Status.FAILED, error=_internal_error())
+    from . import worker
+
+    return worker.check_text(source, config, path, details)
 
 
-# ---- workers -----------------------------------------------------------------------------------
+# ---- the pool ---------------------------------------------------------------------------------
 
-_worker_files: tuple[str, ...] = ()
-_worker_config: Config = Config()
-_worker_details = False
+def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
+         progress: Callable[[int, int], None] | None, details: bool, records: bool) -> Iterator[Outcome]:
+    """Process files (some of run_files: the rest came from the cache), in a pool when there are many."""
+    if not files:
+        return
+    # Imported here: a run answered from the cache needs neither the analysis nor a pool.
+    from concurrent.futures import ProcessPoolExecutor
 
+    from . import worker
 
-_worker_projects: dict[Path, Project] = {}
-
-
-def _init_worker(files: tuple[str, ...], config: Config, details: bool = False, in_pool: bool = False) -> None:
-    global _worker_files, _worker_config, _worker_details
-    _worker_files, _worker_config, _worker_details = files, config, details
-    if in_pool:
-        # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _worker_projects.clear()
-
-
-def _worker_project(boundary: Path) -> Project:
-    """One project per worker and boundary: a helper imported by many handlers is parsed once."""
-    if boundary not in _worker_projects:
-        _worker_projects[boundary] = Project(_read_text, boundary=boundary, files=_worker_files)
-    return _worker_projects[boundary]
-
-
-def _map(files: tuple[str, ...], config: Config, progress: Callable[[int, int], None] | None,
-         details: bool) -> Iterator[_Outcome]:
     jobs = config.jobs or os.cpu_count() or 1
     if jobs == 1 or len(files) < _POOL_THRESHOLD:
-        _init_worker(files, config, details)
+        worker.init(run_files, config, details, records=records)
         for done, path in enumerate(files, start=1):
-            yield process_file(path)
+            yield worker.process_file(path)
             if progress:
                 progress(done, len(files))
         return
     chunk = max(1, min(64, len(files) // (jobs * 8)))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(files, config, details, True))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker.init,
+                               initargs=(run_files, config, details, True, records))
     try:
-        for done, outcome in enumerate(pool.map(process_file, files, chunksize=chunk), start=1):
+        for done, outcome in enumerate(pool.map(worker.process_file, files, chunksize=chunk), start=1):
             yield outcome
             if progress:
                 progress(done, len(files))
@@ -140,225 +132,10 @@ def _map(files: tuple[str, ...], config: Config, progress: Callable[[int, int], 
         pool.shutdown(wait=True, cancel_futures=True)  # on an interrupt, start nothing new
 
 
-def process_file(path: str) -> _Outcome:
-    """Top-level and picklable; never raises."""
-    config = _worker_config
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return _Outcome(FileResult(path, Status.FAILED, error=f"cannot read: {exc.strerror or exc}"))
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        decoded = decode(data)
-    except SourceError as exc:
-        return _Outcome(FileResult(path, Status.FAILED, error=str(exc)))
-    if not may_contain_handler(decoded.text, extra_names(config.handlers)):
-        return _Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest)
-    refusal = _refusal(data, decoded.text)
-    if refusal:
-        return _Outcome(FileResult(path, Status.FAILED, error=refusal), decoded.encoding, digest)
-    try:
-        result = _process_text(path, decoded.text, config, _worker_project(_boundary(path)), _worker_details)
-    except Exception:  # noqa: BLE001 - report, never crash the run
-        result = FileResult(path, Status.FAILED, error=_internal_error())
-    return _Outcome(result, decoded.encoding, digest)
-
-
-# A module this large is data, not a handler; parsing it would cost more than any run should.
-MAX_BYTES = 4 * 1024 * 1024
-_GENERATED = re.compile(r"@generated\b")
-
-
-def _refusal(data: bytes, text: str) -> str | None:
-    """Why a file that may hold a handler is not processed: too large, or generated (fix the generator)."""
-    if len(data) > MAX_BYTES:
-        return f"too large to process ({len(data) // 1024} KiB; the limit is {MAX_BYTES // 1024} KiB)"
-    head = "\n".join(text.splitlines()[:10])
-    if _GENERATED.search(head):
-        return "generated file (@generated): change the generator instead; the file was left unchanged"
-    return None
-
-
-def _boundary(path: str) -> Path:
-    """Imports resolve no higher than the working directory (or the file's code root above it)."""
-    cwd = Path.cwd().resolve()
-    resolved = Path(path).resolve()
-    return cwd if resolved.is_relative_to(cwd) else module_name_for(resolved)[0]
-
-
-def _read_text(path: str) -> str | None:
-    try:
-        return decode(Path(path).read_bytes()).text
-    except (OSError, SourceError):
-        return None
-
-
-def _process_text(path: str, text: str, config: Config, project: Project, details: bool = False) -> FileResult:
-    try:
-        tree = ast.parse(text, filename=path)
-    except SyntaxError as exc:
-        return FileResult(path, Status.FAILED, error=_syntax_error(text, exc))
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
-    diagnoses = _analyze(path, text, tree, config, project)
-    fixable = [d for d in diagnoses if _applies(d, config)]
-    new_text = _rewrite(text, fixable) if fixable else text
-    if new_text != text:
-        problem = _verify(path, new_text, config)
-        original_error = _compile_error(text, path) if problem else None
-        if original_error:
-            # ast accepts some programs the compiler rejects (e.g. a name used before `global`).
-            return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
-        if problem:
-            culprit = _culprit(path, text, fixable)
-            return FileResult(path, Status.FAILED, findings=_findings(path, text, tree, diagnoses, (), False),
-                              error=f"internal error in {culprit}: {problem}; the file was left unchanged")
-    findings = _findings(path, text, tree, diagnoses, fixable if new_text != text else (), details)
-    if new_text == text:
-        return FileResult(path, Status.UNCHANGED, findings=findings)
-    return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
-
-
-def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project) -> list[Diagnosis]:
-    _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
-    module = module_facts.build(path, name, text, tree)
-    project.add(module)  # the text given wins over what is on disk
-    return analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
-
-
-def _applies(diagnosis: Diagnosis, config: Config) -> bool:
-    if diagnosis.plan is None or diagnosis.applicability is None:
-        return False
-    return diagnosis.applicability is Applicability.SAFE or config.unsafe_fixes
-
-
-def _rewrite(text: str, fixable: list[Diagnosis]) -> str:
-    plans: dict[str, list[object]] = {}
-    for d in fixable:
-        plans.setdefault(d.code, []).append(d.plan)
-    return codemods.apply(cst.parse_module(text), plans).code
-
-
-def _verify(path: str, new_text: str, config: Config) -> str | None:
-    """The rewrite compiles, re-parses, and is a fixed point (a second run would change nothing)."""
-    try:
-        compile(new_text, path, "exec", dont_inherit=True)
-        cst.parse_module(new_text)
-    except (SyntaxError, ValueError, cst.ParserSyntaxError) as exc:
-        return f"the rewrite does not compile ({exc})"
-    boundary = _boundary(path) if path != STDIN else None
-    again = _analyze(path, new_text, ast.parse(new_text), config,
-                     Project(_read_text, boundary=boundary, files=_worker_files))
-    if any(_applies(d, config) for d in again):
-        return "a second pass would change the rewrite again"
-    return None
-
-
-def _culprit(path: str, text: str, fixable: list[Diagnosis]) -> str:
-    """Which rule's rewrite, applied alone, breaks the file (for the report); all of them if none alone."""
-    for code in sorted({d.code for d in fixable}):
-        alone = _rewrite(text, [d for d in fixable if d.code == code])
-        if _compile_error(alone, path):
-            return code
-    return "+".join(sorted({d.code for d in fixable}))
-
-
-def _syntax_error(text: str, exc: SyntaxError) -> str:
-    """Name newer syntax as what it is: valid code this interpreter cannot analyse."""
-    try:
-        cst.parse_module(text)
-    except Exception:  # noqa: BLE001 - libcst agrees the code is broken
-        return f"syntax error at line {exc.lineno}: {exc.msg}"
-    version = ".".join(map(str, sys.version_info[:2]))
-    return (f"line {exc.lineno} uses syntax newer than Python {version}, which runs lambda-fix; "
-            "run lambda-fix with the Python version the function targets")
-
-
-def _compile_error(text: str, path: str) -> str | None:
-    try:
-        compile(text, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
-        return f"line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}"
-    return None
-
-
-def _findings(path: str, text: str, tree: ast.Module, diagnoses: list[Diagnosis], applied: Iterable[Diagnosis],
-              details: bool) -> tuple[Finding, ...]:
-    applied_ids = {id(d) for d in applied}
-    lines = text.splitlines()
-    ends = _end_positions(tree) if details else {}
-    findings = []
-    for d in diagnoses:
-        fix = None
-        if d.fix_title and d.applicability:
-            fix = Fix(d.fix_title, d.applicability)
-            if details and d.plan is not None:
-                alone = _rewrite(text, [d])
-                fix = Fix(d.fix_title, d.applicability, _edits(text, alone), diff_format.unified_diff(path, text, alone))
-        column = _character_column(lines, d.line, d.column) + 1
-        end_line, end_byte = ends.get((d.line, d.column), (d.line, d.column))
-        end_column = _character_column(lines, end_line, end_byte) + 1 if details else 0
-        findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
-                                applied=id(d) in applied_ids, end_line=end_line if details else 0,
-                                end_column=end_column, related=_related(path, d.related)))
-    return tuple(findings)
-
-
-def _related(path: str, related: tuple[tuple[str, int, str], ...]) -> tuple[tuple[str, int, str], ...]:
-    """Related places, their paths spelled like the finding's: the same, or relative when it is."""
-    here = Path(path).resolve() if path != STDIN else None
-
-    def spelled(other: str) -> str:
-        resolved = Path(other).resolve()
-        if here is not None and resolved == here:
-            return path
-        if not Path(path).is_absolute() and resolved.is_relative_to(Path.cwd().resolve()):
-            return str(resolved.relative_to(Path.cwd().resolve()))
-        return other
-
-    return tuple((spelled(p), line, note) for p, line, note in related)
-
-
-def _end_positions(tree: ast.Module) -> dict[tuple[int, int], tuple[int, int]]:
-    """Where the largest node starting at each position ends; a def or class, at the end of its first line."""
-    ends: dict[tuple[int, int], tuple[int, int]] = {}
-    for node in ast.walk(tree):
-        start = (getattr(node, "lineno", None), getattr(node, "col_offset", None))
-        if start[0] is None or getattr(node, "end_lineno", None) is None:
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            end = (node.lineno, 10**6)  # clipped to the line by _character_column
-        else:
-            end = (node.end_lineno, node.end_col_offset)
-        if start not in ends or end > ends[start]:
-            ends[start] = end  # type: ignore[index]
-    return ends  # type: ignore[return-value]
-
-
-def _edits(old: str, new: str) -> tuple[Edit, ...]:
-    """Line-level replacements that turn old into new."""
-    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    return tuple(Edit(i1 + 1, 1, i2 + 1, 1, "".join(new_lines[j1:j2]))
-                 for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
-
-
-def _character_column(lines: list[str], line: int, byte_offset: int) -> int:
-    """ast columns count UTF-8 bytes; people count characters."""
-    if not 0 < line <= len(lines):
-        return 0 if byte_offset > 10**5 else byte_offset
-    return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
-
-
-def _internal_error() -> str:
-    last = traceback.format_exc().strip().splitlines()[-1]
-    return f"internal error, please report it: {last}"
-
-
 # ---- writing -----------------------------------------------------------------------------------
 
 
-def _write(outcome: _Outcome) -> FileResult:
+def _write(outcome: Outcome) -> FileResult:
     result = outcome.result
     if result.status is not Status.CHANGED or result.new_source is None or outcome.encoding is None:
         return result

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cache import Record
 
 
 class Applicability(enum.Enum):
@@ -68,6 +71,16 @@ class FileResult:
     def remaining(self) -> tuple[Finding, ...]:
         """Findings that are reported but not fixed."""
         return tuple(f for f in self.findings if not f.applied)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A file's result as a worker (or the cache) hands it to the engine, with what writing it needs."""
+
+    result: FileResult
+    encoding: str | None = None
+    digest: str | None = None  # of the bytes the result was computed from
+    record: Record | None = None  # what the result depends on, when caching
 
 
 @dataclass(frozen=True)

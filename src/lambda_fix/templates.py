@@ -7,11 +7,10 @@ that does not parse gives a warning and is otherwise ignored.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
-
-import yaml
 
 SAM_NAMES = ("template.yaml", "template.yml")
 SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml")
@@ -24,19 +23,25 @@ class TemplateHandlers:
     warnings: tuple[str, ...]
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) as plain values."""
+@functools.cache
+def _loader() -> Any:
+    """SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) as plain values.
 
+    Built on first use: most runs have no template, and importing yaml would slow every start."""
+    import yaml
 
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    class TemplateLoader(yaml.SafeLoader):
+        pass
 
+    def any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
 
-_TemplateLoader.add_multi_constructor("!", _any_tag)
+    TemplateLoader.add_multi_constructor("!", any_tag)
+    return TemplateLoader
 
 
 def find(paths: Iterable[str]) -> TemplateHandlers:
@@ -44,8 +49,10 @@ def find(paths: Iterable[str]) -> TemplateHandlers:
     entries: list[str] = []
     warnings: list[str] = []
     for template in _templates(paths):
+        import yaml
+
         try:
-            data = yaml.load(template.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506 - SafeLoader
+            data = yaml.load(template.read_text(encoding="utf-8"), Loader=_loader())  # noqa: S506 - SafeLoader
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             warnings.append(f"{template}: warning: template not read ({reason}); its handlers are not known")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import client_reuse, defaults, flow, handlers, leaks, tmp_paths
 from .diagnosis import Diagnosis
 from .module import ModuleInfo
 from .project import Project
@@ -18,6 +17,9 @@ def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[s
                    allow_state: tuple[str, ...] = (),
                    enabled: Callable[[str], bool] = lambda code: True) -> list[Diagnosis]:
     """Everything fixable or reportable in module, in source order."""
+    # Imported here, not above: the prefilter and a cached run need handlers and project only.
+    from . import client_reuse, defaults, flow, handlers, leaks, tmp_paths
+
     found = handlers.find_handlers(module, extra_handlers)
     names = {f.name for f in found}
     routes = [f for f in handlers.framework_entries(module) if f.name not in names]

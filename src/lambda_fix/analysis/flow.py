@@ -10,8 +10,9 @@ counts as per-request, which can only make lambda-fix report more, never rewrite
 from __future__ import annotations
 
 import ast
+import collections
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES
 from .handlers import registered
@@ -152,26 +153,29 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     tainted = set(scope_bindings(handler).params) if framework else set(params[:2])
     summaries: dict[FunctionKey, _Summary] = {key: _Summary(tainted_params=tainted)}
     nodes: dict[FunctionKey, tuple[ModuleInfo, FunctionNode]] = {key: (module, handler)}
-    pending = [key]
+    # Depth first into callees (taken from the right); callers that must re-read a return value wait
+    # at the left, once each, so a caller is walked again after its callees settle, not after each.
+    pending = collections.deque([key])
     callers: dict[FunctionKey, set[FunctionKey]] = {}
     budget = 200 + 50 * len(module.functions)
     last: dict[FunctionKey, tuple[object, _FunctionWalk]] = {}  # the latest walk, and what it saw
 
-    def stamp(function: FunctionKey) -> object:
-        """What a walk's outcome depends on: its own summary, and which functions return request data."""
+    def stamp(function: FunctionKey, walk: _FunctionWalk) -> object:
+        """What a walk's outcome depends on: its own summary, and which of the functions whose return
+        value it looked at return request data."""
         summary = summaries[function]
         return (frozenset(summary.tainted_params), tuple(sorted(summary.state_params.items())), summary.control,
-                frozenset(k for k, v in summaries.items() if v.returns_tainted))
+                frozenset(k for k in walk.consulted if k in summaries and summaries[k].returns_tainted))
 
     while pending and budget:
         budget -= 1
         current = pending.pop()
         walk = _FunctionWalk(project, *nodes[current], summaries[current], summaries, current)
         walk.run()
-        last[current] = (stamp(current), walk)
+        last[current] = (stamp(current, walk), walk)
         if walk.returns_tainted and not summaries[current].returns_tainted:
             summaries[current].returns_tainted = True
-            pending.extend(callers.get(current, ()))  # they re-read the return value
+            pending.extendleft(c for c in sorted(callers.get(current, ())) if c not in pending)
         for callee, (callee_module, callee_node), tainted, states, control in walk.calls:
             callers.setdefault(callee, set()).add(current)
             summary = summaries.setdefault(callee, _Summary())
@@ -189,7 +193,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     client_calls: list[ClientCall] = []
     for current, (mod, node) in nodes.items():
         seen, walk = last.get(current, (None, None))
-        if walk is None or seen != stamp(current):  # something it depends on changed since: walk again
+        if walk is None or seen != stamp(current, walk):  # something it depends on changed since: walk again
             walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
             walk.run()
         calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
@@ -223,7 +227,7 @@ class _FunctionWalk:
         self.instances: dict[str, tuple[ModuleInfo, ast.ClassDef]] = {}
         self.summary = summary
         self.summaries = summaries
-        self.global_ids = {id(n) for n, _ in global_name_refs(node)}
+        self.global_ids = _global_ids(node)
         self.called_ids = _called_ids(node)
         self.repeated_ids = _repeated_call_ids(node)
         self.sites: list[tuple[FunctionKey, bool, int]] = []
@@ -233,6 +237,7 @@ class _FunctionWalk:
         self.escaping_keys: set[FunctionKey] = set()
         self.mutations: list[Mutation] = []
         self.returns_tainted = False
+        self.consulted: set[FunctionKey] = set()  # functions whose return value the walk asked about
         self._locals = scope_bindings(node).local
         params = scope_bindings(node).params
         if self.own_class is not None and params:
@@ -380,7 +385,7 @@ class _FunctionWalk:
     # ---- expressions ------------------------------------------------------------------------
 
     def _expression(self, expr: ast.expr, control: bool) -> None:
-        for node in ast.walk(expr):
+        for node in _expression_events(self.node, expr, self.global_ids):
             if isinstance(node, ast.NamedExpr) and self.is_tainted(node.value):
                 self.tainted.add(node.target.id)
             elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
@@ -495,19 +500,20 @@ class _FunctionWalk:
     # ---- resolution -------------------------------------------------------------------------
 
     def is_tainted(self, expr: ast.AST) -> bool:
-        for node in ast.walk(expr):
-            if isinstance(node, ast.Name):
-                if node.id in self.tainted and id(node) not in self.global_ids:
+        names, calls = _names_and_calls(self.node, expr)
+        tainted, global_ids = self.tainted, self.global_ids
+        if any(node.id in tainted and id(node) not in global_ids for node in names):
+            return True
+        for call in calls:
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr in CREDENTIAL_METHODS:
+                return True
+            target = self.resolve_function(func)
+            if target is not None:
+                self.consulted.add(target[0])
+                summary = self.summaries.get(target[0])
+                if summary is not None and summary.returns_tainted:
                     return True
-            elif isinstance(node, ast.Call):
-                func = node.func
-                if isinstance(func, ast.Attribute) and func.attr in CREDENTIAL_METHODS:
-                    return True
-                target = self.resolve_function(func)
-                if target is not None:
-                    summary = self.summaries.get(target[0])
-                    if summary is not None and summary.returns_tainted:
-                        return True
         return False
 
     def _client_factory(self, call: ast.Call) -> str | None:
@@ -573,6 +579,14 @@ class _FunctionWalk:
         return None
 
     def resolve_function(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
+        """The project function a call's func names. Depends only on the function being walked (its
+        locals, globals and instances), so it is remembered on it: every walk asks again."""
+        known = _function_cache(self.node).setdefault("resolved", {})
+        if id(func) not in known:
+            known[id(func)] = self._resolve_function(func)
+        return known[id(func)]  # type: ignore[no-any-return]
+
+    def _resolve_function(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
         method = self._resolve_method(func)
         if method is not None:
             return method
@@ -635,8 +649,51 @@ class _FunctionWalk:
         return (self.module, cls) if cls is not None else None
 
 
+def _function_cache(node: FunctionNode) -> dict[str, Any]:
+    """Facts about a function that no walk changes, kept on its node: a function is walked many times."""
+    return node.__dict__.setdefault("_lambda_fix_cache", {})  # type: ignore[no-any-return]
+
+
+def _global_ids(function: FunctionNode) -> set[int]:
+    cache = _function_cache(function)
+    if "global_ids" not in cache:
+        cache["global_ids"] = {id(n) for n, _ in global_name_refs(function)}
+    return cache["global_ids"]  # type: ignore[no-any-return]
+
+
+_EVENTS = (ast.NamedExpr, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Call)
+
+
+def _expression_events(function: FunctionNode, expr: ast.AST, global_ids: set[int]) -> list[ast.AST]:
+    """The nodes of expr a walk acts on (walrus, comprehensions, calls, global names), in ast.walk
+    order, collected once per expression."""
+    known = _function_cache(function).setdefault("events", {})
+    found = known.get(id(expr))
+    if found is None:
+        found = known[id(expr)] = [
+            node for node in ast.walk(expr)
+            if isinstance(node, _EVENTS) or (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+                                             and id(node) in global_ids)]
+    return found  # type: ignore[no-any-return]
+
+
+def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Name], list[ast.Call]]:
+    """Every name and call inside expr (expr included), collected once per expression."""
+    known = _function_cache(function).setdefault("names_and_calls", {})
+    found = known.get(id(expr))
+    if found is None:
+        names, calls = [], []
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name):
+                names.append(node)
+            elif isinstance(node, ast.Call):
+                calls.append(node)
+        found = known[id(expr)] = (names, calls)
+    return found  # type: ignore[no-any-return]
+
+
 def _called_ids(node: FunctionNode) -> set[int]:
-    cache = node.__dict__.setdefault("_lambda_fix_cache", {})
+    cache = _function_cache(node)
     if "called" not in cache:
         cache["called"] = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
     return cache["called"]
@@ -644,7 +701,7 @@ def _called_ids(node: FunctionNode) -> set[int]:
 
 def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
     """`x = something(...)` statements in node: where locals holding class instances come from."""
-    cache = node.__dict__.setdefault("_lambda_fix_cache", {})
+    cache = _function_cache(node)
     if "assign_calls" not in cache:
         cache["assign_calls"] = [n for n in ast.walk(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
     return cache["assign_calls"]
@@ -652,7 +709,7 @@ def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
 
 def _repeated_call_ids(node: FunctionNode) -> set[int]:
     """Calls that may run more than once per call of node: in loops, comprehensions, lambdas, nested defs."""
-    cache = node.__dict__.setdefault("_lambda_fix_cache", {})
+    cache = _function_cache(node)
     if "repeated" not in cache:
         repeated: set[int] = set()
         stack: list[tuple[ast.AST, bool]] = [(child, False) for child in ast.iter_child_nodes(node)]

@@ -28,6 +28,19 @@ def module_name_for(path: Path) -> tuple[Path, str]:
     return directory, ".".join(reversed(parts))
 
 
+def package_markers(path: Path) -> list[str]:
+    """The `__init__.py` files module_name_for looks for: adding or removing one renames the module."""
+    markers = []
+    directory = path.resolve().parent
+    while directory.parent != directory:
+        marker = directory / "__init__.py"
+        markers.append(str(marker))
+        if not marker.is_file():
+            break
+        directory = directory.parent
+    return markers
+
+
 class Project:
     """Modules parsed on demand. Search roots: each handler's code root and the directories above it."""
 
@@ -37,16 +50,32 @@ class Project:
         self._files = files  # every file of the run, for "is this name used anywhere else?"
         self._files_index: tuple[dict[str, list[str]], list[str]] | None = None
         self._by_path: dict[str, ModuleInfo | None] = {}
-        self._resolved: dict[tuple[str, str], ModuleInfo | None] = {}
+        self._keys: dict[str, str] = {}  # path as asked for -> resolved
+        # (importer, dotted name) -> (the module, every path looked at to find it)
+        self._resolved: dict[tuple[str, str], tuple[ModuleInfo | None, tuple[str, ...]]] = {}
         self._root_cache: dict[str, list[Path]] = {}
+        self._looked_at: set[str] | None = None
+        self._markers_by_path: dict[str, list[str]] = {}
+        self.asked_about_run = False
+
+    def record(self) -> None:
+        """From now on, remember every file the analysis looks at (what a cached result depends on)."""
+        self._looked_at = set()
+        self.asked_about_run = False
+
+    def looked_at(self) -> set[str]:
+        """Files read or looked for since record(): resolved paths, some of which may not exist."""
+        return set(self._looked_at or ())
 
     def imported_elsewhere(self, path: str, module_stem: str, name: str) -> bool:
         """Does another file of the run import module_stem (in an import statement) and mention name?"""
+        self.asked_about_run = True
         importers = self._index()[0].get(module_stem, ())
         return self._any_mentions(path, importers, name)
 
     def tmp_path_elsewhere(self, path: str, file_name: str) -> bool:
         """Does another file of the run that mentions /tmp also mention file_name?"""
+        self.asked_about_run = True
         return self._any_mentions(path, self._index()[1], file_name)
 
     def _any_mentions(self, path: str, candidates: Iterable[str], word: str) -> bool:
@@ -83,10 +112,20 @@ class Project:
         return self._files_index
 
     def module_at(self, path: str) -> ModuleInfo | None:
-        key = str(Path(path).resolve())
+        key = self._keys.get(path)
+        if key is None:  # resolving a path asks the file system: once per path
+            key = self._keys[path] = str(Path(path).resolve())
+        if self._looked_at is not None and key not in self._looked_at:
+            self._looked_at.add(key)
+            self._looked_at.update(self._markers(key))
         if key not in self._by_path:
             self._by_path[key] = self._load(key)
         return self._by_path[key]
+
+    def _markers(self, path: str) -> list[str]:
+        if path not in self._markers_by_path:
+            self._markers_by_path[path] = package_markers(Path(path))
+        return self._markers_by_path[path]
 
     def add(self, info: ModuleInfo) -> None:
         self._by_path[str(Path(info.path).resolve())] = info
@@ -96,17 +135,25 @@ class Project:
         key = (importer.path, dotted)
         if key not in self._resolved:
             self._resolved[key] = self._find(dotted, importer)
-        return self._resolved[key]
+        found, probed = self._resolved[key]
+        if self._looked_at is not None:
+            # A file created where the search found none would change what the import means.
+            self._looked_at.update(probed)
+            if found is not None:
+                self.module_at(found.path)
+        return found
 
-    def _find(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
+    def _find(self, dotted: str, importer: ModuleInfo) -> tuple[ModuleInfo | None, tuple[str, ...]]:
         if not dotted or importer.path == "-":
-            return None
+            return None, ()
+        probed: list[str] = []
         for root in self._roots(importer):
             base = root.joinpath(*dotted.split("."))
             for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                probed.append(str(candidate))
                 if candidate.is_file():
-                    return self.module_at(str(candidate))
-        return None
+                    return self.module_at(str(candidate)), tuple(probed)
+        return None, tuple(probed)
 
     def resolve_attribute(self, qualified: str, importer: ModuleInfo) -> tuple[ModuleInfo, str] | None:
         """"pkg.mod.name" -> (module pkg.mod, "name") when pkg.mod is a project module."""

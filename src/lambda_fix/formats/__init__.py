@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from . import diff, github, github_review, json, rdjson, sarif, text
+import importlib
+from typing import Callable
 
-FORMATS = {"text": text.render, "diff": diff.render, "json": json.render, "sarif": sarif.render,
-           "github": github.render, "rdjson": rdjson.render, "github-review": github_review.render}
+from ..model import RunSummary
+
+# name -> module; a format's module (and what it needs, such as the rules' documentation) loads
+# only when it is used, so a cached run starts fast.
+_MODULES = {"text": "text", "diff": "diff", "json": "json", "sarif": "sarif", "github": "github",
+            "rdjson": "rdjson", "github-review": "github_review"}
+NAMES = tuple(_MODULES)
 # Formats that need each finding's end and each fix on its own.
 DETAILED = frozenset({"json", "sarif", "github", "rdjson", "github-review"})
+
+
+def renderer(name: str) -> Callable[[RunSummary, bool], str]:
+    return importlib.import_module(f"{__name__}.{_MODULES[name]}").render  # type: ignore[no-any-return]
