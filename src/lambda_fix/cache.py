@@ -6,8 +6,8 @@ A result is reused only when everything it was computed from is the same:
   results (they name the cache file, so other settings never see it);
 - every other file the analysis looked at: the project modules it followed, and the places it
   looked for a module and found none (a new file there would change what an import means);
-- when the analysis asked "does another file of the run use this?", the whole run: the same files
-  with the same digests.
+- when the analysis asked "does another file of the run use this?", the same answer: checked only
+  when some file of the run changed (the run's files and digests are remembered).
 
 Reading every file to hash it would cost more than Ruff's whole run on a large repository, so,
 like git's index, a digest is remembered beside the file's size, modification time and inode, and
@@ -81,7 +81,8 @@ class Record:
 
     stat: Stat | None  # the file's own, when trusted
     dependencies: tuple[Dependency, ...] = ()
-    asked_about_run: bool = False  # the result depends on the other files of the run
+    # What the analysis asked about the other files of the run, with the answers (Project.questions).
+    questions: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Cache:
     _digests: dict[str, str | None] = field(default_factory=dict)  # this run's, by path
     _updated: dict[str, dict[str, Any]] = field(default_factory=dict)
     _run_fingerprint: str | None = None
+    _project: Any = None
     _changed = False  # anything to save: a new result, or a digest learnt the slow way
 
     @classmethod
@@ -141,12 +143,31 @@ class Cache:
             if any(self.digest(dep) != digest for dep, digest in entry["dependencies"]):
                 return None
             if entry["run"] is not None and entry["run"] != self.run_fingerprint(run_files):
-                return None
+                # Some file of the run changed: the result holds if its questions get the same answers.
+                if not all(self._run_project(run_files).answers(tuple(q)) for q in entry["questions"]):
+                    return None
+                entry["run"] = _THIS_RUN
+                self._changed = True
             result = _result_from_plain(entry["result"], path)
         except (KeyError, TypeError, ValueError):
             return None  # an entry of a shape this version does not write: recompute
         self._updated[path] = entry  # still true: keep it
         return result, entry["encoding"], entry["digest"]
+
+    def _run_project(self, run_files: tuple[str, ...]) -> Any:
+        """A project over the run's files, to ask again what cached results asked about them."""
+        if self._project is None:
+            from .analysis.project import Project  # only when something changed: a cached run skips it
+            from .source import SourceError, decode
+
+            def read(path: str) -> str | None:
+                try:
+                    return decode(Path(path).read_bytes()).text
+                except (OSError, SourceError):
+                    return None
+
+            self._project = Project(read, files=run_files)
+        return self._project
 
     def run_fingerprint(self, run_files: tuple[str, ...]) -> str:
         """Every file of the run and its digest: what "used anywhere else in the run?" depends on."""
@@ -172,7 +193,8 @@ class Cache:
             "encoding": encoding,
             "dependencies": [[dep.path, dep.digest] for dep in record.dependencies],
             # Filled in by save(), when every file of the run has its digest from the workers.
-            "run": _THIS_RUN if record.asked_about_run else None,
+            "run": _THIS_RUN if record.questions else None,
+            "questions": [list(q) for q in record.questions],
             "result": _result_to_plain(result),
         }
 

@@ -91,11 +91,13 @@ def process_file(path: str) -> Outcome:
         result = _process_text(path, decoded.text, config, project, _worker_details)
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
+    finally:
+        project.forget(path)
     record = None
     if alone is not None:
         looked_at = project.looked_at().union(package_markers(Path(path))) - {str(Path(path).resolve())}
         record = dataclasses.replace(alone, dependencies=tuple(_dependency(p) for p in sorted(looked_at)),
-                                     asked_about_run=project.asked_about_run)
+                                     questions=tuple(dict.fromkeys(project.questions)))
     return Outcome(result, decoded.encoding, digest, record)
 
 
@@ -157,7 +159,7 @@ def _process_text(path: str, text: str, config: Config, project: Project, detail
     fixable = [d for d in diagnoses if _applies(d, config)]
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
-        problem = _verify(path, new_text, config)
+        problem = _verify(path, new_text, config, project)
         original_error = _compile_error(text, path) if problem else None
         if original_error:
             # ast accepts some programs the compiler rejects (e.g. a name used before `global`).
@@ -199,7 +201,7 @@ def _libcst() -> Any:
     return libcst
 
 
-def _verify(path: str, new_text: str, config: Config) -> str | None:
+def _verify(path: str, new_text: str, config: Config, project: Project) -> str | None:
     """The rewrite compiles, re-parses, and is a fixed point (a second run would change nothing)."""
     cst = _libcst()
     try:
@@ -207,9 +209,8 @@ def _verify(path: str, new_text: str, config: Config) -> str | None:
         cst.parse_module(new_text)
     except (SyntaxError, ValueError, cst.ParserSyntaxError) as exc:
         return f"the rewrite does not compile ({exc})"
-    boundary = _boundary(path) if path != STDIN else None
-    again = _analyze(path, new_text, ast.parse(new_text), config,
-                     Project(_read_text, boundary=boundary, files=_worker_files))
+    # The worker's project: only this module changed, and the modules it imports are parsed already.
+    again = _analyze(path, new_text, ast.parse(new_text), config, project)
     if any(_applies(d, config) for d in again):
         return "a second pass would change the rewrite again"
     return None

@@ -211,26 +211,31 @@ def _collect_uses(info: ModuleInfo) -> None:
                 info.uses[sub.id].append(Use(where, owner, sub))
 
     for stmt in info.tree.body:
+        # One walk of each statement finds `global` declarations, dynamic access to globals, names
+        # and nested definitions; the analysis runs on every candidate file, so walks add up.
+        nodes = list(ast.walk(stmt))
+        for sub in nodes:
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
+                    and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
+                info.dynamic_globals = True
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for part in _signature_parts(stmt):
                 record(part, "signature", stmt.name)
             for ref, _nested in global_name_refs(stmt):
                 info.uses[ref.id].append(Use("function", stmt.name, ref))
-            for node in ast.walk(stmt):
+            for node in nodes:
                 if isinstance(node, ast.Global):
                     for bound in node.names:
                         info.rebound_in[bound].add(stmt.name)
         elif isinstance(stmt, ast.ClassDef):
             _record_class(info, stmt)
         else:
-            for sub in ast.walk(stmt):
+            for sub in nodes:
                 if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                     record(sub, "class", getattr(sub, "name", None))  # defined in a block: out of reach
-            record(stmt, "module", None)
-        for sub in ast.walk(stmt):
-            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
-                    and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
-                info.dynamic_globals = True
+            for sub in nodes:
+                if isinstance(sub, ast.Name):
+                    info.uses[sub.id].append(Use("module", None, sub))
 
 
 def _record_class(info: ModuleInfo, cls: ast.ClassDef) -> None:

@@ -56,12 +56,16 @@ class Project:
         self._root_cache: dict[str, list[Path]] = {}
         self._looked_at: set[str] | None = None
         self._markers_by_path: dict[str, list[str]] = {}
-        self.asked_about_run = False
+        # What the analysis asked about the other files of the run, and the answers: ("imported", path,
+        # module, name, answer) and ("tmp", path, file name, answer). A cached result holds while they do.
+        self.questions: list[tuple[object, ...]] = []
 
     def record(self) -> None:
         """From now on, remember every file the analysis looks at (what a cached result depends on)."""
         self._looked_at = set()
-        self.asked_about_run = False
+        # What the analysis asked about the other files of the run, and the answers: ("imported", path,
+        # module, name, answer) and ("tmp", path, file name, answer). A cached result holds while they do.
+        self.questions: list[tuple[object, ...]] = []
 
     def looked_at(self) -> set[str]:
         """Files read or looked for since record(): resolved paths, some of which may not exist."""
@@ -69,14 +73,23 @@ class Project:
 
     def imported_elsewhere(self, path: str, module_stem: str, name: str) -> bool:
         """Does another file of the run import module_stem (in an import statement) and mention name?"""
-        self.asked_about_run = True
         importers = self._index()[0].get(module_stem, ())
-        return self._any_mentions(path, importers, name)
+        answer = self._any_mentions(path, importers, name)
+        self.questions.append(("imported", path, module_stem, name, answer))
+        return answer
 
     def tmp_path_elsewhere(self, path: str, file_name: str) -> bool:
         """Does another file of the run that mentions /tmp also mention file_name?"""
-        self.asked_about_run = True
-        return self._any_mentions(path, self._index()[1], file_name)
+        answer = self._any_mentions(path, self._index()[1], file_name)
+        self.questions.append(("tmp", path, file_name, answer))
+        return answer
+
+    def answers(self, question: tuple[object, ...]) -> bool:
+        """Whether a question recorded in `questions` still gets the answer it got."""
+        kind, path, *words, answer = question
+        if kind == "imported":
+            return self.imported_elsewhere(str(path), str(words[0]), str(words[1])) == answer
+        return kind == "tmp" and self.tmp_path_elsewhere(str(path), str(words[0])) == answer
 
     def _any_mentions(self, path: str, candidates: Iterable[str], word: str) -> bool:
         pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?!\w)")
@@ -129,6 +142,14 @@ class Project:
 
     def add(self, info: ModuleInfo) -> None:
         self._by_path[str(Path(info.path).resolve())] = info
+
+    def forget(self, path: str) -> None:
+        """Drop a module analysed on its own: a worker keeps the modules handlers import, not every
+        module it has seen (memory would grow with the run). Imported later, it is parsed again."""
+        self._by_path.pop(str(Path(path).resolve()), None)
+        self._root_cache.pop(path, None)
+        for key in [k for k in self._resolved if k[0] == path]:
+            del self._resolved[key]
 
     def resolve(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
         """The project module an import names, looked up from importer's code root upwards."""

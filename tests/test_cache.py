@@ -1,0 +1,234 @@
+"""The cache: an unchanged file is not processed again, and a result is never reused when anything
+it depends on changed (the file, a module it imports, a file that appeared where an import looked,
+another file of the run, the settings). Concurrent runs and broken caches are safe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import lambda_fix.worker as worker
+from lambda_fix import Config, Mode, run
+from lambda_fix.cache import DIRECTORY_NAME
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+LEAKY = '''results = []
+
+
+def collect(item):
+    results.append(item)
+
+
+def lambda_handler(event, context):
+    collect(event["item"])
+    return len(results)
+'''
+
+
+@pytest.fixture
+def processed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths a worker processed (in this process: the runs below are small)."""
+    seen: list[str] = []
+    original = worker.process_file
+
+    def counting(path: str):  # noqa: ANN202
+        seen.append(path)
+        return original(path)
+
+    monkeypatch.setattr(worker, "process_file", counting)
+    return seen
+
+
+def _config(cache_dir: Path, **overrides: object) -> Config:
+    return Config(cache=True, cache_dir=str(cache_dir), jobs=1, **overrides)  # type: ignore[arg-type]
+
+
+def _old(path: Path, seconds: int = 60) -> None:
+    """Date a file back, as files are that were not edited in the last moments."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        _old(path)
+
+
+def test_an_unchanged_tree_is_not_processed_again(tmp_path: Path, processed: list[str]) -> None:
+    shutil.copytree(FIXTURES, tmp_path / "code")
+    for path in (tmp_path / "code").rglob("*"):
+        _old(path)
+    config = _config(tmp_path / "cache")
+    first = run([str(tmp_path / "code")], config, Mode.DIFF)
+    assert processed
+    processed.clear()
+    second = run([str(tmp_path / "code")], config, Mode.DIFF)
+    assert processed == []
+    assert second == first  # findings, diffs, errors: all the same
+
+
+def test_json_details_are_cached_apart_and_equal(tmp_path: Path, processed: list[str]) -> None:
+    _tree(tmp_path / "code", {"app.py": LEAKY})
+    config = _config(tmp_path / "cache")
+    plain = run([str(tmp_path / "code")], config, Mode.DIFF)
+    detailed = run([str(tmp_path / "code")], config, Mode.DIFF, details=True)
+    assert len(processed) == 2  # other settings, another cache file
+    assert detailed.results[0].findings[0].fix.edits and not plain.results[0].findings[0].fix.edits
+    assert run([str(tmp_path / "code")], config, Mode.DIFF, details=True) == detailed
+    assert len(processed) == 2
+
+
+def test_writing_from_the_cache_writes_the_same_file(tmp_path: Path) -> None:
+    for name in ("cached", "fresh"):
+        _tree(tmp_path / name, {"app.py": LEAKY})
+    config = _config(tmp_path / "cache")
+    run([str(tmp_path / "cached")], config, Mode.CHECK)  # fills the cache
+    run([str(tmp_path / "cached")], config, Mode.WRITE)  # answered from it
+    run([str(tmp_path / "fresh")], Config(jobs=1), Mode.WRITE)
+    assert (tmp_path / "cached" / "app.py").read_text() == (tmp_path / "fresh" / "app.py").read_text() != LEAKY
+
+
+def test_a_changed_file_is_processed_again(tmp_path: Path, processed: list[str]) -> None:
+    _tree(tmp_path, {"app.py": LEAKY, "other.py": LEAKY})
+    config = _config(tmp_path / "cache")
+    run([str(tmp_path / "app.py"), str(tmp_path / "other.py")], config, Mode.CHECK)
+    (tmp_path / "app.py").write_text(LEAKY.replace("results.append(item)", "print(item)"))
+    processed.clear()
+    summary = run([str(tmp_path / "app.py"), str(tmp_path / "other.py")], config, Mode.CHECK)
+    assert processed == [str(tmp_path / "app.py")]
+    assert [len(r.findings) for r in summary.results] == [0, 1]
+
+
+def test_a_racily_clean_file_is_read_again(tmp_path: Path) -> None:
+    """Modified within the timestamp's resolution: same size, same time, new content."""
+    path = tmp_path / "app.py"
+    path.write_text(LEAKY)
+    config = _config(tmp_path / "cache")
+    assert run([str(path)], config, Mode.CHECK).results[0].findings
+    stat = path.stat()
+    path.write_text(LEAKY.replace("results.append(item)", "print(item)  # same."))
+    assert path.stat().st_size == stat.st_size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert not run([str(path)], config, Mode.CHECK).results[0].findings
+
+
+def test_a_change_in_an_imported_module_is_seen(tmp_path: Path, processed: list[str]) -> None:
+    _tree(tmp_path, {
+        "helpers.py": "SEEN = []\n\n\ndef remember(item):\n    SEEN.append(item)\n",
+        "app.py": "from helpers import remember\n\n\ndef lambda_handler(event, context):\n"
+                  "    remember(event['id'])\n    return 'ok'\n",
+    })
+    config = _config(tmp_path / "cache")
+    assert run([str(tmp_path / "app.py")], config, Mode.CHECK).results[0].findings
+    (tmp_path / "helpers.py").write_text("def remember(item):\n    print(item)\n")
+    processed.clear()
+    assert not run([str(tmp_path / "app.py")], config, Mode.CHECK).results[0].findings
+    assert processed == [str(tmp_path / "app.py")]
+
+
+def test_a_module_created_where_an_import_looked_is_seen(tmp_path: Path) -> None:
+    _tree(tmp_path, {"app.py": "from helpers import remember\n\n\ndef lambda_handler(event, context):\n"
+                               "    remember(event['id'])\n    return 'ok'\n"})
+    config = _config(tmp_path / "cache")
+    assert not run([str(tmp_path / "app.py")], config, Mode.CHECK).results[0].findings
+    _tree(tmp_path, {"helpers.py": "SEEN = []\n\n\ndef remember(item):\n    SEEN.append(item)\n"})
+    assert run([str(tmp_path / "app.py")], config, Mode.CHECK).results[0].findings
+
+
+def test_a_change_elsewhere_in_the_run_is_seen_when_the_result_asked_about_the_run(tmp_path: Path) -> None:
+    """LF003 fixes a /tmp name only if no other file of the run mentions it."""
+    _tree(tmp_path, {
+        "app.py": "def lambda_handler(event, context):\n    with open('/tmp/out.json', 'w') as f:\n"
+                  "        f.write(event['body'])\n    return 'ok'\n",
+        "reader.py": "print('nothing here')\n",
+    })
+    config = _config(tmp_path / "cache")
+    [app, _] = run([str(tmp_path)], config, Mode.CHECK).results
+    assert app.findings[0].fix is not None
+    (tmp_path / "reader.py").write_text("print(open('/tmp/out.json').read())\n")
+    [app, _] = run([str(tmp_path)], config, Mode.CHECK).results
+    assert app.findings[0].fix is None and "another file" in app.findings[0].message
+
+
+def test_other_settings_never_see_each_others_results(tmp_path: Path) -> None:
+    _tree(tmp_path, {"app.py": LEAKY})
+    assert run([str(tmp_path / "app.py")], _config(tmp_path / "cache"), Mode.CHECK).results[0].findings
+    ignored = _config(tmp_path / "cache", ignore=("LF001", "LF002"))
+    assert not run([str(tmp_path / "app.py")], ignored, Mode.CHECK).results[0].findings
+
+
+def test_a_corrupt_cache_is_an_empty_one(tmp_path: Path, processed: list[str]) -> None:
+    _tree(tmp_path, {"app.py": LEAKY})
+    config = _config(tmp_path / "cache")
+    first = run([str(tmp_path / "app.py")], config, Mode.CHECK)
+    [cache_file] = (tmp_path / "cache").rglob("*.json")
+    for damage in (b"{not json", b'{"format": 1, "entries": {"x": 3}}', b"[]",
+                   json.dumps({"format": 1, "entries": {str(tmp_path / "app.py"): {"digest": 1}}}).encode()):
+        cache_file.write_bytes(damage)
+        processed.clear()
+        assert run([str(tmp_path / "app.py")], config, Mode.CHECK) == first
+        assert processed == [str(tmp_path / "app.py")]
+        json.loads(cache_file.read_bytes())  # rewritten whole
+
+
+def test_an_unwritable_cache_is_a_warning(tmp_path: Path) -> None:
+    _tree(tmp_path, {"app.py": LEAKY})
+    (tmp_path / "cache").write_text("a file where the cache directory should be")
+    summary = run([str(tmp_path / "app.py")], _config(tmp_path / "cache"), Mode.CHECK)
+    assert summary.results[0].findings
+    assert any("cannot write the cache" in w for w in summary.warnings)
+
+
+def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_")}
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "lambda_fix", *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_default_location_is_beside_the_settings_and_marked(tmp_path: Path) -> None:
+    _tree(tmp_path / "project" / "src", {"app.py": LEAKY})
+    (tmp_path / "project" / "pyproject.toml").write_text("[tool.lambda-fix]\n")
+    _cli("--check", "src", cwd=tmp_path / "project")
+    cache = tmp_path / "project" / DIRECTORY_NAME
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert list(cache.rglob("*.json"))
+
+
+def test_no_cache_reads_and_writes_none(tmp_path: Path) -> None:
+    _tree(tmp_path, {"app.py": LEAKY})
+    result = _cli("--check", "--no-cache", "app.py", cwd=tmp_path)
+    assert result.returncode == 1 and not (tmp_path / DIRECTORY_NAME).exists()
+    _cli("--check", "app.py", cwd=tmp_path, env={"LAMBDA_FIX_NO_CACHE": "1"})
+    assert not (tmp_path / DIRECTORY_NAME).exists()
+    _cli("--check", "--cache-dir", "elsewhere", "app.py", cwd=tmp_path)
+    assert (tmp_path / "elsewhere").is_dir() and not (tmp_path / DIRECTORY_NAME).exists()
+
+
+def test_concurrent_runs_share_a_cache_safely(tmp_path: Path) -> None:
+    _tree(tmp_path / "code", {f"pkg{i}/handler_{j}.py": LEAKY.replace("results", f"results_{j}")
+                              for i in range(4) for j in range(10)})
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_")}
+    command = [sys.executable, "-m", "lambda_fix", "--check", "--cache-dir", "cache", "code"]
+    runs = [subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, text=True)
+            for _ in range(6)]
+    outputs = [r.communicate(timeout=300)[0] for r in runs]
+    assert [r.returncode for r in runs] == [1] * 6
+    assert len(set(outputs)) == 1 and "40 files would change" in outputs[0]
+    [cache_file] = (tmp_path / "cache").rglob("*.json")
+    assert len(json.loads(cache_file.read_bytes())["entries"]) == 40
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.endswith(".tmp")]
+    again = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert again.stdout == outputs[0]
