@@ -41,6 +41,11 @@ class Case:
         path = self.source / "events.json" if self.source.is_dir() else self.source.with_suffix(".events.json")
         return path if path.exists() else None
 
+    @property
+    def python(self) -> str | None:
+        """The Python version the fixture is written for, when newer than every one Lambda runs."""
+        return json.loads(self.events_file.read_text()).get("python") if self.events_file else None
+
     def copy_to(self, directory: Path) -> Path:
         """Copy the fixture into directory; returns the path to run the tool on."""
         directory.mkdir(parents=True, exist_ok=True)
@@ -87,7 +92,22 @@ def _command(root: Path, events: Path) -> list[str]:
     spec = json.loads(events.read_text())
     module = spec.get("module") or _module_of(root)
     handler = spec.get("handler", "lambda_handler")
-    return [sys.executable, str(TESTS / "harness.py"), str(root), module, handler, str(events)]
+    python = interpreter(spec["python"]) if "python" in spec else sys.executable
+    assert python is not None, f"no Python {spec.get('python')} here: skip before invoking"
+    return [python, str(TESTS / "harness.py"), str(root), module, handler, str(events)]
+
+
+@functools.lru_cache(maxsize=None)
+def interpreter(version: str) -> str | None:
+    """A python{version} executable: on PATH, or beside this one in a pyenv-style versions directory."""
+    found = shutil.which(f"python{version}")
+    candidates = [found] if found and "shims" not in found else []
+    candidates += sorted(str(p) for p in Path(sys.base_prefix).parent.glob(f"{version}*/bin/python{version}"))
+    for candidate in candidates:
+        probe = subprocess.run([candidate, "-c", "print(1)"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return candidate
+    return None
 
 
 def _module_of(root: Path) -> str:
@@ -142,7 +162,8 @@ def fresh_tmp_available() -> bool:
 def _run(command: list[str]) -> str:
     stage = None
     if fresh_tmp_available():
-        keep = [sys.prefix, sys.base_prefix, os.path.dirname(sys.executable), str(TESTS), command[2]]
+        keep = [sys.prefix, sys.base_prefix, os.path.dirname(sys.executable), os.path.dirname(command[0]),
+                str(TESTS), command[2]]
         command, stage = _with_fresh_tmp(command, keep)
     try:
         return _run_plain(command)

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import Case, cases, fresh_tmp_available, invoke, invoke_counting, run_tool
+from helpers import Case, cases, fresh_tmp_available, interpreter, invoke, invoke_counting, run_tool
 
 from lambda_fix import Mode
 
@@ -39,6 +39,8 @@ def test_rewritten_warm_equals_original_cold(case: Case, tmp_path, monkeypatch) 
     assert events is not None
     if case.code == "LF003" and not fresh_tmp_available():
         pytest.skip("needs a private /tmp per process (unshare -m), as a cold start has")
+    if case.python and interpreter(case.python) is None:
+        pytest.skip(f"needs Python {case.python} to run the handler")
     original = case.copy_to(tmp_path / "original")
     fixed = case.copy_to(tmp_path / "fixed")
     monkeypatch.chdir(fixed.parent)

@@ -148,14 +148,28 @@ def _read_text(path: str) -> str | None:
         return None
 
 
+def _for_ast(text: str, path: str) -> tuple[ast.Module, str]:
+    """The tree the analysis reads and the text it is of: the source itself or, for syntax newer than
+    this interpreter's, its stand-in with the same lines and columns (newer_syntax.py)."""
+    try:
+        return ast.parse(text, filename=path), text
+    except SyntaxError:
+        from . import newer_syntax  # imports libcst: only for such files
+
+        readable = newer_syntax.stand_in(text)
+        if readable is None:
+            raise
+        return ast.parse(readable, filename=path), readable
+
+
 def _process_text(path: str, text: str, config: Config, project: Project, details: bool = False) -> FileResult:
     try:
-        tree = ast.parse(text, filename=path)
+        tree, readable = _for_ast(text, path)
     except SyntaxError as exc:
         return FileResult(path, Status.FAILED, error=_syntax_error(text, exc))
     except (ValueError, RecursionError, MemoryError) as exc:
         return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
-    diagnoses = _analyze(path, text, tree, config, project)
+    diagnoses = _analyze(path, readable, tree, config, project)
     fixable = [d for d in diagnoses if _applies(d, config)]
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
@@ -166,9 +180,9 @@ def _process_text(path: str, text: str, config: Config, project: Project, detail
             return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
         if problem:
             culprit = _culprit(path, text, fixable)
-            return FileResult(path, Status.FAILED, findings=_findings(path, text, tree, diagnoses, (), False),
+            return FileResult(path, Status.FAILED, findings=_findings(path, text, readable, tree, diagnoses, (), False),
                               error=f"internal error in {culprit}: {problem}; the file was left unchanged")
-    findings = _findings(path, text, tree, diagnoses, fixable if new_text != text else (), details)
+    findings = _findings(path, text, readable, tree, diagnoses, fixable if new_text != text else (), details)
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
@@ -205,12 +219,13 @@ def _verify(path: str, new_text: str, config: Config, project: Project) -> str |
     """The rewrite compiles, re-parses, and is a fixed point (a second run would change nothing)."""
     cst = _libcst()
     try:
-        compile(new_text, path, "exec", dont_inherit=True)
+        tree, readable = _for_ast(new_text, path)
+        compile(readable, path, "exec", dont_inherit=True)
         cst.parse_module(new_text)
     except (SyntaxError, ValueError, cst.ParserSyntaxError) as exc:
         return f"the rewrite does not compile ({exc})"
     # The worker's project: only this module changed, and the modules it imports are parsed already.
-    again = _analyze(path, new_text, ast.parse(new_text), config, project)
+    again = _analyze(path, readable, tree, config, project)
     if any(_applies(d, config) for d in again):
         return "a second pass would change the rewrite again"
     return None
@@ -238,16 +253,17 @@ def _syntax_error(text: str, exc: SyntaxError) -> str:
 
 def _compile_error(text: str, path: str) -> str | None:
     try:
-        compile(text, path, "exec", dont_inherit=True)
+        compile(_for_ast(text, path)[1], path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         return f"line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}"
     return None
 
 
-def _findings(path: str, text: str, tree: ast.Module, diagnoses: list[Diagnosis], applied: Iterable[Diagnosis],
-              details: bool) -> tuple[Finding, ...]:
+def _findings(path: str, text: str, readable: str, tree: ast.Module, diagnoses: list[Diagnosis],
+              applied: Iterable[Diagnosis], details: bool) -> tuple[Finding, ...]:
+    """readable: the text tree is of (ast columns are its UTF-8 offsets; it has text's characters)."""
     applied_ids = {id(d) for d in applied}
-    lines = text.splitlines()
+    lines = readable.splitlines()
     ends = _end_positions(tree) if details else {}
     findings = []
     for d in diagnoses:
