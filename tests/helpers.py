@@ -43,7 +43,7 @@ class Case:
 
     @property
     def python(self) -> str | None:
-        """The Python version the fixture is written for, when newer than every one Lambda runs."""
+        """The Python version the fixture is written for, when newer than the one running the tests."""
         return json.loads(self.events_file.read_text()).get("python") if self.events_file else None
 
     def copy_to(self, directory: Path) -> Path:

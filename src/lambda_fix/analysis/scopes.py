@@ -91,7 +91,12 @@ def _target_names(target: ast.AST) -> Iterator[str]:
             yield node.id
 
 
-def _own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
+def _own_nodes(scope: ScopeNode) -> list[ast.AST]:
+    """Nodes evaluated in this scope (computed once: bindings and global references both need them)."""
+    return _cached(scope, "own_nodes", lambda: list(_walk_own_nodes(scope)))  # type: ignore[no-any-return]
+
+
+def _walk_own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
     """Nodes evaluated in this scope: nested scopes' bodies are left out, their names kept.
 
     Walrus targets inside comprehensions bind in the enclosing function (PEP 572), so a
