@@ -232,3 +232,26 @@ def test_concurrent_runs_share_a_cache_safely(tmp_path: Path) -> None:
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.endswith(".tmp")]
     again = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
     assert again.stdout == outputs[0]
+
+
+def test_the_cache_dir_setting_is_relative_to_its_file(tmp_path: Path) -> None:
+    _tree(tmp_path / "project" / "src", {"app.py": LEAKY})
+    (tmp_path / "project" / "pyproject.toml").write_text('[tool.lambda-fix]\ncache-dir = ".cache/lf"\n')
+    _cli("--check", "project/src", cwd=tmp_path)
+    assert list((tmp_path / "project" / ".cache" / "lf").rglob("*.json"))
+
+
+def test_a_run_answered_from_the_cache_loads_neither_the_analysis_nor_libcst(tmp_path: Path) -> None:
+    """What keeps a cached run fast: the imports it never makes."""
+    _tree(tmp_path, {"app.py": LEAKY})
+    _cli("--check", "--cache-dir", "cache", "app.py", cwd=tmp_path)
+    probe = ("import atexit, sys\n"
+             "heavy = ('libcst', 'lambda_fix.worker', 'lambda_fix.analysis.flow', 'yaml', 'pathspec')\n"
+             "atexit.register(lambda: print([m for m in heavy if m in sys.modules], file=sys.stderr))\n"
+             "from lambda_fix.cli import main\n"
+             "main(['--check', '--cache-dir', 'cache', 'app.py'])\n")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_")}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1 and "app.py:1:1: LF001" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "[]"

@@ -48,3 +48,10 @@ def test_docs_pages_are_generated_from_the_docstrings(rule: Rule) -> None:
 
     page = Path(__file__).parent.parent / "docs" / "rules" / f"{rule.code}.md"
     assert page.read_text(encoding="utf-8") == render(rule), "run: python -m lambda_fix.rule_docs docs/rules"
+
+
+def test_the_light_list_of_codes_matches_the_registry() -> None:
+    """The command line checks --select against CODES without loading the rules (and libcst)."""
+    from lambda_fix import codemods
+
+    assert codemods.CODES == tuple(rule.code for rule in codemods.RULES)
