@@ -82,3 +82,10 @@ def test_what_the_stand_in_cannot_express_is_reported_as_newer_syntax() -> None:
     assert stand_in(source) is None
     result = check_source(source, Config(), path="app.py")
     assert result.status is Status.FAILED and "syntax newer than Python" in result.error
+
+
+def test_python_314_t_strings_and_bracketless_except_read_as_their_311_spelling() -> None:
+    source = ('def lambda_handler(event, context):\n    try:\n        return t"{event[\'id\']}"\n'
+              '    except KeyError, ValueError:\n        return rt"{context}"\n')
+    assert stand_in(source) == ('def lambda_handler(event, context):\n    try:\n        return f"{event[\'id\']}"\n'
+                                '    except KeyError| ValueError:\n        return rf"{context}"\n')

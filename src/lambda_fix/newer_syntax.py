@@ -8,7 +8,9 @@ it was outside the changed spans, so findings point at the real code:
 - `def f[T](x: T)` / `class C[T]:` -> the brackets become spaces (`def f   (x: T)`);
 - `type Alias[T] = list[T]` -> `0;   Alias    = list[T]`;
 - a string literal inside an f-string's `{...}` that uses the outer quote or a backslash ->
-  a blank literal of the same length in the other quote (`f"{d["k"]}"` -> `f"{d[' ']}"`).
+  a blank literal of the same length in the other quote (`f"{d["k"]}"` -> `f"{d[' ']}"`);
+- a t-string (3.14, PEP 750) -> the same f-string (`t"{x}"` -> `f"{x}"`);
+- `except A, B:` without brackets (3.14, PEP 758) -> `except A| B:`.
 
 Only the analysis sees the stand-in. The rewrite is made by libcst on the real source, and the
 result is checked through the same stand-in. A file this cannot handle (say, a multi-line
@@ -70,6 +72,19 @@ def _blank_brackets(original: str) -> str | None:
     return "".join(out)
 
 
+def _as_fstring(original: str) -> str | None:
+    """`t"..."` -> `f"..."`, `rt'...'` -> `rf'...'`: the prefix's t becomes an f."""
+    quote = min((i for i in (original.find('"'), original.find("'")) if i >= 0), default=-1)
+    if quote < 0:
+        return None
+    prefix = original[:quote].replace("t", "f").replace("T", "F")
+    return prefix + original[quote:]
+
+
+def _bare_tuple(node: Any) -> bool:
+    return type(node).__name__ == "Tuple" and not node.lpar and len(node.elements) > 1
+
+
 def _blank_literal(quote: str) -> Any:
     def blank(original: str) -> str | None:
         if "\n" in original or len(original) < 2:
@@ -95,7 +110,16 @@ class _Spans(cst.CSTVisitor):
         elif name == "TypeAlias":
             self._type_alias(node)
             return False
-        elif name == "FormattedString" and self._quotes:
+        elif name == "TemplatedString" and not self._quotes:
+            # A t-string (3.14, PEP 750) is spelled like an f-string: read it as one.
+            self._span(node, _as_fstring)
+            self._quotes.append(node.quote[-1])
+            self._pushed.add(id(node))
+        elif name in ("ExceptHandler", "ExceptStarHandler") and _bare_tuple(node.type):
+            # `except A, B:` (3.14, PEP 758) -> `except A| B:`: still both names, in their places.
+            for element in node.type.elements[:-1]:
+                self._span(element.comma, lambda original: "|" + original[1:])
+        elif name in ("FormattedString", "TemplatedString") and self._quotes:
             # An f-string inside an f-string's {...}: blanked whole (names in it are not seen).
             self._span(node, _blank_literal(self._other_quote()))
             return False
