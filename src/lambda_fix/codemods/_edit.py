@@ -9,6 +9,40 @@ import libcst.matchers as m
 from libcst.codemod import CodemodCommand, CodemodContext
 
 
+class Transformer(cst.CSTTransformer):
+    """libcst's transformer, with its per-node dispatch looked up once per node type.
+
+    libcst finds `visit_<Node>`, `leave_<Node>` and `visit_<Node>_<field>` by building their names and
+    calling getattr on every node and every field of every node; the rules define no per-field
+    hooks, and on a rewritten file that lookup cost a third of the transform.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._visits: dict[type, object] = {}
+        self._leaves: dict[type, object] = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        kind = type(node)
+        visit = self._visits.get(kind, self)
+        if visit is self:
+            visit = self._visits[kind] = getattr(self, f"visit_{kind.__name__}", None)
+        return visit is None or visit(node) is not False  # type: ignore[operator]
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # noqa: ANN201 - as libcst's
+        kind = type(original_node)
+        leave = self._leaves.get(kind, self)
+        if leave is self:
+            leave = self._leaves[kind] = getattr(self, f"leave_{kind.__name__}", None)
+        return updated_node if leave is None else leave(original_node, updated_node)  # type: ignore[operator]
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+
 def as_block(body: cst.BaseSuite) -> cst.IndentedBlock:
     """`def f(): return x` becomes an indented block so statements can be added."""
     if isinstance(body, cst.IndentedBlock):
@@ -66,7 +100,7 @@ def without_global(statements: Sequence[cst.BaseStatement], name: str) -> list[c
     return result
 
 
-class _DropGlobal(cst.CSTTransformer):
+class _DropGlobal(Transformer):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
@@ -188,7 +222,7 @@ def append_item(items: Sequence[cst.CSTNode], new: cst.CSTNode, opening: cst.Bas
     return [*items, new.with_changes(**{after: closing})]
 
 
-class ScopedTransformer(cst.CSTTransformer):
+class ScopedTransformer(Transformer):
     """A transformer that knows where it is: `scopes` names the enclosing classes and functions,
     outermost first, and `kinds` says which each is. Subclasses handle functions in `leave_function`."""
 

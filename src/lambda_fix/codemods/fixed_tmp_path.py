@@ -78,7 +78,7 @@ from typing import Sequence
 import libcst as cst
 
 from ..analysis.tmp_paths import TmpPathPlan
-from ._edit import PlanCodemod, add_module_statements, as_block, split_preamble, statement
+from ._edit import PlanCodemod, Transformer, add_module_statements, as_block, split_preamble, statement
 from .handler_state_at_module_level import MoveStateIntoHandler
 
 CODE = "LF003"
@@ -99,7 +99,7 @@ class PerInvocationTmpPath(PlanCodemod):
         return add_module_statements(tree, imports)
 
 
-class _ReplacePaths(cst.CSTTransformer):
+class _ReplacePaths(Transformer):
     """Inside the functions that now receive the name, literals and joins of the path become the name."""
 
     def __init__(self, plans: Sequence[TmpPathPlan]) -> None:
@@ -149,7 +149,7 @@ class _ReplacePaths(cst.CSTTransformer):
         return self._replace(original_node, updated_node)
 
 
-class _RemoveAtEnd(cst.CSTTransformer):
+class _RemoveAtEnd(Transformer):
     """The handler's body runs in `try`; `finally` removes the invocation's files, ignoring its own errors."""
 
     def __init__(self, plans: Sequence[TmpPathPlan]) -> None:

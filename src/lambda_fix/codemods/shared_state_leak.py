@@ -79,7 +79,8 @@ import libcst as cst
 import libcst.matchers as m
 
 from ..analysis.leaks import ResetPlan
-from ._edit import PlanCodemod, ScopedTransformer, add_module_statements, as_block, declares_global, split_preamble, statement, without_global
+from ._edit import (PlanCodemod, ScopedTransformer, Transformer, add_module_statements, as_block, declares_global,
+                    split_preamble, statement, without_global)
 
 CODE = "LF002"
 NAME = "shared-state-leak"
@@ -160,7 +161,7 @@ class _ResetState(ScopedTransformer):
         return add_module_statements(updated_node, imports)
 
 
-class _CopyReturns(cst.CSTTransformer):
+class _CopyReturns(Transformer):
     """`return value` -> `return copy.deepcopy(value)` in the handler's own scope."""
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
