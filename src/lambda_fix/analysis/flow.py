@@ -19,6 +19,7 @@ from .handlers import registered
 from .module import ModuleInfo
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
+from .walk import nodes
 
 StateKey = tuple[str, str]  # (module path, name)
 FunctionKey = tuple[str, str]  # (module path, function name)
@@ -671,7 +672,7 @@ def _expression_events(function: FunctionNode, expr: ast.AST, global_ids: set[in
     found = known.get(id(expr))
     if found is None:
         found = known[id(expr)] = [
-            node for node in ast.walk(expr)
+            node for node in nodes(expr)
             if isinstance(node, _EVENTS) or (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
                                              and id(node) in global_ids)]
     return found  # type: ignore[no-any-return]
@@ -683,7 +684,7 @@ def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Na
     found = known.get(id(expr))
     if found is None:
         names, calls = [], []
-        for node in ast.walk(expr):
+        for node in nodes(expr):
             if isinstance(node, ast.Name):
                 names.append(node)
             elif isinstance(node, ast.Call):
@@ -695,7 +696,7 @@ def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Na
 def _called_ids(node: FunctionNode) -> set[int]:
     cache = _function_cache(node)
     if "called" not in cache:
-        cache["called"] = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+        cache["called"] = {id(n.func) for n in nodes(node) if isinstance(n, ast.Call)}
     return cache["called"]
 
 
@@ -703,7 +704,7 @@ def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
     """`x = something(...)` statements in node: where locals holding class instances come from."""
     cache = _function_cache(node)
     if "assign_calls" not in cache:
-        cache["assign_calls"] = [n for n in ast.walk(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
+        cache["assign_calls"] = [n for n in nodes(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
     return cache["assign_calls"]
 
 

@@ -204,16 +204,17 @@ def resolve_relative(package: str, module: str | None, level: int) -> str | None
 
 def _collect_uses(info: ModuleInfo) -> None:
     from .scopes import global_name_refs  # local import keeps the module graph flat
+    from .walk import nodes as nodes_of
 
     def record(node: ast.AST, where: str, owner: str | None) -> None:
-        for sub in ast.walk(node):
+        for sub in nodes_of(node):
             if isinstance(sub, ast.Name):
                 info.uses[sub.id].append(Use(where, owner, sub))
 
     for stmt in info.tree.body:
         # One walk of each statement finds `global` declarations, dynamic access to globals, names
         # and nested definitions; the analysis runs on every candidate file, so walks add up.
-        nodes = list(ast.walk(stmt))
+        nodes = nodes_of(stmt)
         for sub in nodes:
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
                     and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
