@@ -19,7 +19,7 @@ from .handlers import registered
 from .module import ModuleInfo
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
-from .walk import nodes
+from .walk import nodes as descendants
 
 StateKey = tuple[str, str]  # (module path, name)
 FunctionKey = tuple[str, str]  # (module path, function name)
@@ -171,8 +171,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     while pending and budget:
         budget -= 1
         current = pending.pop()
-        walk = _FunctionWalk(project, *nodes[current], summaries[current], summaries, current)
-        walk.run()
+        walk = _walked(project, *nodes[current], summaries[current], summaries, current)
         last[current] = (stamp(current, walk), walk)
         if walk.returns_tainted and not summaries[current].returns_tainted:
             summaries[current].returns_tainted = True
@@ -195,8 +194,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     for current, (mod, node) in nodes.items():
         seen, walk = last.get(current, (None, None))
         if walk is None or seen != stamp(current, walk):  # something it depends on changed since: walk again
-            walk = _FunctionWalk(project, mod, node, summaries[current], summaries, current)
-            walk.run()
+            walk = _walked(project, mod, node, summaries[current], summaries, current)
         calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
         for callee, repeated, line in walk.sites:
             call_sites.setdefault(callee, []).append((current, repeated, line))
@@ -212,6 +210,29 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         call_sites=call_sites,
         client_calls=client_calls,
     )
+
+
+def _walked(project: Project, module: ModuleInfo, node: FunctionNode, summary: _Summary,
+            summaries: dict[FunctionKey, _Summary], key: FunctionKey) -> _FunctionWalk:
+    """A walk of node with this summary: an earlier one (of any handler's analysis) when it had the
+    same summary and the functions whose return values it asked about still answer the same.
+
+    A helper module shared by many handlers has its functions walked once per worker, not once per
+    handler."""
+    given = (frozenset(summary.tainted_params), tuple(sorted(summary.state_params.items())), summary.control)
+    earlier = _function_cache(node).setdefault("walks", [])
+    for walked_with, answers, walk in earlier:
+        if walked_with == given and all(_returns_tainted(summaries, k) == v for k, v in answers.items()):
+            return walk  # type: ignore[no-any-return]
+    walk = _FunctionWalk(project, module, node, summary, summaries, key)
+    walk.run()
+    earlier.append((given, {k: _returns_tainted(summaries, k) for k in walk.consulted}, walk))
+    return walk
+
+
+def _returns_tainted(summaries: dict[FunctionKey, _Summary], key: FunctionKey) -> bool:
+    summary = summaries.get(key)
+    return summary is not None and summary.returns_tainted
 
 
 class _FunctionWalk:
@@ -672,7 +693,7 @@ def _expression_events(function: FunctionNode, expr: ast.AST, global_ids: set[in
     found = known.get(id(expr))
     if found is None:
         found = known[id(expr)] = [
-            node for node in nodes(expr)
+            node for node in descendants(expr)
             if isinstance(node, _EVENTS) or (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
                                              and id(node) in global_ids)]
     return found  # type: ignore[no-any-return]
@@ -684,7 +705,7 @@ def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Na
     found = known.get(id(expr))
     if found is None:
         names, calls = [], []
-        for node in nodes(expr):
+        for node in descendants(expr):
             if isinstance(node, ast.Name):
                 names.append(node)
             elif isinstance(node, ast.Call):
@@ -696,7 +717,7 @@ def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Na
 def _called_ids(node: FunctionNode) -> set[int]:
     cache = _function_cache(node)
     if "called" not in cache:
-        cache["called"] = {id(n.func) for n in nodes(node) if isinstance(n, ast.Call)}
+        cache["called"] = {id(n.func) for n in descendants(node) if isinstance(n, ast.Call)}
     return cache["called"]
 
 
@@ -704,7 +725,7 @@ def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
     """`x = something(...)` statements in node: where locals holding class instances come from."""
     cache = _function_cache(node)
     if "assign_calls" not in cache:
-        cache["assign_calls"] = [n for n in nodes(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
+        cache["assign_calls"] = [n for n in descendants(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
     return cache["assign_calls"]
 
 
