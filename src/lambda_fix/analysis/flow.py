@@ -19,6 +19,7 @@ from .handlers import registered
 from .module import ModuleInfo
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
+from .walk import children
 from .walk import nodes as descendants
 
 StateKey = tuple[str, str]  # (module path, name)
@@ -734,7 +735,7 @@ def _repeated_call_ids(node: FunctionNode) -> set[int]:
     cache = _function_cache(node)
     if "repeated" not in cache:
         repeated: set[int] = set()
-        stack: list[tuple[ast.AST, bool]] = [(child, False) for child in ast.iter_child_nodes(node)]
+        stack: list[tuple[ast.AST, bool]] = [(child, False) for child in children(node)]
         loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
                  ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
         while stack:
@@ -746,7 +747,7 @@ def _repeated_call_ids(node: FunctionNode) -> set[int]:
                 stack.extend((c, True) for c in [current.target, *current.body, *current.orelse])
                 continue
             inner = inside or isinstance(current, loops)
-            stack.extend((child, inner) for child in ast.iter_child_nodes(current))
+            stack.extend((child, inner) for child in children(current))
         cache["repeated"] = repeated
     return cache["repeated"]
 

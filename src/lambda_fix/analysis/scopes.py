@@ -6,6 +6,8 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator, Union
 
+from .walk import children
+
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 ScopeNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
                   ast.DictComp, ast.GeneratorExp]
@@ -134,7 +136,7 @@ def _walk_own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
             stack.append(node.generators[0].iter)  # evaluated in the enclosing scope
             stack.extend(n.target for n in ast.walk(node) if isinstance(n, ast.NamedExpr))
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
 
 
 def _defaults(args: ast.arguments) -> list[ast.AST]:
