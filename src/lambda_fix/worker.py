@@ -40,7 +40,8 @@ _worker_reads: dict[str, tuple[str | None, result_cache.Stat | None]] = {}
 
 
 def init(files: tuple[str, ...], config: Config, details: bool = False, in_pool: bool = False,
-                 records: bool = False) -> None:
+         records: bool = False) -> None:
+    """Set up a worker (or the main process, for a small run) for a run over files."""
     global _worker_files, _worker_config, _worker_details, _worker_records
     _worker_files, _worker_config, _worker_details, _worker_records = files, config, details, records
     if in_pool:

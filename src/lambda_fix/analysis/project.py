@@ -63,9 +63,7 @@ class Project:
     def record(self) -> None:
         """From now on, remember every file the analysis looks at (what a cached result depends on)."""
         self._looked_at = set()
-        # What the analysis asked about the other files of the run, and the answers: ("imported", path,
-        # module, name, answer) and ("tmp", path, file name, answer). A cached result holds while they do.
-        self.questions: list[tuple[object, ...]] = []
+        self.questions = []
 
     def looked_at(self) -> set[str]:
         """Files read or looked for since record(): resolved paths, some of which may not exist."""
