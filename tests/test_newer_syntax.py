@@ -91,3 +91,11 @@ def test_python_314_t_strings_and_bracketless_except_read_as_their_311_spelling(
               '    except KeyError, ValueError:\n        return rt"{context}"\n')
     assert stand_in(source) == ('def lambda_handler(event, context):\n    try:\n        return f"{event[\'id\']}"\n'
                                 '    except KeyError| ValueError:\n        return rf"{context}"\n')
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_type_parameters_over_several_lines_keep_their_lines(newline: str) -> None:
+    source = newline.join(["def first[", "    T,", "](items: list[T]) -> T:", "    return items[0]", ""])
+    readable = stand_in(source)
+    assert readable is not None and len(readable) == len(source)
+    assert readable.split(newline) == ["def first\\", "     \\", " (items: list[T]) -> T:", "    return items[0]", ""]

@@ -56,16 +56,15 @@ def stand_in(source: str) -> str | None:
 
 
 def _blank_brackets(original: str) -> str | None:
-    """`[T: int]` -> spaces; a newline inside is kept, continued with a backslash before it."""
-    out = []
-    for index, char in enumerate(original):
-        if char in "\r\n":
-            if out and out[-1] in "\r\n":
+    """`[T: int]` -> spaces; a line break inside is kept, continued by a backslash just before it."""
+    out: list[str] = []
+    for char in original:
+        if char == "\n" and out and out[-1] == "\r":
+            out.append(char)  # the second half of a CRLF
+        elif char in "\r\n":
+            if not out or out[-1] in "\r\n":
                 return None  # an empty line inside: no character left to carry the backslash
-            if char == "\n" and out and out[-1] != "\r":
-                out[-1] = "\\"
-            elif char == "\r":
-                out[-1] = "\\"
+            out[-1] = "\\"
             out.append(char)
         else:
             out.append(" ")
