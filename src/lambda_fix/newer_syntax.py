@@ -86,7 +86,7 @@ def _bare_tuple(node: Any) -> bool:
 
 def _blank_literal(quote: str) -> Any:
     def blank(original: str) -> str | None:
-        if "\n" in original or len(original) < 2:
+        if "\n" in original or "\r" in original or len(original) < 2:
             return None
         return quote + " " * (len(original) - 2) + quote
     return blank
