@@ -274,12 +274,27 @@ class _FunctionWalk:
 
     def run(self) -> None:
         # Taint of locals settles within a few passes (loops carry it backwards); record on the last.
+        # Another pass is needed only if some read was answered before a later statement changed the
+        # answer: a name read as clean and tainted afterwards, or a local's alias read and changed after.
         for _ in range(4):
             before = set(self.tainted)
             self._reset_records()
+            self._read_clean: set[str] = set()
+            self._read_aliases: set[str] = set()
+            self._stale = False
             self._block(self.node.body, False)
-            if self.tainted == before:
+            if self.tainted == before or not self._stale:
                 break
+
+    def _taint(self, name: str) -> None:
+        if name not in self.tainted:
+            self.tainted.add(name)
+            self._stale = self._stale or name in self._read_clean
+
+    def _alias(self, name: str, state: StateKey) -> None:
+        if self.aliases.get(name) != state:
+            self.aliases[name] = state
+            self._stale = self._stale or name in self._read_aliases
 
     def _reset_records(self) -> None:
         self.calls, self.mutations, self.escaping_keys, self.sites = [], [], set(), []
@@ -339,7 +354,7 @@ class _FunctionWalk:
             failed = control or any(self.is_tainted(n) for n in _expressions(stmt.body))
             for handler in stmt.handlers:
                 if handler.name and failed:
-                    self.tainted.add(handler.name)
+                    self._taint(handler.name)
                 self._block(handler.body, failed)
             self._block(stmt.orelse, control)
             self._block(stmt.finalbody, control)
@@ -351,7 +366,7 @@ class _FunctionWalk:
                     for node in ast.walk(case.pattern):
                         name = getattr(node, "name", None) or getattr(node, "rest", None)
                         if isinstance(name, str):
-                            self.tainted.add(name)
+                            self._taint(name)
                 self._block(case.body, inner)
         elif isinstance(stmt, ast.Return):
             if stmt.value is not None:
@@ -366,7 +381,7 @@ class _FunctionWalk:
     def _taint_target(self, target: ast.AST) -> None:
         for node in ast.walk(target):
             if isinstance(node, ast.Name):
-                self.tainted.add(node.id)
+                self._taint(node.id)
 
     def _store(self, target: ast.AST, value: ast.expr | None, control: bool, action: str,
                augmented: bool = False) -> None:
@@ -386,11 +401,11 @@ class _FunctionWalk:
                                    value_tainted, control, value)
                 return
             if value_tainted:
-                self.tainted.add(target.id)
+                self._taint(target.id)
             elif value is not None and not augmented:
                 alias = self.state_root(value)
                 if alias is not None and _is_plain_reference(value):
-                    self.aliases[target.id] = alias
+                    self._alias(target.id, alias)
             return
         # Subscript or attribute: the root decides whose object is written.
         if isinstance(target, (ast.Subscript, ast.Attribute)):
@@ -398,7 +413,7 @@ class _FunctionWalk:
             state = self.state_root(target.value)
             if state is None:
                 if isinstance(target.value, ast.Name) and value_tainted:
-                    self.tainted.add(target.value.id)  # a local object now holds request data
+                    self._taint(target.value.id)  # a local object now holds request data
                 return
             key_tainted = isinstance(target, ast.Subscript) and self.is_tainted(target.slice)
             kind = "item" if isinstance(target, ast.Subscript) else "attribute"
@@ -410,7 +425,7 @@ class _FunctionWalk:
     def _expression(self, expr: ast.expr, control: bool) -> None:
         for node in _expression_events(self.node, expr, self.global_ids):
             if isinstance(node, ast.NamedExpr) and self.is_tainted(node.value):
-                self.tainted.add(node.target.id)
+                self._taint(node.target.id)
             elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 for gen in node.generators:
                     if self.is_tainted(gen.iter):
@@ -430,7 +445,7 @@ class _FunctionWalk:
                 self._mutation(state, call, func.attr, args_tainted, control, call.args[-1] if call.args else None)
             elif isinstance(func.value, ast.Name) and args_tainted and func.attr in MUTATING_METHODS \
                     and id(func.value) not in self.global_ids:
-                self.tainted.add(func.value.id)  # a local container now holds request data
+                self._taint(func.value.id)  # a local container now holds request data
         qualified = self.module.qualified_name(func)
         factory = self._client_factory(call)
         if factory is not None:
@@ -537,6 +552,7 @@ class _FunctionWalk:
                 summary = self.summaries.get(target[0])
                 if summary is not None and summary.returns_tainted:
                     return True
+        self._read_clean.update(node.id for node in names)
         return False
 
     def _client_factory(self, call: ast.Call) -> str | None:
@@ -587,6 +603,7 @@ class _FunctionWalk:
                 break
         if isinstance(expr, ast.Name):
             if expr.id in self._locals and id(expr) not in self.global_ids:
+                self._read_aliases.add(expr.id)
                 return self.aliases.get(expr.id)  # a local is state only when it holds it
             return self._state_of_global(expr.id)
         if isinstance(expr, ast.Attribute):
