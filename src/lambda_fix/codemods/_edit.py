@@ -224,29 +224,39 @@ def append_item(items: Sequence[cst.CSTNode], new: cst.CSTNode, opening: cst.Bas
 
 class ScopedTransformer(Transformer):
     """A transformer that knows where it is: `scopes` names the enclosing classes and functions,
-    outermost first, and `kinds` says which each is. Subclasses handle functions in `leave_function`."""
+    outermost first, and `kinds` says which each is. Subclasses handle functions in `leave_function`.
 
-    def __init__(self) -> None:
+    `within`: the module-level functions and classes whose bodies the rule edits; the others are not
+    entered (libcst rebuilds every node a transformer enters). None enters everything.
+    """
+
+    def __init__(self, within: set[str] | None = None) -> None:
         super().__init__()
         self.scopes: list[str] = []
         self.kinds: list[str] = []
+        self.within = within
 
     def in_top_level_function(self, names: set[str] | dict[str, object]) -> bool:
         """Inside (at any depth) a module-level function named in names."""
         return bool(self.scopes) and self.kinds[0] == "function" and self.scopes[0] in names
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self.scopes.append(node.name.value)
         self.kinds.append("class")
+        return self._enters()
+
+    def _enters(self) -> bool:
+        return self.within is None or len(self.scopes) > 1 or self.scopes[0] in self.within
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         self.scopes.pop()
         self.kinds.pop()
         return updated_node
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.scopes.append(node.name.value)
         self.kinds.append("function")
+        return self._enters()
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         qualified, kinds = ".".join(self.scopes), tuple(self.kinds)

@@ -71,6 +71,7 @@ class _CreateDefault(ScopedTransformer):
         self.by_function: dict[str, list[DefaultPlan]] = {}
         for plan in plans:
             self.by_function.setdefault(plan.function, []).append(plan)
+        self.within = {function.split(".")[0] for function in self.by_function}
 
     def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
                        kinds: tuple[str, ...]) -> cst.FunctionDef:

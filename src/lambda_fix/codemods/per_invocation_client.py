@@ -92,6 +92,7 @@ class _HoistClient(ScopedTransformer):
         super().__init__()
         self.plans = list(plans)
         self._by_call = {(p.function, call_key(p.call_source)): p for p in self.plans}
+        self.within = {p.function.split(".")[0] for p in self.plans}
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if not self.scopes:

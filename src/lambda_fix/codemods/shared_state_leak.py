@@ -113,6 +113,7 @@ class _ResetState(ScopedTransformer):
         self.by_handler: dict[str, list[ResetPlan]] = {}
         for plan in plans:
             self.by_handler.setdefault(plan.handler, []).append(plan)
+        self.within = set(self.by_handler)
 
     def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
                        kinds: tuple[str, ...]) -> cst.FunctionDef:
