@@ -1,9 +1,10 @@
-"""The one place that reads and writes files, parses, and runs the process pool.
+"""A run: the one place that writes files, and the process pool.
 
-A run: discover files -> in workers, read, decode and pre-filter each (most files stop here, never
-parsed) -> analyse candidates with `ast` -> parse with libcst and rewrite only those with a fix ->
-check that the new source compiles and that a second pass would change nothing -> in the main
-process, write atomically the files that changed (unless they changed on disk meanwhile).
+Discover files -> take from the cache every result that still holds (cache.py) -> process the rest
+in workers (worker.py: read, decode, pre-filter; most files stop there, never parsed; analyse
+candidates with `ast`; rewrite with libcst only those with a fix; check each rewrite) -> in the
+main process, remember the new results, then write atomically the files that changed (unless they
+changed on disk meanwhile).
 """
 
 from __future__ import annotations
