@@ -99,3 +99,9 @@ def test_type_parameters_over_several_lines_keep_their_lines(newline: str) -> No
     readable = stand_in(source)
     assert readable is not None and len(readable) == len(source)
     assert readable.split(newline) == ["def first\\", "     \\", " (items: list[T]) -> T:", "    return items[0]", ""]
+
+
+def test_except_star_reads_as_except_for_older_interpreters() -> None:
+    source = "try:\n    pass\nexcept* (KeyError, ValueError):\n    pass\nexcept* OSError, TypeError:\n    pass\n"
+    assert stand_in(source) == ("try:\n    pass\nexcept  (KeyError, ValueError):\n    pass\n"
+                                "except  OSError| TypeError:\n    pass\n")

@@ -10,7 +10,9 @@ it was outside the changed spans, so findings point at the real code:
 - a string literal inside an f-string's `{...}` that uses the outer quote or a backslash ->
   a blank literal of the same length in the other quote (`f"{d["k"]}"` -> `f"{d[' ']}"`);
 - a t-string (3.14, PEP 750) -> the same f-string (`t"{x}"` -> `f"{x}"`);
-- `except A, B:` without brackets (3.14, PEP 758) -> `except A| B:`.
+- `except A, B:` without brackets (3.14, PEP 758) -> `except A| B:`;
+- `except*` (3.11, for lambda-fix running on 3.9 or 3.10) -> `except `. A `match` statement has
+  no such stand-in: on 3.9 a file with one is reported, not analysed.
 
 Only the analysis sees the stand-in. The rewrite is made by libcst on the real source, and the
 result is checked through the same stand-in. A file this cannot handle (say, a multi-line
@@ -114,7 +116,16 @@ class _Spans(cst.CSTVisitor):
             self._span(node, _as_fstring)
             self._quotes.append(node.quote[-1])
             self._pushed.add(id(node))
-        elif name in ("ExceptHandler", "ExceptStarHandler") and _bare_tuple(node.type):
+        elif name == "ExceptStarHandler":
+            # `except*` (3.11, PEP 654), for a lambda-fix running on 3.9 or 3.10: read as `except `.
+            start = self.positions[node].start
+            star = start.column + len("except") + len(getattr(node.whitespace_after_except, "value", ""))
+            self.edits.append(((start.line, star), (start.line, star + 1),
+                               lambda original: " " if original == "*" else None))
+            if _bare_tuple(node.type):
+                for element in node.type.elements[:-1]:
+                    self._span(element.comma, lambda original: "|" + original[1:])
+        elif name == "ExceptHandler" and _bare_tuple(node.type):
             # `except A, B:` (3.14, PEP 758) -> `except A| B:`: still both names, in their places.
             for element in node.type.elements[:-1]:
                 self._span(element.comma, lambda original: "|" + original[1:])
