@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import functools
 import re
 import signal
 import sys
@@ -206,7 +207,14 @@ def _rewrite(text: str, fixable: list[Diagnosis]) -> str:
     plans: dict[str, list[object]] = {}
     for d in fixable:
         plans.setdefault(d.code, []).append(d.plan)
-    return codemods.apply(_libcst().parse_module(text), plans).code
+    return codemods.apply(_parsed(text), plans).code
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed(text: str) -> Any:
+    """libcst's tree of text. Trees are immutable, so the full rewrite, each fix alone (for the
+    machine-readable formats) and the search for a rule at fault all start from one parse."""
+    return _libcst().parse_module(text)
 
 
 def _libcst() -> Any:
