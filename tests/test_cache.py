@@ -173,8 +173,12 @@ def test_a_corrupt_cache_is_an_empty_one(tmp_path: Path, processed: list[str]) -
     config = _config(tmp_path / "cache")
     first = run([str(tmp_path / "app.py")], config, Mode.CHECK)
     [cache_file] = (tmp_path / "cache").rglob("*.json")
-    for damage in (b"{not json", b'{"format": 1, "entries": {"x": 3}}', b"[]",
-                   json.dumps({"format": 1, "entries": {str(tmp_path / "app.py"): {"digest": 1}}}).encode()):
+    written = json.loads(cache_file.read_bytes())
+    [entry] = written["entries"].values()
+    shaped = {"format": written["format"], "stats": {}, "dependency_lists": []}
+    for damage in (b"{not json", b"[]", json.dumps({**shaped, "entries": {"x": 3}}).encode(),
+                   json.dumps({**shaped, "entries": {str(tmp_path / "app.py"): {"digest": 1}}}).encode(),
+                   json.dumps({**shaped, "entries": {str(tmp_path / "app.py"): entry}}).encode()):  # no list 0
         cache_file.write_bytes(damage)
         processed.clear()
         assert run([str(tmp_path / "app.py")], config, Mode.CHECK) == first

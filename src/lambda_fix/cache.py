@@ -27,15 +27,16 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
 from .model import Applicability, Edit, FileResult, Finding, Fix, Status
+from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"
-_FORMAT = 1  # bumped when the layout of the file changes
+_FORMAT = 2  # bumped when the layout of the file changes
 # A file modified this recently may change again within the same timestamp tick.
 _RACY_NANOSECONDS = 2_000_000_000
 
@@ -87,11 +88,20 @@ class Record:
 
 @dataclass
 class Cache:
-    """One settings' cache file, loaded at the start of a run and saved once at its end."""
+    """One settings' cache file, loaded at the start of a run and saved once at its end.
+
+    Handlers in one directory import the same modules and look for them in the same places, so the
+    lists of dependencies are kept once each in a table, and an entry names its list by index; each
+    list is checked once per run, however many entries share it.
+    """
 
     path: Path
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     stats: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, inode, digest]
+    dependency_lists: list[list[list[Any]]] = field(default_factory=list)  # [[path, digest or None], ...]
+    _loaded_stat: Stat | None = None  # of the file as read: unchanged at save, no other run wrote it
+    _list_ids: dict[str, int] | None = None  # a list's JSON -> its index, built on the first store
+    _lists_hold: dict[int, bool] = field(default_factory=dict)  # this run's verdict on each list
     _digests: dict[str, str | None] = field(default_factory=dict)  # this run's, by path
     _updated: dict[str, dict[str, Any]] = field(default_factory=dict)
     _run_fingerprint: str | None = None
@@ -102,12 +112,9 @@ class Cache:
     def open(cls, directory: Path, settings: Iterable[Any]) -> "Cache":
         key = hashlib.sha256(repr((_FORMAT, __version__, sys.version, os.getcwd(), *settings)).encode()).hexdigest()
         cache = cls(directory / __version__ / f"{key[:32]}.json")
-        try:
-            data = json.loads(cache.path.read_bytes())
-            if data.get("format") == _FORMAT and isinstance(data.get("entries"), dict):
-                cache.entries, cache.stats = data["entries"], data.get("stats", {})
-        except (OSError, ValueError, AttributeError):
-            pass  # no cache yet, or one this run cannot use: start empty
+        loaded = _load(cache.path)
+        if loaded is not None:
+            cache.entries, cache.stats, cache.dependency_lists, cache._loaded_stat = loaded
         return cache
 
     # ---- reading ------------------------------------------------------------------------------
@@ -138,9 +145,7 @@ class Cache:
         if entry is None:
             return None
         try:
-            if self.digest(path) != entry["digest"]:
-                return None
-            if any(self.digest(dep) != digest for dep, digest in entry["dependencies"]):
+            if self.digest(path) != entry["digest"] or not self._list_holds(entry["dependencies"]):
                 return None
             if entry["run"] is not None and entry["run"] != self.run_fingerprint(run_files):
                 # Some file of the run changed: the result holds if its questions get the same answers.
@@ -149,16 +154,29 @@ class Cache:
                 entry["run"] = _THIS_RUN
                 self._changed = True
             result = _result_from_plain(entry["result"], path)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, IndexError):
             return None  # an entry of a shape this version does not write: recompute
+        if result.status is Status.CHANGED:
+            # The source before the fix is the file itself (checked against the digest once more).
+            try:
+                data = Path(path).read_bytes()
+                if digest_bytes(data) != entry["digest"]:
+                    return None
+                result = replace(result, old_source=decode(data).text)
+            except (OSError, SourceError):
+                return None
         self._updated[path] = entry  # still true: keep it
         return result, entry["encoding"], entry["digest"]
+
+    def _list_holds(self, index: int) -> bool:
+        if index not in self._lists_hold:
+            self._lists_hold[index] = all(self.digest(dep) == digest for dep, digest in self.dependency_lists[index])
+        return self._lists_hold[index]
 
     def _run_project(self, run_files: tuple[str, ...]) -> Any:
         """A project over the run's files, to ask again what cached results asked about them."""
         if self._project is None:
             from .analysis.project import Project  # only when something changed: a cached run skips it
-            from .source import SourceError, decode
 
             def read(path: str) -> str | None:
                 try:
@@ -191,12 +209,22 @@ class Cache:
         self._updated[result.path] = {
             "digest": digest,
             "encoding": encoding,
-            "dependencies": [[dep.path, dep.digest] for dep in record.dependencies],
+            "dependencies": self._list_id([[dep.path, dep.digest] for dep in record.dependencies]),
             # Filled in by save(), when every file of the run has its digest from the workers.
             "run": _THIS_RUN if record.questions else None,
             "questions": [list(q) for q in record.questions],
             "result": _result_to_plain(result),
         }
+
+    def _list_id(self, dependencies: list[list[Any]]) -> int:
+        """The index of this list in the table, added if new."""
+        if self._list_ids is None:
+            self._list_ids = {json.dumps(d): i for i, d in enumerate(self.dependency_lists)}
+        key = json.dumps(dependencies)
+        if key not in self._list_ids:
+            self._list_ids[key] = len(self.dependency_lists)
+            self.dependency_lists.append(dependencies)
+        return self._list_ids[key]
 
     def _remember_stat(self, path: str, stat: Stat | None, digest: str | None) -> None:
         remembered = [*stat, digest] if stat is not None and digest is not None else None
@@ -214,18 +242,36 @@ class Cache:
         for entry in self._updated.values():
             if entry["run"] == _THIS_RUN:
                 entry["run"] = self.run_fingerprint(run_files)
-        try:
-            current = json.loads(self.path.read_bytes())
-            entries = current["entries"] if current.get("format") == _FORMAT else {}
-        except (OSError, ValueError, KeyError, AttributeError, TypeError):
-            entries = {}
-        # Keep what another run wrote meanwhile, then this run's results; drop files that are gone.
-        entries = {p: e for p, e in entries.items() if p in self._updated or os.path.exists(p)}
-        entries.update(self._updated)
-        needed = set(entries).union(dep for e in entries.values() for dep, _ in e.get("dependencies", ()))
+        # What is on disk now: what this run read, unless another run has written since.
+        base, base_lists = self.entries, self.dependency_lists
+        if _stat_of_file(self.path) != self._loaded_stat:
+            loaded = _load(self.path)
+            base, base_lists = (loaded[0], loaded[2]) if loaded is not None else ({}, [])
+        # Keep the other files' results (another run's included) unless the file is gone, then this
+        # run's; the table keeps only the lists still named, each once.
+        lists: list[list[list[Any]]] = []
+        ids: dict[str, int] = {}
+
+        def renumber(dependencies: list[list[Any]]) -> int:
+            key = json.dumps(dependencies)
+            if key not in ids:
+                ids[key] = len(lists)
+                lists.append(dependencies)
+            return ids[key]
+
+        entries: dict[str, dict[str, Any]] = {}
+        for path, entry in base.items():
+            if path not in self._updated and os.path.exists(path):
+                try:
+                    entries[path] = {**entry, "dependencies": renumber(base_lists[entry["dependencies"]])}
+                except (KeyError, TypeError, IndexError):
+                    continue  # not of this version's shape: dropped
+        for path, entry in self._updated.items():
+            entries[path] = {**entry, "dependencies": renumber(self.dependency_lists[entry["dependencies"]])}
+        needed = set(entries).union(dep for dependencies in lists for dep, _ in dependencies)
         stats = {p: s for p, s in self.stats.items() if p in needed}
-        data = json.dumps({"format": _FORMAT, "version": __version__, "entries": entries, "stats": stats},
-                          separators=(",", ":")).encode()
+        data = json.dumps({"format": _FORMAT, "version": __version__, "entries": entries,
+                           "dependency_lists": lists, "stats": stats}, separators=(",", ":")).encode()
         try:
             _prepare(self.path.parent.parent)
             self.path.parent.mkdir(exist_ok=True)
@@ -240,6 +286,26 @@ class Cache:
         except OSError as exc:
             return f"warning: cannot write the cache in {self.path.parent.parent}: {exc.strerror or exc}"
         return None
+
+
+def _stat_of_file(path: Path) -> Stat | None:
+    return stat_of(str(path))
+
+
+def _load(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any], Stat | None] | None:
+    """(entries, stats, dependency lists, the file's stat as read), or None: no cache, or one this
+    version cannot use."""
+    stat = _stat_of_file(path)
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        return None
+    entries, stats, lists = data.get("entries"), data.get("stats"), data.get("dependency_lists")
+    if not isinstance(entries, dict) or not isinstance(stats, dict) or not isinstance(lists, list):
+        return None
+    return entries, stats, lists, stat
 
 
 def _prepare(directory: Path) -> None:
@@ -261,7 +327,7 @@ def _result_to_plain(result: FileResult) -> dict[str, Any]:
     plain: dict[str, Any] = {"status": result.status.value}  # and only what is there: most files have nothing
     if result.findings:
         plain["findings"] = [_finding_to_plain(f) for f in result.findings]
-    for key in ("old_source", "new_source", "error"):
+    for key in ("new_source", "error"):  # the old source is the file itself
         if getattr(result, key) is not None:
             plain[key] = getattr(result, key)
     return plain
@@ -278,8 +344,8 @@ def _finding_to_plain(finding: Finding) -> list[Any]:
 
 def _result_from_plain(plain: dict[str, Any], path: str) -> FileResult:
     return FileResult(path=path, status=Status(plain["status"]), findings=tuple(
-        _finding_from_plain(f, path) for f in plain.get("findings", ())), old_source=plain.get("old_source"),
-        new_source=plain.get("new_source"), error=plain.get("error"))
+        _finding_from_plain(f, path) for f in plain.get("findings", ())), new_source=plain.get("new_source"),
+        error=plain.get("error"))
 
 
 def _finding_from_plain(plain: list[Any], path: str) -> Finding:
