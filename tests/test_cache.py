@@ -259,3 +259,17 @@ def test_a_run_answered_from_the_cache_loads_neither_the_analysis_nor_libcst(tmp
                             text=True, timeout=60)
     assert result.returncode == 1 and "app.py:1:1: LF001" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_rewrite_that_keeps_size_and_modification_time_is_seen(tmp_path: Path) -> None:
+    """rsync -t and touch -r set the modification time back; the change time tells."""
+    _tree(tmp_path, {"app.py": LEAKY})
+    path = tmp_path / "app.py"
+    config = _config(tmp_path / "cache")
+    assert run([str(path)], config, Mode.CHECK).results[0].findings
+    stat = path.stat()
+    time.sleep(0.01)
+    path.write_text(LEAKY.replace("results.append(item)", "print(item)  # same."))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert not run([str(path)], config, Mode.CHECK).results[0].findings

@@ -10,8 +10,8 @@ A result is reused only when everything it was computed from is the same:
   when some file of the run changed (the run's files and digests are remembered).
 
 Reading every file to hash it would cost more than Ruff's whole run on a large repository, so,
-like git's index, a digest is remembered beside the file's size, modification time and inode, and
-trusted while those stay the same. A file modified within two seconds of being read is never
+like git's index, a digest is remembered beside the file's size, modification and change times and
+inode, and trusted while those stay the same. A file modified within two seconds of being read is never
 remembered that way ("racily clean", in git's words): its next change could keep the same time.
 
 Concurrent runs are safe: the cache is one JSON file per settings, replaced by an atomic rename
@@ -36,12 +36,14 @@ from .model import Applicability, Edit, FileResult, Finding, Fix, Status
 from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"
-_FORMAT = 2  # bumped when the layout of the file changes
+_FORMAT = 3  # bumped when the layout of the file changes
 # A file modified this recently may change again within the same timestamp tick.
 _RACY_NANOSECONDS = 2_000_000_000
 
 _THIS_RUN = "this run"
-Stat = tuple[int, int, int]  # size, modification time (ns), inode
+# Size, modification time, inode and change time (ns). The change time cannot be set back by a tool
+# that keeps modification times (rsync -t, touch -r), so a rewrite in place is always seen.
+Stat = tuple[int, int, int, int]
 
 
 def stat_of(path: str) -> Stat | None:
@@ -49,7 +51,7 @@ def stat_of(path: str) -> Stat | None:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino) if _regular(st.st_mode) else None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns) if _regular(st.st_mode) else None
 
 
 def _regular(mode: int) -> bool:
@@ -58,7 +60,7 @@ def _regular(mode: int) -> bool:
 
 def trusted(stat: Stat | None, read_at_ns: int) -> Stat | None:
     """The stat to remember with a digest, or None when the file was modified too recently to trust it."""
-    if stat is None or stat[1] > read_at_ns - _RACY_NANOSECONDS:
+    if stat is None or max(stat[1], stat[3]) > read_at_ns - _RACY_NANOSECONDS:
         return None
     return stat
 
@@ -97,7 +99,7 @@ class Cache:
 
     path: Path
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    stats: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, inode, digest]
+    stats: dict[str, list[Any]] = field(default_factory=dict)  # path -> [*Stat, digest]
     dependency_lists: list[list[list[Any]]] = field(default_factory=list)  # [[path, digest or None], ...]
     _loaded_stat: Stat | None = None  # of the file as read: unchanged at save, no other run wrote it
     _list_ids: dict[str, int] | None = None  # a list's JSON -> its index, built on the first store
@@ -127,8 +129,8 @@ class Cache:
         known = self.stats.get(path)
         if stat is None:
             value = None
-        elif known and tuple(known[:3]) == stat:
-            value = known[3]
+        elif known and tuple(known[:4]) == stat:
+            value = known[4]
         else:
             now = time.time_ns()
             try:
