@@ -538,6 +538,14 @@ class _FunctionWalk:
     # ---- resolution -------------------------------------------------------------------------
 
     def is_tainted(self, expr: ast.AST) -> bool:
+        kind = type(expr)
+        if kind is ast.Constant:
+            return False
+        if kind is ast.Name:  # most arguments and operands: no walk, no cache
+            if expr.id in self.tainted and id(expr) not in self.global_ids:  # type: ignore[attr-defined]
+                return True
+            self._read_clean.add(expr.id)  # type: ignore[attr-defined]
+            return False
         names, calls = _names_and_calls(self.node, expr)
         tainted, global_ids = self.tainted, self.global_ids
         if any(node.id in tainted and id(node) not in global_ids for node in names):
