@@ -23,9 +23,7 @@ from . import templates
 from .config import Config
 from .discovery import discover
 from .model import FileResult, Outcome, RunSummary, Status
-from .source import Decoded, encode
-
-STDIN = "-"
+from .source import STDIN, Decoded, encode
 # Below this many files a process pool costs more than it saves.
 _POOL_THRESHOLD = 32
 

@@ -6,6 +6,8 @@ import io
 import tokenize
 from dataclasses import dataclass
 
+STDIN = "-"  # the path that stands for source read from standard input
+
 
 class SourceError(Exception):
     """The file is not Python source lambda-fix can read; the message says why."""

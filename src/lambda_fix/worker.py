@@ -27,9 +27,7 @@ from .analysis.project import Project, module_name_for, package_markers
 from .config import Config
 from .formats import diff as diff_format
 from .model import Applicability, Edit, FileResult, Finding, Fix, Outcome, Status
-from .source import SourceError, decode
-
-STDIN = "-"
+from .source import STDIN, SourceError, decode
 
 _worker_files: tuple[str, ...] = ()
 _worker_config: Config = Config()
