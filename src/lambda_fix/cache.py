@@ -246,7 +246,7 @@ class Cache:
                 entry["run"] = self.run_fingerprint(run_files)
         # What is on disk now: what this run read, unless another run has written since.
         base, base_lists = self.entries, self.dependency_lists
-        if _stat_of_file(self.path) != self._loaded_stat:
+        if stat_of(str(self.path)) != self._loaded_stat:
             loaded = _load(self.path)
             base, base_lists = (loaded[0], loaded[2]) if loaded is not None else ({}, [])
         # Keep the other files' results (another run's included) unless the file is gone, then this
@@ -290,14 +290,10 @@ class Cache:
         return None
 
 
-def _stat_of_file(path: Path) -> Stat | None:
-    return stat_of(str(path))
-
-
 def _load(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any], Stat | None] | None:
     """(entries, stats, dependency lists, the file's stat as read), or None: no cache, or one this
     version cannot use."""
-    stat = _stat_of_file(path)
+    stat = stat_of(str(path))
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
