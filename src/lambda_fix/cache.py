@@ -222,11 +222,7 @@ class Cache:
         """The index of this list in the table, added if new."""
         if self._list_ids is None:
             self._list_ids = {json.dumps(d): i for i, d in enumerate(self.dependency_lists)}
-        key = json.dumps(dependencies)
-        if key not in self._list_ids:
-            self._list_ids[key] = len(self.dependency_lists)
-            self.dependency_lists.append(dependencies)
-        return self._list_ids[key]
+        return _index_in(self.dependency_lists, self._list_ids, dependencies)
 
     def _remember_stat(self, path: str, stat: Stat | None, digest: str | None) -> None:
         remembered = [*stat, digest] if stat is not None and digest is not None else None
@@ -255,11 +251,7 @@ class Cache:
         ids: dict[str, int] = {}
 
         def renumber(dependencies: list[list[Any]]) -> int:
-            key = json.dumps(dependencies)
-            if key not in ids:
-                ids[key] = len(lists)
-                lists.append(dependencies)
-            return ids[key]
+            return _index_in(lists, ids, dependencies)
 
         entries: dict[str, dict[str, Any]] = {}
         for path, entry in base.items():
@@ -288,6 +280,15 @@ class Cache:
         except OSError as exc:
             return f"warning: cannot write the cache in {self.path.parent.parent}: {exc.strerror or exc}"
         return None
+
+
+def _index_in(table: list[list[list[Any]]], ids: dict[str, int], dependencies: list[list[Any]]) -> int:
+    """The index of a list of dependencies in table (ids: each list's JSON to its index), added if new."""
+    key = json.dumps(dependencies)
+    if key not in ids:
+        ids[key] = len(table)
+        table.append(dependencies)
+    return ids[key]
 
 
 def _load(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any], Stat | None] | None:

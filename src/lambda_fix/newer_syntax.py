@@ -116,19 +116,17 @@ class _Spans(cst.CSTVisitor):
             self._span(node, _as_fstring)
             self._quotes.append(node.quote[-1])
             self._pushed.add(id(node))
-        elif name == "ExceptStarHandler":
-            # `except*` (3.11, PEP 654), for a lambda-fix running on 3.9 or 3.10: read as `except `.
-            start = self.positions[node].start
-            star = start.column + len("except") + len(getattr(node.whitespace_after_except, "value", ""))
-            self.edits.append(((start.line, star), (start.line, star + 1),
-                               lambda original: " " if original == "*" else None))
+        elif name in ("ExceptHandler", "ExceptStarHandler"):
+            if name == "ExceptStarHandler":
+                # `except*` (3.11, PEP 654), for a lambda-fix running on 3.9 or 3.10: read as `except `.
+                start = self.positions[node].start
+                star = start.column + len("except") + len(getattr(node.whitespace_after_except, "value", ""))
+                self.edits.append(((start.line, star), (start.line, star + 1),
+                                   lambda original: " " if original == "*" else None))
             if _bare_tuple(node.type):
+                # `except A, B:` (3.14, PEP 758) -> `except A| B:`: still both names, in their places.
                 for element in node.type.elements[:-1]:
                     self._span(element.comma, lambda original: "|" + original[1:])
-        elif name == "ExceptHandler" and _bare_tuple(node.type):
-            # `except A, B:` (3.14, PEP 758) -> `except A| B:`: still both names, in their places.
-            for element in node.type.elements[:-1]:
-                self._span(element.comma, lambda original: "|" + original[1:])
         elif name in ("FormattedString", "TemplatedString") and self._quotes:
             # An f-string inside an f-string's {...}: blanked whole (names in it are not seen).
             self._span(node, _blank_literal(self._other_quote()))

@@ -20,37 +20,29 @@ _AST = ast.AST
 
 def children(node: ast.AST) -> list[ast.AST]:
     """ast.iter_child_nodes(node), markers left out, as a list."""
-    kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED)
     found: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if type(value) is list:
-            found.extend(item for item in value if isinstance(item, _AST) and not isinstance(item, _MARKERS))
-        elif isinstance(value, _AST) and not isinstance(value, _MARKERS):
-            found.append(value)
+    _add_children(node, found)
     return found
 
 
 def nodes(root: ast.AST) -> list[ast.AST]:
     """Every node under root (root first), breadth first as ast.walk, markers left out."""
     found = [root]
-    append, extend = found.append, found.extend
-    fields_of = _FIELDS
     index = 0
     while index < len(found):
-        node = found[index]
+        _add_children(found[index], found)
         index += 1
-        kind = type(node)
-        fields = fields_of.get(kind)
-        if fields is None:
-            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _SKIPPED)
-        for name in fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                extend(item for item in value if isinstance(item, _AST) and not isinstance(item, _MARKERS))
-            elif isinstance(value, _AST) and not isinstance(value, _MARKERS):
-                append(value)
     return found
+
+
+def _add_children(node: ast.AST, found: list[ast.AST]) -> None:
+    kind = type(node)
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED)
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            found.extend(item for item in value if isinstance(item, _AST) and not isinstance(item, _MARKERS))
+        elif isinstance(value, _AST) and not isinstance(value, _MARKERS):
+            found.append(value)
