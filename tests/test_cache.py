@@ -89,14 +89,31 @@ def test_json_details_are_cached_apart_and_equal(tmp_path: Path, processed: list
     assert len(processed) == 2
 
 
-def test_writing_from_the_cache_writes_the_same_file(tmp_path: Path) -> None:
+def test_writing_from_the_cache_writes_the_same_file(tmp_path: Path, processed: list[str]) -> None:
     for name in ("cached", "fresh"):
         _tree(tmp_path / name, {"app.py": LEAKY})
     config = _config(tmp_path / "cache")
-    run([str(tmp_path / "cached")], config, Mode.CHECK)  # fills the cache
+    run([str(tmp_path / "cached")], config, Mode.DIFF)  # fills the cache
+    processed.clear()
     run([str(tmp_path / "cached")], config, Mode.WRITE)  # answered from it
+    assert processed == []
     run([str(tmp_path / "fresh")], Config(jobs=1), Mode.WRITE)
     assert (tmp_path / "cached" / "app.py").read_text() == (tmp_path / "fresh" / "app.py").read_text() != LEAKY
+
+
+def test_a_check_without_new_sources_serves_checks_only(tmp_path: Path, processed: list[str]) -> None:
+    """`--check` does not build the fixed source: a later write processes those files again, and
+    takes the rest (here, a file with nothing to fix) from the cache."""
+    _tree(tmp_path / "code", {"app.py": LEAKY, "clean.py": LEAKY.replace("results.append(item)", "print(item)")})
+    config = _config(tmp_path / "cache")
+    checked = run([str(tmp_path / "code")], config, Mode.CHECK)
+    assert [r.status.value for r in checked.results] == ["changed", "unchanged"]
+    processed.clear()
+    assert run([str(tmp_path / "code")], config, Mode.CHECK) == checked
+    assert processed == []
+    run([str(tmp_path / "code")], config, Mode.WRITE)
+    assert processed == [str(tmp_path / "code" / "app.py")]
+    assert (tmp_path / "code" / "app.py").read_text() != LEAKY
 
 
 def test_a_changed_file_is_processed_again(tmp_path: Path, processed: list[str]) -> None:

@@ -43,6 +43,18 @@ def test_rewrite_compiles_and_second_run_changes_nothing(case: Case, tmp_path, m
     assert not second.failed
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_check_reports_what_the_rewrite_does(case: Case, tmp_path, monkeypatch) -> None:
+    """`--check` does not build the new sources; it must still report exactly what a rewrite would."""
+    target = case.copy_to(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    checked = run_tool([target.name], case.config, Mode.CHECK)
+    rewritten = run_tool([target.name], case.config, Mode.DIFF)
+    assert [(r.path, r.status, r.findings, r.error) for r in checked.results] == \
+        [(r.path, r.status, r.findings, r.error) for r in rewritten.results]
+    assert all(r.new_source is None for r in checked.results)
+
+
 def _compiles(source: str, python: str | None) -> None:
     """Compiles with this Python or, for a fixture written for a newer one, with that one when here."""
     if python is None:

@@ -141,8 +141,12 @@ class Cache:
         self._digests[path] = value
         return value
 
-    def lookup(self, path: str, run_files: tuple[str, ...]) -> tuple[FileResult, str | None, str | None] | None:
-        """(result, encoding, digest) from an earlier run when nothing it depends on changed."""
+    def lookup(self, path: str, run_files: tuple[str, ...],
+               need_new_source: bool = True) -> tuple[FileResult, str | None, str | None] | None:
+        """(result, encoding, digest) from an earlier run when nothing it depends on changed.
+
+        A `--check` run does not build new sources: its results for files with a fix serve only
+        runs that do not need them either (the others share all the rest)."""
         entry = self.entries.get(path)
         if entry is None:
             return None
@@ -158,6 +162,8 @@ class Cache:
             result = _result_from_plain(entry["result"], path)
         except (KeyError, TypeError, ValueError, IndexError):
             return None  # an entry of a shape this version does not write: recompute
+        if result.status is Status.CHANGED and result.new_source is None and need_new_source:
+            return None
         if result.status is Status.CHANGED:
             # The source before the fix is the file itself (checked against the digest once more).
             try:

@@ -31,7 +31,7 @@ _POOL_THRESHOLD = 32
 class Mode(enum.Enum):
     WRITE = "write"  # rewrite files in place
     DIFF = "diff"  # compute the new sources, write nothing
-    CHECK = "check"  # same as DIFF; the CLI prints no diff
+    CHECK = "check"  # write nothing; with no details, the new sources are not even built
 
 
 def run(paths: Iterable[str], config: Config, mode: Mode,
@@ -48,15 +48,17 @@ def run(paths: Iterable[str], config: Config, mode: Mode,
         config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
     cache = _open_cache(config, details) if config.cache else None
+    # details: each fix's own edits come from rewriting, so only a plain --check can skip it.
+    rewrite = mode is not Mode.CHECK or details
     reused = {}
     if cache is not None:
         for path in found.files:
-            hit = cache.lookup(path, found.files)
+            hit = cache.lookup(path, found.files, need_new_source=rewrite)
             if hit is not None:
                 reused[path] = Outcome(*hit)
     todo = tuple(path for path in found.files if path not in reused)
     outcomes = list(reused.values())
-    for outcome in _map(todo, found.files, config, progress, details, cache is not None):
+    for outcome in _map(todo, found.files, config, progress, details, cache is not None, rewrite):
         outcomes.append(outcome)
         if cache is not None:
             cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
@@ -102,7 +104,8 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
 # ---- the pool ---------------------------------------------------------------------------------
 
 def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
-         progress: Callable[[int, int], None] | None, details: bool, records: bool) -> Iterator[Outcome]:
+         progress: Callable[[int, int], None] | None, details: bool, records: bool,
+         rewrite: bool = True) -> Iterator[Outcome]:
     """Process files (some of run_files: the rest came from the cache), in a pool when there are many."""
     if not files:
         return
@@ -113,7 +116,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
 
     jobs = config.jobs or os.cpu_count() or 1
     if jobs == 1 or len(files) < _POOL_THRESHOLD:
-        worker.init(run_files, config, details, records=records)
+        worker.init(run_files, config, details, records=records, rewrite=rewrite)
         for done, path in enumerate(files, start=1):
             yield worker.process_file(path)
             if progress:
@@ -121,7 +124,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
         return
     chunk = max(1, min(64, len(files) // (jobs * 8)))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker.init,
-                               initargs=(run_files, config, details, True, records))
+                               initargs=(run_files, config, details, True, records, rewrite))
     try:
         for done, outcome in enumerate(pool.map(worker.process_file, files, chunksize=chunk), start=1):
             yield outcome

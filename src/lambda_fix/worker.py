@@ -32,6 +32,7 @@ from .source import STDIN, SourceError, decode
 _worker_files: tuple[str, ...] = ()
 _worker_config: Config = Config()
 _worker_details = False
+_worker_rewrite = True  # build the new source; `--check` with text output only needs to know there is one
 _worker_records = False  # remember what each result depends on, for the cache
 _worker_projects: dict[Path, Project] = {}
 # Every file this worker read for the analysis: its digest, and its stat when trusted.
@@ -39,10 +40,11 @@ _worker_reads: dict[str, tuple[str | None, result_cache.Stat | None]] = {}
 
 
 def init(files: tuple[str, ...], config: Config, details: bool = False, in_pool: bool = False,
-         records: bool = False) -> None:
+         records: bool = False, rewrite: bool = True) -> None:
     """Set up a worker (or the main process, for a small run) for a run over files."""
-    global _worker_files, _worker_config, _worker_details, _worker_records
+    global _worker_files, _worker_config, _worker_details, _worker_records, _worker_rewrite
     _worker_files, _worker_config, _worker_details, _worker_records = files, config, details, records
+    _worker_rewrite = rewrite
     if in_pool:
         # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -88,7 +90,7 @@ def process_file(path: str) -> Outcome:
     project = _worker_project(_boundary(path))
     project.record()
     try:
-        result = _process_text(path, decoded.text, config, project, _worker_details)
+        result = _process_text(path, decoded.text, config, project, _worker_details, _worker_rewrite)
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
     finally:
@@ -162,7 +164,10 @@ def _for_ast(text: str, path: str) -> tuple[ast.Module, str]:
         return ast.parse(readable, filename=path), readable
 
 
-def _process_text(path: str, text: str, config: Config, project: Project, details: bool = False) -> FileResult:
+def _process_text(path: str, text: str, config: Config, project: Project, details: bool = False,
+                  rewrite: bool = True) -> FileResult:
+    """rewrite False: a file with a fix is CHANGED without its new source, which is neither built nor
+    verified (the costly part of a run; `--check` reports only that there is a fix)."""
     try:
         tree, readable = _for_ast(text, path)
     except SyntaxError as exc:
@@ -171,6 +176,9 @@ def _process_text(path: str, text: str, config: Config, project: Project, detail
         return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
     diagnoses = _analyze(path, readable, tree, config, project)
     fixable = [d for d in diagnoses if _applies(d, config)]
+    if fixable and not rewrite:
+        return FileResult(path, Status.CHANGED, old_source=text,
+                          findings=_findings(path, text, readable, tree, diagnoses, fixable, details))
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config, project)
