@@ -429,3 +429,82 @@ def test_a_handler_that_already_resets_still_shares_the_state() -> None:
             return len(S)
     """)
     assert leak.code == "LF002" and leak.handler == "second" and "shared by the handlers" in leak.message
+
+
+# ---- the rules' cheap first tests: the flow runs only when some rule could find something ----------
+
+def _project_of(root: Path, files: dict[str, str]) -> tuple[Project, module_facts.ModuleInfo]:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    project = Project(lambda path: Path(path).read_text(), boundary=root)
+    module = project.module_at(str(root / "app.py"))
+    assert module is not None
+    return project, module
+
+
+CLEAN_HANDLER = """
+    import json
+    import boto3
+    TABLE = boto3.resource("dynamodb").Table("t")
+    FIELDS = ("a", "b")
+    def lambda_handler(event, context):
+        item = {name: event[name] for name in FIELDS}
+        TABLE.put_item(Item=item)
+        return {"statusCode": 200, "body": json.dumps(item)}
+"""
+
+
+def test_nothing_to_find_skips_the_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambda_fix.analysis import flow
+
+    def not_needed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("the flow ran for a module where no rule can find anything")
+
+    project, module = _project_of(tmp_path, {"app.py": CLEAN_HANDLER})
+    monkeypatch.setattr(flow, "analyze", not_needed)
+    assert analyze_module(project, module) == []
+
+
+@pytest.mark.parametrize("candidate, code", [
+    ('    open("/tmp/out.json", "w").write(json.dumps(event))\n', "LF003"),
+    ('    boto3.client("s3").put_object(Bucket="b", Key="k", Body=b"")\n', "LF004"),
+    ('    R(host="cache").set("k", event["id"])\n', "LF004"),  # an aliased factory: `from redis import Redis as R`
+])
+def test_each_rules_candidate_runs_the_flow(tmp_path: Path, candidate: str, code: str) -> None:
+    source = "from redis import Redis as R\n" + textwrap.dedent(CLEAN_HANDLER).replace("    return", candidate + "    return")
+    project, module = _project_of(tmp_path, {"app.py": source})
+    assert code in {d.code for d in analyze_module(project, module)}
+
+
+def test_a_mutable_default_runs_the_flow(tmp_path: Path) -> None:
+    project, module = _project_of(tmp_path, {"app.py": """
+        def tag(item, seen=[]):
+            seen.append(item)
+            return len(seen)
+        def lambda_handler(event, context):
+            return tag(event["id"])
+    """})
+    assert [d.code for d in analyze_module(project, module)] == ["LF005"]
+
+
+@pytest.mark.parametrize("files", [
+    # state two imports away
+    {"app.py": "import relay\ndef lambda_handler(event, context):\n    relay.forward(event['x'])\n",
+     "relay.py": "from store import keep\ndef forward(x):\n    keep(x)\n",
+     "store.py": "kept = []\ndef keep(x):\n    kept.append(x)\n"},
+    # a package imported whole, its module reached by attribute
+    {"app.py": "import pkg.store\ndef lambda_handler(event, context):\n    pkg.store.kept.append(event['x'])\n",
+     "pkg/__init__.py": "", "pkg/store.py": "kept = []\n"},
+    # a namespace package (no __init__.py), its module reached by attribute
+    {"app.py": "import ns\ndef lambda_handler(event, context):\n    ns.store.kept.append(event['x'])\n",
+     "ns/store.py": "kept = []\n"},
+    # a relative import inside a package
+    {"app.py": "from lib import api\ndef lambda_handler(event, context):\n    api.call(event['x'])\n",
+     "lib/__init__.py": "", "lib/api.py": "from .log import note\ndef call(x):\n    note(x)\n",
+     "lib/log.py": "lines = []\ndef note(x):\n    lines.append(x)\n"},
+])
+def test_state_in_any_module_the_imports_reach_runs_the_flow(tmp_path: Path, files: dict[str, str]) -> None:
+    project, module = _project_of(tmp_path, files)
+    assert {d.code for d in analyze_module(project, module)} == {"LF002"}

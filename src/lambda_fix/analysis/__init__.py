@@ -25,6 +25,8 @@ def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[s
     routes = [f for f in handlers.framework_entries(module) if f.name not in names]
     if not found and not routes:
         return []
+    if not _may_find(project, module, enabled):
+        return []  # nothing any rule looks for: the flow analysis, most of the cost, is not needed
     flows = [flow.analyze(project, module, handler) for handler in found]
     flows += [flow.analyze(project, module, route, framework=True) for route in routes]
     results: list[Diagnosis] = list(leaks.find_leaks(project, module, flows, allow_state, enabled))
@@ -35,3 +37,13 @@ def analyze_module(project: Project, module: ModuleInfo, extra_handlers: tuple[s
     if enabled(defaults.CODE):
         results.extend(defaults.find_mutable_defaults(module, flows))
     return sorted(results, key=lambda d: (d.line, d.column, d.code))
+
+
+def _may_find(project: Project, module: ModuleInfo, enabled: Callable[[str], bool]) -> bool:
+    """Could any enabled rule find something for module's handlers? Each rule's cheap first test."""
+    from . import client_reuse, defaults, leaks, tmp_paths
+
+    return (enabled(tmp_paths.CODE) and tmp_paths.may_find(module)
+            or enabled(client_reuse.CODE) and client_reuse.may_find(module)
+            or enabled(defaults.CODE) and defaults.may_find(module)
+            or (enabled(leaks.MOVE) or enabled(leaks.RESET)) and leaks.may_find(project, module))

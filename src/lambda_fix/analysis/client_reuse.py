@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Applicability
-from .clients import CLOSED_TESTS, SESSION_FACTORIES, STATEFUL_FACTORIES
+from .clients import CLIENT_FACTORIES, CLOSED_TESTS, SESSION_FACTORIES, STATEFUL_FACTORIES
 from .diagnosis import Diagnosis
 from .flow import ClientCall, HandlerFlow
 from .module import ModuleInfo
@@ -40,6 +40,17 @@ class HoistPlan:
     built_by: str  # the expression the accessor evaluates (locals inlined)
     before: str  # the top-level def or class the accessor goes above
     closed_test: str | None  # for connections: the test that says it was closed, with {name}
+
+
+def may_find(module: ModuleInfo) -> bool:
+    """A cheap first test: some function of module calls what the flow would take for a client factory
+    (flow._client_factory). Without one, find_per_invocation_clients finds nothing."""
+    for call in module.calls_in_functions:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("client", "resource") \
+                or module.qualified_name(func) in CLIENT_FACTORIES:
+            return True
+    return False
 
 
 def find_per_invocation_clients(module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:

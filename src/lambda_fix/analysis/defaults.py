@@ -27,6 +27,11 @@ class DefaultPlan:
     typing_import: str | None  # an import the new annotation needs
 
 
+def may_find(module: ModuleInfo) -> bool:
+    """A cheap first test: some function or lambda of module has a mutable default."""
+    return any(container_kind(module, default) is not None for default in module.defaults)
+
+
 def find_mutable_defaults(module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:
     found: dict[tuple[int, int], Diagnosis] = {}  # by the default's position: one per parameter
     for flow in flows:

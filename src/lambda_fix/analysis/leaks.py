@@ -68,6 +68,32 @@ class Leak(Diagnosis):
     handler: str = ""
 
 
+def may_find(project: Project, module: ModuleInfo) -> bool:
+    """A cheap first test: is there module state the flow could see a handler of module write?
+
+    Code a handler reaches is in module or in project modules reached through imports, each from
+    the module that imports it (flow.py resolves every name through `ModuleInfo.imports`). So state
+    matters only in module and the project modules its imports name, theirs, and so on. An import that
+    names a package (a directory) opens every module under it: then the answer is yes."""
+    seen = {module.path}
+    pending = [module]
+    while pending:
+        current = pending.pop()
+        if current.state:
+            return True
+        for ref in current.imports.values():
+            dotted = f"{ref.module}.{ref.attr}" if ref.attr else ref.module
+            if project.names_a_directory(dotted, current):
+                return True
+            parts = dotted.split(".")
+            for cut in range(len(parts), 0, -1):  # what resolve_attribute may find for dotted.name
+                found = project.resolve(".".join(parts[:cut]), current)
+                if found is not None and found.path not in seen:
+                    seen.add(found.path)
+                    pending.append(found)
+    return False
+
+
 def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
                allow_state: tuple[str, ...] = (), enabled: Callable[[str], bool] = lambda code: True) -> list[Leak]:
     """Leaks fixable in module (the handlers' module), one per (state, handler)."""

@@ -81,6 +81,10 @@ class ModuleInfo:
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
     exported: frozenset[str] = frozenset()  # names in __all__
     dynamic_globals: bool = False  # globals(), eval or exec: names can be used out of sight
+    # Every call in a function, method, lambda or class body (what code a handler reaches can call),
+    # and every default value of a function or lambda: what the rules' cheap first tests look at.
+    calls_in_functions: list[ast.Call] = field(default_factory=list)
+    defaults: list[ast.expr] = field(default_factory=list)
 
     def suppressed(self, line: int, code: str) -> bool:
         codes = self.suppressions.get(line)
@@ -206,19 +210,29 @@ def _collect_uses(info: ModuleInfo) -> None:
     from .scopes import global_name_refs  # local import keeps the module graph flat
     from .walk import nodes as nodes_of
 
-    def record(node: ast.AST, where: str, owner: str | None) -> None:
+    def record(node: ast.AST, where: str, owner: str | None, calls: bool = False) -> None:
         for sub in nodes_of(node):
             if isinstance(sub, ast.Name):
                 info.uses[sub.id].append(Use(where, owner, sub))
+            elif calls and isinstance(sub, ast.Call):
+                info.calls_in_functions.append(sub)
 
     for stmt in info.tree.body:
-        # One walk of each statement finds `global` declarations, dynamic access to globals, names
-        # and nested definitions; the analysis runs on every candidate file, so walks add up.
+        # One walk of each statement finds `global` declarations, dynamic access to globals, names,
+        # calls, defaults and nested definitions; the analysis runs on every candidate file, so walks
+        # add up.
         nodes = nodes_of(stmt)
+        in_function = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         for sub in nodes:
-            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
-                    and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
-                info.dynamic_globals = True
+            kind = type(sub)
+            if kind is ast.Call:
+                if in_function:
+                    info.calls_in_functions.append(sub)
+                if isinstance(sub.func, ast.Name) and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
+                    info.dynamic_globals = True
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.Lambda:
+                info.defaults.extend(sub.args.defaults)
+                info.defaults.extend(d for d in sub.args.kw_defaults if d is not None)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for part in _signature_parts(stmt):
                 record(part, "signature", stmt.name)
@@ -233,7 +247,8 @@ def _collect_uses(info: ModuleInfo) -> None:
         else:
             for sub in nodes:
                 if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                    record(sub, "class", getattr(sub, "name", None))  # defined in a block: out of reach
+                    # Defined in a block: out of reach (its calls still count, to be safe).
+                    record(sub, "class", getattr(sub, "name", None), calls=True)
             for sub in nodes:
                 if isinstance(sub, ast.Name):
                     info.uses[sub.id].append(Use("module", None, sub))

@@ -174,6 +174,11 @@ class Project:
                     return self.module_at(str(candidate)), tuple(probed)
         return None, tuple(probed)
 
+    def names_a_directory(self, dotted: str, importer: ModuleInfo) -> bool:
+        """Is dotted a directory under importer's search roots (a package, or a namespace package)?
+        Then `dotted.anything` may name a project module too."""
+        return any(root.joinpath(*dotted.split(".")).is_dir() for root in self._roots(importer))
+
     def resolve_attribute(self, qualified: str, importer: ModuleInfo) -> tuple[ModuleInfo, str] | None:
         """"pkg.mod.name" -> (module pkg.mod, "name") when pkg.mod is a project module."""
         parts = qualified.split(".")
