@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .scopes import FunctionNode
+from .walk import nodes as nodes_of
 
 # Qualified constructor -> the container kind, which decides how the state can be reset.
 MUTABLE_CONSTRUCTORS = {
@@ -75,7 +76,7 @@ class ModuleInfo:
     functions: dict[str, FunctionNode] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     binding_counts: Counter = field(default_factory=Counter)
-    uses: dict[str, list[Use]] = field(default_factory=lambda: defaultdict(list))
+    _uses: dict[str, list[Use]] | None = field(default=None, repr=False)  # see `uses`
     rebound_in: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # name -> functions
     state: dict[str, StateBinding] = field(default_factory=dict)
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
@@ -85,6 +86,15 @@ class ModuleInfo:
     # and every default value of a function or lambda: what the rules' cheap first tests look at.
     calls_in_functions: list[ast.Call] = field(default_factory=list)
     defaults: list[ast.expr] = field(default_factory=list)
+
+    @property
+    def uses(self) -> dict[str, list[Use]]:
+        """Every reference to a module-level name (a scope analysis of every function): computed on
+        first use, since only the decisions about state a handler writes need it."""
+        if self._uses is None:
+            self._uses = defaultdict(list)
+            _collect_uses(self)
+        return self._uses
 
     def suppressed(self, line: int, code: str) -> bool:
         codes = self.suppressions.get(line)
@@ -119,7 +129,7 @@ def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
             info.functions[stmt.name] = stmt
         elif isinstance(stmt, ast.ClassDef):
             info.classes[stmt.name] = stmt
-    _collect_uses(info)
+    _collect_calls_and_globals(info)
     _collect_state(info)
     info.suppressions = _suppressions(source)
     info.exported = _exported(tree)
@@ -206,24 +216,13 @@ def resolve_relative(package: str, module: str | None, level: int) -> str | None
     return ".".join(base) if base else None
 
 
-def _collect_uses(info: ModuleInfo) -> None:
-    from .scopes import global_name_refs  # local import keeps the module graph flat
-    from .walk import nodes as nodes_of
-
-    def record(node: ast.AST, where: str, owner: str | None, calls: bool = False) -> None:
-        for sub in nodes_of(node):
-            if isinstance(sub, ast.Name):
-                info.uses[sub.id].append(Use(where, owner, sub))
-            elif calls and isinstance(sub, ast.Call):
-                info.calls_in_functions.append(sub)
-
+def _collect_calls_and_globals(info: ModuleInfo) -> None:
+    """One walk of each statement: calls and defaults of functions, `global` declarations, and
+    dynamic access to globals (what the rules' first tests and the module's state need)."""
     for stmt in info.tree.body:
-        # One walk of each statement finds `global` declarations, dynamic access to globals, names,
-        # calls, defaults and nested definitions; the analysis runs on every candidate file, so walks
-        # add up.
-        nodes = nodes_of(stmt)
         in_function = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        for sub in nodes:
+        in_blocks: list[ast.AST] = []  # definitions inside `if`, `try`, ... at module level
+        for sub in nodes_of(stmt):
             kind = type(sub)
             if kind is ast.Call:
                 if in_function:
@@ -233,22 +232,40 @@ def _collect_uses(info: ModuleInfo) -> None:
             elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.Lambda:
                 info.defaults.extend(sub.args.defaults)
                 info.defaults.extend(d for d in sub.args.kw_defaults if d is not None)
+                if not in_function:
+                    in_blocks.append(sub)
+            elif kind is ast.ClassDef and not in_function:
+                in_blocks.append(sub)
+            elif kind is ast.Global and in_function and not isinstance(stmt, ast.ClassDef):
+                for bound in sub.names:
+                    info.rebound_in[bound].add(stmt.name)  # type: ignore[union-attr]
+        for definition in in_blocks:  # their calls count too, to be safe
+            info.calls_in_functions.extend(sub for sub in nodes_of(definition) if type(sub) is ast.Call)
+
+
+def _collect_uses(info: ModuleInfo) -> None:
+    """Every reference to a module-level name, and where it sits: needed only to decide what to do
+    with state a handler writes, so computed on first use (ModuleInfo.uses)."""
+    from .scopes import global_name_refs  # local import keeps the module graph flat
+
+    def record(node: ast.AST, where: str, owner: str | None) -> None:
+        for sub in nodes_of(node):
+            if isinstance(sub, ast.Name):
+                info.uses[sub.id].append(Use(where, owner, sub))
+
+    for stmt in info.tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for part in _signature_parts(stmt):
                 record(part, "signature", stmt.name)
             for ref, _nested in global_name_refs(stmt):
                 info.uses[ref.id].append(Use("function", stmt.name, ref))
-            for node in nodes:
-                if isinstance(node, ast.Global):
-                    for bound in node.names:
-                        info.rebound_in[bound].add(stmt.name)
         elif isinstance(stmt, ast.ClassDef):
             _record_class(info, stmt)
         else:
+            nodes = nodes_of(stmt)
             for sub in nodes:
                 if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                    # Defined in a block: out of reach (its calls still count, to be safe).
-                    record(sub, "class", getattr(sub, "name", None), calls=True)
+                    record(sub, "class", getattr(sub, "name", None))  # defined in a block: out of reach
             for sub in nodes:
                 if isinstance(sub, ast.Name):
                     info.uses[sub.id].append(Use("module", None, sub))

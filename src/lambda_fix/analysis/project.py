@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -54,6 +55,10 @@ class Project:
         # (importer, dotted name) -> (the module, every path looked at to find it)
         self._resolved: dict[tuple[str, str], tuple[ModuleInfo | None, tuple[str, ...]]] = {}
         self._root_cache: dict[str, list[Path]] = {}
+        # Answers from the file system, which a run does not change: (search root, dotted name) ->
+        # (module file or None, paths looked at), and -> whether it is a directory.
+        self._probes: dict[tuple[Path, str], tuple[str | None, tuple[str, ...]]] = {}
+        self._directories: dict[tuple[Path, str], bool] = {}
         self._looked_at: set[str] | None = None
         self._markers_by_path: dict[str, list[str]] = {}
         # What the analysis asked about the other files of the run, and the answers: ("imported", path,
@@ -167,17 +172,38 @@ class Project:
             return None, ()
         probed: list[str] = []
         for root in self._roots(importer):
-            base = root.joinpath(*dotted.split("."))
-            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-                probed.append(str(candidate))
-                if candidate.is_file():
-                    return self.module_at(str(candidate)), tuple(probed)
+            found, looked = self._probe(root, dotted)
+            probed.extend(looked)
+            if found is not None:
+                return self.module_at(found), tuple(probed)
         return None, tuple(probed)
+
+    def _probe(self, root: Path, dotted: str) -> tuple[str | None, tuple[str, ...]]:
+        """(the module file for dotted under root or None, the paths looked at). Handlers of one
+        directory import the same modules from the same roots: each is looked up once per run."""
+        key = (root, dotted)
+        if key not in self._probes:
+            base = os.path.join(root, *dotted.split("."))
+            looked: tuple[str, ...] = ()
+            found = None
+            for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+                looked += (candidate,)
+                if os.path.isfile(candidate):
+                    found = candidate
+                    break
+            self._probes[key] = (found, looked)
+        return self._probes[key]
 
     def names_a_directory(self, dotted: str, importer: ModuleInfo) -> bool:
         """Is dotted a directory under importer's search roots (a package, or a namespace package)?
         Then `dotted.anything` may name a project module too."""
-        return any(root.joinpath(*dotted.split(".")).is_dir() for root in self._roots(importer))
+        for root in self._roots(importer):
+            key = (root, dotted)
+            if key not in self._directories:
+                self._directories[key] = os.path.isdir(os.path.join(root, *dotted.split(".")))
+            if self._directories[key]:
+                return True
+        return False
 
     def resolve_attribute(self, qualified: str, importer: ModuleInfo) -> tuple[ModuleInfo, str] | None:
         """"pkg.mod.name" -> (module pkg.mod, "name") when pkg.mod is a project module."""
