@@ -35,6 +35,7 @@ _worker_details = False
 _worker_rewrite = True  # build the new source; `--check` with text output only needs to know there is one
 _worker_records = False  # remember what each result depends on, for the cache
 _worker_projects: dict[Path, Project] = {}
+_worker_cwd = Path.cwd()  # resolved at init: imports resolve no higher
 # Every file this worker read for the analysis: its digest, and its stat when trusted.
 _worker_reads: dict[str, tuple[str | None, result_cache.Stat | None]] = {}
 
@@ -42,9 +43,10 @@ _worker_reads: dict[str, tuple[str | None, result_cache.Stat | None]] = {}
 def init(files: tuple[str, ...], config: Config, details: bool = False, in_pool: bool = False,
          records: bool = False, rewrite: bool = True) -> None:
     """Set up a worker (or the main process, for a small run) for a run over files."""
-    global _worker_files, _worker_config, _worker_details, _worker_records, _worker_rewrite
+    global _worker_files, _worker_config, _worker_details, _worker_records, _worker_rewrite, _worker_cwd
     _worker_files, _worker_config, _worker_details, _worker_records = files, config, details, records
     _worker_rewrite = rewrite
+    _worker_cwd = Path.cwd().resolve()
     if in_pool:
         # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -97,7 +99,7 @@ def process_file(path: str) -> Outcome:
         project.forget(path)
     record = None
     if alone is not None:
-        looked_at = project.looked_at().union(package_markers(Path(path))) - {str(Path(path).resolve())}
+        looked_at = project.looked_at().union(package_markers(Path(path))) - {project.resolved(path)}
         record = dataclasses.replace(alone, dependencies=tuple(_dependency(p) for p in sorted(looked_at)),
                                      questions=tuple(dict.fromkeys(project.questions)))
     return Outcome(result, decoded.encoding, digest, record)
@@ -127,9 +129,8 @@ def _refusal(data: bytes, text: str) -> str | None:
 
 def _boundary(path: str) -> Path:
     """Imports resolve no higher than the working directory (or the file's code root above it)."""
-    cwd = Path.cwd().resolve()
     resolved = Path(path).resolve()
-    return cwd if resolved.is_relative_to(cwd) else module_name_for(resolved)[0]
+    return _worker_cwd if resolved.is_relative_to(_worker_cwd) else module_name_for(resolved)[0]
 
 
 def _read_text(path: str) -> str | None:
@@ -197,7 +198,7 @@ def _process_text(path: str, text: str, config: Config, project: Project, detail
 
 
 def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project) -> list[Diagnosis]:
-    _, name = module_name_for(Path(path)) if path != STDIN else (None, "")
+    name = project.module_name(path) if path != STDIN else ""
     module = module_facts.build(path, name, text, tree)
     project.add(module)  # the text given wins over what is on disk
     return analyze_module(project, module, config.handlers, config.allow_state, config.enabled)

@@ -21,12 +21,18 @@ _IMPORT_LINE = re.compile(
 def module_name_for(path: Path) -> tuple[Path, str]:
     """(code root, dotted name): the root is the first directory up without an `__init__.py`."""
     path = path.resolve()
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    directory = path.parent
+    root, package = package_of(path.parent)
+    return root, ".".join(package if path.name == "__init__.py" else (*package, path.stem))
+
+
+def package_of(directory: Path) -> tuple[Path, tuple[str, ...]]:
+    """(the first directory up from a resolved directory without an `__init__.py`, the names of the
+    packages from there down to directory)."""
+    parts = []
     while (directory / "__init__.py").is_file() and directory.parent != directory:
         parts.append(directory.name)
         directory = directory.parent
-    return directory, ".".join(reversed(parts))
+    return directory, tuple(reversed(parts))
 
 
 def package_markers(path: Path) -> list[str]:
@@ -54,7 +60,8 @@ class Project:
         self._keys: dict[str, str] = {}  # path as asked for -> resolved
         # (importer, dotted name) -> (the module, every path looked at to find it)
         self._resolved: dict[tuple[str, str], tuple[ModuleInfo | None, tuple[str, ...]]] = {}
-        self._root_cache: dict[str, list[Path]] = {}
+        self._search_roots: dict[str, list[Path]] = {}  # by resolved directory
+        self._code_roots: dict[str, tuple[Path, tuple[str, ...]]] = {}  # by resolved directory
         # Answers from the file system, which a run does not change: (search root, dotted name) ->
         # (module file or None, paths looked at), and -> whether it is a directory.
         self._probes: dict[tuple[Path, str], tuple[str | None, tuple[str, ...]]] = {}
@@ -127,10 +134,30 @@ class Project:
             _SHARED_INDEXES[id(self._files)] = (self._files, self._files_index)
         return self._files_index
 
-    def module_at(self, path: str) -> ModuleInfo | None:
+    def resolved(self, path: str) -> str:
+        """path made absolute with symlinks followed. That asks the file system, and the same paths
+        are asked for again and again: once per path and run."""
         key = self._keys.get(path)
-        if key is None:  # resolving a path asks the file system: once per path
-            key = self._keys[path] = str(Path(path).resolve())
+        if key is None:
+            key = self._keys[path] = os.path.realpath(path)
+        return key
+
+    def module_name(self, path: str) -> str:
+        """module_name_for(path)'s dotted name, with each directory's package root found once."""
+        resolved = self.resolved(path)
+        directory, file_name = os.path.split(resolved)
+        _, package = self._code_root(directory)
+        stem = os.path.splitext(file_name)[0]
+        return ".".join(package if file_name == "__init__.py" else (*package, stem))
+
+    def _code_root(self, directory: str) -> tuple[Path, tuple[str, ...]]:
+        """(the first directory up without an `__init__.py`, the package names on the way down)."""
+        if directory not in self._code_roots:
+            self._code_roots[directory] = package_of(Path(directory))
+        return self._code_roots[directory]
+
+    def module_at(self, path: str) -> ModuleInfo | None:
+        key = self.resolved(path)
         if self._looked_at is not None and key not in self._looked_at:
             self._looked_at.add(key)
             self._looked_at.update(self._markers(key))
@@ -144,13 +171,12 @@ class Project:
         return self._markers_by_path[path]
 
     def add(self, info: ModuleInfo) -> None:
-        self._by_path[str(Path(info.path).resolve())] = info
+        self._by_path[self.resolved(info.path)] = info
 
     def forget(self, path: str) -> None:
         """Drop a module analysed on its own: a worker keeps the modules handlers import, not every
         module it has seen (memory would grow with the run). Imported later, it is parsed again."""
-        self._by_path.pop(str(Path(path).resolve()), None)
-        self._root_cache.pop(path, None)
+        self._by_path.pop(self.resolved(path), None)
         for key in [k for k in self._resolved if k[0] == path]:
             del self._resolved[key]
 
@@ -197,6 +223,8 @@ class Project:
     def names_a_directory(self, dotted: str, importer: ModuleInfo) -> bool:
         """Is dotted a directory under importer's search roots (a package, or a namespace package)?
         Then `dotted.anything` may name a project module too."""
+        if importer.path == "-":
+            return False  # standard input: no project to import from (as _find)
         for root in self._roots(importer):
             key = (root, dotted)
             if key not in self._directories:
@@ -216,17 +244,15 @@ class Project:
         return None
 
     def _roots(self, importer: ModuleInfo) -> list[Path]:
-        if importer.path not in self._root_cache:
-            self._root_cache[importer.path] = self._search_roots(importer)
-        return self._root_cache[importer.path]
-
-    def _search_roots(self, importer: ModuleInfo) -> list[Path]:
-        root, _ = module_name_for(Path(importer.path))
-        roots = [root]
-        for parent in Path(importer.path).resolve().parents:
-            if parent not in roots and (self._boundary is None or parent.is_relative_to(self._boundary)):
-                roots.append(parent)
-        return roots
+        """Where importer's imports are looked for: the same for every module of a directory."""
+        directory = os.path.dirname(self.resolved(importer.path))
+        if directory not in self._search_roots:
+            roots = [self._code_root(directory)[0]]
+            for parent in (Path(directory), *Path(directory).parents):
+                if parent not in roots and (self._boundary is None or parent.is_relative_to(self._boundary)):
+                    roots.append(parent)
+            self._search_roots[directory] = roots
+        return self._search_roots[directory]
 
     def _load(self, path: str) -> ModuleInfo | None:
         source = self._read(path)
@@ -236,5 +262,4 @@ class Project:
             tree = ast.parse(source, filename=path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        _, name = module_name_for(Path(path))
-        return module_facts.build(path, name, source, tree)
+        return module_facts.build(path, self.module_name(path), source, tree)
