@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from helpers import Case, cases, interpreter, run_tool
 
-from lambda_fix import Mode, Status
+from lambda_fix import Mode, Status, run
 from lambda_fix.formats import diff, text
 
 CASES = cases()
@@ -45,7 +45,8 @@ def test_rewrite_compiles_and_second_run_changes_nothing(case: Case, tmp_path, m
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_check_reports_what_the_rewrite_does(case: Case, tmp_path, monkeypatch) -> None:
-    """`--check` does not build the new sources; it must still report exactly what a rewrite would."""
+    """`--check` does not build the new sources (nor, for the `github` format, which needs only where
+    each finding ends, each fix alone); it must still report exactly what a rewrite would."""
     target = case.copy_to(tmp_path)
     monkeypatch.chdir(tmp_path)
     checked = run_tool([target.name], case.config, Mode.CHECK)
@@ -53,6 +54,17 @@ def test_check_reports_what_the_rewrite_does(case: Case, tmp_path, monkeypatch) 
     assert [(r.path, r.status, r.findings, r.error) for r in checked.results] == \
         [(r.path, r.status, r.findings, r.error) for r in rewritten.results]
     assert all(r.new_source is None for r in checked.results)
+
+    def located(summary):  # noqa: ANN001, ANN202 - everything but each fix's own edits
+        return [(r.path, r.status, r.error, [(f.line, f.column, f.end_line, f.end_column, f.code, f.message,
+                                              f.applied, f.fix and f.fix.title) for f in r.findings])
+                for r in summary.results]
+
+    ends_only = run([target.name], case.config, Mode.CHECK, details=True, fix_edits=False)
+    detailed = run([target.name], case.config, Mode.DIFF, details=True)
+    assert located(ends_only) == located(detailed)
+    assert not ends_only.failed
+    assert all(f.end_line for r in ends_only.results for f in r.findings)
 
 
 def _compiles(source: str, python: str | None) -> None:

@@ -10,7 +10,7 @@ import click
 
 from . import __version__, codemods, engine
 from .config import Config, ConfigError, discover, load
-from .formats import DETAILED, NAMES, renderer
+from .formats import DETAILED, NAMES, WITH_FIX_EDITS, renderer
 from .formats import diff as diff_format
 from .formats import text as text_format
 from .model import RunSummary, Status
@@ -98,7 +98,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     mode = engine.Mode.DIFF if show_diff else engine.Mode.CHECK if check else engine.Mode.WRITE
     progress = _progress_bar() if output_format in ("text", "diff") else None
     try:
-        summary = engine.run(paths, config, mode, progress=progress, details=output_format in DETAILED)
+        summary = engine.run(paths, config, mode, progress=progress, details=output_format in DETAILED,
+                             fix_edits=output_format in WITH_FIX_EDITS)
     except KeyboardInterrupt:
         # Writes are atomic renames: every file is either as it was or fully rewritten.
         click.echo("\nlambda-fix: interrupted; each file is either unchanged or completely rewritten", err=True)

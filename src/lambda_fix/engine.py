@@ -22,7 +22,7 @@ from . import cache as result_cache
 from . import templates
 from .config import Config
 from .discovery import discover
-from .model import FileResult, Outcome, RunSummary, Status
+from .model import FileResult, Outcome, RunSummary, Status, Wanted
 from .source import STDIN, Decoded, encode
 # Below this many files a process pool costs more than it saves.
 _POOL_THRESHOLD = 32
@@ -31,15 +31,16 @@ _POOL_THRESHOLD = 32
 class Mode(enum.Enum):
     WRITE = "write"  # rewrite files in place
     DIFF = "diff"  # compute the new sources, write nothing
-    CHECK = "check"  # write nothing; with no details, the new sources are not even built
+    CHECK = "check"  # write nothing; new sources are built only when each fix's own edits are wanted
 
 
 def run(paths: Iterable[str], config: Config, mode: Mode,
-        progress: Callable[[int, int], None] | None = None, details: bool = False) -> RunSummary:
+        progress: Callable[[int, int], None] | None = None, details: bool = False,
+        fix_edits: bool = True) -> RunSummary:
     """Process every Python file under paths. Never raises for a problem with a file.
 
-    details: also compute each finding's end position and each fix on its own (edits and a diff),
-    which the machine-readable formats need.
+    details: also compute each finding's end position and, with fix_edits, each fix on its own
+    (edits and a diff), which the machine-readable formats need (`github` needs only the ends).
     """
     paths = list(paths)
     found = discover(paths, config.exclude)
@@ -47,18 +48,19 @@ def run(paths: Iterable[str], config: Config, mode: Mode,
     if named.entries:
         config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
-    cache = _open_cache(config, details) if config.cache else None
-    # details: each fix's own edits come from rewriting, so only a plain --check can skip it.
-    rewrite = mode is not Mode.CHECK or details
+    # Each fix's own edits come from rewriting too: a check without them builds no new source.
+    wanted = Wanted(ends=details, fix_edits=details and fix_edits,
+                    new_source=mode is not Mode.CHECK or (details and fix_edits))
+    cache = _open_cache(config, wanted) if config.cache else None
     reused = {}
     if cache is not None:
         for path in found.files:
-            hit = cache.lookup(path, found.files, need_new_source=rewrite)
+            hit = cache.lookup(path, found.files, need_new_source=wanted.new_source)
             if hit is not None:
                 reused[path] = Outcome(*hit)
     todo = tuple(path for path in found.files if path not in reused)
     outcomes = list(reused.values())
-    for outcome in _map(todo, found.files, config, progress, details, cache is not None, rewrite):
+    for outcome in _map(todo, found.files, config, progress, wanted, cache is not None):
         outcomes.append(outcome)
         if cache is not None:
             cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
@@ -70,7 +72,7 @@ def run(paths: Iterable[str], config: Config, mode: Mode,
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
 
 
-def _open_cache(config: Config, details: bool) -> result_cache.Cache:
+def _open_cache(config: Config, wanted: Wanted) -> result_cache.Cache:
     """The cache for these settings: in cache_dir, else beside the settings file, else here."""
     if config.cache_dir:
         directory = Path(config.cache_dir)
@@ -79,7 +81,9 @@ def _open_cache(config: Config, details: bool) -> result_cache.Cache:
     else:
         directory = Path(result_cache.DIRECTORY_NAME)
     # Everything that changes a result; not jobs, and not exclude (the run's file list covers it).
-    settings = (config.select, config.ignore, config.handlers, config.allow_state, config.unsafe_fixes, details)
+    # Not wanted.new_source: results without it are told apart in the cache itself.
+    settings = (config.select, config.ignore, config.handlers, config.allow_state, config.unsafe_fixes,
+                wanted.ends, wanted.fix_edits)
     return result_cache.Cache.open(directory, settings)
 
 
@@ -104,8 +108,7 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
 # ---- the pool ---------------------------------------------------------------------------------
 
 def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
-         progress: Callable[[int, int], None] | None, details: bool, records: bool,
-         rewrite: bool = True) -> Iterator[Outcome]:
+         progress: Callable[[int, int], None] | None, wanted: Wanted, records: bool) -> Iterator[Outcome]:
     """Process files (some of run_files: the rest came from the cache), in a pool when there are many."""
     if not files:
         return
@@ -116,7 +119,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
 
     jobs = config.jobs or os.cpu_count() or 1
     if jobs == 1 or len(files) < _POOL_THRESHOLD:
-        worker.init(run_files, config, details, records=records, rewrite=rewrite)
+        worker.init(run_files, config, wanted, records=records)
         for done, path in enumerate(files, start=1):
             yield worker.process_file(path)
             if progress:
@@ -124,7 +127,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
         return
     chunk = max(1, min(64, len(files) // (jobs * 8)))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker.init,
-                               initargs=(run_files, config, details, True, records, rewrite))
+                               initargs=(run_files, config, wanted, True, records))
     try:
         for done, outcome in enumerate(pool.map(worker.process_file, files, chunksize=chunk), start=1):
             yield outcome

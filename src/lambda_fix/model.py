@@ -74,6 +74,16 @@ class FileResult:
 
 
 @dataclass(frozen=True)
+class Wanted:
+    """What a run needs from each file besides its findings and status."""
+
+    ends: bool = False  # where each finding ends (the machine-readable formats)
+    fix_edits: bool = False  # each fix on its own, as edits and a diff (those formats but `github`)
+    # The fixed source, built and verified. A plain `--check` needs to know only that there is a fix.
+    new_source: bool = True
+
+
+@dataclass(frozen=True)
 class Outcome:
     """A file's result as a worker (or the cache) hands it to the engine, with what writing it needs."""
 

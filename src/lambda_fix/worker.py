@@ -26,13 +26,14 @@ from .analysis.handlers import extra_names, may_contain_handler
 from .analysis.project import Project, module_name_for, package_markers
 from .config import Config
 from .formats import diff as diff_format
-from .model import Applicability, Edit, FileResult, Finding, Fix, Outcome, Status
+from .model import Applicability, Edit, FileResult, Finding, Fix, Outcome, Status, Wanted
 from .source import STDIN, SourceError, decode
+
+
 
 _worker_files: tuple[str, ...] = ()
 _worker_config: Config = Config()
-_worker_details = False
-_worker_rewrite = True  # build the new source; `--check` with text output only needs to know there is one
+_worker_wanted = Wanted()
 _worker_records = False  # remember what each result depends on, for the cache
 _worker_projects: dict[Path, Project] = {}
 _worker_cwd = Path.cwd()  # resolved at init: imports resolve no higher
@@ -40,12 +41,11 @@ _worker_cwd = Path.cwd()  # resolved at init: imports resolve no higher
 _worker_reads: dict[str, tuple[str | None, result_cache.Stat | None]] = {}
 
 
-def init(files: tuple[str, ...], config: Config, details: bool = False, in_pool: bool = False,
-         records: bool = False, rewrite: bool = True) -> None:
+def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_pool: bool = False,
+         records: bool = False) -> None:
     """Set up a worker (or the main process, for a small run) for a run over files."""
-    global _worker_files, _worker_config, _worker_details, _worker_records, _worker_rewrite, _worker_cwd
-    _worker_files, _worker_config, _worker_details, _worker_records = files, config, details, records
-    _worker_rewrite = rewrite
+    global _worker_files, _worker_config, _worker_wanted, _worker_records, _worker_cwd
+    _worker_files, _worker_config, _worker_wanted, _worker_records = files, config, wanted, records
     _worker_cwd = Path.cwd().resolve()
     if in_pool:
         # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
@@ -63,9 +63,9 @@ def _worker_project(boundary: Path) -> Project:
 
 
 def check_text(source: str, config: Config, path: str = STDIN, details: bool = False) -> FileResult:
-    """One module given as text; never raises."""
+    """One module given as text, with its fixed source; never raises."""
     try:
-        return _process_text(path, source, config, Project(_read_text, files=()), details)
+        return _process_text(path, source, config, Project(_read_text, files=()), Wanted(details, details))
     except Exception:  # noqa: BLE001 - a bug must not take the caller down
         return FileResult(path, Status.FAILED, error=_internal_error())
 
@@ -92,7 +92,7 @@ def process_file(path: str) -> Outcome:
     project = _worker_project(_boundary(path))
     project.record()
     try:
-        result = _process_text(path, decoded.text, config, project, _worker_details, _worker_rewrite)
+        result = _process_text(path, decoded.text, config, project, _worker_wanted)
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
     finally:
@@ -165,10 +165,9 @@ def _for_ast(text: str, path: str) -> tuple[ast.Module, str]:
         return ast.parse(readable, filename=path), readable
 
 
-def _process_text(path: str, text: str, config: Config, project: Project, details: bool = False,
-                  rewrite: bool = True) -> FileResult:
-    """rewrite False: a file with a fix is CHANGED without its new source, which is neither built nor
-    verified (the costly part of a run; `--check` reports only that there is a fix)."""
+def _process_text(path: str, text: str, config: Config, project: Project, wanted: Wanted) -> FileResult:
+    """Without wanted.new_source, a file with a fix is CHANGED without its new source, which is neither
+    built nor verified (the costly part of a run)."""
     try:
         tree, readable = _for_ast(text, path)
     except SyntaxError as exc:
@@ -177,9 +176,9 @@ def _process_text(path: str, text: str, config: Config, project: Project, detail
         return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
     diagnoses = _analyze(path, readable, tree, config, project)
     fixable = [d for d in diagnoses if _applies(d, config)]
-    if fixable and not rewrite:
+    if fixable and not wanted.new_source:
         return FileResult(path, Status.CHANGED, old_source=text,
-                          findings=_findings(path, text, readable, tree, diagnoses, fixable, details))
+                          findings=_findings(path, text, readable, tree, diagnoses, fixable, wanted))
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config, project)
@@ -189,9 +188,9 @@ def _process_text(path: str, text: str, config: Config, project: Project, detail
             return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
         if problem:
             culprit = _culprit(path, text, fixable)
-            return FileResult(path, Status.FAILED, findings=_findings(path, text, readable, tree, diagnoses, (), False),
+            return FileResult(path, Status.FAILED, findings=_findings(path, text, readable, tree, diagnoses, ()),
                               error=f"internal error in {culprit}: {problem}; the file was left unchanged")
-    findings = _findings(path, text, readable, tree, diagnoses, fixable if new_text != text else (), details)
+    findings = _findings(path, text, readable, tree, diagnoses, fixable if new_text != text else (), wanted)
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
@@ -274,17 +273,18 @@ def _compile_error(text: str, path: str) -> str | None:
 
 
 def _findings(path: str, text: str, readable: str, tree: ast.Module, diagnoses: list[Diagnosis],
-              applied: Iterable[Diagnosis], details: bool) -> tuple[Finding, ...]:
+              applied: Iterable[Diagnosis], wanted: Wanted = Wanted(new_source=False)) -> tuple[Finding, ...]:
     """readable: the text tree is of (ast columns are its UTF-8 offsets; it has text's characters)."""
     applied_ids = {id(d) for d in applied}
     lines = readable.splitlines()
+    details = wanted.ends
     ends = _end_positions(tree) if details else {}
     findings = []
     for d in diagnoses:
         fix = None
         if d.fix_title and d.applicability:
             fix = Fix(d.fix_title, d.applicability)
-            if details and d.plan is not None:
+            if wanted.fix_edits and d.plan is not None:
                 alone = _rewrite(text, [d])
                 fix = Fix(d.fix_title, d.applicability, _edits(text, alone), diff_format.unified_diff(path, text, alone))
         column = _character_column(lines, d.line, d.column) + 1

@@ -12,8 +12,9 @@ from ..model import RunSummary
 _MODULES = {"text": "text", "diff": "diff", "json": "json", "sarif": "sarif", "github": "github",
             "rdjson": "rdjson", "github-review": "github_review"}
 NAMES = tuple(_MODULES)
-# Formats that need each finding's end and each fix on its own.
+# Formats that need each finding's end, and those of them that need each fix on its own too.
 DETAILED = frozenset({"json", "sarif", "github", "rdjson", "github-review"})
+WITH_FIX_EDITS = DETAILED - {"github"}
 
 
 def renderer(name: str) -> Callable[[RunSummary, bool], str]:
