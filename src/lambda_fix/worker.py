@@ -29,8 +29,6 @@ from .formats import diff as diff_format
 from .model import Applicability, Edit, FileResult, Finding, Fix, Outcome, Status, Wanted
 from .source import STDIN, SourceError, decode
 
-
-
 _worker_files: tuple[str, ...] = ()
 _worker_config: Config = Config()
 _worker_wanted = Wanted()
