@@ -12,14 +12,14 @@ from __future__ import annotations
 import ast
 import collections
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Iterator
 
 from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES
 from .handlers import registered
 from .module import ModuleInfo
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
-from .walk import children
+from .walk import children, remembered
 from .walk import nodes as descendants
 
 StateKey = tuple[str, str]  # (module path, name)
@@ -221,7 +221,7 @@ def _walked(project: Project, module: ModuleInfo, node: FunctionNode, summary: _
     A helper module shared by many handlers has its functions walked once per worker, not once per
     handler."""
     given = (frozenset(summary.tainted_params), tuple(sorted(summary.state_params.items())), summary.control)
-    earlier = _function_cache(node).setdefault("walks", [])
+    earlier = remembered(node, "walks", list)
     for walked_with, answers, walk in earlier:
         if walked_with == given and all(_returns_tainted(summaries, k) == v for k, v in answers.items()):
             return walk  # type: ignore[no-any-return]
@@ -629,7 +629,7 @@ class _FunctionWalk:
     def resolve_function(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
         """The project function a call's func names. Depends only on the function being walked (its
         locals, globals and instances), so it is remembered on it: every walk asks again."""
-        known = _function_cache(self.node).setdefault("resolved", {})
+        known = remembered(self.node, "resolved", dict)
         if id(func) not in known:
             known[id(func)] = self._resolve_function(func)
         return known[id(func)]  # type: ignore[no-any-return]
@@ -697,16 +697,9 @@ class _FunctionWalk:
         return (self.module, cls) if cls is not None else None
 
 
-def _function_cache(node: FunctionNode) -> dict[str, Any]:
-    """Facts about a function that no walk changes, kept on its node: a function is walked many times."""
-    return node.__dict__.setdefault("_lambda_fix_cache", {})  # type: ignore[no-any-return]
-
-
 def _global_ids(function: FunctionNode) -> set[int]:
-    cache = _function_cache(function)
-    if "global_ids" not in cache:
-        cache["global_ids"] = {id(n) for n, _ in global_name_refs(function)}
-    return cache["global_ids"]  # type: ignore[no-any-return]
+    return remembered(function, "global_ids", lambda: {  # type: ignore[no-any-return]
+        id(n) for n, _ in global_name_refs(function)})
 
 
 _EVENTS = (ast.NamedExpr, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Call)
@@ -715,7 +708,7 @@ _EVENTS = (ast.NamedExpr, ast.ListComp, ast.SetComp, ast.DictComp, ast.Generator
 def _expression_events(function: FunctionNode, expr: ast.AST, global_ids: set[int]) -> list[ast.AST]:
     """The nodes of expr a walk acts on (walrus, comprehensions, calls, global names), in ast.walk
     order, collected once per expression."""
-    known = _function_cache(function).setdefault("events", {})
+    known = remembered(function, "events", dict)
     found = known.get(id(expr))
     if found is None:
         found = known[id(expr)] = [
@@ -727,7 +720,7 @@ def _expression_events(function: FunctionNode, expr: ast.AST, global_ids: set[in
 
 def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Name], list[ast.Call]]:
     """Every name and call inside expr (expr included), collected once per expression."""
-    known = _function_cache(function).setdefault("names_and_calls", {})
+    known = remembered(function, "names_and_calls", dict)
     found = known.get(id(expr))
     if found is None:
         names, calls = [], []
@@ -741,40 +734,39 @@ def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Na
 
 
 def _called_ids(node: FunctionNode) -> set[int]:
-    cache = _function_cache(node)
-    if "called" not in cache:
-        cache["called"] = {id(n.func) for n in descendants(node) if isinstance(n, ast.Call)}
-    return cache["called"]
+    return remembered(node, "called", lambda: {  # type: ignore[no-any-return]
+        id(n.func) for n in descendants(node) if isinstance(n, ast.Call)})
 
 
 def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
     """`x = something(...)` statements in node: where locals holding class instances come from."""
-    cache = _function_cache(node)
-    if "assign_calls" not in cache:
-        cache["assign_calls"] = [n for n in descendants(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
-    return cache["assign_calls"]
+    return remembered(node, "assign_calls", lambda: [  # type: ignore[no-any-return]
+        n for n in descendants(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)])
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+          ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _repeated_call_ids(node: FunctionNode) -> set[int]:
     """Calls that may run more than once per call of node: in loops, comprehensions, lambdas, nested defs."""
-    cache = _function_cache(node)
-    if "repeated" not in cache:
-        repeated: set[int] = set()
-        stack: list[tuple[ast.AST, bool]] = [(child, False) for child in children(node)]
-        loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
-                 ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
-        while stack:
-            current, inside = stack.pop()
-            if isinstance(current, ast.Call) and inside:
-                repeated.add(id(current))
-            if isinstance(current, (ast.For, ast.AsyncFor)):
-                stack.append((current.iter, inside))  # the iterable is evaluated once
-                stack.extend((c, True) for c in [current.target, *current.body, *current.orelse])
-                continue
-            inner = inside or isinstance(current, loops)
-            stack.extend((child, inner) for child in children(current))
-        cache["repeated"] = repeated
-    return cache["repeated"]
+    return remembered(node, "repeated", lambda: _repeated_calls(node))  # type: ignore[no-any-return]
+
+
+def _repeated_calls(node: FunctionNode) -> set[int]:
+    repeated: set[int] = set()
+    stack: list[tuple[ast.AST, bool]] = [(child, False) for child in children(node)]
+    while stack:
+        current, inside = stack.pop()
+        if isinstance(current, ast.Call) and inside:
+            repeated.add(id(current))
+        if isinstance(current, (ast.For, ast.AsyncFor)):
+            stack.append((current.iter, inside))  # the iterable is evaluated once
+            stack.extend((c, True) for c in [current.target, *current.body, *current.orelse])
+            continue
+        inner = inside or isinstance(current, _LOOPS)
+        stack.extend((child, inner) for child in children(current))
+    return repeated
 
 
 def _is_plain_reference(expr: ast.expr) -> bool:

@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator, Union
 
-from .walk import children
+from .walk import children, remembered
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 ScopeNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
@@ -34,19 +34,9 @@ def parameter_names(args: ast.arguments) -> tuple[str, ...]:
     return tuple(names)
 
 
-_CACHE = "_lambda_fix_cache"  # facts computed once per node, kept on the node itself
-
-
-def _cached(node: ast.AST, key: str, compute):  # noqa: ANN001, ANN202
-    cache = node.__dict__.setdefault(_CACHE, {})
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
-
-
 def scope_bindings(scope: ScopeNode) -> Bindings:
     """Names a function, lambda or comprehension scope binds (Python's own rules, simplified)."""
-    return _cached(scope, "bindings", lambda: _scope_bindings(scope))
+    return remembered(scope, "bindings", lambda: _scope_bindings(scope))
 
 
 def _scope_bindings(scope: ScopeNode) -> Bindings:
@@ -95,7 +85,7 @@ def _target_names(target: ast.AST) -> Iterator[str]:
 
 def _own_nodes(scope: ScopeNode) -> list[ast.AST]:
     """Nodes evaluated in this scope (computed once: bindings and global references both need them)."""
-    return _cached(scope, "own_nodes", lambda: list(_walk_own_nodes(scope)))  # type: ignore[no-any-return]
+    return remembered(scope, "own_nodes", lambda: list(_walk_own_nodes(scope)))  # type: ignore[no-any-return]
 
 
 def _walk_own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
@@ -149,7 +139,7 @@ def global_name_refs(function: FunctionNode) -> Iterator[tuple[ast.Name, bool]]:
     Yields (node, nested): nested is True when the reference sits in a nested function,
     lambda or comprehension, where it is a closure over whatever the function binds.
     """
-    yield from _cached(function, "global_refs", lambda: list(_refs(function, enclosing=frozenset(), nested=False)))
+    yield from remembered(function, "global_refs", lambda: list(_refs(function, enclosing=frozenset(), nested=False)))
 
 
 def _refs(scope: ScopeNode, enclosing: frozenset[str], nested: bool) -> Iterator[tuple[ast.Name, bool]]:

@@ -9,6 +9,7 @@ each node type's fields looked up once, takes a third less time.
 from __future__ import annotations
 
 import ast
+from typing import Any, Callable
 
 _MARKERS = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
 # Fields that never hold a node that is not a marker: skipped without a look.
@@ -46,3 +47,15 @@ def _add_children(node: ast.AST, found: list[ast.AST]) -> None:
             found.extend(item for item in value if isinstance(item, _AST) and not isinstance(item, _MARKERS))
         elif isinstance(value, _AST) and not isinstance(value, _MARKERS):
             found.append(value)
+
+
+_MEMO = "_lambda_fix_cache"
+
+
+def remembered(node: ast.AST, key: str, compute: Callable[[], Any]) -> Any:
+    """compute(), the first time key is asked of node; kept on the node itself. For facts no walk
+    changes, about nodes the analysis visits again and again (a function is walked many times)."""
+    memo = node.__dict__.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
