@@ -28,6 +28,18 @@ def leaks_of(source: str, **kwargs):
     return analyze_module(project, module, **kwargs)
 
 
+def project_of(root: Path, files: dict[str, str]) -> tuple[Project, module_facts.ModuleInfo]:
+    """A project of files under root, and its module app.py."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    project = Project(lambda path: Path(path).read_text(), boundary=root)
+    module = project.module_at(str(root / "app.py"))
+    assert module is not None
+    return project, module
+
+
 def codes(source: str) -> list[tuple[str, str]]:
     return [(leak.code, leak.state[1]) for leak in leaks_of(source)]
 
@@ -352,12 +364,9 @@ def test_reset_is_recognised_and_not_repeated() -> None:
 
 
 def test_cross_module_state(tmp_path: Path) -> None:
-    (tmp_path / "helpers.py").write_text("records = []\ndef record(x):\n    records.append(x)\n")
-    (tmp_path / "app.py").write_text("import helpers\ndef lambda_handler(event, context):\n"
-                                     "    helpers.record(event['x'])\n")
-    project = Project(lambda path: Path(path).read_text(), boundary=tmp_path)
-    module = project.module_at(str(tmp_path / "app.py"))
-    assert module is not None
+    project, module = project_of(tmp_path, {
+        "helpers.py": "records = []\ndef record(x):\n    records.append(x)\n",
+        "app.py": "import helpers\ndef lambda_handler(event, context):\n    helpers.record(event['x'])\n"})
     [leak] = analyze_module(project, module)
     assert leak.code == "LF002" and leak.state == (str(tmp_path / "helpers.py"), "records")
     assert isinstance(leak.plan, ResetPlan) and leak.plan.reference == "helpers.records"
@@ -376,27 +385,19 @@ def test_initial_value_shadowed_in_the_handler_blocks_the_move() -> None:
 
 
 def test_foreign_initial_value_with_names_is_restored_from_a_snapshot(tmp_path: Path) -> None:
-    (tmp_path / "store.py").write_text("from collections import defaultdict\n"
-                                       "seen = defaultdict(list, {'boot': []})\n"
-                                       "def add(k):\n    seen[k].append(1)\n")
-    (tmp_path / "app.py").write_text("import store\ndef lambda_handler(event, context):\n    store.add(event['k'])\n")
-    project = Project(lambda path: Path(path).read_text(), boundary=tmp_path)
-    module = project.module_at(str(tmp_path / "app.py"))
-    assert module is not None
+    project, module = project_of(tmp_path, {
+        "store.py": "from collections import defaultdict\nseen = defaultdict(list, {'boot': []})\n"
+                    "def add(k):\n    seen[k].append(1)\n",
+        "app.py": "import store\ndef lambda_handler(event, context):\n    store.add(event['k'])\n"})
     [leak] = analyze_module(project, module)
     assert isinstance(leak.plan, ResetPlan) and leak.plan.how == "snapshot"
 
 
 def test_from_package_import_module(tmp_path: Path) -> None:
-    package = tmp_path / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "audit.py").write_text("trail = []\ndef note(x):\n    trail.append(x)\n")
-    (tmp_path / "app.py").write_text("from pkg import audit\ndef lambda_handler(event, context):\n"
-                                     "    audit.note(event['x'])\n")
-    project = Project(lambda path: Path(path).read_text(), boundary=tmp_path)
-    module = project.module_at(str(tmp_path / "app.py"))
-    assert module is not None
+    project, module = project_of(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/audit.py": "trail = []\ndef note(x):\n    trail.append(x)\n",
+        "app.py": "from pkg import audit\ndef lambda_handler(event, context):\n    audit.note(event['x'])\n"})
     [leak] = analyze_module(project, module)
     assert isinstance(leak.plan, ResetPlan) and leak.plan.reference == "audit.trail"
 
@@ -433,17 +434,6 @@ def test_a_handler_that_already_resets_still_shares_the_state() -> None:
 
 # ---- the rules' cheap first tests: the flow runs only when some rule could find something ----------
 
-def _project_of(root: Path, files: dict[str, str]) -> tuple[Project, module_facts.ModuleInfo]:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    project = Project(lambda path: Path(path).read_text(), boundary=root)
-    module = project.module_at(str(root / "app.py"))
-    assert module is not None
-    return project, module
-
-
 CLEAN_HANDLER = """
     import json
     import boto3
@@ -462,7 +452,7 @@ def test_nothing_to_find_skips_the_flow(tmp_path: Path, monkeypatch: pytest.Monk
     def not_needed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise AssertionError("the flow ran for a module where no rule can find anything")
 
-    project, module = _project_of(tmp_path, {"app.py": CLEAN_HANDLER})
+    project, module = project_of(tmp_path, {"app.py": CLEAN_HANDLER})
     monkeypatch.setattr(flow, "analyze", not_needed)
     assert analyze_module(project, module) == []
 
@@ -474,12 +464,12 @@ def test_nothing_to_find_skips_the_flow(tmp_path: Path, monkeypatch: pytest.Monk
 ])
 def test_each_rules_candidate_runs_the_flow(tmp_path: Path, candidate: str, code: str) -> None:
     source = "from redis import Redis as R\n" + textwrap.dedent(CLEAN_HANDLER).replace("    return", candidate + "    return")
-    project, module = _project_of(tmp_path, {"app.py": source})
+    project, module = project_of(tmp_path, {"app.py": source})
     assert code in {d.code for d in analyze_module(project, module)}
 
 
 def test_a_mutable_default_runs_the_flow(tmp_path: Path) -> None:
-    project, module = _project_of(tmp_path, {"app.py": """
+    project, module = project_of(tmp_path, {"app.py": """
         def tag(item, seen=[]):
             seen.append(item)
             return len(seen)
@@ -506,5 +496,5 @@ def test_a_mutable_default_runs_the_flow(tmp_path: Path) -> None:
      "lib/log.py": "lines = []\ndef note(x):\n    lines.append(x)\n"},
 ])
 def test_state_in_any_module_the_imports_reach_runs_the_flow(tmp_path: Path, files: dict[str, str]) -> None:
-    project, module = _project_of(tmp_path, files)
+    project, module = project_of(tmp_path, files)
     assert {d.code for d in analyze_module(project, module)} == {"LF002"}
