@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodCommand, CodemodContext
+
+
+Plan = TypeVar("Plan")
+
+
+def grouped(plans: Sequence[Plan], key: Callable[[Plan], str]) -> dict[str, list[Plan]]:
+    """Plans by the function (or handler) they edit, in order."""
+    groups: dict[str, list[Plan]] = {}
+    for plan in plans:
+        groups.setdefault(key(plan), []).append(plan)
+    return groups
 
 
 class Transformer(cst.CSTTransformer):

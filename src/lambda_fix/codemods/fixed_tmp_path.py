@@ -78,7 +78,8 @@ from typing import Sequence
 import libcst as cst
 
 from ..analysis.tmp_paths import TmpPathPlan
-from ._edit import PlanCodemod, Transformer, add_module_statements, as_block, split_preamble, statement
+from ._edit import (PlanCodemod, ScopedTransformer, Transformer, add_module_statements, as_block, grouped,
+                    split_preamble, statement)
 from .handler_state_at_module_level import MoveStateIntoHandler
 
 CODE = "LF003"
@@ -149,26 +150,17 @@ class _ReplacePaths(Transformer):
         return self._replace(original_node, updated_node)
 
 
-class _RemoveAtEnd(Transformer):
+class _RemoveAtEnd(ScopedTransformer):
     """The handler's body runs in `try`; `finally` removes the invocation's files, ignoring its own errors."""
 
     def __init__(self, plans: Sequence[TmpPathPlan]) -> None:
-        super().__init__()
-        self.by_handler: dict[str, list[TmpPathPlan]] = {}
-        for plan in plans:
-            self.by_handler.setdefault(plan.handler, []).append(plan)
-        self._depth = 0
+        self.by_handler = grouped(plans, lambda plan: plan.handler)
+        super().__init__(within=set(self.by_handler))
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth += 1
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self._depth -= 1
-        plans = self.by_handler.get(updated_node.name.value)
-        if self._depth or not plans:
+    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        plans = self.by_handler.get(qualified) if kinds == ("function",) else None
+        if not plans:
             return updated_node
         block = as_block(updated_node.body)
         preamble, rest = split_preamble(block.body)

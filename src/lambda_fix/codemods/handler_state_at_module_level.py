@@ -73,7 +73,7 @@ class _MoveState(ScopedTransformer):
             for function, mode in plan.threaded:
                 self._threaded.setdefault(function, []).append((plan.state, mode))
         self._chain = {p.handler for p in self.plans} | set(self._threaded)
-        self.within = self._chain
+        self.within = self._chain  # known only now: the functions that gain parameters are entered too
 
     # The bindings are removed first (module body order: they precede their users or not, so the
     # module is rewritten in leave_Module, where every piece has been collected).

@@ -58,7 +58,7 @@ from typing import Sequence
 import libcst as cst
 
 from ..analysis.defaults import DefaultPlan
-from ._edit import PlanCodemod, ScopedTransformer, add_module_statements, as_block, split_preamble, statement
+from ._edit import PlanCodemod, ScopedTransformer, add_module_statements, as_block, grouped, split_preamble, statement
 
 CODE = "LF005"
 NAME = "mutable-default-argument"
@@ -67,11 +67,8 @@ SUMMARY = "a mutable default that the function changes or hands out: create it o
 
 class _CreateDefault(ScopedTransformer):
     def __init__(self, plans: Sequence[DefaultPlan]) -> None:
-        super().__init__()
-        self.by_function: dict[str, list[DefaultPlan]] = {}
-        for plan in plans:
-            self.by_function.setdefault(plan.function, []).append(plan)
-        self.within = {function.split(".")[0] for function in self.by_function}
+        self.by_function = grouped(plans, lambda plan: plan.function)
+        super().__init__(within={function.split(".")[0] for function in self.by_function})
 
     def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
                        kinds: tuple[str, ...]) -> cst.FunctionDef:

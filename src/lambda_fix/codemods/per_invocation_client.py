@@ -89,10 +89,9 @@ def accessor_source(plan: HoistPlan) -> str:
 
 class _HoistClient(ScopedTransformer):
     def __init__(self, plans: Sequence[HoistPlan]) -> None:
-        super().__init__()
+        super().__init__(within={p.function.split(".")[0] for p in plans})
         self.plans = list(plans)
         self._by_call = {(p.function, call_key(p.call_source)): p for p in self.plans}
-        self.within = {p.function.split(".")[0] for p in self.plans}
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if not self.scopes:

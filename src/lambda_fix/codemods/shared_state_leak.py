@@ -80,7 +80,7 @@ import libcst.matchers as m
 
 from ..analysis.leaks import ResetPlan
 from ._edit import (PlanCodemod, ScopedTransformer, Transformer, add_module_statements, as_block, declares_global,
-                    split_preamble, statement, without_global)
+                    grouped, split_preamble, statement, without_global)
 
 CODE = "LF002"
 NAME = "shared-state-leak"
@@ -109,11 +109,8 @@ def reset_lines(plan: ResetPlan) -> list[str]:
 
 class _ResetState(ScopedTransformer):
     def __init__(self, plans: Sequence[ResetPlan]) -> None:
-        super().__init__()
-        self.by_handler: dict[str, list[ResetPlan]] = {}
-        for plan in plans:
-            self.by_handler.setdefault(plan.handler, []).append(plan)
-        self.within = set(self.by_handler)
+        self.by_handler = grouped(plans, lambda plan: plan.handler)
+        super().__init__(within=set(self.by_handler))
 
     def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
                        kinds: tuple[str, ...]) -> cst.FunctionDef:
