@@ -271,12 +271,11 @@ def _compile_error(text: str, path: str) -> str | None:
 
 
 def _findings(path: str, text: str, readable: str, tree: ast.Module, diagnoses: list[Diagnosis],
-              applied: Iterable[Diagnosis], wanted: Wanted = Wanted(new_source=False)) -> tuple[Finding, ...]:
+              applied: Iterable[Diagnosis], wanted: Wanted = Wanted()) -> tuple[Finding, ...]:
     """readable: the text tree is of (ast columns are its UTF-8 offsets; it has text's characters)."""
     applied_ids = {id(d) for d in applied}
     lines = readable.splitlines()
-    details = wanted.ends
-    ends = _end_positions(tree) if details else {}
+    ends = _end_positions(tree) if wanted.ends else {}
     findings = []
     for d in diagnoses:
         fix = None
@@ -287,9 +286,9 @@ def _findings(path: str, text: str, readable: str, tree: ast.Module, diagnoses: 
                 fix = Fix(d.fix_title, d.applicability, _edits(text, alone), diff_format.unified_diff(path, text, alone))
         column = _character_column(lines, d.line, d.column) + 1
         end_line, end_byte = ends.get((d.line, d.column), (d.line, d.column))
-        end_column = _character_column(lines, end_line, end_byte) + 1 if details else 0
+        end_column = _character_column(lines, end_line, end_byte) + 1 if wanted.ends else 0
         findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
-                                applied=id(d) in applied_ids, end_line=end_line if details else 0,
+                                applied=id(d) in applied_ids, end_line=end_line if wanted.ends else 0,
                                 end_column=end_column, related=_related(path, d.related)))
     return tuple(findings)
 
