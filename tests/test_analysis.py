@@ -498,3 +498,16 @@ def test_a_mutable_default_runs_the_flow(tmp_path: Path) -> None:
 def test_state_in_any_module_the_imports_reach_runs_the_flow(tmp_path: Path, files: dict[str, str]) -> None:
     project, module = project_of(tmp_path, files)
     assert {d.code for d in analyze_module(project, module)} == {"LF002"}
+
+
+def test_a_default_only_read_by_calls_that_keep_nothing_is_left_alone(tmp_path: Path) -> None:
+    """Leaks and defaults share one list of calls that read an object without changing or keeping it."""
+    project, module = project_of(tmp_path, {"app.py": """
+        import copy
+        def summary(items, seen=[]):
+            snapshot = copy.deepcopy(seen)
+            return len(items) + len(snapshot) + int(bool(next(iter(seen), 0)))
+        def lambda_handler(event, context):
+            return summary(event["items"])
+    """})
+    assert analyze_module(project, module) == []

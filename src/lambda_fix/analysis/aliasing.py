@@ -16,6 +16,8 @@ FRESH_VALUE_CALLS = frozenset({
     "frozenset", "min", "max", "any", "all", "abs", "round", "format", "hash", "isinstance", "type",
     "json.dumps", "copy.copy", "copy.deepcopy",
 })
+# Calls that read their arguments and neither change nor keep them.
+READ_ONLY_CALLS = FRESH_VALUE_CALLS | {"print", "id", "iter", "enumerate", "zip", "reversed", "next", "callable"}
 # Methods of a container that return an element or a new object, not the container.
 ELEMENT_METHODS = frozenset({"copy", "get", "pop", "popitem", "count", "index", "popleft"})
 

@@ -6,16 +6,13 @@ import ast
 from dataclasses import dataclass
 
 from ..model import Applicability
+from .aliasing import READ_ONLY_CALLS
 from .diagnosis import Diagnosis
 from .flow import MUTATING_FUNCTIONS, MUTATING_METHODS, FunctionKey, HandlerFlow
 from .module import ModuleInfo, container_kind, is_pure
 from .scopes import FunctionNode, scope_bindings
 
 CODE = "LF005"
-# Calls that only read the object they are given.
-_READ_ONLY = frozenset({"len", "list", "dict", "set", "tuple", "sorted", "sum", "min", "max", "any", "all",
-                        "str", "repr", "bool", "enumerate", "zip", "iter", "reversed", "print", "isinstance",
-                        "json.dumps", "frozenset"})
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def _mutated_or_escapes(module: ModuleInfo, function: FunctionNode, name: str) -
                 qualified = module.qualified_name(func)
                 if qualified in MUTATING_FUNCTIONS:
                     changes.append((node.lineno, f"`{qualified}` at line {node.lineno} changes it"))
-                elif qualified not in _READ_ONLY:
+                elif qualified not in READ_ONLY_CALLS:
                     escapes.append((node.lineno, f"it is passed to a call at line {node.lineno} that may change or "
                                                  "keep it"))
         elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)) \

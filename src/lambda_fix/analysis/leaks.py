@@ -18,7 +18,7 @@ from ..model import Applicability
 from .flow import HandlerFlow, Mutation, StateKey
 from .module import ModuleInfo, StateBinding
 from .project import Project
-from .aliasing import FRESH_VALUE_CALLS, returns_may_reference
+from .aliasing import READ_ONLY_CALLS, returns_may_reference
 from .diagnosis import Diagnosis
 from .parameters import assigns, threading_plan
 from .references import dotted, name_taken, reference, spellings
@@ -26,9 +26,6 @@ from .scopes import FunctionNode, scope_bindings
 
 MOVE, RESET = "LF001", "LF002"
 _BUILTIN_NAMES = frozenset(dir(builtins))
-
-# Calls that read their arguments and never change them.
-_READ_ONLY_CALLS = FRESH_VALUE_CALLS | {"print", "id", "iter", "enumerate", "zip", "reversed", "next", "callable"}
 
 
 @dataclass(frozen=True)
@@ -325,7 +322,7 @@ def _written_at_import(owner: ModuleInfo, binding: StateBinding) -> bool:
             if isinstance(func, ast.Attribute) and _root_name(func.value) == name:
                 if func.attr not in ("get", "copy", "keys", "values", "items", "count", "index"):
                     return True
-            elif owner.qualified_name(func) not in _READ_ONLY_CALLS and any(
+            elif owner.qualified_name(func) not in READ_ONLY_CALLS and any(
                     _root_name(a) == name for a in [*node.args, *(k.value for k in node.keywords)]):
                 return True
             if isinstance(func, ast.Name) and (func.id in users or func.id in owner.classes):
