@@ -11,11 +11,11 @@ from typing import Callable, Iterable, Optional
 from . import module as module_facts
 from .module import ModuleInfo
 
-ReadSource = Callable[[str], Optional[str]]
+ReadSource = Callable[[str], Optional[str]]  # path -> decoded text, None when unreadable
 # The latest run's index, keyed by the identity of its file list (kept alive beside it).
 _SHARED_INDEXES: dict[int, tuple[tuple[str, ...], tuple[dict[str, list[str]], list[str]]]] = {}
-_IMPORT_LINE = re.compile(
-    r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)  # path -> decoded text, None when unreadable
+# An import statement's line: the module words it names index the files that import them.
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)
 
 
 def module_name_for(path: Path) -> tuple[Path, str]:
