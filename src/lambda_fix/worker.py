@@ -10,6 +10,7 @@ import ast
 import dataclasses
 import difflib
 import functools
+import os
 import re
 import signal
 import sys
@@ -23,7 +24,7 @@ from . import codemods
 from .analysis import Diagnosis, analyze_module
 from .analysis import module as module_facts
 from .analysis.handlers import extra_names, may_contain_handler
-from .analysis.project import Project, module_name_for, package_markers
+from .analysis.project import Project, package_markers, package_of
 from .config import Config
 from .formats import diff as diff_format
 from .model import Applicability, Edit, FileResult, Finding, Fix, Outcome, Status, Wanted
@@ -34,6 +35,7 @@ _worker_config: Config = Config()
 _worker_wanted = Wanted()
 _worker_records = False  # remember what each result depends on, for the cache
 _worker_projects: dict[Path, Project] = {}
+_worker_boundaries: dict[str, Path] = {}  # by directory: every file in it shares the answer
 _worker_cwd = Path.cwd()  # resolved at init: imports resolve no higher
 # Every file this worker read for the analysis: its digest, and its stat when trusted.
 _worker_reads: dict[str, tuple[str | None, result_cache.Stat | None]] = {}
@@ -50,6 +52,7 @@ def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_p
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker_projects.clear()
+    _worker_boundaries.clear()
     _worker_reads.clear()
 
 
@@ -126,9 +129,21 @@ def _refusal(data: bytes, text: str) -> str | None:
 
 
 def _boundary(path: str) -> Path:
-    """Imports resolve no higher than the working directory (or the file's code root above it)."""
-    resolved = Path(path).resolve()
-    return _worker_cwd if resolved.is_relative_to(_worker_cwd) else module_name_for(resolved)[0]
+    """Imports resolve no higher than the working directory (or the file's code root above it).
+
+    Where the file really is decides, so links are followed; that asks the file system about every
+    directory up the path, so it is asked once per directory (and again for a file that is a link)."""
+    if os.path.islink(path):
+        return _boundary_of(Path(path).resolve().parent)
+    directory = os.path.dirname(os.path.abspath(path))
+    found = _worker_boundaries.get(directory)
+    if found is None:
+        found = _worker_boundaries[directory] = _boundary_of(Path(directory).resolve())
+    return found
+
+
+def _boundary_of(directory: Path) -> Path:
+    return _worker_cwd if directory.is_relative_to(_worker_cwd) else package_of(directory)[0]
 
 
 def _read_text(path: str) -> str | None:
