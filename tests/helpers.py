@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import os
@@ -177,3 +178,44 @@ def _run_plain(command: list[str]) -> str:
                                env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stderr
     return completed.stdout
+
+
+def facts_by_walking(module: object) -> dict[str, object]:
+    """The facts module.build and LF004's first test find by searching the text (module: a
+    ModuleInfo), found instead by a walk of every node: what the cheap way must equal. Nodes are
+    compared by identity."""
+    defaults, calls, rebound, dynamic = set(), set(), set(), False
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    for node in ast.walk(module.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            defaults |= {id(d) for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None}
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("globals", "eval", "exec", "vars", "locals"):
+            dynamic = True
+    for stmt in module.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            rebound |= {(name, stmt.name) for node in ast.walk(stmt) if isinstance(node, ast.Global)
+                        for name in node.names}
+        scopes = [stmt] if isinstance(stmt, functions) else [n for n in ast.walk(stmt) if isinstance(n, functions)]
+        calls |= {id(n) for scope in scopes for n in ast.walk(scope) if isinstance(n, ast.Call)}
+    return {"defaults": defaults, "factory calls": _factory_calls(module, calls), "rebound": rebound,
+            "dynamic": dynamic}
+
+
+def facts_by_searching(module: object) -> dict[str, object]:
+    """The same facts, as module.build and LF004's first test find them."""
+    from lambda_fix.analysis.client_reuse import _FACTORY_NAMES, CLIENT_FACTORIES
+    from lambda_fix.analysis.module import calls_in_functions
+
+    aliases = {name for name, ref in module.imports.items() if ref.dotted in CLIENT_FACTORIES}
+    calls = {id(c) for c in calls_in_functions(module.statements_naming(_FACTORY_NAMES | aliases))}
+    return {"defaults": {id(d) for d in module.defaults}, "factory calls": _factory_calls(module, calls),
+            "rebound": {(name, f) for name, functions in module.rebound_in.items() for f in functions},
+            "dynamic": module.dynamic_globals}
+
+
+def _factory_calls(module: object, call_ids: set[int]) -> set[int]:
+    """The calls among call_ids that LF004's first test takes for a client factory's."""
+    from lambda_fix.analysis.client_reuse import is_factory_call
+
+    return {id(n) for n in ast.walk(module.tree) if id(n) in call_ids and is_factory_call(module, n)}

@@ -7,7 +7,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, facts_by_searching, facts_by_walking
 
+import lambda_fix
 from lambda_fix.analysis import analyze_module
 from lambda_fix.analysis import module as module_facts
 from lambda_fix.analysis.handlers import find_handlers, is_handler_signature, may_contain_handler
@@ -511,3 +513,39 @@ def test_a_default_only_read_by_calls_that_keep_nothing_is_left_alone(tmp_path: 
             return summary(event["items"])
     """})
     assert analyze_module(project, module) == []
+
+
+# Sources where finding facts by their names in the text could go wrong.
+TEXT_SEARCH_TRAPS = {
+    "lone carriage returns": "import boto3\r\rX = 1\rdef f(event, context):\r    return boto3.client('s3')\r",
+    "crlf": "import boto3\r\n\r\ndef f(event, context, seen=[]):\r\n    global X\r\n    return boto3.client('s3')\r\n",
+    "in a decorator": "import boto3\n\n@register(boto3.client('s3'))\ndef f(event, context):\n    pass\n",
+    "continued at column 0": "import boto3\ndef f(event, context):\n    x = g(\nboto3.client('s3'), d=lambda a=[]: a)\n",
+    "module-level lambdas": "import boto3\nmake = lambda: boto3.client('s3')\nHANDLERS = [lambda x={}: x]\n",
+    "aliased factory": "from boto3 import client as make\ndef f(event, context):\n    return make('s3')\n",
+    "global in a nested function": "X = 0\ndef f(event, context):\n    def g():\n        global X\n        X = 1\n    g()\n",
+    "eval": "def f(event, context):\n    return eval(event['x'])\n",
+    "definitions in blocks": "try:\n    class A:\n        def m(self, x={}):\n            async def n(y=set()):\n"
+                             "                pass\nexcept ImportError:\n    if True:\n        def g(z=[]): pass\n",
+    "names inside longer words": "def f(event, context):\n    evaluate(); my_client(); clientele = lambdas = 1\n",
+    "non-ascii text": "import boto3\ndef f(événement, context):\n    é = 'ü'; return boto3.resource('s3')\n",
+    "a string spanning lines": "import boto3\nTEXT = '''\nclient\n'''\ndef f(event, context):\n    return boto3.client(\n'''x''')\n",
+}
+
+
+@pytest.mark.parametrize("source", TEXT_SEARCH_TRAPS.values(), ids=TEXT_SEARCH_TRAPS.keys())
+def test_facts_found_in_the_text_equal_a_walk_of_every_node(source: str) -> None:
+    module = module_facts.build("/project/app.py", "app", source, ast.parse(source))
+    assert facts_by_searching(module) == facts_by_walking(module)
+
+
+def test_facts_found_in_the_text_equal_a_walk_on_real_code() -> None:
+    """Every fixture this interpreter parses, and every module of lambda-fix itself."""
+    for path in [*FIXTURES.rglob("*.py"), *Path(lambda_fix.__file__).parent.rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # newer syntax than this interpreter's
+        module = module_facts.build(str(path), "m", source, tree)
+        assert facts_by_searching(module) == facts_by_walking(module), path

@@ -1,16 +1,21 @@
 """Property tests: random valid Python programs through every codemod, every function a handler.
 
-No crash, every rewrite compiles, a second run changes nothing.
+No crash, every rewrite compiles, a second run changes nothing. And the facts found by searching the
+text equal those a walk of every node finds.
 """
 
 from __future__ import annotations
 
+import ast
+
 import hypothesmith
 import pytest
+from helpers import facts_by_searching, facts_by_walking
 from hypothesis import HealthCheck, given, settings
 
 import lambda_fix.analysis.handlers as handlers
 import lambda_fix.worker as worker
+from lambda_fix.analysis import module as module_facts
 from lambda_fix import Config, Status, check_source
 
 CONFIG = Config(unsafe_fixes=True)
@@ -36,3 +41,17 @@ def test_random_programs(source: str) -> None:
         assert result.new_source is not None
         compile(result.new_source, "<rewritten>", "exec")
         assert check_source(result.new_source, CONFIG, path="generated.py").status is Status.UNCHANGED
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(source=hypothesmith.from_node())
+def test_facts_found_in_the_text_equal_a_walk(source: str) -> None:
+    """The facts the analysis finds by searching the text for names (module.statements_naming) are
+    those a walk of every node finds."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return
+    module = module_facts.build("generated.py", "generated", source, tree)
+    assert facts_by_searching(module) == facts_by_walking(module)

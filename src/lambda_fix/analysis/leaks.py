@@ -79,7 +79,7 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
         if current.state:
             return True
         for ref in current.imports.values():
-            dotted = f"{ref.module}.{ref.attr}" if ref.attr else ref.module
+            dotted = ref.dotted
             if project.names_a_directory(dotted, current):
                 return True
             parts = dotted.split(".")

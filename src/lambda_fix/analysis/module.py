@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from .scopes import FunctionNode
+from .scopes import FunctionNode, default_values
 from .walk import nodes as nodes_of
 
 # Qualified constructor -> the container kind, which decides how the state can be reset.
@@ -35,6 +36,8 @@ _SUPPRESSION = re.compile(
     r"#\s*(?:lambda-fix:\s*ignore|noqa)\b(?:\s*(?:\[|:)\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?"
 )
 ALL_CODES = "*"
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_DYNAMIC_ACCESS = ("globals", "eval", "exec", "vars", "locals")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class ImportRef:
 
     module: str  # absolute dotted name
     attr: str | None = None
+
+    @property
+    def dotted(self) -> str:
+        """What the bound name stands for: `boto3.client` for `from boto3 import client`."""
+        return f"{self.module}.{self.attr}" if self.attr else self.module
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,9 @@ class ModuleInfo:
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
     exported: frozenset[str] = frozenset()  # names in __all__
     dynamic_globals: bool = False  # globals(), eval or exec: names can be used out of sight
-    # Every call in a function, method, lambda or class body (what code a handler reaches can call),
-    # and every default value of a function or lambda: what the rules' cheap first tests look at.
-    calls_in_functions: list[ast.Call] = field(default_factory=list)
+    # Every default value of a function or lambda: what LF005's cheap first test looks at.
     defaults: list[ast.expr] = field(default_factory=list)
+    _line_starts: list[int] | None = field(default=None, repr=False)  # see `statements_naming`
 
     @property
     def uses(self) -> dict[str, list[Use]]:
@@ -95,6 +102,31 @@ class ModuleInfo:
             self._uses = defaultdict(list)
             _collect_uses(self)
         return self._uses
+
+    def statements_naming(self, names: Iterable[str]) -> list[ast.stmt]:
+        """The top-level statements whose lines hold one of names as a whole word, in order.
+
+        Facts about a few names or keywords (`global`, `eval`, `lambda`, a client factory) are looked
+        for where the text names them: searching the text is far cheaper than a walk of every node. A
+        match in a comment or a string only costs that statement's walk."""
+        source = self.source
+        offsets = []
+        for name in names:
+            start = source.find(name)
+            while start != -1:
+                end = start + len(name)
+                if not (start and _is_word_character(source[start - 1])) \
+                        and not (end < len(source) and _is_word_character(source[end])):
+                    offsets.append(start)
+                start = source.find(name, end)
+        if not offsets:
+            return []
+        if self._line_starts is None:
+            # Python ends a line at \n, \r\n or a lone \r (str.splitlines knows more breaks).
+            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(source))]
+        lines = sorted({bisect.bisect_right(self._line_starts, offset) for offset in offsets})
+        return [stmt for stmt in self.tree.body
+                if any(_first_line(stmt) <= line <= (stmt.end_lineno or stmt.lineno) for line in lines)]
 
     def suppressed(self, line: int, code: str) -> bool:
         codes = self.suppressions.get(line)
@@ -111,7 +143,7 @@ class ModuleInfo:
         root = expr.id
         ref = self.imports.get(root)
         if ref is not None:
-            base = f"{ref.module}.{ref.attr}" if ref.attr else ref.module
+            base = ref.dotted
         elif root in _BUILTINS and not self.binding_counts.get(root):
             base = root
         else:
@@ -129,7 +161,7 @@ def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
             info.functions[stmt.name] = stmt
         elif isinstance(stmt, ast.ClassDef):
             info.classes[stmt.name] = stmt
-    _collect_calls_and_globals(info)
+    _collect_defaults_and_globals(info)
     _collect_state(info)
     info.suppressions = _suppressions(source)
     info.exported = _exported(tree)
@@ -216,31 +248,75 @@ def resolve_relative(package: str, module: str | None, level: int) -> str | None
     return ".".join(base) if base else None
 
 
-def _collect_calls_and_globals(info: ModuleInfo) -> None:
-    """One walk of each statement: calls and defaults of functions, `global` declarations, and
-    dynamic access to globals (what the rules' first tests and the module's state need)."""
-    for stmt in info.tree.body:
-        in_function = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        in_blocks: list[ast.AST] = []  # definitions inside `if`, `try`, ... at module level
+def _is_word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
+# Statements that hold statements, and where: everything else is a simple statement.
+_COMPOUND: dict[type, tuple[str, ...]] = {
+    ast.FunctionDef: ("body",), ast.AsyncFunctionDef: ("body",), ast.ClassDef: ("body",),
+    ast.If: ("body", "orelse"), ast.For: ("body", "orelse"), ast.AsyncFor: ("body", "orelse"),
+    ast.While: ("body", "orelse"), ast.With: ("body",), ast.AsyncWith: ("body",),
+    ast.Try: ("body", "handlers", "orelse", "finalbody"),
+    **{getattr(ast, name): fields for name, fields in (("TryStar", ("body", "handlers", "orelse", "finalbody")),
+                                                         ("Match", ("cases",))) if hasattr(ast, name)},
+}
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    """A definition starts at its first decorator (its own lineno is the `def` line)."""
+    decorators = getattr(stmt, "decorator_list", None)
+    return min(stmt.lineno, *(d.lineno for d in decorators)) if decorators else stmt.lineno
+
+
+def _collect_defaults_and_globals(info: ModuleInfo) -> None:
+    """Defaults of functions and lambdas, `global` declarations and dynamic access to globals, each
+    looked for only in the statements that can hold it (what the rules and the module's state need)."""
+    for function in _definitions(info.tree.body):
+        info.defaults.extend(default_values(function.args))
+    for stmt in info.statements_naming(("lambda",)):
+        for sub in nodes_of(stmt):
+            if type(sub) is ast.Lambda:
+                info.defaults.extend(default_values(sub.args))
+    for stmt in info.statements_naming(("global", *_DYNAMIC_ACCESS)):
+        in_function = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
         for sub in nodes_of(stmt):
             kind = type(sub)
             if kind is ast.Call:
-                if in_function:
-                    info.calls_in_functions.append(sub)
-                if isinstance(sub.func, ast.Name) and sub.func.id in ("globals", "eval", "exec", "vars", "locals"):
+                if isinstance(sub.func, ast.Name) and sub.func.id in _DYNAMIC_ACCESS:
                     info.dynamic_globals = True
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.Lambda:
-                info.defaults.extend(sub.args.defaults)
-                info.defaults.extend(d for d in sub.args.kw_defaults if d is not None)
-                if not in_function:
-                    in_blocks.append(sub)
-            elif kind is ast.ClassDef and not in_function:
-                in_blocks.append(sub)
-            elif kind is ast.Global and in_function and not isinstance(stmt, ast.ClassDef):
+            elif kind is ast.Global and in_function:
                 for bound in sub.names:
-                    info.rebound_in[bound].add(stmt.name)  # type: ignore[union-attr]
-        for definition in in_blocks:  # their calls count too, to be safe
-            info.calls_in_functions.extend(sub for sub in nodes_of(definition) if type(sub) is ast.Call)
+                    info.rebound_in[bound].add(stmt.name)  # type: ignore[attr-defined]
+
+
+def _definitions(body: list[ast.stmt]) -> list[FunctionNode]:
+    """Every `def` in body, at any depth: they are statements, so only statements are visited."""
+    found: list[FunctionNode] = []
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
+        if kind not in _COMPOUND:
+            continue
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            found.append(stmt)  # type: ignore[arg-type]
+        for name in _COMPOUND[kind]:
+            for item in getattr(stmt, name):
+                stack.extend(item.body if name in ("handlers", "cases") else (item,))
+    return found
+
+
+def calls_in_functions(statements: list[ast.stmt]) -> Iterator[ast.Call]:
+    """Every call in a function, method, lambda or class body among these top-level statements: what
+    code a handler reaches can call. Definitions inside module-level blocks count too, to be safe."""
+    for stmt in statements:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield from (sub for sub in nodes_of(stmt) if type(sub) is ast.Call)
+            continue
+        for sub in nodes_of(stmt):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                yield from (inner for inner in nodes_of(sub) if type(inner) is ast.Call)
 
 
 def _collect_uses(info: ModuleInfo) -> None:

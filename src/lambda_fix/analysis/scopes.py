@@ -110,7 +110,7 @@ def _walk_own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
         yield node
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             stack.extend(node.decorator_list)
-            stack.extend(_defaults(node.args))
+            stack.extend(default_values(node.args))
             if node.returns:
                 stack.append(node.returns)
             continue
@@ -120,7 +120,7 @@ def _walk_own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
             stack.extend(k.value for k in node.keywords)
             continue
         if isinstance(node, ast.Lambda):
-            stack.extend(_defaults(node.args))
+            stack.extend(default_values(node.args))
             continue
         if isinstance(node, _COMPREHENSIONS):
             stack.append(node.generators[0].iter)  # evaluated in the enclosing scope
@@ -129,7 +129,8 @@ def _walk_own_nodes(scope: ScopeNode) -> Iterator[ast.AST]:
         stack.extend(children(node))
 
 
-def _defaults(args: ast.arguments) -> list[ast.AST]:
+def default_values(args: ast.arguments) -> list[ast.expr]:
+    """The default values of a function's or lambda's parameters."""
     return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
 
 
