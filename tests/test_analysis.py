@@ -530,7 +530,21 @@ TEXT_SEARCH_TRAPS = {
     "names inside longer words": "def f(event, context):\n    evaluate(); my_client(); clientele = lambdas = 1\n",
     "non-ascii text": "import boto3\ndef f(événement, context):\n    é = 'ü'; return boto3.resource('s3')\n",
     "a string spanning lines": "import boto3\nTEXT = '''\nclient\n'''\ndef f(event, context):\n    return boto3.client(\n'''x''')\n",
+    "form feeds and no last line break": "import boto3\n\x0c\ndef f(event, context):\n    return boto3.client('s3')",
 }
+
+
+def test_source_segments_equal_asts() -> None:
+    """ModuleInfo.segment, on lines split once, gives what ast.get_source_segment gives."""
+    sources = [*TEXT_SEARCH_TRAPS.values(), *(p.read_text(encoding="utf-8") for p in FIXTURES.rglob("*.py"))]
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # newer syntax than this interpreter's
+        module = module_facts.build("/project/app.py", "app", source, tree)
+        for node in ast.walk(tree):
+            assert module.segment(node) == ast.get_source_segment(source, node), ast.dump(node)
 
 
 @pytest.mark.parametrize("source", TEXT_SEARCH_TRAPS.values(), ids=TEXT_SEARCH_TRAPS.keys())

@@ -86,7 +86,7 @@ def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
     function = flow.reached[call.function]
     if _already_cached(module, function, call.node):
         return None
-    source = ast.get_source_segment(module.source, call.node) or call.factory
+    source = module.segment(call.node) or call.factory
     where = "the handler" if call.function == flow.handler else f"`{call.function[1]}`"
     what = ("opens a new connection" if call.factory in CLOSED_TESTS else
             "creates a new session" if "Session" in call.factory or "session" in call.factory.split(".")[-1]
@@ -186,7 +186,7 @@ def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> tuple
     problem = _check(module, function, call, substitutions, depth=0, client=call)
     if problem:
         return None, problem
-    source = ast.get_source_segment(module.source, call)
+    source = module.segment(call)
     if source is None:
         return None, "its source could not be located"
     return _dedent(module, call, _substitute(module, call, source, substitutions)), None
@@ -213,7 +213,7 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
         if isinstance(node, ast.Call) and node is not client:
             name = module.qualified_name(node.func)
             if name not in _ENVIRONMENT_CALLS:
-                return f"it depends on `{_short(ast.get_source_segment(module.source, node) or '...')}`"
+                return f"it depends on `{_short(module.segment(node) or '...')}`"
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in bindings.params:
                 return f"it depends on the parameter `{node.id}`"
@@ -224,7 +224,7 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
                 problem = _check(module, function, value, substitutions, depth + 1, client)
                 if problem:
                     return problem
-                text = _substitute(module, value, ast.get_source_segment(module.source, value) or "", substitutions)
+                text = _substitute(module, value, module.segment(value) or "", substitutions)
                 atom = isinstance(value, (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant))
                 substitutions[node.id] = text if atom else f"({text})"
             elif node.id in module.imports or (node.id in _BUILTINS and not module.binding_counts.get(node.id)):

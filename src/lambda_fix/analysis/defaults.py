@@ -55,7 +55,7 @@ def _in_function(module: ModuleInfo, flow: HandlerFlow, key: FunctionKey, node: 
         how = _mutated_or_escapes(module, node, arg.arg)
         if how is None:
             continue  # never changed and never handed out: sharing it is harmless
-        source = ast.get_source_segment(module.source, default) or ""
+        source = module.segment(default) or ""
         message = (f"mutable default `{arg.arg}={source}` of `{key[1]}` is shared by every call and every "
                    f"invocation: {how}")
         problem = _blocker(module, node, arg.arg, default)
@@ -155,7 +155,7 @@ def _optional_annotation(module: ModuleInfo, annotation: ast.expr | None) -> tup
     """`list[str]` -> `list[str] | None` or `Optional[list[str]]`, as the file already writes it."""
     if annotation is None:
         return None, None
-    text = ast.get_source_segment(module.source, annotation) or ""
+    text = module.segment(annotation) or ""
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         return repr(f"{annotation.value} | None"), None  # a string annotation stays a string
     uses_union = "| None" in module.source or "None |" in module.source

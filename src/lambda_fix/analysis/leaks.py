@@ -251,7 +251,7 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
     rebound = bool(owner.rebound_in.get(binding.name)) and any(
         assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
     filled_at_import = _written_at_import(owner, binding)
-    init_source = ast.get_source_segment(owner.source, binding.init)
+    init_source = owner.segment(binding.init)
     if binding.kind == "scalar" or rebound:
         if not binding.init_pure or init_source is None:
             return "its initial value cannot be re-created"

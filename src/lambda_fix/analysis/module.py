@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import bisect
 import builtins
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ _SUPPRESSION = re.compile(
     r"#\s*(?:lambda-fix:\s*ignore|noqa)\b(?:\s*(?:\[|:)\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?"
 )
 ALL_CODES = "*"
-_LINE_BREAK = re.compile(r"\r\n?|\n")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
 _DYNAMIC_ACCESS = ("globals", "eval", "exec", "vars", "locals")
 
 
@@ -92,6 +93,7 @@ class ModuleInfo:
     dynamic_globals: bool = False  # globals(), eval or exec: names can be used out of sight
     # Every default value of a function or lambda: what LF005's cheap first test looks at.
     defaults: list[ast.expr] = field(default_factory=list)
+    _lines: list[str] | None = field(default=None, repr=False)  # see `lines`
     _line_starts: list[int] | None = field(default=None, repr=False)  # see `statements_naming`
 
     @property
@@ -122,11 +124,31 @@ class ModuleInfo:
         if not offsets:
             return []
         if self._line_starts is None:
-            # Python ends a line at \n, \r\n or a lone \r (str.splitlines knows more breaks).
-            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(source))]
+            self._line_starts = [0, *itertools.accumulate(len(line) for line in self.lines)]
         lines = sorted({bisect.bisect_right(self._line_starts, offset) for offset in offsets})
         return [stmt for stmt in self.tree.body
                 if any(_first_line(stmt) <= line <= (stmt.end_lineno or stmt.lineno) for line in lines)]
+
+    @property
+    def lines(self) -> list[str]:
+        """The source's lines with their ends, split as Python splits them: at \n, \r\n or a lone \r
+        (str.splitlines knows more breaks)."""
+        if self._lines is None:
+            self._lines = _LINE.findall(self.source)
+        return self._lines
+
+    def segment(self, node: ast.AST) -> str | None:
+        """ast.get_source_segment(source, node), on lines split once: ast splits the whole source
+        again, a character at a time, on every call."""
+        end_line, end_column = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if end_line is None or end_column is None:
+            return None
+        line, column = node.lineno - 1, node.col_offset  # type: ignore[attr-defined]
+        lines = self.lines
+        if end_line - 1 == line:
+            return lines[line].encode()[column:end_column].decode()
+        return "".join([lines[line].encode()[column:].decode(), *lines[line + 1:end_line - 1],
+                        lines[end_line - 1].encode()[:end_column].decode()])
 
     def suppressed(self, line: int, code: str) -> bool:
         codes = self.suppressions.get(line)
@@ -153,8 +175,9 @@ class ModuleInfo:
 
 def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
     info = ModuleInfo(path=path, name=name, source=source, tree=tree)
-    _collect_imports(info)
-    for stmt in _module_level_statements(tree.body):
+    at_import = _module_level_statements(tree.body)
+    _collect_imports(info, at_import)
+    for stmt in at_import:
         for bound in _bound_names(stmt):
             info.binding_counts[bound] += 1
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -168,18 +191,19 @@ def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
     return info
 
 
-def _module_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+def _module_level_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     """Statements run at import, looking into if/try/with/for blocks but not into defs."""
+    found: list[ast.stmt] = []
     for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        found.append(stmt)
+        kind = type(stmt)
+        if kind not in _COMPOUND or kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             continue
         for name in ("body", "orelse", "finalbody"):
-            yield from _module_level_statements(getattr(stmt, name, []) or [])
-        for handler in getattr(stmt, "handlers", []) or []:
-            yield from _module_level_statements(handler.body)
-        for case in getattr(stmt, "cases", []) or []:
-            yield from _module_level_statements(case.body)
+            found.extend(_module_level_statements(getattr(stmt, name, []) or []))
+        for block in (*(getattr(stmt, "handlers", None) or ()), *(getattr(stmt, "cases", None) or ())):
+            found.extend(_module_level_statements(block.body))
+    return found
 
 
 def _bound_names(stmt: ast.stmt) -> Iterator[str]:
@@ -215,11 +239,11 @@ def _bound_names(stmt: ast.stmt) -> Iterator[str]:
                 yield handler.name
 
 
-def _collect_imports(info: ModuleInfo) -> None:
+def _collect_imports(info: ModuleInfo, at_import: list[ast.stmt]) -> None:
     package = info.name.rsplit(".", 1)[0] if "." in info.name else ""
     if info.path.endswith("__init__.py"):
         package = info.name
-    for stmt in _module_level_statements(info.tree.body):
+    for stmt in at_import:
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:

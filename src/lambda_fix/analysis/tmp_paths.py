@@ -135,7 +135,7 @@ def _division(module: ModuleInfo, node: ast.BinOp, strings: dict[str, str]) -> t
     base = [_constant_text(module, a, strings) for a in current.args]
     if not all(isinstance(b, str) for b in base):
         return None
-    callee = ast.get_source_segment(module.source, current.func) or "Path"
+    callee = module.segment(current.func) or "Path"
     return posixpath.join(*base, *reversed(parts)), callee  # type: ignore[arg-type]
 
 
@@ -355,7 +355,7 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
     replaced = set()
     for o in mine:
         if o.kind in ("join", "fstring", "division"):
-            key = re.sub(r"\s+", "", ast.get_source_segment(module.source, o.node) or "")
+            key = re.sub(r"\s+", "", module.segment(o.node) or "")
             callee = _division(module, o.node, _string_constants(module))[1] if o.kind == "division" else None  # type: ignore[arg-type]
             replaced.add((key, f"{callee}({variable})" if callee else variable))
     plan = TmpPathPlan(handler.name, variable, value, any(o.kind == "literal" for o in mine),
