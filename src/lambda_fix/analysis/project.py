@@ -58,8 +58,8 @@ class Project:
         self._files_index: tuple[dict[str, list[str]], list[str]] | None = None
         self._by_path: dict[str, ModuleInfo | None] = {}
         self._keys: dict[str, str] = {}  # path as asked for -> resolved
-        # (importer, dotted name) -> (the module, every path looked at to find it)
-        self._resolved: dict[tuple[str, str], tuple[ModuleInfo | None, tuple[str, ...]]] = {}
+        # (importer's directory, dotted name) -> (the file it names, every path looked at to find it)
+        self._resolved: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
         self._search_roots: dict[str, list[Path]] = {}  # by resolved directory
         self._code_roots: dict[str, tuple[Path, tuple[str, ...]]] = {}  # by resolved directory
         # Answers from the file system, which a run does not change: (search root, dotted name) ->
@@ -177,23 +177,21 @@ class Project:
         """Drop a module analysed on its own: a worker keeps the modules handlers import, not every
         module it has seen (memory would grow with the run). Imported later, it is parsed again."""
         self._by_path.pop(self.resolved(path), None)
-        for key in [k for k in self._resolved if k[0] == path]:
-            del self._resolved[key]
 
     def resolve(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
-        """The project module an import names, looked up from importer's code root upwards."""
-        key = (importer.path, dotted)
+        """The project module an import names, looked up from importer's code root upwards. Where it
+        is looked for depends on importer's directory only: each is looked up once per directory."""
+        key = (importer.path if importer.path == "-" else os.path.dirname(importer.path), dotted)
         if key not in self._resolved:
             self._resolved[key] = self._find(dotted, importer)
         found, probed = self._resolved[key]
         if self._looked_at is not None:
             # A file created where the search found none would change what the import means.
             self._looked_at.update(probed)
-            if found is not None:
-                self.module_at(found.path)
-        return found
+        return self.module_at(found) if found is not None else None
 
-    def _find(self, dotted: str, importer: ModuleInfo) -> tuple[ModuleInfo | None, tuple[str, ...]]:
+    def _find(self, dotted: str, importer: ModuleInfo) -> tuple[str | None, tuple[str, ...]]:
+        """(the file dotted names, or None; the paths looked at)."""
         if not dotted or importer.path == "-":
             return None, ()
         probed: list[str] = []
@@ -201,7 +199,7 @@ class Project:
             found, looked = self._probe(root, dotted)
             probed.extend(looked)
             if found is not None:
-                return self.module_at(found), tuple(probed)
+                return found, tuple(probed)
         return None, tuple(probed)
 
     def _probe(self, root: Path, dotted: str) -> tuple[str | None, tuple[str, ...]]:
