@@ -14,6 +14,7 @@ from .diagnosis import Diagnosis
 from .flow import ClientCall, HandlerFlow
 from .module import ModuleInfo, calls_in_functions
 from .scopes import FunctionNode, scope_bindings
+from .walk import every_node
 
 CODE = "LF004"
 _BUILTINS = frozenset(dir(builtins))
@@ -121,7 +122,7 @@ def _already_cached(module: ModuleInfo, function: FunctionNode, call: ast.Call) 
            for d in function.decorator_list):
         return True
     declared = scope_bindings(function).declared_global
-    for node in ast.walk(function):
+    for node in every_node(function):
         # A cache-miss branch (`if key not in CACHE:`, `if CLIENT is None:`) runs once per environment.
         if isinstance(node, ast.If) and any(_contains(stmt, call) for stmt in node.body) and any(
                 isinstance(n, ast.Name) and (n.id in module.state or n.id in declared) for n in ast.walk(node.test)):
@@ -150,7 +151,7 @@ def _why_not(module: ModuleInfo, function: FunctionNode, call: ClientCall) -> st
         return ("it is built from per-request data (the event or per-request credentials); one shared client "
                 "would serve a request with another request's settings")
     names = _bound_to(function, call.node)
-    for node in ast.walk(function):
+    for node in every_node(function):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.context_expr is call.node or (isinstance(item.context_expr, ast.Name)
@@ -170,7 +171,7 @@ def _why_not(module: ModuleInfo, function: FunctionNode, call: ClientCall) -> st
 
 def _bound_to(function: FunctionNode, call: ast.Call) -> set[str]:
     names = set()
-    for node in ast.walk(function):
+    for node in every_node(function):
         if isinstance(node, ast.Assign) and node.value is call:
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
@@ -238,7 +239,7 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
 
 def _assigned_once(function: FunctionNode, name: str) -> ast.expr | None:
     values = []
-    for node in ast.walk(function):
+    for node in every_node(function):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             if len(node.targets) != 1:
                 return None

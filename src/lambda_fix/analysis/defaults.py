@@ -11,6 +11,7 @@ from .diagnosis import Diagnosis
 from .flow import MUTATING_FUNCTIONS, MUTATING_METHODS, FunctionKey, HandlerFlow
 from .module import ModuleInfo, container_kind, is_pure
 from .scopes import FunctionNode, scope_bindings
+from .walk import every_node
 
 CODE = "LF005"
 
@@ -82,7 +83,7 @@ def _mutated_or_escapes(module: ModuleInfo, function: FunctionNode, name: str) -
         return None
     changes: list[tuple[int, str]] = []
     escapes: list[tuple[int, str]] = []
-    for node in ast.walk(function):
+    for node in every_node(function):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and _rooted_at(func.value, name) and func.attr in MUTATING_METHODS:
@@ -179,7 +180,7 @@ def _optional_annotation(module: ModuleInfo, annotation: ast.expr | None) -> tup
 def _passes_none(module: ModuleInfo, function: str, parameter: str, index: int | None) -> bool:
     """Does any call in the module pass None for the parameter (which the fix would replace)?"""
     name = function.rsplit(".", 1)[-1]
-    for node in ast.walk(module.tree):
+    for node in every_node(module.tree):
         if not isinstance(node, ast.Call):
             continue
         called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)

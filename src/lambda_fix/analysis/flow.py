@@ -251,8 +251,7 @@ class _FunctionWalk:
         self.summary = summary
         self.summaries = summaries
         self.global_ids = _global_ids(node)
-        self.called_ids = _called_ids(node)
-        self.repeated_ids = _repeated_call_ids(node)
+        self.called_ids, self.repeated_ids = _calls(node)
         self.sites: list[tuple[FunctionKey, bool, int]] = []
         self.tainted: set[str] = set(summary.tainted_params)
         self.aliases: dict[str, StateKey] = dict(summary.state_params)
@@ -733,11 +732,6 @@ def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Na
     return found  # type: ignore[no-any-return]
 
 
-def _called_ids(node: FunctionNode) -> set[int]:
-    return remembered(node, "called", lambda: {  # type: ignore[no-any-return]
-        id(n.func) for n in descendants(node) if isinstance(n, ast.Call)})
-
-
 def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
     """`x = something(...)` statements in node: where locals holding class instances come from."""
     return remembered(node, "assign_calls", lambda: [  # type: ignore[no-any-return]
@@ -748,25 +742,29 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictC
           ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def _repeated_call_ids(node: FunctionNode) -> set[int]:
-    """Calls that may run more than once per call of node: in loops, comprehensions, lambdas, nested defs."""
-    return remembered(node, "repeated", lambda: _repeated_calls(node))  # type: ignore[no-any-return]
+def _calls(node: FunctionNode) -> tuple[set[int], set[int]]:
+    """(the callee expression of every call in node, the calls that may run more than once per call of
+    node: in loops, comprehensions, lambdas, nested defs), from one walk."""
+    return remembered(node, "calls", lambda: _walk_calls(node))  # type: ignore[no-any-return]
 
 
-def _repeated_calls(node: FunctionNode) -> set[int]:
+def _walk_calls(node: FunctionNode) -> tuple[set[int], set[int]]:
+    called: set[int] = set()
     repeated: set[int] = set()
     stack: list[tuple[ast.AST, bool]] = [(child, False) for child in children(node)]
     while stack:
         current, inside = stack.pop()
-        if isinstance(current, ast.Call) and inside:
-            repeated.add(id(current))
+        if type(current) is ast.Call:
+            called.add(id(current.func))  # type: ignore[attr-defined]
+            if inside:
+                repeated.add(id(current))
         if isinstance(current, (ast.For, ast.AsyncFor)):
             stack.append((current.iter, inside))  # the iterable is evaluated once
             stack.extend((c, True) for c in [current.target, *current.body, *current.orelse])
             continue
         inner = inside or isinstance(current, _LOOPS)
         stack.extend((child, inner) for child in children(current))
-    return repeated
+    return called, repeated
 
 
 def _is_plain_reference(expr: ast.expr) -> bool:

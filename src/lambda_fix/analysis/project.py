@@ -103,7 +103,7 @@ class Project:
 
     def _any_mentions(self, path: str, candidates: Iterable[str], word: str) -> bool:
         pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?!\w)")
-        here = str(Path(path).resolve())
+        here = self.resolved(path)
         for other in candidates:
             if other != here:
                 text = self._read(other)
@@ -121,7 +121,7 @@ class Project:
             tmp_users: list[str] = []
             for other in self._files:
                 text = self._read(other) or ""
-                resolved = str(Path(other).resolve())
+                resolved = self.resolved(other)
                 for line in _IMPORT_LINE.findall(text):
                     for word in set(re.findall(r"\w+", line)):
                         importers.setdefault(word, []).append(resolved)

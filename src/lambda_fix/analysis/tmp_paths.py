@@ -23,6 +23,7 @@ from .module import ModuleInfo
 from .parameters import threading_plan
 from .project import Project
 from .scopes import FunctionNode, scope_bindings
+from .walk import every_node, nodes
 
 CODE = "LF003"
 _OPEN_WRITE_MODE = re.compile(r"[wax+]")
@@ -150,24 +151,25 @@ def _occurrences(module: ModuleInfo) -> dict[str, list[_Occurrence]]:
     found: dict[str, list[_Occurrence]] = {}
     for stmt in module.tree.body:
         owner = stmt.name if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-        docstrings = {id(n.body[0].value) for n in ast.walk(stmt)  # type: ignore[attr-defined]
+        walked = every_node(stmt)
+        docstrings = {id(n.body[0].value) for n in walked  # type: ignore[attr-defined]
                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module))
                       and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
         joined: set[int] = set()
-        for node in ast.walk(stmt):
+        for node in walked:
             if id(node) in joined:
                 continue
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
                 division = _division(module, node, strings)
                 if division is not None and _is_tmp(division[0]):
                     found.setdefault(division[0], []).append(_Occurrence(owner, node, "division"))
-                    joined.update(id(n) for n in ast.walk(node) if n is not node)
+                    joined.update(id(n) for n in nodes(node)[1:])
                 continue
             if isinstance(node, ast.JoinedStr):
                 text = _constant_text(module, node, strings)
                 if text is not None and _is_tmp(text):
                     found.setdefault(text, []).append(_Occurrence(owner, node, "fstring"))
-                    joined.update(id(n) for n in ast.walk(node) if n is not node)
+                    joined.update(id(n) for n in nodes(node)[1:])
                 continue
             if isinstance(node, ast.Call) and module.qualified_name(node.func) == "os.path.join":
                 parts = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else
@@ -177,7 +179,7 @@ def _occurrences(module: ModuleInfo) -> dict[str, list[_Occurrence]]:
                     if _is_tmp(value):
                         found.setdefault(value, []).append(_Occurrence(owner, node, "join"))
                         joined.update(id(a) for a in node.args)
-        for node in ast.walk(stmt):
+        for node in walked:
             if id(node) in joined or id(node) in docstrings:
                 continue
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _is_tmp(node.value):
@@ -201,7 +203,7 @@ def _written(module: ModuleInfo, occurrences: dict[str, list[_Occurrence]],
             continue
         guards = _exists_guards(module, function, by_node)
         aliases = _aliases(module, function, by_node)
-        for node in ast.walk(function):
+        for node in every_node(function):
             if not isinstance(node, ast.Call):
                 continue
             for target, how in _written_paths(module, node, aliases):
@@ -214,7 +216,7 @@ def _written(module: ModuleInfo, occurrences: dict[str, list[_Occurrence]],
 def _aliases(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str]) -> dict[str, ast.AST]:
     """Locals assigned once from a path, plain or wrapped in `Path(...)`: name -> the path node."""
     values: dict[str, list[ast.AST]] = {}
-    for node in ast.walk(function):
+    for node in every_node(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value
             if isinstance(value, ast.Call) and module.qualified_name(value.func) in ("pathlib.Path", "Path") \
@@ -275,7 +277,7 @@ def _written_paths(module: ModuleInfo, call: ast.Call, aliases: dict[str, ast.AS
 def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str]) -> dict[str, set[int]]:
     """Path -> calls inside an `if not os.path.exists(path):` (or isfile, isdir, Path.exists) block."""
     guarded: dict[str, set[int]] = {}
-    for node in ast.walk(function):
+    for node in every_node(function):
         if not (isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
                 and isinstance(node.test.operand, ast.Call)):
             continue
@@ -320,7 +322,7 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
         if other != value and (other.startswith(value + "/") or value.startswith(other + "/")):
             return f"`{other}` is inside it or contains it, so both would have to change together", None
     if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and value in n.value and n.value != value
-           for n in ast.walk(module.tree)):
+           for n in every_node(module.tree)):
         return "it also appears inside a longer string (a command line?) that would keep the old name", None
     for occurrence in mine:
         if occurrence.function is None:
@@ -434,7 +436,7 @@ def _escapes(module: ModuleInfo, flow: HandlerFlow, mine: list[_Occurrence]) -> 
     for key, function in flow.reached.items():
         if key[0] != module.path:
             continue
-        for node in ast.walk(function):
+        for node in every_node(function):
             if isinstance(node, ast.Return) and node.value is not None and may_be_path(node.value):
                 return True
     return False

@@ -59,3 +59,8 @@ def remembered(node: ast.AST, key: str, compute: Callable[[], Any]) -> Any:
     if key not in memo:
         memo[key] = compute()
     return memo[key]
+
+
+def every_node(root: ast.AST) -> list[ast.AST]:
+    """nodes(root), kept on root: for the functions and modules that several decisions walk in turn."""
+    return remembered(root, "nodes", lambda: nodes(root))  # type: ignore[no-any-return]
