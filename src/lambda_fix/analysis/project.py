@@ -105,10 +105,9 @@ class Project:
         pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?!\w)")
         here = self.resolved(path)
         for other in candidates:
-            if other != here:
-                text = self._read(other)
-                if text and pattern.search(text):
-                    return True
+            text = self._read(other)
+            if text and pattern.search(text) and self.resolved(other) != here:
+                return True
         return False
 
     def _index(self) -> tuple[dict[str, list[str]], list[str]]:
@@ -121,12 +120,11 @@ class Project:
             tmp_users: list[str] = []
             for other in self._files:
                 text = self._read(other) or ""
-                resolved = self.resolved(other)
                 for line in _IMPORT_LINE.findall(text):
                     for word in set(re.findall(r"\w+", line)):
-                        importers.setdefault(word, []).append(resolved)
+                        importers.setdefault(word, []).append(other)
                 if "/tmp" in text:
-                    tmp_users.append(resolved)
+                    tmp_users.append(other)
             self._files_index = (importers, tmp_users)
             # Every project of a run (each rewrite is checked by a fresh one) shares the index: built
             # per project, a run with many fixes would read every file once per fix.
