@@ -81,3 +81,25 @@ def test_an_interrupted_run_leaves_every_file_old_or_new(project: Path) -> None:
     contents = {p.read_text() for p in project.glob("handler_*.py")}
     assert contents <= {LEAKY, expected}
     assert not [name for name in os.listdir(project) if name.endswith(".lambda-fix")]
+
+
+def test_imports_resolve_from_where_each_file_really_is(tmp_path: Path, monkeypatch) -> None:
+    """A file's import boundary is the working directory, or its code root when it really lies
+    outside: through a linked directory or as a link itself. Worked out once per directory."""
+    from lambda_fix import Config
+
+    work, package = tmp_path / "work", tmp_path / "elsewhere" / "pkg"
+    (work / "service").mkdir(parents=True)
+    package.mkdir(parents=True)
+    for path in (package / "__init__.py", package / "handler.py", work / "service" / "handler.py", work / "plain.py"):
+        path.write_text("")
+    (work / "linked").symlink_to(package)
+    (work / "linked_handler.py").symlink_to(package / "handler.py")
+    monkeypatch.chdir(work)
+    worker.init((), Config())
+    outside = (tmp_path / "elsewhere").resolve()
+    assert worker._boundary("service/handler.py") == work.resolve()
+    assert worker._boundary("linked/handler.py") == outside
+    assert worker._boundary("plain.py") == work.resolve()
+    assert worker._boundary("linked_handler.py") == outside  # beside plain.py, but a link
+    assert worker._boundary("service/handler.py") == work.resolve()  # from the memo, unchanged

@@ -135,7 +135,7 @@ def _boundary(path: str) -> Path:
     directory up the path, so it is asked once per directory (and again for a file that is a link)."""
     if os.path.islink(path):
         return _boundary_of(Path(path).resolve().parent)
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(path)  # as given: `..` after a link is the link target's parent
     found = _worker_boundaries.get(directory)
     if found is None:
         found = _worker_boundaries[directory] = _boundary_of(Path(directory).resolve())

@@ -18,13 +18,6 @@ _SHARED_INDEXES: dict[int, tuple[tuple[str, ...], tuple[dict[str, list[str]], li
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)
 
 
-def module_name_for(path: Path) -> tuple[Path, str]:
-    """(code root, dotted name): the root is the first directory up without an `__init__.py`."""
-    path = path.resolve()
-    root, package = package_of(path.parent)
-    return root, ".".join(package if path.name == "__init__.py" else (*package, path.stem))
-
-
 def package_of(directory: Path) -> tuple[Path, tuple[str, ...]]:
     """(the first directory up from a resolved directory without an `__init__.py`, the names of the
     packages from there down to directory)."""
@@ -36,7 +29,7 @@ def package_of(directory: Path) -> tuple[Path, tuple[str, ...]]:
 
 
 def package_markers(path: Path) -> list[str]:
-    """The `__init__.py` files module_name_for looks for: adding or removing one renames the module."""
+    """The `__init__.py` files package_of looks for: adding or removing one renames the module."""
     markers = []
     directory = path.resolve().parent
     while directory.parent != directory:
@@ -141,7 +134,8 @@ class Project:
         return key
 
     def module_name(self, path: str) -> str:
-        """module_name_for(path)'s dotted name, with each directory's package root found once."""
+        """path's dotted module name, from its code root (the first directory up without an
+        `__init__.py`, found once per directory)."""
         resolved = self.resolved(path)
         directory, file_name = os.path.split(resolved)
         _, package = self._code_root(directory)
