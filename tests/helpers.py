@@ -204,11 +204,11 @@ def facts_by_walking(module: object) -> dict[str, object]:
 
 def facts_by_searching(module: object) -> dict[str, object]:
     """The same facts, as module.build and LF004's first test find them."""
-    from lambda_fix.analysis.client_reuse import _FACTORY_NAMES, CLIENT_FACTORIES
+    from lambda_fix.analysis.clients import CLIENT_FACTORIES, FACTORY_CALL_NAMES
     from lambda_fix.analysis.module import calls_in_functions
 
     aliases = {name for name, ref in module.imports.items() if ref.dotted in CLIENT_FACTORIES}
-    calls = {id(c) for c in calls_in_functions(module.statements_naming(_FACTORY_NAMES | aliases))}
+    calls = {id(c) for c in calls_in_functions(module.statements_naming(FACTORY_CALL_NAMES | aliases))}
     return {"defaults": {id(d) for d in module.defaults}, "factory calls": _factory_calls(module, calls),
             "rebound": {(name, f) for name, functions in module.rebound_in.items() for f in functions},
             "dynamic": module.dynamic_globals}
@@ -216,6 +216,6 @@ def facts_by_searching(module: object) -> dict[str, object]:
 
 def _factory_calls(module: object, call_ids: set[int]) -> set[int]:
     """The calls among call_ids that LF004's first test takes for a client factory's."""
-    from lambda_fix.analysis.client_reuse import is_factory_call
+    from lambda_fix.analysis.clients import may_build_client
 
-    return {id(n) for n in ast.walk(module.tree) if id(n) in call_ids and is_factory_call(module, n)}
+    return {id(n) for n in ast.walk(module.tree) if id(n) in call_ids and may_build_client(module, n)}

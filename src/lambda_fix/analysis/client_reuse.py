@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 
 from ..model import Applicability
-from .clients import CLIENT_FACTORIES, CLOSED_TESTS, SESSION_FACTORIES, STATEFUL_FACTORIES
+from .clients import (CLIENT_FACTORIES, CLOSED_TESTS, FACTORY_CALL_NAMES, SESSION_FACTORIES,
+                      STATEFUL_FACTORIES, may_build_client)
 from .diagnosis import Diagnosis
 from .flow import ClientCall, HandlerFlow
 from .module import ModuleInfo, calls_in_functions
@@ -43,27 +44,15 @@ class HoistPlan:
     closed_test: str | None  # for connections: the test that says it was closed, with {name}
 
 
-# The last name of every call the flow takes for a client factory (flow._client_factory).
-_FACTORY_NAMES = frozenset({"client", "resource", *(name.rsplit(".", 1)[-1] for name in CLIENT_FACTORIES)})
-
-
 def may_find(module: ModuleInfo) -> bool:
     """A cheap first test: some function of module calls what the flow would take for a client factory
     (flow._client_factory). Without one, find_per_invocation_clients finds nothing.
 
     Such a call ends in a factory's own name, or in a name an import binds to a factory (`from boto3
     import client as make`), so only the statements whose text holds one are walked."""
-    aliases = {name for name, ref in module.imports.items() if ref.dotted in CLIENT_FACTORIES} - _FACTORY_NAMES
-    return any(is_factory_call(module, call)
-               for call in calls_in_functions(module.statements_naming(_FACTORY_NAMES | aliases)))
-
-
-def is_factory_call(module: ModuleInfo, call: ast.Call) -> bool:
-    """A call the flow may take for a client factory's: `.client(...)`, `.resource(...)`, or a factory
-    by its qualified name."""
-    func = call.func
-    return isinstance(func, ast.Attribute) and func.attr in ("client", "resource") \
-        or module.qualified_name(func) in CLIENT_FACTORIES
+    aliases = {name for name, ref in module.imports.items() if ref.dotted in CLIENT_FACTORIES}
+    return any(may_build_client(module, call)
+               for call in calls_in_functions(module.statements_naming(FACTORY_CALL_NAMES | aliases)))
 
 
 def find_per_invocation_clients(module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:

@@ -14,9 +14,9 @@ import collections
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES
+from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES, may_build_client
 from .handlers import registered
-from .module import ModuleInfo
+from .module import ModuleInfo, statements_within
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
 from .walk import children, remembered
@@ -564,6 +564,8 @@ class _FunctionWalk:
 
     def _client_factory(self, call: ast.Call) -> str | None:
         """The factory a call builds a client with: a known one, or `.client`/`.resource` of a session."""
+        if not may_build_client(self.module, call):
+            return None  # what LF004's first test passes over
         qualified = self.module.qualified_name(call.func)
         if qualified in CLIENT_FACTORIES:
             return qualified
@@ -771,20 +773,8 @@ def _is_plain_reference(expr: ast.expr) -> bool:
     return isinstance(expr, (ast.Name, ast.Attribute))
 
 
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for child in ast.iter_child_nodes(stmt):
-            if isinstance(child, ast.stmt):
-                yield from _statements([child])
-            elif isinstance(child, (ast.excepthandler,)) or type(child).__name__ == "match_case":
-                yield from _statements(child.body)
-
-
 def _expressions(body: list[ast.stmt]) -> Iterator[ast.expr]:
-    for stmt in _statements(body):
+    for stmt in statements_within(body):
         for child in ast.iter_child_nodes(stmt):
             if isinstance(child, ast.expr):
                 yield child

@@ -175,7 +175,7 @@ class ModuleInfo:
 
 def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
     info = ModuleInfo(path=path, name=name, source=source, tree=tree)
-    at_import = _module_level_statements(tree.body)
+    at_import = statements_within(tree.body)
     _collect_imports(info, at_import)
     for stmt in at_import:
         for bound in _bound_names(stmt):
@@ -191,18 +191,15 @@ def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
     return info
 
 
-def _module_level_statements(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Statements run at import, looking into if/try/with/for blocks but not into defs."""
+def statements_within(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of body and of the blocks inside them (if, try, with, for, match), in order,
+    but not inside a def or a class: what runs when body runs. For a module, what runs at import."""
     found: list[ast.stmt] = []
     for stmt in body:
         found.append(stmt)
-        kind = type(stmt)
-        if kind not in _COMPOUND or kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            continue
-        for name in ("body", "orelse", "finalbody"):
-            found.extend(_module_level_statements(getattr(stmt, name, []) or []))
-        for block in (*(getattr(stmt, "handlers", None) or ()), *(getattr(stmt, "cases", None) or ())):
-            found.extend(_module_level_statements(block.body))
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in _blocks(stmt):
+                found.extend(statements_within(block))
     return found
 
 
@@ -276,15 +273,25 @@ def _is_word_character(character: str) -> bool:
     return character.isalnum() or character == "_"
 
 
-# Statements that hold statements, and where: everything else is a simple statement.
+# Statements that hold statements, and the fields that hold them: everything else is a simple
+# statement. (A `try`'s handlers come last: the order module facts have always been collected in.)
 _COMPOUND: dict[type, tuple[str, ...]] = {
     ast.FunctionDef: ("body",), ast.AsyncFunctionDef: ("body",), ast.ClassDef: ("body",),
     ast.If: ("body", "orelse"), ast.For: ("body", "orelse"), ast.AsyncFor: ("body", "orelse"),
     ast.While: ("body", "orelse"), ast.With: ("body",), ast.AsyncWith: ("body",),
-    ast.Try: ("body", "handlers", "orelse", "finalbody"),
-    **{getattr(ast, name): fields for name, fields in (("TryStar", ("body", "handlers", "orelse", "finalbody")),
+    ast.Try: ("body", "orelse", "finalbody", "handlers"),
+    **{getattr(ast, name): fields for name, fields in (("TryStar", ("body", "orelse", "finalbody", "handlers")),
                                                          ("Match", ("cases",))) if hasattr(ast, name)},
 }
+
+
+def _blocks(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The blocks of statements directly inside stmt: an except handler's and a case's bodies too."""
+    for name in _COMPOUND.get(type(stmt), ()):
+        if name in ("handlers", "cases"):
+            yield from (block.body for block in getattr(stmt, name))
+        else:
+            yield getattr(stmt, name)
 
 
 def _first_line(stmt: ast.stmt) -> int:
@@ -320,14 +327,10 @@ def _definitions(body: list[ast.stmt]) -> list[FunctionNode]:
     stack = list(body)
     while stack:
         stmt = stack.pop()
-        kind = type(stmt)
-        if kind not in _COMPOUND:
-            continue
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            found.append(stmt)  # type: ignore[arg-type]
-        for name in _COMPOUND[kind]:
-            for item in getattr(stmt, name):
-                stack.extend(item.body if name in ("handlers", "cases") else (item,))
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(stmt)
+        for block in _blocks(stmt):
+            stack.extend(block)
     return found
 
 
