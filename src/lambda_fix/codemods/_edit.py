@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import libcst as cst
 import libcst.matchers as m
@@ -279,6 +279,30 @@ class ScopedTransformer(Transformer):
                        kinds: tuple[str, ...]) -> cst.FunctionDef:
         """qualified: "name", "Class.name", "outer.inner"; kinds: "class"/"function" for each part."""
         return updated
+
+
+class HandlerTransformer(ScopedTransformer):
+    """Edits the bodies of the module-level handlers its plans name (`plan.handler`), in
+    edit_handler, with every plan for that handler; enters no other function or class."""
+
+    def __init__(self, plans: Sequence[Any]) -> None:
+        self.by_handler = grouped(plans, lambda plan: plan.handler)
+        super().__init__(within=set(self.by_handler))
+
+    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        plans = self.by_handler.get(qualified) if kinds == ("function",) else None
+        return self.edit_handler(updated_node, plans) if plans else updated_node
+
+    def edit_handler(self, handler: cst.FunctionDef, plans: list[Any]) -> cst.FunctionDef:
+        raise NotImplementedError
+
+
+def try_finally(body: Sequence[cst.BaseStatement], final: Sequence[cst.BaseStatement]) -> cst.Try:
+    """`try: body` (`pass` when empty) `finally: final`: what a handler's body runs in when something
+    must happen at the end of every invocation, however it ends."""
+    return cst.Try(body=cst.IndentedBlock(body=list(body) or [statement("pass")]),
+                   finalbody=cst.Finally(body=cst.IndentedBlock(body=list(final))))
 
 
 class PlanCodemod(CodemodCommand):

@@ -78,8 +78,8 @@ from typing import Sequence
 import libcst as cst
 
 from ..analysis.tmp_paths import TmpPathPlan
-from ._edit import (PlanCodemod, ScopedTransformer, Transformer, add_module_statements, as_block, grouped,
-                    split_preamble, statement)
+from ._edit import (HandlerTransformer, PlanCodemod, Transformer, add_module_statements, as_block, split_preamble,
+                    statement, try_finally)
 from .handler_state_at_module_level import MoveStateIntoHandler
 
 CODE = "LF003"
@@ -150,19 +150,11 @@ class _ReplacePaths(Transformer):
         return self._replace(original_node, updated_node)
 
 
-class _RemoveAtEnd(ScopedTransformer):
+class _RemoveAtEnd(HandlerTransformer):
     """The handler's body runs in `try`; `finally` removes the invocation's files, ignoring its own errors."""
 
-    def __init__(self, plans: Sequence[TmpPathPlan]) -> None:
-        self.by_handler = grouped(plans, lambda plan: plan.handler)
-        super().__init__(within=set(self.by_handler))
-
-    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
-                       kinds: tuple[str, ...]) -> cst.FunctionDef:
-        plans = self.by_handler.get(qualified) if kinds == ("function",) else None
-        if not plans:
-            return updated_node
-        block = as_block(updated_node.body)
+    def edit_handler(self, handler: cst.FunctionDef, plans: list[TmpPathPlan]) -> cst.FunctionDef:
+        block = as_block(handler.body)
         preamble, rest = split_preamble(block.body)
         removals: list[cst.BaseStatement] = []
         for plan in plans:
@@ -170,6 +162,4 @@ class _RemoveAtEnd(ScopedTransformer):
                 removals.append(statement(f"shutil.rmtree({plan.variable}, ignore_errors=True)"))
             else:
                 removals.append(statement(f"with contextlib.suppress(OSError):\n    os.remove({plan.variable})\n"))
-        guarded = cst.Try(body=cst.IndentedBlock(body=rest or [statement("pass")]),
-                          finalbody=cst.Finally(body=cst.IndentedBlock(body=removals)))
-        return updated_node.with_changes(body=block.with_changes(body=[*preamble, guarded]))
+        return handler.with_changes(body=block.with_changes(body=[*preamble, try_finally(rest, removals)]))

@@ -73,14 +73,12 @@ open files) may fail or behave differently, so it is applied only with `--unsafe
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import libcst as cst
 import libcst.matchers as m
 
 from ..analysis.leaks import ResetPlan
-from ._edit import (PlanCodemod, ScopedTransformer, Transformer, add_module_statements, as_block, declares_global,
-                    grouped, split_preamble, statement, without_global)
+from ._edit import (HandlerTransformer, PlanCodemod, Transformer, add_module_statements, as_block, declares_global,
+                    split_preamble, statement, try_finally, without_global)
 
 CODE = "LF002"
 NAME = "shared-state-leak"
@@ -107,22 +105,14 @@ def reset_lines(plan: ResetPlan) -> list[str]:
     return [f"{ref}.clear()", f"{ref}.update({value})"]
 
 
-class _ResetState(ScopedTransformer):
-    def __init__(self, plans: Sequence[ResetPlan]) -> None:
-        self.by_handler = grouped(plans, lambda plan: plan.handler)
-        super().__init__(within=set(self.by_handler))
-
-    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
-                       kinds: tuple[str, ...]) -> cst.FunctionDef:
-        plans = self.by_handler.get(qualified) if kinds == ("function",) else None
-        if not plans:
-            return updated_node
-        block = as_block(updated_node.body)
+class _ResetState(HandlerTransformer):
+    def edit_handler(self, handler: cst.FunctionDef, plans: list[ResetPlan]) -> cst.FunctionDef:
+        block = as_block(handler.body)
         statements = list(block.body)
         declared: list[str] = []
         for plan in plans:
             # A `global` anywhere in the handler must come before the reset that uses the name.
-            if plan.declare_global or declares_global(updated_node, plan.state):
+            if plan.declare_global or declares_global(handler, plan.state):
                 statements = without_global(statements, plan.state)
                 declared.append(plan.state)
         preamble, rest = split_preamble(statements)
@@ -132,11 +122,8 @@ class _ResetState(ScopedTransformer):
         finally_resets = [statement(line) for plan in plans for line in reset_lines(plan)]
         if declared:
             preamble.append(statement("global " + ", ".join(declared)))
-        guarded = cst.Try(
-            body=cst.IndentedBlock(body=rest or [statement("pass")]),
-            finalbody=cst.Finally(body=cst.IndentedBlock(body=finally_resets)),
-        )
-        return updated_node.with_changes(body=block.with_changes(body=[*preamble, *resets, guarded]))
+        guarded = try_finally(rest, finally_resets)
+        return handler.with_changes(body=block.with_changes(body=[*preamble, *resets, guarded]))
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         plans = [p for ps in self.by_handler.values() for p in ps]
