@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..model import Applicability
-from .flow import HandlerFlow, Mutation, StateKey
-from .module import ModuleInfo, StateBinding
-from .project import Project
 from .aliasing import READ_ONLY_CALLS, returns_may_reference
 from .diagnosis import Diagnosis
+from .flow import HandlerFlow, Mutation, StateKey
+from .module import ModuleInfo, StateBinding
 from .parameters import assigns, threading_plan
+from .project import Project
 from .references import dotted, name_taken, reference, spellings
 from .scopes import FunctionNode, scope_bindings
 
