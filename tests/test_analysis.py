@@ -10,12 +10,13 @@ import pytest
 from helpers import FIXTURES, facts_by_searching, facts_by_walking
 
 import lambda_fix
-from lambda_fix.analysis import analyze_module
 from lambda_fix.analysis import module as module_facts
 from lambda_fix.analysis.handlers import find_handlers, is_handler_signature, may_contain_handler
-from lambda_fix.analysis.leaks import MovePlan, ResetPlan
+from lambda_fix.analysis.parameters import PassAs, Threading
 from lambda_fix.analysis.project import Project
 from lambda_fix.analysis.scopes import global_name_refs
+from lambda_fix.rules import find_all as analyze_module
+from lambda_fix.rules.shared_state_leak import ResetHow, ResetPlan
 
 
 def build(source: str, path: str = "/project/app.py", name: str = "app") -> module_facts.ModuleInfo:
@@ -282,7 +283,7 @@ def test_move_plan_threads_through_callers() -> None:
             middle(event["x"])
             return out
     """)
-    assert leak.plan == MovePlan("out", "lambda_handler", (("leaf", "positional"), ("middle", "keyword")))
+    assert leak.plan == Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL), ("middle", PassAs.KEYWORD)))
 
 
 @pytest.mark.parametrize(
@@ -301,7 +302,7 @@ def test_state_that_cannot_move_is_reset_with_the_reason(extra: str, reason: str
                       "def lambda_handler(event, context):\n    helper(event['x'])\n    return len(out)\n" + extra)
     assert leak.code == "LF002"
     assert reason in leak.message
-    assert isinstance(leak.plan, ResetPlan) and leak.plan.how == "clear"
+    assert isinstance(leak.plan, ResetPlan) and leak.plan.how is ResetHow.CLEAR
 
 
 def test_decorated_helper_is_not_threaded() -> None:
@@ -324,12 +325,12 @@ def test_reset_plan_kinds() -> None:
         return leak.plan
 
     handler = "\ndef lambda_handler(event, context):\n    S.append(event['x'])\n"
-    assert plan("S = []" + handler).how == "clear"
-    assert plan("S = [1, 2]" + handler).how == "restore"
-    assert plan("S = []\nS.append(0)" + handler).how == "snapshot"
-    assert plan("S = []\nprint(len(S))" + handler).how == "clear"  # read at import, not filled
+    assert plan("S = []" + handler).how is ResetHow.CLEAR
+    assert plan("S = [1, 2]" + handler).how is ResetHow.RESTORE
+    assert plan("S = []\nS.append(0)" + handler).how is ResetHow.SNAPSHOT
+    assert plan("S = []\nprint(len(S))" + handler).how is ResetHow.CLEAR  # read at import, not filled
     rebinding = "\ndef lambda_handler(event, context):\n    global S\n    S = event['x']\n"
-    assert plan("S = 'default'" + rebinding).how == "rebind"
+    assert plan("S = 'default'" + rebinding).how is ResetHow.REBIND
 
 
 def test_copy_only_when_the_return_may_be_the_state() -> None:
@@ -392,7 +393,7 @@ def test_foreign_initial_value_with_names_is_restored_from_a_snapshot(tmp_path: 
                     "def add(k):\n    seen[k].append(1)\n",
         "app.py": "import store\ndef lambda_handler(event, context):\n    store.add(event['k'])\n"})
     [leak] = analyze_module(project, module)
-    assert isinstance(leak.plan, ResetPlan) and leak.plan.how == "snapshot"
+    assert isinstance(leak.plan, ResetPlan) and leak.plan.how is ResetHow.SNAPSHOT
 
 
 def test_from_package_import_module(tmp_path: Path) -> None:

@@ -206,6 +206,41 @@ def test_select_unknown_code_is_a_usage_error(project) -> None:
     assert result.exit_code == 2 and "unknown code" in result.output
 
 
+@pytest.mark.parametrize("key", ["select", "ignore"])
+def test_an_unknown_code_in_the_settings_file_is_an_error_naming_file_and_key(project, key: str) -> None:
+    (project / "pyproject.toml").write_text(f'[tool.lambda-fix]\n{key} = ["LX001"]\n')
+    (project / "app.py").write_text(LEAKY)
+    result = CliRunner().invoke(cli.main, ["--check", "app.py"])
+    assert result.exit_code == 2, result.output
+    assert "pyproject.toml: [tool.lambda-fix] " + key + ": unknown code 'LX001'" in result.output
+
+
+def test_a_settings_file_that_is_not_toml_stops_the_run_before_any_file_is_touched(project) -> None:
+    (project / "pyproject.toml").write_text('[tool.lambda-fix]\nexclude = ["generated/"\n')
+    (project / "generated").mkdir()
+    (project / "generated" / "app.py").write_text(LEAKY)
+    result = CliRunner().invoke(cli.main, ["."])
+    assert result.exit_code == 2 and "pyproject.toml" in result.output and "not valid TOML" in result.output
+    assert (project / "generated" / "app.py").read_text() == LEAKY
+
+
+def test_each_project_of_a_monorepo_uses_its_own_settings(project) -> None:
+    for name, settings in (("billing", 'ignore = ["LF001"]\nexclude = ["legacy/"]'), ("orders", "")):
+        (project / name / "legacy").mkdir(parents=True)
+        (project / name / "pyproject.toml").write_text(f"[tool.lambda-fix]\n{settings}\n")
+        (project / name / "app.py").write_text(LEAKY)
+        (project / name / "legacy" / "old.py").write_text(LEAKY)
+    result = invoke("--check", ".")
+    lines = result.output.splitlines()
+    assert any(line.startswith("billing/app.py:1:1: LF002") for line in lines), result.output
+    assert any(line.startswith("orders/app.py:1:1: LF001") for line in lines), result.output
+    assert not any(line.startswith("billing/legacy/") for line in lines), result.output  # its own exclude
+    assert any(line.startswith("orders/legacy/old.py:1:1: LF001") for line in lines), result.output
+    # A file named on the command line is never excluded; --config makes one file serve every path.
+    assert "LF002" in invoke("--check", "billing/legacy/old.py").output
+    assert "LF001" in invoke("--check", "--config", "orders/pyproject.toml", "billing/app.py").output
+
+
 def test_handler_option_adds_entry_points(project) -> None:
     source = LEAKY.replace("def lambda_handler(event, context)", "def process(payload, runtime)")
     (project / "app.py").write_text(source)

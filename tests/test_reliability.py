@@ -70,17 +70,35 @@ def test_a_directory_loop_is_walked_once(project: Path) -> None:
 def test_an_interrupted_run_leaves_every_file_old_or_new(project: Path) -> None:
     expected = CliRunner().invoke(cli.main, ["-"], input=LEAKY.encode()).stdout
     assert expected != LEAKY
-    for number in range(400):
-        (project / f"handler_{number:03}.py").write_text(LEAKY)
-    command = [sys.executable, "-c", "from lambda_fix.cli import main; main()", "-j", "2", "."]
+    for number in range(2000):
+        (project / f"handler_{number:04}.py").write_text(LEAKY)
+    command = [sys.executable, "-c", "from lambda_fix.cli import main; main()", "-j", "2", "--no-cache", "."]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    # Stop it once its workers are at work, so the interrupt lands mid-run, not after the end.
+    deadline = time.monotonic() + 60
+    while not _children(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode in (0, 130), stderr
+    assert process.returncode == 130 and "interrupted" in stderr, (process.returncode, stderr)
     contents = {p.read_text() for p in project.glob("handler_*.py")}
     assert contents <= {LEAKY, expected}
     assert not [name for name in os.listdir(project) if name.endswith(".lambda-fix")]
+
+
+def _children(pid: int) -> list[str]:
+    """The processes pid started (its pool's workers), from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as stream:
+                    if int(stream.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(entry)
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
 
 
 def test_imports_resolve_from_where_each_file_really_is(tmp_path: Path, monkeypatch) -> None:

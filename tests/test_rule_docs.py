@@ -8,7 +8,8 @@ import re
 import pytest
 
 from lambda_fix import Config, Status, check_source
-from lambda_fix.codemods import RULES, Rule
+from lambda_fix.codes import RULES
+from lambda_fix.codes import RuleInfo as Rule
 
 HEADINGS = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"]
 
@@ -50,8 +51,33 @@ def test_docs_pages_are_generated_from_the_docstrings(rule: Rule) -> None:
     assert page.read_text(encoding="utf-8") == render(rule), "run: python -m lambda_fix.rule_docs docs/rules"
 
 
-def test_the_light_list_of_codes_matches_the_registry() -> None:
-    """The command line checks --select against CODES without loading the rules (and libcst)."""
-    from lambda_fix import codemods
+def test_every_row_has_a_decision_and_a_fix_of_its_name() -> None:
+    import importlib
 
-    assert codemods.CODES == tuple(rule.code for rule in codemods.RULES)
+    for rule in RULES:
+        decision = importlib.import_module(f"lambda_fix.rules.{rule.module}")
+        assert callable(decision.may_find) and callable(decision.find) and decision.CODE == rule.code
+        assert decision.__doc__ == rule.doc  # the page is read without importing the module
+        if rule.fixable:
+            fix = importlib.import_module(f"lambda_fix.codemods.{rule.module}")
+            assert fix.Fix.DESCRIPTION
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_suppression_text_is_the_rules_own(rule: Rule) -> None:
+    from lambda_fix.rule_docs import render
+
+    page = render(rule)
+    assert rule.suppression in page
+    assert ("allow-state" in page.split("## Suppressing it")[1]) is rule.allow_state
+
+
+def test_the_readme_table_of_codes_is_generated_from_the_table() -> None:
+    from pathlib import Path
+
+    from lambda_fix.rule_docs import with_table
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert with_table(readme) == readme, "run: python -m lambda_fix.rule_docs"
+    for rule in RULES:
+        assert rule.summary[1:] in readme

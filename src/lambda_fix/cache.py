@@ -36,7 +36,7 @@ from .model import Applicability, Edit, FileResult, Finding, Fix, Status
 from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"
-_FORMAT = 3  # bumped when the layout of the file changes
+_FORMAT = 4  # bumped when the layout of the file (or of what it records) changes
 # A file modified this recently may change again within the same timestamp tick.
 _RACY_NANOSECONDS = 2_000_000_000
 

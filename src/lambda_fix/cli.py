@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import NoReturn
 
 import click
 
-from . import __version__, codemods, engine
-from .config import Config, ConfigError, discover, load
+from . import __version__, codes, engine
+from .config import Config, ConfigError, Settings, load
 from .formats import DETAILED, NAMES, WITH_FIX_EDITS, renderer
 from .formats import diff as diff_format
 from .formats import text as text_format
@@ -24,11 +25,11 @@ EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 def _codes(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
-    for code in codes:
-        if not any(known.startswith(code) for known in codemods.CODES):
-            raise click.BadParameter(f"unknown code {code!r} (known: {', '.join(codemods.CODES)})")
-    return codes
+    given = tuple(c.strip().upper() for c in value.split(",") if c.strip())
+    unknown = codes.unknown_codes(given)
+    if unknown:
+        raise click.BadParameter(f"unknown code {unknown[0]!r} (known: {', '.join(codes.CODES)})")
+    return given
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,9 +72,9 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     if explain is not None:
         from .rule_docs import render as rule_page
 
-        rule = codemods.BY_CODE.get(explain.strip().upper())
+        rule = codes.BY_CODE.get(explain.strip().upper())
         if rule is None:
-            raise click.BadParameter(f"unknown code {explain!r} (known: {', '.join(codemods.CODES)})",
+            raise click.BadParameter(f"unknown code {explain!r} (known: {', '.join(codes.CODES)})",
                                      param_hint="--explain")
         click.echo(rule_page(rule), nl=False)
         sys.exit(EXIT_OK)
@@ -82,15 +83,21 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     show_diff = show_diff or output_format == "diff"
     output_format = output_format or ("diff" if show_diff else "text")
     _stop_on_sigterm()
+    flags = dict(select=_codes(select), ignore=_codes(ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
+                 cache=not no_cache, cache_dir=cache_dir)
+    config: Config | Settings
     try:
-        base = load(Path(config_path)) if config_path else discover(paths)
+        if config_path:  # one file's settings for every path
+            base = load(Path(config_path))
+            config = base.merged(**flags, handlers=(base.handlers + handlers) if handlers else None)
+        else:  # each file gets its own project's settings
+            config = Settings(flags, extra_handlers=handlers)
+            if paths == (engine.STDIN,):
+                config = config.for_path(stdin_filename or os.path.join(os.getcwd(), engine.STDIN))
     except ConfigError as exc:
-        click.echo(f"lambda-fix: error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
-    config = base.merged(select=_codes(select), ignore=_codes(ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
-                         handlers=(base.handlers + handlers) if handlers else None, cache=not no_cache,
-                         cache_dir=cache_dir)
+        _config_error(exc)
     if paths == (engine.STDIN,):
+        assert isinstance(config, Config)
         code = _run_stdin(config, show_diff, check, stdin_filename or engine.STDIN)
         sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
     if engine.STDIN in paths:
@@ -100,6 +107,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     try:
         summary = engine.run(paths, config, mode, progress=progress, details=output_format in DETAILED,
                              fix_edits=output_format in WITH_FIX_EDITS)
+    except ConfigError as exc:  # a project's settings file, found before any file was read
+        _config_error(exc)
     except KeyboardInterrupt:
         # Writes are atomic renames: every file is either as it was or fully rewritten.
         click.echo("\nlambda-fix: interrupted; each file is either unchanged or completely rewritten", err=True)
@@ -122,6 +131,11 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         click.echo(text_format.summary_line(summary, wrote), err=True)
     code = exit_code(summary, pending_is_failure=not wrote)
     sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _config_error(exc: ConfigError) -> NoReturn:
+    click.echo(f"lambda-fix: error: {exc}", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 def _progress_bar():  # noqa: ANN202 - a progress callback, or None

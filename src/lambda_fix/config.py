@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .codes import CODES, unknown_codes
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on older interpreters only
@@ -65,24 +67,22 @@ _KEYS: dict[str, tuple[str, type]] = {
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.lambda-fix] table, walking up from start."""
+    """The nearest pyproject.toml with a [tool.lambda-fix] table, walking up from start.
+
+    A pyproject.toml on the way that cannot be read or is not valid TOML is an error (ConfigError):
+    it may hold this tool's settings (an `exclude` that protects files), so it is never passed over."""
     current = start.resolve()
     if current.is_file():
         current = current.parent
     for directory in (current, *current.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            if SECTION in data.get("tool", {}):
-                return candidate
+        if candidate.is_file() and SECTION in _tool_tables(candidate):
+            return candidate
     return None
 
 
-def load(path: Path) -> Config:
-    """Read one pyproject.toml; every unknown key or wrong type raises ConfigError."""
+def _tool_tables(path: Path) -> dict[str, Any]:
+    """The [tool] table of a pyproject.toml; ConfigError when it cannot be read or parsed."""
     where = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -90,7 +90,14 @@ def load(path: Path) -> Config:
         raise ConfigError(where, "-", f"cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(where, "-", f"not valid TOML: {exc}") from exc
-    table = data.get("tool", {}).get(SECTION, {})
+    tool = data.get("tool", {})
+    return tool if isinstance(tool, dict) else {}
+
+
+def load(path: Path) -> Config:
+    """Read one pyproject.toml; every unknown key or wrong type raises ConfigError."""
+    where = str(path)
+    table = _tool_tables(path).get(SECTION, {})
     if not isinstance(table, dict):
         raise ConfigError(where, SECTION, "must be a table")
     values: dict[str, Any] = {"source": where}
@@ -100,6 +107,11 @@ def load(path: Path) -> Config:
             raise ConfigError(where, key, f"unknown key (known keys: {known})")
         name, expected = _KEYS[key]
         values[name] = _check(where, key, value, expected)
+        if key in ("select", "ignore"):
+            values[name] = tuple(code.strip().upper() for code in values[name])
+            unknown = unknown_codes(values[name])
+            if unknown:
+                raise ConfigError(where, key, f"unknown code {unknown[0]!r} (known: {', '.join(CODES)})")
     if "cache_dir" in values:  # relative to the file that names it, like every path in it
         values["cache_dir"] = str(path.parent / values["cache_dir"])
     return Config(**values)
@@ -129,3 +141,35 @@ def discover(paths: Iterable[str]) -> Config:
     start = Path(first) if first and first != "-" else Path(os.getcwd())
     found = find_pyproject(start if start.exists() else Path(os.getcwd()))
     return load(found) if found else Config()
+
+
+class Settings:
+    """Each file's settings: those of the nearest pyproject.toml with a [tool.lambda-fix] table above
+    it (walking up), so each project of a monorepo keeps its own; then the command-line flags.
+
+    Looked up once per directory, each file read once. Raises ConfigError as `load` does."""
+
+    def __init__(self, flags: dict[str, Any] | None = None, extra_handlers: tuple[str, ...] = ()) -> None:
+        self.flags = dict(flags or {})  # Config fields given on the command line; None: not given
+        self.extra_handlers = extra_handlers  # --handler: added to each file's own handlers
+        self._nearest: dict[Path, Path | None] = {}  # resolved directory -> its settings file
+        self._by_file: dict[Path | None, Config] = {}
+
+    def for_path(self, path: str) -> Config:
+        directory = Path(os.path.dirname(os.path.abspath(path)) or ".")
+        found = self._settings_file(directory.resolve()) if directory.is_dir() else None
+        if found not in self._by_file:
+            base = load(found) if found else Config()
+            handlers = base.handlers + self.extra_handlers if self.extra_handlers else None
+            self._by_file[found] = base.merged(**self.flags, handlers=handlers)
+        return self._by_file[found]
+
+    def _settings_file(self, directory: Path) -> Path | None:
+        if directory not in self._nearest:
+            candidate = directory / "pyproject.toml"
+            if candidate.is_file() and SECTION in _tool_tables(candidate):
+                self._nearest[directory] = candidate
+            else:
+                parent = directory.parent
+                self._nearest[directory] = None if parent == directory else self._settings_file(parent)
+        return self._nearest[directory]

@@ -42,6 +42,11 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     return Discovery(tuple(unique), tuple(errors))
 
 
+def exclusion(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """The `exclude` setting's gitignore-style patterns, to match paths relative to where they apply."""
+    return _spec(list(patterns))
+
+
 def _spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     import pathspec  # only when there are patterns: the import costs a tenth of a cached run
 

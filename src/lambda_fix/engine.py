@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import cache as result_cache
 from . import templates
-from .config import Config
-from .discovery import discover
+from .config import Config, Settings
+from .discovery import discover, exclusion
 from .model import FileResult, Outcome, RunSummary, Status, Wanted
 from .source import STDIN, Decoded, encode
 # Below this many files a process pool costs more than it saves.
@@ -34,42 +34,79 @@ class Mode(enum.Enum):
     CHECK = "check"  # write nothing; new sources are built only when each fix's own edits are wanted
 
 
-def run(paths: Iterable[str], config: Config, mode: Mode,
+def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
         progress: Callable[[int, int], None] | None = None, details: bool = False,
         fix_edits: bool = True) -> RunSummary:
     """Process every Python file under paths. Never raises for a problem with a file.
 
+    config: one Config for every file, or Settings, which gives each file the settings of its own
+    project (the nearest pyproject.toml with a [tool.lambda-fix] table); a bad settings file raises
+    ConfigError before any file is read.
     details: also compute each finding's end position and, with fix_edits, each fix on its own
     (edits and a diff), which the machine-readable formats need (`github` needs only the ends).
     """
     paths = list(paths)
-    found = discover(paths, config.exclude)
+    if isinstance(config, Settings):
+        found = discover(paths)
+        groups = _by_settings(found.files, config, paths)
+    else:
+        found = discover(paths, config.exclude)
+        groups = [(config, found.files)]
     named = templates.find(paths)  # handlers that deployment templates name
-    if named.entries:
-        config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
     # Each fix's own edits come from rewriting too: a check without them builds no new source.
     wanted = Wanted(ends=details, fix_edits=details and fix_edits,
                     new_source=mode is not Mode.CHECK or (details and fix_edits))
-    cache = _open_cache(config, wanted) if config.cache else None
-    reused = {}
-    if cache is not None:
-        for path in found.files:
-            hit = cache.lookup(path, found.files, need_new_source=wanted.new_source)
-            if hit is not None:
-                reused[path] = Outcome(*hit)
-    todo = tuple(path for path in found.files if path not in reused)
-    outcomes = list(reused.values())
-    for outcome in _map(todo, found.files, config, progress, wanted, cache is not None):
-        outcomes.append(outcome)
-        if cache is not None:
-            cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
+    outcomes: list[Outcome] = []
     warnings = named.warnings
-    if cache is not None:
-        problem = cache.save(found.files)
+    for group_config, files in groups:
+        if named.entries:
+            group_config = dataclasses.replace(group_config, handlers=group_config.handlers + named.entries)
+        done, problem = _run_group(files, found.files, group_config, wanted, progress)
+        outcomes.extend(done)
         warnings += (problem,) if problem else ()
     results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
+
+
+def _run_group(files: tuple[str, ...], run_files: tuple[str, ...], config: Config, wanted: Wanted,
+               progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], str | None]:
+    """The files that share one configuration: from the cache where it still holds, else analysed."""
+    cache = _open_cache(config, wanted) if config.cache else None
+    reused = {}
+    if cache is not None:
+        for path in files:
+            hit = cache.lookup(path, run_files, need_new_source=wanted.new_source)
+            if hit is not None:
+                reused[path] = Outcome(*hit)
+    todo = tuple(path for path in files if path not in reused)
+    outcomes = list(reused.values())
+    for outcome in _map(todo, run_files, config, progress, wanted, cache is not None):
+        outcomes.append(outcome)
+        if cache is not None:
+            cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
+    return outcomes, cache.save(run_files) if cache is not None else None
+
+
+def _by_settings(files: tuple[str, ...], settings: Settings,
+                 paths: list[str]) -> list[tuple[Config, tuple[str, ...]]]:
+    """Files grouped by the settings each gets, in order, without those its settings exclude (a file
+    named on the command line is never excluded). Patterns are relative to their settings file."""
+    named = {str(Path(p)) for p in paths}
+    groups: dict[int, tuple[Config, list[str]]] = {}
+    specs: dict[int, Any] = {}
+    for path in files:
+        config = settings.for_path(path)
+        key = id(config)  # one Config object per settings file
+        if config.exclude and path not in named:
+            if key not in specs:
+                specs[key] = exclusion(config.exclude)
+            base = os.path.dirname(os.path.abspath(config.source)) if config.source else os.getcwd()
+            relative = os.path.relpath(os.path.abspath(path), base)
+            if not relative.startswith("..") and specs[key].match_file(relative.replace(os.sep, "/")):
+                continue
+        groups.setdefault(key, (config, []))[1].append(path)
+    return [(config, tuple(group)) for config, group in groups.values()]
 
 
 def _open_cache(config: Config, wanted: Wanted) -> result_cache.Cache:

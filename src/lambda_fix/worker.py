@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from . import cache as result_cache
 from . import codemods
-from .analysis import Diagnosis, analyze_module
+from .rules import Diagnosis, find_all
 from .analysis import module as module_facts
 from .analysis.handlers import extra_names, may_contain_handler
 from .analysis.project import Project, package_markers, package_of
@@ -213,7 +213,7 @@ def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Pr
     name = project.module_name(path) if path != STDIN else ""
     module = module_facts.build(path, name, text, tree)
     project.add(module)  # the text given wins over what is on disk
-    return analyze_module(project, module, config.handlers, config.allow_state, config.enabled)
+    return find_all(project, module, config.handlers, config.allow_state, config.enabled)
 
 
 def _applies(diagnosis: Diagnosis, config: Config) -> bool:

@@ -6,12 +6,22 @@ BUILT: list = []
 class _Remote:
     def __init__(self, kind, name=None, **options):
         self.kind, self.name, self.options = kind, name, options
+        self.closed = False
         BUILT.append(kind)
 
     def __getattr__(self, operation):
         def call(**arguments):
+            if self.closed:
+                raise RuntimeError(f"{self.name} client used after it was closed")
             return {"operation": operation, "service": self.name, **{k: str(v) for k, v in arguments.items()}}
         return call
+
+    # botocore clients are context managers that close their connections at the end of the block.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.closed = True
 
     def Table(self, name):  # noqa: N802 - boto3's spelling
         return _Table(name)

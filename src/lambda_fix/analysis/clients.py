@@ -19,19 +19,6 @@ CLIENT_FACTORIES = frozenset({
     "urllib3.PoolManager", "opensearchpy.OpenSearch", "elasticsearch.Elasticsearch",
 })
 SESSION_FACTORIES = frozenset({"boto3.Session", "boto3.session.Session"})
-# Factories whose objects keep per-conversation state (cookies, transactions, session settings):
-# sharing them between invocations can carry one request's state into the next.
-STATEFUL_FACTORIES = frozenset({
-    "requests.Session", "httpx.Client", "httpx.AsyncClient",
-    "pymysql.connect", "psycopg2.connect", "psycopg.connect", "mysql.connector.connect",
-})
-# Connections that go stale: reused lazily, and made again once closed. The test that says "closed".
-CLOSED_TESTS = {
-    "pymysql.connect": "not {name}.open",
-    "psycopg2.connect": "{name}.closed",
-    "psycopg.connect": "{name}.closed",
-    "mysql.connector.connect": "not {name}.is_connected()",
-}
 # session.client("s3") / session.resource("dynamodb") on any receiver
 CLIENT_METHODS = frozenset({"client", "resource", "Table", "Bucket", "Queue"})
 

@@ -150,6 +150,17 @@ class ModuleInfo:
         return "".join([lines[line].encode()[column:].decode(), *lines[line + 1:end_line - 1],
                         lines[end_line - 1].encode()[:end_column].decode()])
 
+    def span(self, node: ast.AST) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column) of node, columns in characters rather than ast's UTF-8
+        bytes: where libcst's positions put the same node."""
+        lines = self.lines
+
+        def characters(line: int, byte_offset: int) -> int:
+            return len(lines[line - 1].encode()[:byte_offset].decode(errors="ignore"))
+
+        return (node.lineno, characters(node.lineno, node.col_offset),  # type: ignore[attr-defined]
+                node.end_lineno, characters(node.end_lineno, node.end_col_offset))  # type: ignore[attr-defined]
+
     def suppressed(self, line: int, code: str) -> bool:
         codes = self.suppressions.get(line)
         return bool(codes) and (ALL_CODES in codes or code in codes)

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import ast
+import enum
+from dataclasses import dataclass
+from typing import Optional
 
 from .flow import FunctionKey, HandlerFlow
 from .module import ModuleInfo
 from .scopes import FunctionNode, scope_bindings
 
 
+class PassAs(enum.Enum):
+    """How a helper receives a value the handler now creates."""
+
+    POSITIONAL = "positional"  # appended to a plain signature and to every call
+    KEYWORD = "keyword"  # a keyword-only parameter, passed as `name=name`
+
+
+@dataclass(frozen=True)
+class Threading:
+    """A name the handler creates and passes down its call chain, instead of a module-level one."""
+
+    name: str
+    handler: str
+    # Module-level functions that gain a `name` parameter, in source order, with how it is passed.
+    threaded: tuple[tuple[str, PassAs], ...]
+    # When set, the handler starts with this statement instead of the module-level binding of `name`
+    # (which is removed if there is one): a value made fresh per invocation.
+    created: Optional[str] = None
+
+
 def threading_plan(module: ModuleInfo, flow: HandlerFlow, name: str,
-                   users: set[str]) -> tuple[tuple[str, str], ...] | str:
+                   users: set[str]) -> tuple[tuple[str, PassAs], ...] | str:
     """The module-level functions (and how each receives it) that must get `name` from the handler,
     given the functions that use it; or why it cannot be passed to them."""
     handler = flow.handler[1]
@@ -87,14 +110,14 @@ def _is_called(owner: FunctionNode, name: ast.AST) -> bool:
     return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(owner))
 
 
-def _passing_mode(module: ModuleInfo, function_name: str) -> str:
+def _passing_mode(module: ModuleInfo, function_name: str) -> PassAs:
     """Positional when the signature is plain and every call passes plain positional arguments."""
     args = module.functions[function_name].args
     if args.defaults or args.vararg or args.kwonlyargs or args.kwarg:
-        return "keyword"
+        return PassAs.KEYWORD
     for use in module.uses.get(function_name, []):
         for node in ast.walk(module.functions[use.owner]):  # type: ignore[index]
             if isinstance(node, ast.Call) and node.func is use.node:
                 if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                    return "keyword"
-    return "positional"
+                    return PassAs.KEYWORD
+    return PassAs.POSITIONAL

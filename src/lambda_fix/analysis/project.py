@@ -13,7 +13,7 @@ from .module import ModuleInfo
 
 ReadSource = Callable[[str], Optional[str]]  # path -> decoded text, None when unreadable
 # The latest run's index, keyed by the identity of its file list (kept alive beside it).
-_SHARED_INDEXES: dict[int, tuple[tuple[str, ...], tuple[dict[str, list[str]], list[str]]]] = {}
+_SHARED_INDEXES: dict[int, tuple[tuple[str, ...], tuple[dict[str, list[str]], dict[str, list[str]]]]] = {}
 # An import statement's line: the module words it names index the files that import them.
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[^\n]*|import[ \t][^\n]*)", re.MULTILINE)
 
@@ -48,7 +48,7 @@ class Project:
         self._read = read
         self._boundary = boundary.resolve() if boundary else None
         self._files = files  # every file of the run, for "is this name used anywhere else?"
-        self._files_index: tuple[dict[str, list[str]], list[str]] | None = None
+        self._files_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
         self._by_path: dict[str, ModuleInfo | None] = {}
         self._keys: dict[str, str] = {}  # path as asked for -> resolved
         # (importer's directory, dotted name) -> (the file it names, every path looked at to find it)
@@ -62,7 +62,7 @@ class Project:
         self._looked_at: set[str] | None = None
         self._markers_by_path: dict[str, list[str]] = {}
         # What the analysis asked about the other files of the run, and the answers: ("imported", path,
-        # module, name, answer) and ("tmp", path, file name, answer). A cached result holds while they do.
+        # module, name, answer) and ("mentions", path, topic, word, answer). A cached result holds while they do.
         self.questions: list[tuple[object, ...]] = []
 
     def record(self) -> None:
@@ -81,10 +81,13 @@ class Project:
         self.questions.append(("imported", path, module_stem, name, answer))
         return answer
 
-    def tmp_path_elsewhere(self, path: str, file_name: str) -> bool:
-        """Does another file of the run that mentions /tmp also mention file_name?"""
-        answer = self._any_mentions(path, self._index()[1], file_name)
-        self.questions.append(("tmp", path, file_name, answer))
+    def mentioned_elsewhere(self, path: str, word: str, alongside: str) -> bool:
+        """Does another file of the run that holds the text `alongside` (say "/tmp") mention word?"""
+        topics = self._index()[1]
+        if alongside not in topics:
+            topics[alongside] = [other for other in self._files if alongside in (self._read(other) or "")]
+        answer = self._any_mentions(path, topics[alongside], word)
+        self.questions.append(("mentions", path, alongside, word, answer))
         return answer
 
     def answers(self, question: tuple[object, ...]) -> bool:
@@ -92,7 +95,7 @@ class Project:
         kind, path, *words, answer = question
         if kind == "imported":
             return self.imported_elsewhere(str(path), str(words[0]), str(words[1])) == answer
-        return kind == "tmp" and self.tmp_path_elsewhere(str(path), str(words[0])) == answer
+        return kind == "mentions" and self.mentioned_elsewhere(str(path), str(words[1]), str(words[0])) == answer
 
     def _any_mentions(self, path: str, candidates: Iterable[str], word: str) -> bool:
         pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?!\w)")
@@ -103,9 +106,10 @@ class Project:
                 return True
         return False
 
-    def _index(self) -> tuple[dict[str, list[str]], list[str]]:
+    def _index(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """One pass over the run's files, the first time it is needed: module words their import
-        statements name, and the files that mention /tmp. Answers "used elsewhere?" in linear time."""
+        statements name, and the files that hold each topic asked about (the common one, "/tmp",
+        found in the same pass). Answers "used elsewhere?" in linear time."""
         if self._files_index is None and id(self._files) in _SHARED_INDEXES:
             files, self._files_index = _SHARED_INDEXES[id(self._files)]
         if self._files_index is None:
@@ -118,7 +122,7 @@ class Project:
                         importers.setdefault(word, []).append(other)
                 if "/tmp" in text:
                     tmp_users.append(other)
-            self._files_index = (importers, tmp_users)
+            self._files_index = (importers, {"/tmp": tmp_users})
             # Every project of a run (each rewrite is checked by a fresh one) shares the index: built
             # per project, a run with many fixes would read every file once per fix.
             _SHARED_INDEXES.clear()

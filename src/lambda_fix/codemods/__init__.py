@@ -1,72 +1,39 @@
-"""The rules, in the order their fixes are applied. Codes are never renumbered or reused.
+"""Fixes: one module per code, named as in the table of rules (codes.py), each the libcst fix of its
+rule's plans. Each module has a `Fix` codemod command taking (context, plans) and, when its plans
+replace expressions, `replacements(plans) -> [(Span, code)]`.
 
-Importing this package is cheap: the rule modules, and libcst with them, load on first use of
-RULES, BY_CODE or apply(), so a run that rewrites nothing (a cached one) never pays for libcst.
+Fixes are applied in the table's order, after every rule's replacements (which point at positions in
+the source as parsed, so they go first). Importing this package is cheap: the fix modules, and
+libcst with them, load on first use of apply().
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
+import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from ..codes import RULES
 
 if TYPE_CHECKING:
     import libcst as cst
 
-# Every code, in registry order (a test checks it against RULES).
-CODES = ("LF001", "LF002", "LF003", "LF004", "LF005")
+
+def fix_module(module_name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{module_name}")
 
 
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    summary: str
-    module: ModuleType  # its docstring is the rule's documentation
-    transformer: Any  # a PlanCodemod taking (context, plans)
-
-    @property
-    def doc(self) -> str:
-        return self.module.__doc__ or ""
-
-
-@functools.cache
-def _registry() -> tuple[Rule, ...]:
-    from . import (fixed_tmp_path, handler_state_at_module_level, mutable_default_argument, per_invocation_client,
-                   shared_state_leak)
-
-    return (
-        Rule(handler_state_at_module_level.CODE, handler_state_at_module_level.NAME,
-             handler_state_at_module_level.SUMMARY, handler_state_at_module_level,
-             handler_state_at_module_level.MoveStateIntoHandler),
-        Rule(shared_state_leak.CODE, shared_state_leak.NAME, shared_state_leak.SUMMARY, shared_state_leak,
-             shared_state_leak.ResetSharedState),
-        Rule(fixed_tmp_path.CODE, fixed_tmp_path.NAME, fixed_tmp_path.SUMMARY, fixed_tmp_path,
-             fixed_tmp_path.PerInvocationTmpPath),
-        Rule(per_invocation_client.CODE, per_invocation_client.NAME, per_invocation_client.SUMMARY,
-             per_invocation_client, per_invocation_client.HoistClient),
-        Rule(mutable_default_argument.CODE, mutable_default_argument.NAME, mutable_default_argument.SUMMARY,
-             mutable_default_argument, mutable_default_argument.CreateDefaultPerCall),
-    )
-
-
-def __getattr__(name: str) -> Any:
-    """RULES and BY_CODE, built when first asked for (PEP 562)."""
-    if name not in ("RULES", "BY_CODE"):
-        raise AttributeError(name)
-    rules = _registry()
-    globals().update(RULES=rules, BY_CODE={rule.code: rule for rule in rules})
-    return globals()[name]
-
-
-def apply(tree: cst.Module, plans: dict[str, Sequence[Any]]) -> cst.Module:
-    """Run each rule's codemod over tree with its plans, in registry order."""
+def apply(tree: cst.Module, plans: Mapping[str, Sequence[object]]) -> cst.Module:
+    """Run each rule's fix over tree with its plans (by code), in the table's order."""
     from libcst.codemod import CodemodContext
 
-    for rule in _registry():
-        if plans.get(rule.code):
-            # transform_module_impl, not transform_module: the latter deep-copies the tree for metadata
-            # that no rule uses, which costs more than the rewrite itself.
-            tree = rule.transformer(CodemodContext(), plans[rule.code]).transform_module_impl(tree)
+    from ._edit import replace_spans
+
+    fixes = [(fix_module(rule.module), plans[rule.code]) for rule in RULES if rule.fixable and plans.get(rule.code)]
+    tree = replace_spans(tree, [edit for fix, its_plans in fixes if hasattr(fix, "replacements")
+                                for edit in fix.replacements(its_plans)])
+    for fix, its_plans in fixes:
+        # transform_module_impl, not transform_module: the latter deep-copies the tree for metadata
+        # that no rule uses, which costs more than the rewrite itself.
+        tree = fix.Fix(CodemodContext(), its_plans).transform_module_impl(tree)
     return tree

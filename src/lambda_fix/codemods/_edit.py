@@ -1,13 +1,15 @@
-"""Small libcst edits the codemods share: bodies, `global` statements, imports."""
+"""Small libcst edits the codemods share: bodies, `global` statements, imports, expressions at spans."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodCommand, CodemodContext
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from ..rules._diagnosis import Span
 
 Plan = TypeVar("Plan")
 
@@ -321,3 +323,34 @@ class PlanCodemod(CodemodCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         return tree.visit(self.TRANSFORMER(self.plans))
+
+
+def replace_spans(tree: cst.Module, replacements: Sequence[tuple[Span, str]]) -> cst.Module:
+    """Replace the expressions at the given spans (as the analysis saw them in the unchanged source)
+    with new code; each keeps its own parentheses.
+
+    Plans point at the expressions they replace by position, so two calls written alike are never
+    confused. Positions hold for the source as parsed, so this runs first, before any rule's
+    structural edit moves code."""
+    if not replacements:
+        return tree
+    # unsafe_skip_copy: the tree is not changed in place, and deep-copying it costs more than the rewrite.
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    return wrapper.module.visit(_SpanReplacer(positions, dict(replacements)))
+
+
+class _SpanReplacer(Transformer):
+    def __init__(self, positions: Mapping[cst.CSTNode, CodeRange], replacements: dict[Span, str]) -> None:
+        super().__init__()
+        self.positions = positions
+        self.replacements = replacements
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # noqa: ANN201 - as libcst's
+        if isinstance(original_node, cst.BaseExpression) and original_node in self.positions:
+            where = self.positions[original_node]
+            code = self.replacements.get(Span(where.start.line, where.start.column, where.end.line, where.end.column))
+            if code is not None:
+                return cst.parse_expression(code).with_changes(lpar=updated_node.lpar,  # type: ignore[attr-defined]
+                                                               rpar=updated_node.rpar)  # type: ignore[attr-defined]
+        return updated_node

@@ -1,55 +1,4 @@
-"""## What it does
-Finds parameters with a mutable default (`[]`, `{}`, `set()`, `defaultdict(list)`, ...) in functions a
-Lambda handler reaches, when the function changes the default or hands it out (returns it, stores it,
-passes it on), and makes each call create its own.
-
-## Why is this bad?
-A default is evaluated once, when the function is defined, so every call that does not pass the
-argument shares one object. In Lambda the module lives on between invocations: items one request
-added are still there for the next, and the list or dict grows for the life of the environment.
-
-## Example
-```python
-def add_tag(tag, tags=[]):
-    tags.append(tag)
-    return tags
-
-
-def lambda_handler(event, context):
-    return {"tags": add_tag(event["tag"])}
-```
-
-## Use instead
-```python
-def add_tag(tag, tags=None):
-    if tags is None:
-        tags = []
-    tags.append(tag)
-    return tags
-
-
-def lambda_handler(event, context):
-    return {"tags": add_tag(event["tag"])}
-```
-
-## Fix safety
-The default becomes `None` and the original expression is evaluated in the body when the argument is
-not passed, so each call starts with what the first call of a cold start got. A type annotation becomes
-optional, written as the file already writes it (`X | None` or `Optional[X]`; with neither, and no
-`from __future__ import annotations`, `Optional[X]` with its import, which every Python version Lambda
-runs accepts). A default that is never changed nor handed out is harmless and left alone.
-
-The rewrite is made only when the function runs at most once per invocation (one call site, outside
-loops, comprehensions and lambdas, in a function that itself runs at most once, up to the handler). A
-function called several times per invocation shares the default between those calls on a cold start
-too, and a fresh default per call would change what the later calls see: that is reported, with the
-reason, and left as it is.
-
-The fix is safe unless a call in the module passes `None` for the parameter explicitly, which the
-original gave to the function as it is and the fix replaces with a new object, or the function is
-passed around as a value, so its callers cannot all be seen; then it is unsafe. A deliberate memo
-default (`def fetch(key, _cache={})`) can be kept with `# lambda-fix: ignore[LF005]` on the `def` line.
-"""
+"""The fix of LF005: the default becomes None, and the body creates the value on each call."""
 
 from __future__ import annotations
 
@@ -57,12 +6,8 @@ from typing import Sequence
 
 import libcst as cst
 
-from ..analysis.defaults import DefaultPlan
+from ..rules.mutable_default_argument import DefaultPlan
 from ._edit import PlanCodemod, ScopedTransformer, add_module_statements, as_block, grouped, split_preamble, statement
-
-CODE = "LF005"
-NAME = "mutable-default-argument"
-SUMMARY = "a mutable default that the function changes or hands out: create it on each call"
 
 
 class _CreateDefault(ScopedTransformer):
@@ -104,6 +49,6 @@ class _CreateDefault(ScopedTransformer):
         return add_module_statements(updated_node, imports)
 
 
-class CreateDefaultPerCall(PlanCodemod):
+class Fix(PlanCodemod):
     DESCRIPTION = "Replace mutable default arguments with None and create the value in the body."
     TRANSFORMER = _CreateDefault

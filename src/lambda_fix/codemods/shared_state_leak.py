@@ -1,88 +1,23 @@
-"""## What it does
-Finds module-level state that a Lambda handler writes per-request data into but that cannot move into
-the handler, because another module owns it, module-level code fills it, several handlers share it,
-or classes and closures use it. The fix resets the state when the handler starts and again when it
-finishes, and returns a copy of anything that may still refer to it.
-
-## Why is this bad?
-Lambda calls the handler again and again in the same process. Whatever the previous invocation left
-in module-level state (records, per-user entries, a region or flag taken from an event) is still
-there on the next warm start: results drift, and one user's data can leak into another's response.
-Clearing the state by hand is a known trap: `return results` followed by `results.clear()` empties
-the very list the caller receives.
-
-## Example
-```python
-from collections import defaultdict
-
-totals = defaultdict(int)
-
-
-def add(key, amount):
-    totals[key] += amount
-
-
-def lambda_handler(event, context):
-    for record in event["records"]:
-        add(record["key"], record["amount"])
-    return totals
-
-
-def report():
-    return dict(totals)
-```
-
-## Use instead
-```python
-import copy
-from collections import defaultdict
-
-totals = defaultdict(int)
-
-
-def add(key, amount):
-    totals[key] += amount
-
-
-def lambda_handler(event, context):
-    totals.clear()
-    try:
-        for record in event["records"]:
-            add(record["key"], record["amount"])
-        return copy.deepcopy(totals)
-    finally:
-        totals.clear()
-
-
-def report():
-    return dict(totals)
-```
-
-## Fix safety
-The reset puts the state back to its import-time value at the start of every invocation, even after
-an earlier one raised, so each warm start begins like a cold one; the reset in `finally` only drops
-the request's data once the result is computed. State created empty is cleared; state created with
-items by a side-effect-free expression gets that expression again; a name rebound with `global` gets
-its initial value again. Returned values that may refer to the state are deep-copied first (a Lambda
-result is JSON data, which deep-copies faithfully). These fixes are safe.
-
-State that module-level code fills while the module is imported is restored from a deep copy taken
-at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
-open files) may fail or behave differently, so it is applied only with `--unsafe-fixes`.
-"""
+"""The fix of LF002: reset the state when the handler starts and ends; return copies."""
 
 from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
 
-from ..analysis.leaks import ResetPlan
-from ._edit import (HandlerTransformer, PlanCodemod, Transformer, add_module_statements, as_block, declares_global,
-                    split_preamble, statement, try_finally, without_global)
-
-CODE = "LF002"
-NAME = "shared-state-leak"
-SUMMARY = "module state written per request that cannot move: reset it at handler entry and exit"
+from ..rules.shared_state_leak import ResetHow, ResetPlan
+from ._edit import (
+    HandlerTransformer,
+    PlanCodemod,
+    Transformer,
+    add_module_statements,
+    as_block,
+    declares_global,
+    split_preamble,
+    statement,
+    try_finally,
+    without_global,
+)
 
 
 def snapshot_name(plan: ResetPlan) -> str:
@@ -93,11 +28,11 @@ def snapshot_name(plan: ResetPlan) -> str:
 def reset_lines(plan: ResetPlan) -> list[str]:
     """Statements that put the state back to its import-time value."""
     ref = plan.reference
-    if plan.how == "clear":
+    if plan.how is ResetHow.CLEAR:
         return [f"{ref}.clear()"]
-    if plan.how == "rebind":
+    if plan.how is ResetHow.REBIND:
         return [f"{ref} = {plan.init_source}"]
-    value = plan.init_source if plan.how == "restore" else f"copy.deepcopy({snapshot_name(plan)})"
+    value = plan.init_source if plan.how is ResetHow.RESTORE else f"copy.deepcopy({snapshot_name(plan)})"
     if plan.kind == "list":
         return [f"{ref}[:] = {value}"]
     if plan.kind == "deque":
@@ -128,10 +63,10 @@ class _ResetState(HandlerTransformer):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         plans = [p for ps in self.by_handler.values() for p in ps]
         imports = sorted({p.add_import for p in plans if p.add_import})
-        if any(p.copy_returns or p.how == "snapshot" for p in plans):
+        if any(p.copy_returns or p.how is ResetHow.SNAPSHOT for p in plans):
             imports.insert(0, "import copy")
         snapshots = [statement(f"{snapshot_name(p)} = copy.deepcopy({p.reference})")
-                     for p in plans if p.how == "snapshot"]
+                     for p in plans if p.how is ResetHow.SNAPSHOT]
         if snapshots:
             seen: set[str] = set()
             unique = []
@@ -172,6 +107,6 @@ def _is_constant(value: cst.BaseExpression) -> bool:
                      | m.Integer() | m.Float() | m.ConcatenatedString())
 
 
-class ResetSharedState(PlanCodemod):
+class Fix(PlanCodemod):
     DESCRIPTION = "Reset module-level state when the Lambda handler starts and ends; return copies."
     TRANSFORMER = _ResetState

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..codemods import BY_CODE
+from ..codes import BY_CODE
 from ..model import RunSummary, Status
 
 

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..codemods import BY_CODE
+from ..codes import BY_CODE
 from ..model import Finding, RunSummary, Status
 from .text import counts
 

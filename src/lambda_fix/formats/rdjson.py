@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..codemods import BY_CODE
+from ..codes import BY_CODE
 from ..model import Finding, RunSummary, Status
 from ._source import source_lines
 

@@ -8,7 +8,7 @@ from pathlib import PurePath
 from typing import Any
 
 from .. import __version__
-from ..codemods import RULES
+from ..codes import RULES
 from ..model import Finding, RunSummary, Status
 from ..rule_docs import render as rule_page
 from ..rule_docs import sections

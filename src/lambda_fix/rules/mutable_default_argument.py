@@ -1,17 +1,71 @@
-"""Mutable default arguments in code a handler reaches: shared by every call, so by every invocation."""
+"""## What it does
+Finds parameters with a mutable default (`[]`, `{}`, `set()`, `defaultdict(list)`, ...) in functions a
+Lambda handler reaches, when the function changes the default or hands it out (returns it, stores it,
+passes it on), and makes each call create its own.
+
+## Why is this bad?
+A default is evaluated once, when the function is defined, so every call that does not pass the
+argument shares one object. In Lambda the module lives on between invocations: items one request
+added are still there for the next, and the list or dict grows for the life of the environment.
+
+## Example
+```python
+def add_tag(tag, tags=[]):
+    tags.append(tag)
+    return tags
+
+
+def lambda_handler(event, context):
+    return {"tags": add_tag(event["tag"])}
+```
+
+## Use instead
+```python
+def add_tag(tag, tags=None):
+    if tags is None:
+        tags = []
+    tags.append(tag)
+    return tags
+
+
+def lambda_handler(event, context):
+    return {"tags": add_tag(event["tag"])}
+```
+
+## Fix safety
+The default becomes `None` and the original expression is evaluated in the body when the argument is
+not passed, so each call starts with what the first call of a cold start got. A type annotation becomes
+optional, written as the file already writes it (`X | None` or `Optional[X]`; with neither, and no
+`from __future__ import annotations`, `Optional[X]` with its import, which every Python version Lambda
+runs accepts). A default that is never changed nor handed out is harmless and left alone.
+
+The rewrite is made only when the function runs at most once per invocation (one call site, outside
+loops, comprehensions and lambdas, in a function that itself runs at most once, up to the handler). A
+function called several times per invocation shares the default between those calls on a cold start
+too, and a fresh default per call would change what the later calls see: that is reported, with the
+reason, and left as it is.
+
+The fix is safe unless a call in the module passes `None` for the parameter explicitly, which the
+original gave to the function as it is and the fix replaces with a new object, or the function is
+passed around as a value, so its callers cannot all be seen; then it is unsafe. A deliberate memo
+default (`def fetch(key, _cache={})`) can be kept with `# lambda-fix: ignore[LF005]` on the `def` line.
+"""
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import Optional
 
+from ..analysis.aliasing import READ_ONLY_CALLS
+from ..analysis.flow import MUTATING_FUNCTIONS, MUTATING_METHODS, FunctionKey, HandlerFlow
+from ..analysis.module import ModuleInfo, container_kind, is_pure
+from ..analysis.project import Project
+from ..analysis.scopes import FunctionNode, scope_bindings
+from ..analysis.walk import every_node
 from ..model import Applicability
-from .aliasing import READ_ONLY_CALLS
-from .diagnosis import Diagnosis
-from .flow import MUTATING_FUNCTIONS, MUTATING_METHODS, FunctionKey, HandlerFlow
-from .module import ModuleInfo, container_kind, is_pure
-from .scopes import FunctionNode, scope_bindings
-from .walk import every_node
+from . import Context
+from ._diagnosis import Diagnosis
 
 CODE = "LF005"
 
@@ -21,16 +75,17 @@ class DefaultPlan:
     function: str  # "name" for module-level functions, "Class.name" for methods
     parameter: str
     default_source: str  # re-evaluated in the body on each call that does not pass it
-    annotation: str | None  # the new annotation text, or None to leave the parameter unannotated
-    typing_import: str | None  # an import the new annotation needs
+    annotation: Optional[str]  # the new annotation text, or None to leave the parameter unannotated
+    typing_import: Optional[str]  # an import the new annotation needs
 
 
-def may_find(module: ModuleInfo) -> bool:
+def may_find(project: Project, module: ModuleInfo) -> bool:
     """A cheap first test: some function or lambda of module has a mutable default."""
     return any(container_kind(module, default) is not None for default in module.defaults)
 
 
-def find_mutable_defaults(module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:
+def find(context: Context) -> list[Diagnosis]:
+    module, flows = context.module, context.flows
     found: dict[tuple[int, int], Diagnosis] = {}  # by the default's position: one per parameter
     for flow in flows:
         for key, node in flow.reached.items():

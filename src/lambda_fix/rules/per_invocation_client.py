@@ -1,5 +1,65 @@
-"""Clients, connections and sessions that reached code builds on every invocation, and whether each
-can be built once per environment instead."""
+"""## What it does
+Finds boto3 clients, resources and sessions, database connections and HTTP or search clients that
+code a Lambda handler reaches builds on every invocation, from nothing that changes between
+invocations, and builds each once per execution environment instead.
+
+## Why is this bad?
+Building a client costs tens to hundreds of milliseconds (credential lookup, endpoint resolution,
+TLS and, for databases, a login). Built in the handler, that cost is paid on every invocation and
+billed every time; built once, warm invocations reuse it.
+
+## Example
+```python
+import os
+
+import boto3
+
+
+def lambda_handler(event, context):
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+    table.put_item(Item={"id": event["id"]})
+    return {"saved": event["id"]}
+```
+
+## Use instead
+```python
+import functools
+import os
+
+import boto3
+
+
+@functools.cache
+def _dynamodb_resource():
+    return boto3.resource("dynamodb")
+
+
+def lambda_handler(event, context):
+    table = _dynamodb_resource().Table(os.environ["TABLE"])
+    table.put_item(Item={"id": event["id"]})
+    return {"saved": event["id"]}
+```
+
+## Fix safety
+A client is hoisted only when everything it is built from is fixed for the life of the environment:
+constants, imports, module constants, environment variables (`os.environ`, `os.getenv`), and locals
+assigned once from those (inlined into the new function). A client built from the event, from
+per-request credentials (`sts.assume_role`) or from anything else is reported, not hoisted: one
+shared client would serve a request with another tenant's credentials. So is a client used as a
+context manager or closed by the handler, and one already cached at module level is left alone.
+
+The client is built lazily, by a `functools.cache`d function, on first use rather than at import:
+a failure stays out of the import (which would break the whole environment), and tests that set
+environment variables or patch `boto3.client` after importing the module keep working. Connections
+that can go stale (`pymysql`, `psycopg2`, `psycopg`, `mysql.connector`) are kept in a module-level
+name and made again when the cached one has been closed; a connection the server dropped is not
+detected until it is used.
+
+boto3 and botocore clients, resources and sessions, urllib3 pools, Redis, MongoDB, SQLAlchemy engines
+and search clients keep no per-request state: their fix is safe. A `requests.Session` or `httpx.Client`
+keeps cookies, and a database connection keeps open transactions and session settings, which a shared
+one carries from one invocation into the next: those fixes are unsafe.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +67,32 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass
+from typing import Optional
 
+from ..analysis.clients import CLIENT_FACTORIES, FACTORY_CALL_NAMES, SESSION_FACTORIES, may_build_client
+from ..analysis.flow import ClientCall, HandlerFlow
+from ..analysis.module import ModuleInfo, calls_in_functions
+from ..analysis.project import Project
+from ..analysis.scopes import FunctionNode, scope_bindings
+from ..analysis.walk import every_node
 from ..model import Applicability
-from .clients import (CLIENT_FACTORIES, CLOSED_TESTS, FACTORY_CALL_NAMES, SESSION_FACTORIES,
-                      STATEFUL_FACTORIES, may_build_client)
-from .diagnosis import Diagnosis
-from .flow import ClientCall, HandlerFlow
-from .module import ModuleInfo, calls_in_functions
-from .scopes import FunctionNode, scope_bindings
-from .walk import every_node
+from . import Context
+from ._diagnosis import Diagnosis, Span
 
 CODE = "LF004"
+# Factories whose objects keep per-conversation state (cookies, transactions, session settings):
+# sharing them between invocations can carry one request's state into the next, so the fix is unsafe.
+STATEFUL_FACTORIES = frozenset({
+    "requests.Session", "httpx.Client", "httpx.AsyncClient",
+    "pymysql.connect", "psycopg2.connect", "psycopg.connect", "mysql.connector.connect",
+})
+# Connections that go stale: reused lazily, and made again once closed. The test that says "closed".
+CLOSED_TESTS = {
+    "pymysql.connect": "not {name}.open",
+    "psycopg2.connect": "{name}.closed",
+    "psycopg.connect": "{name}.closed",
+    "mysql.connector.connect": "not {name}.is_connected()",
+}
 _BUILTINS = frozenset(dir(builtins))
 # Calls whose result is fixed for the life of the environment when their arguments are.
 _ENVIRONMENT_CALLS = frozenset({"os.environ.get", "os.getenv", "str", "int", "float", "bool",
@@ -37,16 +112,16 @@ _ACCESSOR_NAMES = {
 @dataclass(frozen=True)
 class HoistPlan:
     function: str  # where the call is: "name" or "Class.name"
-    call_source: str  # the call as written, to find it
+    call: Span  # the call that becomes `accessor()`
     accessor: str  # the module-level function that builds it once
     built_by: str  # the expression the accessor evaluates (locals inlined)
     before: str  # the top-level def or class the accessor goes above
-    closed_test: str | None  # for connections: the test that says it was closed, with {name}
+    closed_test: Optional[str]  # for connections: the test that says it was closed, with {name}
 
 
-def may_find(module: ModuleInfo) -> bool:
+def may_find(project: Project, module: ModuleInfo) -> bool:
     """A cheap first test: some function of module calls what the flow would take for a client factory
-    (flow._client_factory). Without one, find_per_invocation_clients finds nothing.
+    (flow._client_factory). Without one, find finds nothing.
 
     Such a call ends in a factory's own name, or in a name an import binds to a factory (`from boto3
     import client as make`), so only the statements whose text holds one are walked."""
@@ -55,7 +130,8 @@ def may_find(module: ModuleInfo) -> bool:
                for call in calls_in_functions(module.statements_naming(FACTORY_CALL_NAMES | aliases)))
 
 
-def find_per_invocation_clients(module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:
+def find(context: Context) -> list[Diagnosis]:
+    module, flows = context.module, context.flows
     found: dict[tuple[str, int], Diagnosis] = {}
     accessors: dict[str, str] = {}  # built_by -> accessor name, so one expression gets one accessor
     for flow in flows:
@@ -93,7 +169,8 @@ def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
     accessor = accessors.get(built_by) or _accessor_name(module, call, set(accessors.values()))
     accessors[built_by] = accessor
     top_level = call.function[1].split(".")[0]
-    plan = HoistPlan(call.function[1], source, accessor, built_by, top_level, CLOSED_TESTS.get(call.factory))
+    plan = HoistPlan(call.function[1], Span(*module.span(call.node)), accessor, built_by, top_level,
+                     CLOSED_TESTS.get(call.factory))
     unsafe = call.factory in STATEFUL_FACTORIES
     return Diagnosis(
         CODE, call.node.lineno, call.node.col_offset, message, f"build it once per environment with `{accessor}()`",
@@ -189,11 +266,6 @@ def _dedent(module: ModuleInfo, call: ast.Call, text: str) -> str:
     lines = text.split("\n")
     return "\n".join([lines[0], *(line[len(indent):] if line.startswith(indent) else line.lstrip()
                                    for line in lines[1:])])
-
-
-def call_key(source: str) -> str:
-    """The call's text without whitespace: how the codemod finds it again, whatever libcst's layout."""
-    return re.sub(r"\s+", "", source)
 
 
 def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substitutions: dict[str, str],

@@ -1,60 +1,30 @@
-"""Decide, for each piece of module state a handler writes per request, what can be done about it.
+"""Module state a handler writes per request: what LF001 (move it) and LF002 (reset it) share.
 
-- LF001: move it into the handler and pass it to the helpers that use it, when nothing else can
-  see it.
-- LF002: otherwise, reset it when the handler starts and ends, copying what the handler returns.
-- Either code without a plan: report only, with the reason the rewrite would not be safe.
+Each piece of module state that code a handler reaches writes per-request data into is a candidate,
+once per (state, handler). LF001 moves a candidate into the handler when nothing else can see it;
+LF002 resets the others (and those LF001 is switched off for); a candidate neither can fix is
+reported by LF002 with the reason.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import dataclasses
 from dataclasses import dataclass
-from typing import Callable
+from typing import Union
 
-from ..model import Applicability
-from .aliasing import READ_ONLY_CALLS, returns_may_reference
-from .diagnosis import Diagnosis
-from .flow import HandlerFlow, Mutation, StateKey
-from .module import ModuleInfo, StateBinding
-from .parameters import assigns, threading_plan
-from .project import Project
-from .references import dotted, name_taken, reference, spellings
-from .scopes import FunctionNode, scope_bindings
+from ..analysis.aliasing import READ_ONLY_CALLS
+from ..analysis.flow import HandlerFlow, Mutation, StateKey
+from ..analysis.module import ModuleInfo, StateBinding
+from ..analysis.parameters import Threading, threading_plan
+from ..analysis.project import Project
+from ..analysis.references import dotted, spellings
+from ..analysis.scopes import FunctionNode, scope_bindings
+from . import Context
+from ._diagnosis import Diagnosis
 
 MOVE, RESET = "LF001", "LF002"
-_BUILTIN_NAMES = frozenset(dir(builtins))
-
-
-@dataclass(frozen=True)
-class MovePlan:
-    """LF001: `state` stops being module-level; the handler creates it; helpers receive it."""
-
-    state: str
-    handler: str
-    # Module-level functions that gain a `state` parameter, in source order, with how it is passed:
-    # "positional" (appended to a plain signature and to calls) or "keyword" (keyword-only, `state=state`).
-    threaded: tuple[tuple[str, str], ...]
-    # When set, the handler starts with this statement instead of the module-level binding of
-    # `state` (which is removed if there is one): a value made fresh per invocation (LF003).
-    created: str | None = None
-
-
-@dataclass(frozen=True)
-class ResetPlan:
-    """LF002: the handler resets `reference` at entry and in a `finally`."""
-
-    handler: str
-    state: str
-    reference: str  # how the handler module spells it: "records", "helpers.records"
-    how: str  # "clear", "restore" (from init_source), "snapshot" (deep copy taken at import), "rebind"
-    kind: str  # container kind, or "scalar"
-    init_source: str | None
-    add_import: str | None  # a statement the handler module needs to reach the state
-    declare_global: bool  # the handler must say `global state` to rebind it
-    copy_returns: bool
+BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -63,6 +33,35 @@ class Leak(Diagnosis):
 
     state: StateKey = ("", "")
     handler: str = ""
+
+
+@dataclass
+class Candidate:
+    """One piece of leaking state, seen from one handler, with what both rules report about it."""
+
+    flow: HandlerFlow
+    owner: ModuleInfo  # the module that binds the state
+    binding: StateBinding
+    state: StateKey
+    line: int  # where findings about it go: the binding, or the handler when another module owns it
+    column: int
+    message: str
+    related: tuple[tuple[str, int, str], ...]
+    sharing_handlers: tuple[str, ...]
+    # How it can move into the handler (LF001), or why not; None when LF001 is off or another module owns it.
+    move: Union[Threading, str, None] = None
+
+    @property
+    def handler(self) -> str:
+        return self.flow.handler[1]
+
+    def leak(self, code: str, message: str | None = None, reported: str | None = None, **fields: object) -> Leak:
+        """A finding about it: reported with the reason when there is no fix, else with its plan."""
+        text = message or self.message
+        if reported is not None:
+            text = f"{text}; not fixed: {reported}"
+        return Leak(code, self.line, self.column, text, related=self.related, state=self.state,
+                    handler=self.handler, **fields)  # type: ignore[arg-type]
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
@@ -79,10 +78,10 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
         if current.state:
             return True
         for ref in current.imports.values():
-            dotted = ref.dotted
-            if project.names_a_directory(dotted, current):
+            dotted_name = ref.dotted
+            if project.names_a_directory(dotted_name, current):
                 return True
-            parts = dotted.split(".")
+            parts = dotted_name.split(".")
             for cut in range(len(parts), 0, -1):  # what resolve_attribute may find for dotted.name
                 found = project.resolve(".".join(parts[:cut]), current)
                 if found is not None and found.path not in seen:
@@ -91,20 +90,25 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
     return False
 
 
-def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
-               allow_state: tuple[str, ...] = (), enabled: Callable[[str], bool] = lambda code: True) -> list[Leak]:
-    """Leaks fixable in module (the handlers' module), one per (state, handler)."""
-    leaks: list[Leak] = []
+def candidates(context: Context) -> list[Candidate]:
+    """Every leaking (state, handler) of the context's module, worked out once for both rules."""
+    if "state_leaks" not in context.memo:
+        context.memo["state_leaks"] = _candidates(context)
+    return context.memo["state_leaks"]  # type: ignore[return-value]
+
+
+def _candidates(context: Context) -> list[Candidate]:
+    project, module = context.project, context.module
     handlers_by_state: dict[StateKey, list[str]] = {}
     leaking: list[tuple[HandlerFlow, StateKey, Mutation]] = []
-    for flow in flows:
+    for flow in context.flows:
         handler_node = flow.reached[flow.handler]
         for state_key, first in _leaking_states(flow).items():
             owner = project.module_at(state_key[0])
             if owner is None:
                 continue
             binding = owner.state[state_key[1]]
-            if _deliberate(owner, binding, allow_state):
+            if _deliberate(owner, binding, context.allow_state):
                 continue
             # Every handler whose reach writes the state shares it, whether or not it resets it: a
             # later run must see the same sharing as the first, or it would choose another fix.
@@ -112,17 +116,27 @@ def find_leaks(project: Project, module: ModuleInfo, flows: list[HandlerFlow],
             if resets_on_entry(handler_node, spellings(module, owner, binding.name), binding):
                 continue  # already reset by hand or by an earlier run
             leaking.append((flow, state_key, first))
+    found = []
     for flow, state_key, first in leaking:
         owner = project.module_at(state_key[0])
         assert owner is not None
-        leak = _decide(project, module, owner, flow, state_key, first, handlers_by_state[state_key], enabled)
-        if leak is not None:
-            where = "the handler" if first.function == flow.handler else f"`{first.function[1]}`"
-            chain = tuple((caller[0], line, f"`{caller[1]}` calls `{callee[1]}`")
-                          for caller, callee, line in flow.call_chain(first.function))
-            leaks.append(dataclasses.replace(leak, related=(*chain, (first.function[0], first.line,
-                                                                      f"{first.why} in {where}"))))
-    return leaks
+        binding = owner.state[state_key[1]]
+        handler = flow.handler[1]
+        where = "" if owner is module else f" of {owner.name or owner.path}"
+        in_function = "the handler" if first.function == flow.handler else f"`{first.function[1]}`"
+        message = (f"module-level `{binding.name}`{where} keeps data between invocations of `{handler}`: "
+                   f"{first.why} in {in_function} (line {first.line})")
+        line, column = (binding.node.lineno, binding.node.col_offset) if owner is module else \
+            (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
+        chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
+                      for caller, callee, at in flow.call_chain(first.function))
+        related = (*chain, (first.function[0], first.line, f"{first.why} in {in_function}"))
+        sharing = tuple(handlers_by_state[state_key])
+        candidate = Candidate(flow, owner, binding, state_key, line, column, message, related, sharing)
+        if owner is module and context.enabled(MOVE):
+            candidate.move = _move_plan(project, module, flow, binding, list(sharing))
+        found.append(candidate)
+    return found
 
 
 def _leaking_states(flow: HandlerFlow) -> dict[StateKey, Mutation]:
@@ -142,55 +156,9 @@ def _deliberate(owner: ModuleInfo, binding: StateBinding, allow_state: tuple[str
     return False
 
 
-def _decide(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, state_key: StateKey,
-            first: Mutation, sharing_handlers: list[str], enabled: Callable[[str], bool]) -> Leak | None:
-    """LF001 when the state can move, else LF002; None when the code that applies is suppressed.
-
-    A suppression comment silences the code that would be reported. A code switched off by
-    select/ignore is different: the state falls through to the other fix (`--ignore LF001` resets
-    state instead of moving it).
-    """
-    binding = owner.state[state_key[1]]
-    handler = flow.handler[1]
-    where = "" if owner is module else f" of {owner.name or owner.path}"
-    in_function = "the handler" if first.function == flow.handler else f"`{first.function[1]}`"
-    message = (f"module-level `{binding.name}`{where} keeps data between invocations of `{handler}`: "
-               f"{first.why} in {in_function} (line {first.line})")
-    line, column = (binding.node.lineno, binding.node.col_offset) if owner is module else \
-        (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
-
-    blocker = None
-    if owner is module and enabled(MOVE):
-        plan_or_blocker = _move_plan(project, module, flow, binding, sharing_handlers)
-        if isinstance(plan_or_blocker, MovePlan):
-            if owner.suppressed(binding.node.lineno, MOVE):
-                return None
-            threaded = ", ".join(f"`{t}`" for t, _ in plan_or_blocker.threaded)
-            title = f"move `{binding.name}` into `{handler}`" + (f" and pass it to {threaded}" if threaded else "")
-            return Leak(MOVE, line, column, message, title, Applicability.SAFE, plan_or_blocker,
-                        state=state_key, handler=handler)
-        blocker = plan_or_blocker
-    if not enabled(RESET) or owner.suppressed(binding.node.lineno, RESET):
-        return None
-    reset = _reset_plan(project, module, owner, flow, binding)
-    if isinstance(reset, str):
-        reason = f"{blocker}; and cannot reset it: {reset}" if blocker else f"cannot reset it: {reset}"
-        return Leak.reported(RESET, line, column, message, reason, state=state_key, handler=handler)
-    if blocker:
-        message += f"; it cannot move into the handler: {blocker}"
-    applicability = Applicability.UNSAFE if reset.how == "snapshot" else Applicability.SAFE
-    title = f"reset `{binding.name}` when `{handler}` starts and ends"
-    if reset.copy_returns:
-        title += ", returning a copy"
-    return Leak(RESET, line, column, message, title, applicability, reset, state=state_key, handler=handler)
-
-
-# ---- LF001 -------------------------------------------------------------------------------------
-
-
 def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding: StateBinding,
-               sharing_handlers: list[str]) -> MovePlan | str:
-    """A plan, or why the state must stay at module level."""
+               sharing_handlers: list[str]) -> Threading | str:
+    """How the state moves into the handler, or why it must stay at module level."""
     name, handler = binding.name, flow.handler[1]
     if len(set(sharing_handlers)) > 1:
         return "it is shared by the handlers " + ", ".join(f"`{h}`" for h in sorted(set(sharing_handlers)))
@@ -224,10 +192,10 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
     handler_node = module.functions[handler]
     if name in scope_bindings(handler_node).local:
         return f"`{handler}` has a local `{name}` already"
-    shadowed = _init_names(binding) & scope_bindings(handler_node).local
+    shadowed = init_names(binding) & scope_bindings(handler_node).local
     if shadowed:
         return f"its initial value uses `{sorted(shadowed)[0]}`, which `{handler}` binds locally"
-    return MovePlan(state=name, handler=handler, threaded=threaded)
+    return Threading(name=name, handler=handler, threaded=threaded)
 
 
 def _target_of(binding: StateBinding) -> ast.AST:
@@ -240,71 +208,14 @@ def _referenced_elsewhere(project: Project, module: ModuleInfo, name: str) -> bo
     return bool(stem) and project.imported_elsewhere(module.path, stem, name)
 
 
-# ---- LF002 -------------------------------------------------------------------------------------
-
-
-def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow,
-                binding: StateBinding) -> ResetPlan | str:
-    handler = module.functions[flow.handler[1]]
-    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
-        return "the handler is a generator"
-    rebound = bool(owner.rebound_in.get(binding.name)) and any(
-        assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
-    filled_at_import = _written_at_import(owner, binding)
-    init_source = owner.segment(binding.init)
-    if binding.kind == "scalar" or rebound:
-        if not binding.init_pure or init_source is None:
-            return "its initial value cannot be re-created"
-        if filled_at_import or owner.binding_counts[binding.name] != 1:
-            return "module-level code changes it after its first assignment"
-        how = "rebind"
-    elif binding.kind == "namespace":
-        return "a namespace has no way to be emptied in place"
-    elif binding.init_empty and not filled_at_import:
-        how = "clear"
-    elif binding.init_pure and not filled_at_import and init_source is not None:
-        how = "restore"
-    else:
-        how = "snapshot"
-    if how in ("restore", "rebind"):
-        # The initial expression is evaluated again inside the handler: its names must mean there
-        # what they meant where the state was bound.
-        names = _init_names(binding)
-        if owner is not module:
-            foreign = {n for n in names if n not in _BUILTIN_NAMES or module.binding_counts.get(n)}
-            if foreign and how == "rebind":
-                return f"its initial value uses `{sorted(foreign)[0]}` of {owner.name}"
-            if foreign:
-                how = "snapshot"
-        shadowed = names & scope_bindings(handler).local
-        if shadowed and how != "snapshot":
-            return f"its initial value uses `{sorted(shadowed)[0]}`, which the handler binds locally"
-    spelled_as, add_import = reference(module, owner, binding.name, needs_module=how == "rebind")
-    if spelled_as is None:
-        return add_import or "the handler's module cannot refer to it"
-    local_names = scope_bindings(handler).local
-    if spelled_as.split(".")[0] in local_names:
-        return f"the handler has a local `{spelled_as.split('.')[0]}` that hides it"
-    if how == "snapshot" and name_taken(module, "copy", "copy"):
-        return "the module binds `copy` to something other than the copy module"
-    copy_returns = how != "rebind" and returns_may_reference(project, module, flow, handler, binding, owner)
-    if copy_returns and name_taken(module, "copy", "copy"):
-        return "the module binds `copy` to something other than the copy module"
-    return ResetPlan(
-        handler=handler.name, state=binding.name, reference=spelled_as, how=how, kind=binding.kind,
-        init_source=init_source if how in ("restore", "rebind") else None, add_import=add_import,
-        declare_global=how == "rebind" and owner is module, copy_returns=copy_returns,
-    )
-
-
-def _init_names(binding: StateBinding) -> set[str]:
+def init_names(binding: StateBinding) -> set[str]:
     """Free names the initial expression reads (not those its comprehensions or lambdas bind)."""
     bound = {n.id for n in ast.walk(binding.init) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     bound |= {a.arg for n in ast.walk(binding.init) if isinstance(n, ast.Lambda) for a in n.args.args}
     return {n.id for n in ast.walk(binding.init) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
 
 
-def _written_at_import(owner: ModuleInfo, binding: StateBinding) -> bool:
+def written_at_import(owner: ModuleInfo, binding: StateBinding) -> bool:
     """Does code run at import change the state after its binding (so its import-time value is not
     its initial expression)? Writes, decorators, calls given it, calls of functions that use it."""
     name = binding.name

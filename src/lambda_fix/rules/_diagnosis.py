@@ -1,11 +1,24 @@
-"""What the analysis hands the engine about one problem: where it is, what it is, and its fix plan."""
+"""What a decision hands the engine about one problem: where it is, what it is, and its fix plan."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from ..model import Applicability
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Where a node is: 1-based lines, 0-based columns in characters (as libcst's positions count).
+
+    Plans point at the expressions they replace by span, never by their text: two calls written alike
+    are two nodes (the decisions convert ast's UTF-8 byte columns with `ModuleInfo.span`)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
 
 
 @dataclass(frozen=True)
@@ -14,9 +27,9 @@ class Diagnosis:
     line: int  # 1-based
     column: int  # 0-based, in UTF-8 bytes as ast counts; the engine turns it into characters
     message: str
-    fix_title: str | None = None
-    applicability: Applicability | None = None
-    plan: Any = None  # the codemod's plan; None when the problem is reported only
+    fix_title: Optional[str] = None
+    applicability: Optional[Applicability] = None
+    plan: Optional[object] = None  # the rule's plan (its codemod's input); None when reported only
     related: tuple[tuple[str, int, str], ...] = ()  # (path, line, what is there), e.g. the write that leaks
 
     @classmethod

@@ -1,29 +1,100 @@
-"""Fixed paths under /tmp that code a handler reaches writes, creates or removes.
+"""## What it does
+Finds fixed paths under `/tmp` (string literals, module constants, `os.path.join` of constants) that
+code a Lambda handler reaches writes, appends, creates or removes, and gives each invocation its own:
+the request ID goes into the name, and the file is removed when the invocation ends.
 
-/tmp belongs to the execution environment: a file one invocation leaves there is still there for
-the next warm one. A path counts when it is a string literal under /tmp, a module constant bound once
-to one, or `os.path.join` of such constants, and some reached code writes, appends, creates or
-removes it. It is left alone when it is only read, when every write sits under an
-`if not os.path.exists(path):` guard (a model or data set downloaded once per environment, on
-purpose), and when it is already unique (anything not constant: the request ID, a UUID, tempfile).
+## Why is this bad?
+`/tmp` belongs to the execution environment, not to the invocation. A handler that writes
+`/tmp/output.json` finds the previous invocation's file on the next warm start: appends grow,
+existence checks lie, and a half-written file from an invocation that failed gets read. Names made
+unique per invocation but never removed fill the environment's ephemeral storage (512 MB by default)
+over thousands of warm invocations.
+
+## Example
+```python
+import json
+
+OUTPUT = "/tmp/output.json"
+
+
+def save(rows):
+    with open(OUTPUT, "a") as stream:
+        stream.write(json.dumps(rows) + "\\n")
+
+
+def lambda_handler(event, context):
+    save(event["rows"])
+    with open(OUTPUT) as stream:
+        return {"lines": len(stream.readlines())}
+```
+
+## Use instead
+```python
+import contextlib
+import json
+import os
+
+
+def save(rows, OUTPUT):
+    with open(OUTPUT, "a") as stream:
+        stream.write(json.dumps(rows) + "\\n")
+
+
+def lambda_handler(event, context):
+    OUTPUT = f"/tmp/output-{context.aws_request_id}.json"
+    try:
+        save(event["rows"], OUTPUT)
+        with open(OUTPUT) as stream:
+            return {"lines": len(stream.readlines())}
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(OUTPUT)
+```
+
+## Fix safety
+Every place the module spells the path (in the handler and the helpers it calls) changes together:
+the handler makes the name from `context.aws_request_id`, before the extension
+(`/tmp/report.csv` becomes `/tmp/report-<request id>.csv`), and passes it to the helpers that use it,
+as LF001 passes state. A module-level path constant becomes that per-invocation value. A handler
+without a context parameter gets `uuid.uuid4().hex` instead, except a durable (replayed) execution,
+which must stay deterministic: that is reported, not rewritten. The file, or the directory made
+there, is removed in a `finally` that ignores errors of its own, so the handler's exceptions are
+never hidden.
+
+Left alone: paths only read; paths already unique (built from the request ID, a UUID or `tempfile`);
+and files made once per environment on purpose, such as a model downloaded under an
+`if not os.path.exists(path):` guard. Reported, not rewritten: a path also used by code the handler
+does not reach, by module-level code, by another file of the project or inside a longer string (a
+command line); paths nested in one another; and a path the handler returns, since a new name would
+change what it returns. The fix is safe.
 """
+
+# Fixed paths under /tmp that code a handler reaches writes, creates or removes.
+#
+# /tmp belongs to the execution environment: a file one invocation leaves there is still there for
+# the next warm one. A path counts when it is a string literal under /tmp, a module constant bound once
+# to one, or `os.path.join` of such constants, and some reached code writes, appends, creates or
+# removes it. It is left alone when it is only read, when every write sits under an
+# `if not os.path.exists(path):` guard (a model or data set downloaded once per environment, on
+# purpose), and when it is already unique (anything not constant: the request ID, a UUID, tempfile).
 
 from __future__ import annotations
 
 import ast
+import enum
 import posixpath
 import re
 from dataclasses import dataclass
 
+from ..analysis.flow import HandlerFlow
+from ..analysis.module import ModuleInfo
+from ..analysis.parameters import Threading, threading_plan
+from ..analysis.project import Project
+from ..analysis.scopes import FunctionNode, scope_bindings
+from ..analysis.walk import every_node, nodes
 from ..model import Applicability
-from .diagnosis import Diagnosis
-from .flow import HandlerFlow
-from .leaks import MovePlan
-from .module import ModuleInfo
-from .parameters import threading_plan
-from .project import Project
-from .scopes import FunctionNode, scope_bindings
-from .walk import every_node, nodes
+from . import Context
+from ._diagnosis import Diagnosis, Span
 
 CODE = "LF003"
 _OPEN_WRITE_MODE = re.compile(r"[wax+]")
@@ -43,17 +114,24 @@ _PATH_METHODS = frozenset({"write_text", "write_bytes", "touch", "mkdir", "unlin
 _DIRECTORY_MAKERS = frozenset({"os.makedirs", "os.mkdir", "mkdir"})
 
 
+class Cleanup(enum.Enum):
+    """What the handler removes when the invocation ends."""
+
+    FILE = "file"
+    DIRECTORY = "directory"
+
+
 @dataclass(frozen=True)
 class TmpPathPlan:
     handler: str
     variable: str  # the per-invocation value that replaces the fixed path
     value: str  # the fixed path
-    literal: bool  # string literals with this value are replaced by the variable
-    # whitespace-free texts of the expressions that build it (`os.path.join(...)`, f-strings,
-    # `Path(...) / ...`) -> what replaces each (the variable, or `Path(variable)` for a Path)
-    replaced: tuple[tuple[str, str], ...]
-    move: MovePlan  # creates the variable in the handler and passes it to the helpers that use it
-    cleanup: str  # what to remove when the invocation ends: "file" or "directory"
+    # Where the module spells the path (literals, `os.path.join(...)`, f-strings, `Path(...) / ...`),
+    # and what replaces each: the variable, or `Path(variable)` for a Path. A module constant keeps
+    # its name, which becomes the variable.
+    replaced: tuple[tuple[Span, str], ...]
+    move: Threading  # creates the variable in the handler and passes it to the helpers that use it
+    cleanup: Cleanup
     imports: tuple[str, ...]
 
 
@@ -64,15 +142,16 @@ class _Occurrence:
     kind: str  # "literal", "constant", "join"
 
 
-def may_find(module: ModuleInfo) -> bool:
-    """A cheap first test: without it, find_fixed_tmp_paths finds nothing, whatever the flows."""
+def may_find(project: Project, module: ModuleInfo) -> bool:
+    """A cheap first test: without it, find finds nothing, whatever the flows."""
     return "/tmp" in module.source
 
 
-def find_fixed_tmp_paths(project: Project, module: ModuleInfo, flows: list[HandlerFlow]) -> list[Diagnosis]:
-    if not may_find(module):
+def find(context: Context) -> list[Diagnosis]:
+    project, module, flows = context.project, context.module, context.flows
+    if not may_find(project, module):
         return []
-    found: dict[str, Diagnosis] = {}
+    found: dict[str, Diagnosis | None] = {}
     occurrences = _occurrences(module)
     for flow in flows:
         reached = {key[1] for key in flow.reached if key[0] == module.path}
@@ -346,27 +425,27 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
         return f"`{handler.name}` already has a local `{variable}`", None
     if _escapes(module, flow, mine):
         return "the path is returned, and a per-invocation name would change what the handler returns", None
-    cleanup = "directory" if any(how in _DIRECTORY_MAKERS for _, _, how in sites) else "file"
+    cleanup = Cleanup.DIRECTORY if any(how in _DIRECTORY_MAKERS for _, _, how in sites) else Cleanup.FILE
     created = f"{variable} = {_per_invocation(value, request_id[0])}"
-    move = MovePlan(state=variable, handler=handler.name, threaded=threaded, created=created)
+    move = Threading(name=variable, handler=handler.name, threaded=threaded, created=created)
     imports = list(request_id[1:])
-    if cleanup == "file":
+    if cleanup is Cleanup.FILE:
         imports += ["import contextlib", "import os"]
-    elif cleanup == "directory":
+    else:
         imports += ["import shutil"]
-    replaced = set()
+    replaced = []
     for o in mine:
-        if o.kind in ("join", "fstring", "division"):
-            key = re.sub(r"\s+", "", module.segment(o.node) or "")
-            callee = _division(module, o.node, _string_constants(module))[1] if o.kind == "division" else None  # type: ignore[arg-type]
-            replaced.add((key, f"{callee}({variable})" if callee else variable))
-    plan = TmpPathPlan(handler.name, variable, value, any(o.kind == "literal" for o in mine),
-                       tuple(sorted(replaced)), move, cleanup, tuple(imports))
+        if o.kind == "constant":
+            continue  # the constant's name becomes the per-invocation variable
+        callee = _division(module, o.node, _string_constants(module))[1] if o.kind == "division" else None  # type: ignore[arg-type]
+        replaced.append((Span(*module.span(o.node)), f"{callee}({variable})" if callee else variable))
+    plan = TmpPathPlan(handler.name, variable, value, tuple(sorted(replaced)), move, cleanup, tuple(imports))
     return "", plan
 
 
 def _in_other_files(project: Project, module: ModuleInfo, value: str) -> bool:
-    return project.tmp_path_elsewhere(module.path, value.rsplit("/", 1)[-1])
+    """Another file of the run that mentions /tmp names the file: changing its name here would break it."""
+    return project.mentioned_elsewhere(module.path, value.rsplit("/", 1)[-1], alongside="/tmp")
 
 
 def _request_id(handler: FunctionNode) -> tuple[str, ...] | None:

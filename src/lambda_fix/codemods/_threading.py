@@ -1,0 +1,159 @@
+"""Passing a name down the handler's call chain: what LF001 (module state) and LF003 (a per-invocation
+/tmp path) both do with a `Threading` plan."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+
+from ..analysis.parameters import PassAs, Threading
+from ._edit import ScopedTransformer, append_item, as_block, declares_global, split_preamble, without_global
+
+
+class PassDown(ScopedTransformer):
+    """Applies Threading plans: the module-level binding of each name (if any) is removed and made at
+    the start of the handler instead (or `created` is), and the helpers gain it as a parameter."""
+
+    def __init__(self, plans: Sequence[Threading]) -> None:
+        super().__init__()
+        self.plans = list(plans)
+        self.states = {p.name for p in plans}
+        self._removed: dict[str, cst.SimpleStatementLine] = {}
+        # function -> [(name, how)] parameters to add; calls to it gain the same arguments
+        self._threaded: dict[str, list[tuple[str, PassAs]]] = {}
+        for plan in self.plans:
+            for function, mode in plan.threaded:
+                self._threaded.setdefault(function, []).append((plan.name, mode))
+        self._chain = {p.handler for p in self.plans} | set(self._threaded)
+        self.within = self._chain  # known only now: the functions that gain parameters are entered too
+
+    # The bindings are removed first (module body order: they precede their users or not, so the
+    # module is rewritten in leave_Module, where every piece has been collected).
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body: list[cst.BaseStatement] = []
+        separation: list[cst.EmptyLine] = []  # blank lines above a removed binding stay in place
+        for stmt in updated_node.body:
+            name = _bound_state(stmt, self.states)
+            if name is not None and name not in self._removed:
+                self._removed[name] = stmt  # type: ignore[assignment]
+                separation = separation or _blank_prefix(stmt.leading_lines)
+                continue
+            if not body and self._removed:
+                # The module now starts here: no blank lines above its first statement.
+                stmt = stmt.with_changes(leading_lines=stmt.leading_lines[len(_blank_prefix(stmt.leading_lines)):])
+            elif separation and not _blank_prefix(stmt.leading_lines):
+                stmt = stmt.with_changes(leading_lines=[*separation, *stmt.leading_lines])
+            separation = []
+            body.append(stmt)
+        body = [self._with_created_state(s) for s in body]
+        return updated_node.with_changes(body=body)
+
+    def leave_function(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        if kinds != ("function",):
+            return updated_node  # only module-level functions gain parameters or lose `global`
+        name = updated_node.name.value
+        if name in self._threaded:
+            updated_node = self._add_parameters(updated_node, self._threaded[name])
+        for plan in self.plans:
+            if (name == plan.handler or name in dict(plan.threaded)) and declares_global(updated_node, plan.name):
+                block = as_block(updated_node.body)
+                updated_node = updated_node.with_changes(
+                    body=block.with_changes(body=without_global(block.body, plan.name)))
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        func = updated_node.func
+        if not self.in_top_level_function(self._chain) or not isinstance(func, cst.Name) or func.value not in self._threaded:
+            return updated_node
+        args = list(updated_node.args)
+        for state, mode in self._threaded[func.value]:
+            new = cst.Arg(value=cst.Name(state))
+            if mode is PassAs.KEYWORD:
+                new = new.with_changes(keyword=cst.Name(state), equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+            args = append_item(args, new, updated_node.whitespace_before_args, "whitespace_after_arg")
+        return updated_node.with_changes(args=args)
+
+    def _add_parameters(self, function: cst.FunctionDef, added: list[tuple[str, PassAs]]) -> cst.FunctionDef:
+        params = function.params
+        opening = function.whitespace_before_params
+        for state, mode in added:
+            new = cst.Param(name=cst.Name(state))
+            if mode is PassAs.POSITIONAL:
+                params = params.with_changes(params=append_item(params.params, new, opening, "whitespace_after_param"))
+            elif isinstance(params.star_arg, cst.MaybeSentinel):
+                # `def f(a, b=1)` -> `def f(a, b=1, *, state)`
+                star = cst.ParamStar(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                with_star = append_item(params.params, cst.Param(name=cst.Name("_")), opening, "whitespace_after_param")
+                layout = with_star[-1]
+                params = params.with_changes(params=with_star[:-1], star_arg=star, kwonly_params=[
+                    new.with_changes(whitespace_after_param=layout.whitespace_after_param, comma=layout.comma)])
+            else:
+                if params.star_kwarg is not None:
+                    # before `**kwargs`: a comma after the new parameter, the layout stays the star's
+                    new = new.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                    params = params.with_changes(kwonly_params=[*_with_comma(params.kwonly_params), new])
+                else:
+                    before = params.kwonly_params or ([params.star_arg] if isinstance(params.star_arg, cst.Param) else [])
+                    grown = append_item(before, new, opening, "whitespace_after_param")
+                    if params.kwonly_params:
+                        params = params.with_changes(kwonly_params=grown)
+                    else:
+                        params = params.with_changes(star_arg=grown[0], kwonly_params=grown[1:])
+        return function.with_changes(params=params)
+
+    def _with_created_state(self, stmt: cst.BaseStatement) -> cst.BaseStatement:
+        if not isinstance(stmt, cst.FunctionDef):
+            return stmt
+        moved = []
+        for plan in self.plans:
+            if plan.handler != stmt.name.value:
+                continue
+            if plan.created is not None:
+                moved.append(cst.parse_statement(plan.created))
+            elif plan.name in self._removed:
+                moved.append(_for_function_body(self._removed[plan.name]))
+        if not moved:
+            return stmt
+        block = as_block(stmt.body)
+        preamble, rest = split_preamble(block.body)
+        return stmt.with_changes(body=block.with_changes(body=[*preamble, *moved, *rest]))
+
+
+def _bound_state(stmt: cst.BaseStatement, states: set[str]) -> str | None:
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    target = None
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = small.targets[0].target
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        target = small.target
+    if isinstance(target, cst.Name) and target.value in states:
+        return target.value
+    return None
+
+
+def _for_function_body(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """Keep the binding's comments, drop the blank lines that separated it at module level."""
+    return line.with_changes(leading_lines=_comments_only(line.leading_lines))
+
+
+def _comments_only(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    return [line for line in lines if line.comment is not None]
+
+
+def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    prefix = []
+    for line in lines:
+        if line.comment is not None:
+            break
+        prefix.append(line)
+    return prefix
+
+
+def _with_comma(params: Sequence[cst.Param]) -> list[cst.Param]:
+    return [p if isinstance(p.comma, cst.Comma) else p.with_changes(comma=cst.Comma(
+        whitespace_after=cst.SimpleWhitespace(" "))) for p in params]

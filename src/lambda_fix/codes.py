@@ -1,0 +1,79 @@
+"""The table of rules: each code written once, with what every other layer needs to know about it.
+
+Formats, docs, config validation, the command line and the registries of decisions (`rules/`) and
+fixes (`codemods/`) read this table. It imports nothing of lambda-fix's and no libcst, so a run
+answered from the cache, in any output format, never loads the analysis or the rewriting stack.
+Codes are never renumbered or reused.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import functools
+import importlib.util
+from dataclasses import dataclass
+from typing import Iterable
+
+
+class FixSafety(enum.Enum):
+    """What a rule's fixes are, as its page's "Fix safety" section explains."""
+
+    SAFE = "safe"
+    SOMETIMES_UNSAFE = "safe, or unsafe in the cases its page names (applied with --unsafe-fixes)"
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str  # "LF001"
+    name: str  # the bad pattern, kebab-case
+    summary: str  # one line: the problem, then the action
+    fix_safety: FixSafety
+    suppression: str  # where `# lambda-fix: ignore[CODE]` goes, completing "Put it ..."
+    # rules/<module>.py decides (its docstring is the rule's documentation); codemods/<module>.py fixes.
+    module: str
+    fixable: bool = True
+    allow_state: bool = False  # the `allow-state` setting also silences it
+
+    @property
+    def doc(self) -> str:
+        """The decision module's docstring, read without importing the module (or the analysis)."""
+        return _docstring(self.module)
+
+
+RULES: tuple[RuleInfo, ...] = (
+    RuleInfo("LF001", "handler-state-at-module-level",
+             "module-level state written per request, used only by the handler: move it into the handler",
+             FixSafety.SAFE, "on the line that binds the state", "handler_state_at_module_level",
+             allow_state=True),
+    RuleInfo("LF002", "shared-state-leak",
+             "module state written per request that cannot move: reset it at handler entry and exit",
+             FixSafety.SOMETIMES_UNSAFE, "on the line that binds the state", "shared_state_leak",
+             allow_state=True),
+    RuleInfo("LF003", "fixed-tmp-path",
+             "a fixed path under /tmp written per invocation: name it per invocation and remove it",
+             FixSafety.SAFE, "on the line of the first call that writes the path", "fixed_tmp_path"),
+    RuleInfo("LF004", "per-invocation-client",
+             "a client built on every invocation from fixed settings: build it once per environment",
+             FixSafety.SOMETIMES_UNSAFE, "on the line of the call that builds the client", "per_invocation_client"),
+    RuleInfo("LF005", "mutable-default-argument",
+             "a mutable default that the function changes or hands out: create it on each call",
+             FixSafety.SOMETIMES_UNSAFE, "on the line of the default, or on the `def` line",
+             "mutable_default_argument"),
+)
+BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
+CODES: tuple[str, ...] = tuple(BY_CODE)
+
+
+def unknown_codes(prefixes: Iterable[str]) -> list[str]:
+    """The prefixes (as `select` and `ignore` take them: "LF00", "LF003") that match no code."""
+    return [prefix for prefix in prefixes if not any(code.startswith(prefix) for code in CODES)]
+
+
+@functools.cache
+def _docstring(module: str) -> str:
+    spec = importlib.util.find_spec(f"{__package__}.rules.{module}")
+    if spec is None or spec.origin is None:
+        return ""
+    with open(spec.origin, encoding="utf-8") as stream:
+        return ast.get_docstring(ast.parse(stream.read()), clean=False) or ""

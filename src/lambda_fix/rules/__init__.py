@@ -1,0 +1,69 @@
+"""Decisions: one module per code, named as in the table of rules (codes.py), on the standard `ast`.
+
+Each rule module's docstring is that rule's documentation, and each has the same interface:
+
+- `may_find(project, module) -> bool`: a cheap first test on the module's facts; False means `find`
+  would find nothing, so the flow analysis (most of the cost of a run) is skipped when no rule says yes;
+- `find(context) -> list[Diagnosis]`: what the rule reports in the handlers' module, each with a typed
+  plan (`None` when the problem is reported only) that points at nodes by position or by name.
+
+Rules ask the shared analysis (`analysis/`) for facts and decide what they mean; the fix of a plan
+is the codemod of the same name (`codemods/`).
+
+Importing this package is cheap: the rules and the analysis load on first use of `find_all`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from ..codes import RULES
+from ._diagnosis import Diagnosis, Span
+
+if TYPE_CHECKING:
+    from ..analysis.flow import HandlerFlow
+    from ..analysis.module import ModuleInfo
+    from ..analysis.project import Project
+
+__all__ = ["Context", "Diagnosis", "Span", "find_all"]
+
+
+@dataclass
+class Context:
+    """What every rule's `find` gets: the handlers' module, the flow from each of its handlers, settings."""
+
+    project: Project
+    module: ModuleInfo
+    flows: list[HandlerFlow]
+    allow_state: tuple[str, ...] = ()
+    enabled: Callable[[str], bool] = lambda code: True
+    # Facts two rules of one family compute once (LF001 and LF002 share the leaking states).
+    memo: dict[str, object] = field(default_factory=dict)
+
+
+def _decision(module_name: str):  # noqa: ANN202 - a rule module
+    return importlib.import_module(f"{__name__}.{module_name}")
+
+
+def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...] = (),
+             allow_state: tuple[str, ...] = (), enabled: Callable[[str], bool] = lambda code: True) -> list[Diagnosis]:
+    """Everything fixable or reportable in module, in source order."""
+    from ..analysis import flow, handlers
+
+    found = handlers.find_handlers(module, extra_handlers)
+    names = {f.name for f in found}
+    routes = [f for f in handlers.framework_entries(module) if f.name not in names]
+    if not found and not routes:
+        return []
+    active = [_decision(rule.module) for rule in RULES if enabled(rule.code)]
+    if not any(decision.may_find(project, module) for decision in active):
+        return []  # nothing any rule looks for: the flow analysis, most of the cost, is not needed
+    flows = [flow.analyze(project, module, handler) for handler in found]
+    flows += [flow.analyze(project, module, route, framework=True) for route in routes]
+    context = Context(project, module, flows, allow_state, enabled)
+    results: list[Diagnosis] = []
+    for decision in active:
+        results.extend(decision.find(context))
+    return sorted(results, key=lambda d: (d.line, d.column, d.code))

@@ -1,0 +1,73 @@
+"""## What it does
+Finds module-level lists, dicts, sets and counters that a Lambda handler, or a helper it calls,
+writes per-request data into, when nothing but the handler's own call chain uses them.
+
+## Why is this bad?
+Lambda imports a module once per execution environment and then calls the handler again and
+again in the same process. Module-level state therefore outlives the invocation: the next request
+sees the records, cache entries or counts of the previous one. Results drift on warm starts, and
+one user's data can end up in another user's response.
+
+## Example
+```python
+results = []
+
+
+def collect(item):
+    results.append(item)
+
+
+def lambda_handler(event, context):
+    for item in event["items"]:
+        collect(item)
+    return {"count": len(results)}
+```
+
+## Use instead
+```python
+def collect(item, results):
+    results.append(item)
+
+
+def lambda_handler(event, context):
+    results = []
+    for item in event["items"]:
+        collect(item, results)
+    return {"count": len(results)}
+```
+
+## Fix safety
+The fix is safe. It is offered only when every use of the state is in the handler or in module-level
+functions that only the handler's call chain calls, directly and by name; when no module-level code,
+class, decorator, default value, other module or `__all__` refers to it; and when its initial value
+can be evaluated again without side effects. The handler then creates the state exactly as the
+import did, so every invocation runs like a cold start. Helpers gain a parameter, appended to plain
+signatures or added as keyword-only where the signature has defaults, `*args` or keywords; every
+call is updated. When any condition fails, the state is reset instead (LF002) or reported with the
+reason.
+"""
+
+from __future__ import annotations
+
+from ..analysis.parameters import Threading
+from ..model import Applicability
+from . import Context
+from ._diagnosis import Diagnosis
+from ._state_leaks import MOVE, candidates
+from ._state_leaks import may_find as may_find
+
+CODE = MOVE
+# The plan: `Threading.name` stops being module-level; the handler creates it; helpers receive it.
+MovePlan = Threading
+
+
+def find(context: Context) -> list[Diagnosis]:
+    found: list[Diagnosis] = []
+    for candidate in candidates(context):
+        plan = candidate.move
+        if not isinstance(plan, Threading) or candidate.owner.suppressed(candidate.binding.node.lineno, CODE):
+            continue  # LF002 takes what cannot move; a suppressed move is neither moved nor reset
+        threaded = ", ".join(f"`{function}`" for function, _ in plan.threaded)
+        title = f"move `{plan.name}` into `{plan.handler}`" + (f" and pass it to {threaded}" if threaded else "")
+        found.append(candidate.leak(CODE, fix_title=title, applicability=Applicability.SAFE, plan=plan))
+    return found

@@ -1,0 +1,201 @@
+"""## What it does
+Finds module-level state that a Lambda handler writes per-request data into but that cannot move into
+the handler, because another module owns it, module-level code fills it, several handlers share it,
+or classes and closures use it. The fix resets the state when the handler starts and again when it
+finishes, and returns a copy of anything that may still refer to it.
+
+## Why is this bad?
+Lambda calls the handler again and again in the same process. Whatever the previous invocation left
+in module-level state (records, per-user entries, a region or flag taken from an event) is still
+there on the next warm start: results drift, and one user's data can leak into another's response.
+Clearing the state by hand is a known trap: `return results` followed by `results.clear()` empties
+the very list the caller receives.
+
+## Example
+```python
+from collections import defaultdict
+
+totals = defaultdict(int)
+
+
+def add(key, amount):
+    totals[key] += amount
+
+
+def lambda_handler(event, context):
+    for record in event["records"]:
+        add(record["key"], record["amount"])
+    return totals
+
+
+def report():
+    return dict(totals)
+```
+
+## Use instead
+```python
+import copy
+from collections import defaultdict
+
+totals = defaultdict(int)
+
+
+def add(key, amount):
+    totals[key] += amount
+
+
+def lambda_handler(event, context):
+    totals.clear()
+    try:
+        for record in event["records"]:
+            add(record["key"], record["amount"])
+        return copy.deepcopy(totals)
+    finally:
+        totals.clear()
+
+
+def report():
+    return dict(totals)
+```
+
+## Fix safety
+The reset puts the state back to its import-time value at the start of every invocation, even after
+an earlier one raised, so each warm start begins like a cold one; the reset in `finally` only drops
+the request's data once the result is computed. State created empty is cleared; state created with
+items by a side-effect-free expression gets that expression again; a name rebound with `global` gets
+its initial value again. Returned values that may refer to the state are deep-copied first (a Lambda
+result is JSON data, which deep-copies faithfully). These fixes are safe.
+
+State that module-level code fills while the module is imported is restored from a deep copy taken
+at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
+open files) may fail or behave differently, so it is applied only with `--unsafe-fixes`.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass
+from typing import Optional
+
+from ..analysis.aliasing import returns_may_reference
+from ..analysis.flow import HandlerFlow
+from ..analysis.module import ModuleInfo, StateBinding
+from ..analysis.parameters import Threading, assigns
+from ..analysis.project import Project
+from ..analysis.references import name_taken, reference
+from ..analysis.scopes import scope_bindings
+from ..model import Applicability
+from . import Context
+from ._diagnosis import Diagnosis
+from ._state_leaks import BUILTIN_NAMES, RESET, candidates, init_names, written_at_import
+from ._state_leaks import may_find as may_find
+
+CODE = RESET
+
+
+class ResetHow(enum.Enum):
+    CLEAR = "clear"  # created empty: `.clear()`
+    RESTORE = "restore"  # created with items by a pure expression: put that expression back
+    SNAPSHOT = "snapshot"  # filled at import: restore a deep copy taken at the end of the import
+    REBIND = "rebind"  # a name rebound with `global`: assign its initial value again
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    """The handler resets `reference` at entry and in a `finally`."""
+
+    handler: str
+    state: str
+    reference: str  # how the handler module spells it: "records", "helpers.records"
+    how: ResetHow
+    kind: str  # the state's container kind (module facts: "list", "dict", "deque", ...), or "scalar"
+    init_source: Optional[str]
+    add_import: Optional[str]  # a statement the handler module needs to reach the state
+    declare_global: bool  # the handler must say `global state` to rebind it
+    copy_returns: bool
+
+
+def find(context: Context) -> list[Diagnosis]:
+    """A reset for every candidate LF001 does not move; a report where no reset is possible.
+
+    A suppression comment silences the code that would be reported. A code switched off by
+    select/ignore is different: the state falls through to the other fix (`--ignore LF001` resets
+    state instead of moving it)."""
+    found: list[Diagnosis] = []
+    for candidate in candidates(context):
+        if isinstance(candidate.move, Threading):
+            continue  # LF001 moves it (or was told not to, by a comment)
+        binding, owner = candidate.binding, candidate.owner
+        if owner.suppressed(binding.node.lineno, CODE):
+            continue
+        blocker = candidate.move  # why it cannot move, when LF001 asked
+        reset = _reset_plan(context.project, context.module, owner, candidate.flow, binding)
+        if isinstance(reset, str):
+            reason = f"{blocker}; and cannot reset it: {reset}" if blocker else f"cannot reset it: {reset}"
+            found.append(candidate.leak(CODE, message=None, reported=reason))
+            continue
+        applicability = Applicability.UNSAFE if reset.how is ResetHow.SNAPSHOT else Applicability.SAFE
+        title = f"reset `{binding.name}` when `{candidate.handler}` starts and ends"
+        if reset.copy_returns:
+            title += ", returning a copy"
+        message = candidate.message + (f"; it cannot move into the handler: {blocker}" if blocker else "")
+        found.append(candidate.leak(CODE, message=message, fix_title=title, applicability=applicability,
+                                    plan=reset))
+    return found
+
+
+def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow,
+                binding: StateBinding) -> ResetPlan | str:
+    handler = module.functions[flow.handler[1]]
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
+        return "the handler is a generator"
+    rebound = bool(owner.rebound_in.get(binding.name)) and any(
+        assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
+    filled_at_import = written_at_import(owner, binding)
+    init_source = owner.segment(binding.init)
+    if binding.kind == "scalar" or rebound:
+        if not binding.init_pure or init_source is None:
+            return "its initial value cannot be re-created"
+        if filled_at_import or owner.binding_counts[binding.name] != 1:
+            return "module-level code changes it after its first assignment"
+        how = ResetHow.REBIND
+    elif binding.kind == "namespace":
+        return "a namespace has no way to be emptied in place"
+    elif binding.init_empty and not filled_at_import:
+        how = ResetHow.CLEAR
+    elif binding.init_pure and not filled_at_import and init_source is not None:
+        how = ResetHow.RESTORE
+    else:
+        how = ResetHow.SNAPSHOT
+    if how in (ResetHow.RESTORE, ResetHow.REBIND):
+        # The initial expression is evaluated again inside the handler: its names must mean there
+        # what they meant where the state was bound.
+        names = init_names(binding)
+        if owner is not module:
+            foreign = {n for n in names if n not in BUILTIN_NAMES or module.binding_counts.get(n)}
+            if foreign and how is ResetHow.REBIND:
+                return f"its initial value uses `{sorted(foreign)[0]}` of {owner.name}"
+            if foreign:
+                how = ResetHow.SNAPSHOT
+        shadowed = names & scope_bindings(handler).local
+        if shadowed and how is not ResetHow.SNAPSHOT:
+            return f"its initial value uses `{sorted(shadowed)[0]}`, which the handler binds locally"
+    spelled_as, add_import = reference(module, owner, binding.name, needs_module=how is ResetHow.REBIND)
+    if spelled_as is None:
+        return add_import or "the handler's module cannot refer to it"
+    local_names = scope_bindings(handler).local
+    if spelled_as.split(".")[0] in local_names:
+        return f"the handler has a local `{spelled_as.split('.')[0]}` that hides it"
+    if how is ResetHow.SNAPSHOT and name_taken(module, "copy", "copy"):
+        return "the module binds `copy` to something other than the copy module"
+    copy_returns = how is not ResetHow.REBIND and returns_may_reference(project, module, flow, handler, binding, owner)
+    if copy_returns and name_taken(module, "copy", "copy"):
+        return "the module binds `copy` to something other than the copy module"
+    return ResetPlan(
+        handler=handler.name, state=binding.name, reference=spelled_as, how=how, kind=binding.kind,
+        init_source=init_source if how in (ResetHow.RESTORE, ResetHow.REBIND) else None, add_import=add_import,
+        declare_global=how is ResetHow.REBIND and owner is module, copy_returns=copy_returns,
+    )
+
+
