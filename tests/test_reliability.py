@@ -121,3 +121,42 @@ def test_imports_resolve_from_where_each_file_really_is(tmp_path: Path, monkeypa
     assert worker._boundary("plain.py") == work.resolve()
     assert worker._boundary("linked_handler.py") == outside  # beside plain.py, but a link
     assert worker._boundary("service/handler.py") == work.resolve()  # from the memo, unchanged
+
+
+def _pool_that_cannot_start(*args, **kwargs):
+    raise OSError(38, "Function not implemented")  # no POSIX semaphores, as in some sandboxes
+
+
+def test_a_pool_that_cannot_start_falls_back_to_one_process(project: Path, monkeypatch) -> None:
+    import concurrent.futures
+
+    from lambda_fix import Config, Mode, Status, run
+
+    for number in range(40):
+        (project / f"handler_{number:02}.py").write_text(LEAKY)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _pool_that_cannot_start)
+    summary = run(["."], Config(jobs=2), Mode.DIFF)
+    assert [r.status for r in summary.results] == [Status.CHANGED] * 40
+    assert any("process pool failed" in w and "40 file(s)" in w for w in summary.warnings), summary.warnings
+
+
+_MAIN_PROCESS = os.getpid()
+_process_file = worker.process_file
+
+
+def _dies_in_a_worker(path: str):  # noqa: ANN202 - an Outcome
+    if os.getpid() != _MAIN_PROCESS and path.endswith("handler_20.py"):
+        os._exit(1)  # a worker killed mid-run (out of memory, say)
+    return _process_file(path)
+
+
+def test_a_worker_that_dies_leaves_the_rest_to_one_process(project: Path, monkeypatch) -> None:
+    from lambda_fix import Config, Mode, Status, run
+
+    for number in range(40):
+        (project / f"handler_{number:02}.py").write_text(LEAKY)
+    monkeypatch.setattr(worker, "process_file", _dies_in_a_worker)
+    summary = run(["."], Config(jobs=2), Mode.DIFF)
+    assert [r.status for r in summary.results] == [Status.CHANGED] * 40
+    assert len({r.path for r in summary.results}) == 40
+    assert any("process pool failed" in w for w in summary.warnings), summary.warnings

@@ -29,10 +29,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import __version__
-from .model import Applicability, Edit, FileResult, Finding, Fix, Status
+from .model import Applicability, Edit, FileResult, Finding, Fix, Record, Stat, Status
 from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"
@@ -41,9 +41,6 @@ _FORMAT = 4  # bumped when the layout of the file (or of what it records) change
 _RACY_NANOSECONDS = 2_000_000_000
 
 _THIS_RUN = "this run"
-# Size, modification time, inode and change time (ns). The change time cannot be set back by a tool
-# that keeps modification times (rsync -t, touch -r), so a rewrite in place is always seen.
-Stat = tuple[int, int, int, int]
 
 
 def stat_of(path: str) -> Stat | None:
@@ -69,25 +66,6 @@ def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class Dependency:
-    """Another file a result depends on; digest None: there was no readable file at path."""
-
-    path: str
-    digest: str | None
-    stat: Stat | None = None  # when trusted, so the next run need not read it
-
-
-@dataclass(frozen=True)
-class Record:
-    """What a worker learnt about a file besides its result: enough to know when to reuse it."""
-
-    stat: Stat | None  # the file's own, when trusted
-    dependencies: tuple[Dependency, ...] = ()
-    # What the analysis asked about the other files of the run, with the answers (Project.questions).
-    questions: tuple[tuple[Any, ...], ...] = ()
-
-
 @dataclass
 class Cache:
     """One settings' cache file, loaded at the start of a run and saved once at its end.
@@ -107,7 +85,6 @@ class Cache:
     _digests: dict[str, str | None] = field(default_factory=dict)  # this run's, by path
     _updated: dict[str, dict[str, Any]] = field(default_factory=dict)
     _run_fingerprint: str | None = None
-    _project: Any = None
     _changed = False  # anything to save: a new result, or a digest learnt the slow way
 
     @classmethod
@@ -141,9 +118,12 @@ class Cache:
         self._digests[path] = value
         return value
 
-    def lookup(self, path: str, run_files: tuple[str, ...],
+    def lookup(self, path: str, run_files: tuple[str, ...], answers: Callable[[tuple[Any, ...]], bool],
                need_new_source: bool = True) -> tuple[FileResult, str | None, str | None] | None:
         """(result, encoding, digest) from an earlier run when nothing it depends on changed.
+
+        answers: whether a question the analysis asked about the run's other files (Record.questions)
+        still gets the answer it got; asked only when some file of the run changed.
 
         A `--check` run does not build new sources: its results for files with a fix serve only
         runs that do not need them either (the others share all the rest)."""
@@ -155,7 +135,7 @@ class Cache:
                 return None
             if entry["run"] is not None and entry["run"] != self.run_fingerprint(run_files):
                 # Some file of the run changed: the result holds if its questions get the same answers.
-                if not all(self._run_project(run_files).answers(tuple(q)) for q in entry["questions"]):
+                if not all(answers(tuple(q)) for q in entry["questions"]):
                     return None
                 entry["run"] = _THIS_RUN
                 self._changed = True
@@ -180,20 +160,6 @@ class Cache:
         if index not in self._lists_hold:
             self._lists_hold[index] = all(self.digest(dep) == digest for dep, digest in self.dependency_lists[index])
         return self._lists_hold[index]
-
-    def _run_project(self, run_files: tuple[str, ...]) -> Any:
-        """A project over the run's files, to ask again what cached results asked about them."""
-        if self._project is None:
-            from .analysis.project import Project  # only when something changed: a cached run skips it
-
-            def read(path: str) -> str | None:
-                try:
-                    return decode(Path(path).read_bytes()).text
-                except (OSError, SourceError):
-                    return None
-
-            self._project = Project(read, files=run_files)
-        return self._project
 
     def run_fingerprint(self, run_files: tuple[str, ...]) -> str:
         """Every file of the run and its digest: what "used anywhere else in the run?" depends on."""

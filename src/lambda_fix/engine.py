@@ -23,7 +23,8 @@ from . import templates
 from .config import Config, Settings
 from .discovery import discover, exclusion
 from .model import FileResult, Outcome, RunSummary, Status, Wanted
-from .source import STDIN, Decoded, encode
+from .source import STDIN, Decoded, SourceError, decode, encode
+
 # Below this many files a process pool costs more than it saves.
 _POOL_THRESHOLD = 32
 
@@ -62,30 +63,58 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
     for group_config, files in groups:
         if named.entries:
             group_config = dataclasses.replace(group_config, handlers=group_config.handlers + named.entries)
-        done, problem = _run_group(files, found.files, group_config, wanted, progress)
+        done, problems = _run_group(files, found.files, group_config, wanted, progress)
         outcomes.extend(done)
-        warnings += (problem,) if problem else ()
+        warnings += tuple(problems)
     results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
 
 
 def _run_group(files: tuple[str, ...], run_files: tuple[str, ...], config: Config, wanted: Wanted,
-               progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], str | None]:
+               progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
     """The files that share one configuration: from the cache where it still holds, else analysed."""
     cache = _open_cache(config, wanted) if config.cache else None
     reused = {}
     if cache is not None:
+        answers = _answers(run_files)
         for path in files:
-            hit = cache.lookup(path, run_files, need_new_source=wanted.new_source)
+            hit = cache.lookup(path, run_files, answers, need_new_source=wanted.new_source)
             if hit is not None:
                 reused[path] = Outcome(*hit)
     todo = tuple(path for path in files if path not in reused)
     outcomes = list(reused.values())
-    for outcome in _map(todo, run_files, config, progress, wanted, cache is not None):
+    warnings: list[str] = []
+    for outcome in _map(todo, run_files, config, progress, wanted, cache is not None, warnings):
         outcomes.append(outcome)
         if cache is not None:
             cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
-    return outcomes, cache.save(run_files) if cache is not None else None
+    if cache is not None:
+        problem = cache.save(run_files)
+        warnings += [problem] if problem else []
+    return outcomes, warnings
+
+
+def _answers(run_files: tuple[str, ...]) -> Callable[[tuple[Any, ...]], bool]:
+    """Whether a question a cached result's analysis asked about the other files of the run still
+    gets the same answer: asked of a project over the run's files, built on the first question (a
+    run where no file changed asks none, and never loads the analysis)."""
+    project: list[Any] = []
+
+    def answers(question: tuple[Any, ...]) -> bool:
+        if not project:
+            from .analysis.project import Project
+
+            project.append(Project(_read_source, files=run_files))
+        return bool(project[0].answers(question))
+
+    return answers
+
+
+def _read_source(path: str) -> str | None:
+    try:
+        return decode(Path(path).read_bytes()).text
+    except (OSError, SourceError):
+        return None
 
 
 def _by_settings(files: tuple[str, ...], settings: Settings,
@@ -145,31 +174,50 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
 # ---- the pool ---------------------------------------------------------------------------------
 
 def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
-         progress: Callable[[int, int], None] | None, wanted: Wanted, records: bool) -> Iterator[Outcome]:
-    """Process files (some of run_files: the rest came from the cache), in a pool when there are many."""
+         progress: Callable[[int, int], None] | None, wanted: Wanted, records: bool,
+         warnings: list[str]) -> Iterator[Outcome]:
+    """Process files (some of run_files: the rest came from the cache), in a pool when there are many.
+
+    When the pool cannot start or a worker dies, the files not done yet are processed in this
+    process, and warnings says so."""
     if not files:
         return
     # Imported here: a run answered from the cache needs neither the analysis nor a pool.
+    from . import worker
+
+    jobs = config.jobs or os.cpu_count() or 1
+    done = 0
+    if jobs > 1 and len(files) >= _POOL_THRESHOLD:
+        try:
+            for outcome in _pooled(files, run_files, config, wanted, records, jobs):
+                done += 1
+                yield outcome
+                if progress:
+                    progress(done, len(files))
+        except (OSError, RuntimeError, ImportError) as exc:  # BrokenProcessPool is a RuntimeError
+            warnings.append(f"the process pool failed ({type(exc).__name__}: {exc or 'a worker died'}); "
+                            f"the other {len(files) - done} file(s) were processed in one process")
+        else:
+            return
+    worker.init(run_files, config, wanted, records=records)
+    for path in files[done:]:
+        done += 1
+        yield worker.process_file(path)
+        if progress:
+            progress(done, len(files))
+
+
+def _pooled(files: tuple[str, ...], run_files: tuple[str, ...], config: Config, wanted: Wanted, records: bool,
+            jobs: int) -> Iterator[Outcome]:
     from concurrent.futures import ProcessPoolExecutor
 
     from . import worker
 
-    jobs = config.jobs or os.cpu_count() or 1
-    if jobs == 1 or len(files) < _POOL_THRESHOLD:
-        worker.init(run_files, config, wanted, records=records)
-        for done, path in enumerate(files, start=1):
-            yield worker.process_file(path)
-            if progress:
-                progress(done, len(files))
-        return
     chunk = max(1, min(64, len(files) // (jobs * 8)))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker.init,
                                initargs=(run_files, config, wanted, True, records))
     try:
-        for done, outcome in enumerate(pool.map(worker.process_file, files, chunksize=chunk), start=1):
-            yield outcome
-            if progress:
-                progress(done, len(files))
+        yield from pool.map(worker.process_file, files, chunksize=chunk)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # on an interrupt, start nothing new
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .cache import Record
+from typing import Any, Optional
 
 
 class Applicability(enum.Enum):
@@ -81,6 +78,30 @@ class Wanted:
     fix_edits: bool = False  # each fix on its own, as edits and a diff (those formats but `github`)
     # The fixed source, built and verified. A plain `--check` needs to know only that there is a fix.
     new_source: bool = True
+
+
+# Size, modification time, inode and change time (ns). The change time cannot be set back by a tool
+# that keeps modification times (rsync -t, touch -r), so a rewrite in place is always seen.
+Stat = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """Another file a result depends on; digest None: there was no readable file at path."""
+
+    path: str
+    digest: Optional[str]
+    stat: Optional[Stat] = None  # when trusted, so the next run need not read it
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a worker learnt about a file besides its result: enough to know when to reuse it."""
+
+    stat: Optional[Stat]  # the file's own, when trusted
+    dependencies: tuple[Dependency, ...] = ()
+    # What the analysis asked about the other files of the run, with the answers (Project.questions).
+    questions: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass(frozen=True)

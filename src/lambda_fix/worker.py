@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import difflib
 import functools
 import os
 import re
@@ -16,51 +15,56 @@ import signal
 import sys
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import cache as result_cache
 from . import codemods
-from .rules import Diagnosis, find_all
 from .analysis import module as module_facts
 from .analysis.handlers import extra_names, may_contain_handler
 from .analysis.project import Project, package_markers, package_of
 from .config import Config
-from .formats import diff as diff_format
-from .model import Applicability, Edit, FileResult, Finding, Fix, Outcome, Status, Wanted
+from .findings import build_findings
+from .model import Applicability, Dependency, FileResult, Outcome, Record, Stat, Status, Wanted
+from .rules import Diagnosis, find_all
 from .source import STDIN, SourceError, decode
 
-_worker_files: tuple[str, ...] = ()
-_worker_config: Config = Config()
-_worker_wanted = Wanted()
-_worker_records = False  # remember what each result depends on, for the cache
-_worker_projects: dict[Path, Project] = {}
-_worker_boundaries: dict[str, Path] = {}  # by directory: every file in it shares the answer
-_worker_cwd = Path.cwd()  # resolved at init: imports resolve no higher
-# Every file this worker read for the analysis: its digest, and its stat when trusted.
-_worker_reads: dict[str, tuple[str | None, result_cache.Stat | None]] = {}
+
+@dataclass
+class _Run:
+    """What a worker process (or the main process, for a small run) knows about the run it serves.
+    One per process, replaced by init(); nothing else here is kept between files."""
+
+    files: tuple[str, ...] = ()
+    config: Config = field(default_factory=Config)
+    wanted: Wanted = field(default_factory=Wanted)
+    records: bool = False  # remember what each result depends on, for the cache
+    cwd: Path = field(default_factory=Path.cwd)  # resolved at init: imports resolve no higher
+    projects: dict[Path, Project] = field(default_factory=dict)  # by import boundary
+    boundaries: dict[str, Path] = field(default_factory=dict)  # by directory: every file in it shares the answer
+    # Every file this worker read for the analysis: its digest, and its stat when trusted.
+    reads: dict[str, tuple[str | None, Stat | None]] = field(default_factory=dict)
+
+    def project(self, boundary: Path) -> Project:
+        """One project per boundary: a helper imported by many handlers is parsed once."""
+        if boundary not in self.projects:
+            self.projects[boundary] = Project(_read_text, boundary=boundary, files=self.files)
+        return self.projects[boundary]
+
+
+_run = _Run()
 
 
 def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_pool: bool = False,
          records: bool = False) -> None:
     """Set up a worker (or the main process, for a small run) for a run over files."""
-    global _worker_files, _worker_config, _worker_wanted, _worker_records, _worker_cwd
-    _worker_files, _worker_config, _worker_wanted, _worker_records = files, config, wanted, records
-    _worker_cwd = Path.cwd().resolve()
+    global _run
+    _run = _Run(files, config, wanted, records, Path.cwd().resolve())
     if in_pool:
         # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _worker_projects.clear()
-    _worker_boundaries.clear()
-    _worker_reads.clear()
-
-
-def _worker_project(boundary: Path) -> Project:
-    """One project per worker and boundary: a helper imported by many handlers is parsed once."""
-    if boundary not in _worker_projects:
-        _worker_projects[boundary] = Project(_read_text, boundary=boundary, files=_worker_files)
-    return _worker_projects[boundary]
 
 
 def check_text(source: str, config: Config, path: str = STDIN, details: bool = False) -> FileResult:
@@ -73,14 +77,14 @@ def check_text(source: str, config: Config, path: str = STDIN, details: bool = F
 
 def process_file(path: str) -> Outcome:
     """Top-level and picklable; never raises."""
-    config = _worker_config
+    config = _run.config
     stat, read_at = result_cache.stat_of(path), time.time_ns()
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         return Outcome(FileResult(path, Status.FAILED, error=f"cannot read: {exc.strerror or exc}"))
     digest = result_cache.digest_bytes(data)
-    alone = result_cache.Record(result_cache.trusted(stat, read_at)) if _worker_records else None
+    alone = Record(result_cache.trusted(stat, read_at)) if _run.records else None
     try:
         decoded = decode(data)
     except SourceError as exc:
@@ -90,10 +94,10 @@ def process_file(path: str) -> Outcome:
     refusal = _refusal(data, decoded.text)
     if refusal:
         return Outcome(FileResult(path, Status.FAILED, error=refusal), decoded.encoding, digest, alone)
-    project = _worker_project(_boundary(path))
+    project = _run.project(_boundary(path))
     project.record()
     try:
-        result = _process_text(path, decoded.text, config, project, _worker_wanted)
+        result = _process_text(path, decoded.text, config, project, _run.wanted)
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
     finally:
@@ -106,11 +110,11 @@ def process_file(path: str) -> Outcome:
     return Outcome(result, decoded.encoding, digest, record)
 
 
-def _dependency(path: str) -> result_cache.Dependency:
-    if path not in _worker_reads:
+def _dependency(path: str) -> Dependency:
+    if path not in _run.reads:
         _read_text(path)  # looked for but never read: an `__init__.py`, or a module that is not there
-    digest, stat = _worker_reads.get(path, (None, None))
-    return result_cache.Dependency(path, digest, stat)
+    digest, stat = _run.reads.get(path, (None, None))
+    return Dependency(path, digest, stat)
 
 
 # A module this large is data, not a handler; parsing it would cost more than any run should.
@@ -136,28 +140,28 @@ def _boundary(path: str) -> Path:
     if os.path.islink(path):
         return _boundary_of(Path(path).resolve().parent)
     directory = os.path.dirname(path)  # as given: `..` after a link is the link target's parent
-    found = _worker_boundaries.get(directory)
+    found = _run.boundaries.get(directory)
     if found is None:
-        found = _worker_boundaries[directory] = _boundary_of(Path(directory).resolve())
+        found = _run.boundaries[directory] = _boundary_of(Path(directory).resolve())
     return found
 
 
 def _boundary_of(directory: Path) -> Path:
-    return _worker_cwd if directory.is_relative_to(_worker_cwd) else package_of(directory)[0]
+    return _run.cwd if directory.is_relative_to(_run.cwd) else package_of(directory)[0]
 
 
 def _read_text(path: str) -> str | None:
     """A module the analysis follows, or a file it searches; remembered with its digest for the cache."""
     stat, read_at = result_cache.stat_of(path), time.time_ns()
     if stat is None:  # not a regular file: a directory named like a module is not one
-        _worker_reads[path] = (None, None)
+        _run.reads[path] = (None, None)
         return None
     try:
         data = Path(path).read_bytes()
     except OSError:
-        _worker_reads[path] = (None, None)
+        _run.reads[path] = (None, None)
         return None
-    _worker_reads[path] = (result_cache.digest_bytes(data), result_cache.trusted(stat, read_at))
+    _run.reads[path] = (result_cache.digest_bytes(data), result_cache.trusted(stat, read_at))
     try:
         return decode(data).text
     except SourceError:
@@ -191,7 +195,7 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
     fixable = [d for d in diagnoses if _applies(d, config)]
     if fixable and not wanted.new_source:
         return FileResult(path, Status.CHANGED, old_source=text,
-                          findings=_findings(path, text, readable, tree, diagnoses, fixable, wanted))
+                          findings=build_findings(path, text, readable, tree, diagnoses, fixable, wanted, _rewrite))
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config, project)
@@ -201,9 +205,10 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
             return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
         if problem:
             culprit = _culprit(path, text, fixable)
-            return FileResult(path, Status.FAILED, findings=_findings(path, text, readable, tree, diagnoses, ()),
+            return FileResult(path, Status.FAILED, findings=build_findings(path, text, readable, tree, diagnoses, (), Wanted(), _rewrite),
                               error=f"internal error in {culprit}: {problem}; the file was left unchanged")
-    findings = _findings(path, text, readable, tree, diagnoses, fixable if new_text != text else (), wanted)
+    findings = build_findings(path, text, readable, tree, diagnoses, fixable if new_text != text else (), wanted,
+                              _rewrite)
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
@@ -283,75 +288,6 @@ def _compile_error(text: str, path: str) -> str | None:
     except (SyntaxError, ValueError) as exc:
         return f"line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}"
     return None
-
-
-def _findings(path: str, text: str, readable: str, tree: ast.Module, diagnoses: list[Diagnosis],
-              applied: Iterable[Diagnosis], wanted: Wanted = Wanted()) -> tuple[Finding, ...]:
-    """readable: the text tree is of (ast columns are its UTF-8 offsets; it has text's characters)."""
-    applied_ids = {id(d) for d in applied}
-    lines = readable.splitlines()
-    ends = _end_positions(tree) if wanted.ends else {}
-    findings = []
-    for d in diagnoses:
-        fix = None
-        if d.fix_title and d.applicability:
-            fix = Fix(d.fix_title, d.applicability)
-            if wanted.fix_edits and d.plan is not None:
-                alone = _rewrite(text, [d])
-                fix = Fix(d.fix_title, d.applicability, _edits(text, alone), diff_format.unified_diff(path, text, alone))
-        column = _character_column(lines, d.line, d.column) + 1
-        end_line, end_byte = ends.get((d.line, d.column), (d.line, d.column))
-        end_column = _character_column(lines, end_line, end_byte) + 1 if wanted.ends else 0
-        findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
-                                applied=id(d) in applied_ids, end_line=end_line if wanted.ends else 0,
-                                end_column=end_column, related=_related(path, d.related)))
-    return tuple(findings)
-
-
-def _related(path: str, related: tuple[tuple[str, int, str], ...]) -> tuple[tuple[str, int, str], ...]:
-    """Related places, their paths spelled like the finding's: the same, or relative when it is."""
-    here = Path(path).resolve() if path != STDIN else None
-
-    def spelled(other: str) -> str:
-        resolved = Path(other).resolve()
-        if here is not None and resolved == here:
-            return path
-        if not Path(path).is_absolute() and resolved.is_relative_to(Path.cwd().resolve()):
-            return str(resolved.relative_to(Path.cwd().resolve()))
-        return other
-
-    return tuple((spelled(p), line, note) for p, line, note in related)
-
-
-def _end_positions(tree: ast.Module) -> dict[tuple[int, int], tuple[int, int]]:
-    """Where the largest node starting at each position ends; a def or class, at the end of its first line."""
-    ends: dict[tuple[int, int], tuple[int, int]] = {}
-    for node in ast.walk(tree):
-        start = (getattr(node, "lineno", None), getattr(node, "col_offset", None))
-        if start[0] is None or getattr(node, "end_lineno", None) is None:
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            end = (node.lineno, 10**6)  # clipped to the line by _character_column
-        else:
-            end = (node.end_lineno, node.end_col_offset)
-        if start not in ends or end > ends[start]:
-            ends[start] = end  # type: ignore[index]
-    return ends  # type: ignore[return-value]
-
-
-def _edits(old: str, new: str) -> tuple[Edit, ...]:
-    """Line-level replacements that turn old into new."""
-    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    return tuple(Edit(i1 + 1, 1, i2 + 1, 1, "".join(new_lines[j1:j2]))
-                 for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
-
-
-def _character_column(lines: list[str], line: int, byte_offset: int) -> int:
-    """ast columns count UTF-8 bytes; people count characters."""
-    if not 0 < line <= len(lines):
-        return 0 if byte_offset > 10**5 else byte_offset
-    return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
 def _internal_error() -> str:
