@@ -7,11 +7,30 @@ import subprocess
 
 import pytest
 from helpers import Case, cases, interpreter, run_tool
+from syrupy.extensions.base import AbstractSyrupyExtension
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from lambda_fix import Mode, Status, run
 from lambda_fix.formats import diff, text
 
 CASES = cases()
+
+
+class DiffSnapshot(SingleFileSnapshotExtension):
+    """One readable file per fixture: the diff a user would see, then the report."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "diff"
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location, index=0) -> str:  # noqa: ANN001 - syrupy's
+        # `test_snapshot[LF001-accumulating_log]`: the fixture's id, its slash kept readable.
+        return AbstractSyrupyExtension.get_snapshot_name(test_location=test_location, index=index).replace("/", "-")
+
+
+@pytest.fixture
+def snapshot(snapshot):  # noqa: F811 - syrupy's, with one file per snapshot
+    return snapshot.use_extension(DiffSnapshot)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
