@@ -1,0 +1,184 @@
+"""Each rule's decision on small inline modules, in pairs: a case it fixes (a typed plan) and a case it
+must leave alone (nothing, or a report with the reason). The fix of each plan is tested in test_edits."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from lambda_fix.analysis import module as module_facts
+from lambda_fix.analysis.parameters import PassAs, Threading
+from lambda_fix.analysis.project import Project
+from lambda_fix.codes import RULES
+from lambda_fix.rules import Span, find_all
+from lambda_fix.rules.fixed_tmp_path import Cleanup, TmpPathPlan
+from lambda_fix.rules.mutable_default_argument import DefaultPlan
+from lambda_fix.rules.per_invocation_client import HoistPlan
+from lambda_fix.rules.shared_state_leak import ResetHow, ResetPlan
+
+
+def diagnoses(source: str, code: str):  # noqa: ANN201 - the rule's diagnoses
+    source = textwrap.dedent(source)
+    module = module_facts.build("/project/app.py", "app", source, ast.parse(source))
+    project = Project(lambda path: None)
+    project.add(module)
+    return [d for d in find_all(project, module, enabled=lambda c: c == code) if d.code == code]
+
+
+PAIRS = {
+    "LF001": ('''
+        seen = []
+
+        def lambda_handler(event, context):
+            seen.append(event["id"])
+            return len(seen)
+        ''', '''
+        def lambda_handler(event, context):
+            seen = []
+            seen.append(event["id"])
+            return len(seen)
+        '''),
+    "LF002": ('''
+        seen = []
+
+        def lambda_handler(event, context):
+            seen.append(event["id"])
+            return len(seen)
+
+        def report():
+            return list(seen)
+        ''', '''
+        REGISTRY = {}
+
+        def register(name):
+            REGISTRY[name] = True
+
+        register("a")
+
+        def lambda_handler(event, context):
+            return REGISTRY.get(event["name"], False)
+        '''),
+    "LF003": ('''
+        def lambda_handler(event, context):
+            with open("/tmp/out.json", "a") as stream:
+                stream.write(event["line"])
+            return {}
+        ''', '''
+        import os
+
+        def lambda_handler(event, context):
+            if not os.path.exists("/tmp/model.bin"):
+                with open("/tmp/model.bin", "wb") as stream:
+                    stream.write(b"weights")
+            return {}
+        '''),
+    "LF004": ('''
+        import boto3
+
+        def lambda_handler(event, context):
+            s3 = boto3.client("s3")
+            return s3.get_object(Bucket="b", Key=event["key"])
+        ''', '''
+        import boto3
+
+        def lambda_handler(event, context):
+            s3 = boto3.client("s3", region_name=event["region"])
+            return s3.get_object(Bucket="b", Key=event["key"])
+        '''),
+    "LF005": ('''
+        def add(tag, tags=[]):
+            tags.append(tag)
+            return tags
+
+        def lambda_handler(event, context):
+            return add(event["tag"])
+        ''', '''
+        def add(tag, tags=[]):
+            return [*tags, tag]
+
+        def lambda_handler(event, context):
+            return add(event["tag"])
+        '''),
+}
+
+
+def test_every_rule_has_a_pair() -> None:
+    assert sorted(PAIRS) == [rule.code for rule in RULES]
+
+
+@pytest.mark.parametrize("code", sorted(PAIRS))
+def test_the_fix_case_gets_a_plan(code: str) -> None:
+    [diagnosis] = diagnoses(PAIRS[code][0], code)
+    assert diagnosis.plan is not None and diagnosis.fix_title and diagnosis.applicability
+
+
+@pytest.mark.parametrize("code", sorted(PAIRS))
+def test_the_no_op_case_gets_no_plan(code: str) -> None:
+    assert all(d.plan is None and "not " in d.message for d in diagnoses(PAIRS[code][1], code))
+
+
+def test_lf001_plan_threads_the_state_to_helpers() -> None:
+    [diagnosis] = diagnoses('''
+        out = []
+
+        def leaf(item):
+            out.append(item)
+
+        def lambda_handler(event, context):
+            leaf(event["id"])
+            return out
+        ''', "LF001")
+    assert diagnosis.plan == Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL),))
+
+
+def test_lf002_plan_clears_state_made_empty() -> None:
+    [diagnosis] = diagnoses(PAIRS["LF002"][0], "LF002")
+    plan = diagnosis.plan
+    assert isinstance(plan, ResetPlan) and plan.how is ResetHow.CLEAR and plan.reference == "seen"
+
+
+def test_lf003_plan_points_at_every_spelling_by_span() -> None:
+    [diagnosis] = diagnoses('''
+        def lambda_handler(event, context):
+            with open("/tmp/out.json", "a") as stream:
+                stream.write(event["line"])
+            with open("/tmp/out.json") as stream:
+                return stream.read()
+        ''', "LF003")
+    plan = diagnosis.plan
+    assert isinstance(plan, TmpPathPlan) and plan.cleanup is Cleanup.FILE
+    assert plan.replaced == ((Span(3, 14, 3, 29), "out_path"), (Span(5, 14, 5, 29), "out_path"))
+
+
+def test_lf004_plans_tell_twin_calls_apart_by_position() -> None:
+    found = diagnoses('''
+        import boto3
+
+        def lambda_handler(event, context):
+            s3 = boto3.client("s3")
+            s3.put_object(Bucket="b", Key=event["key"], Body=b"x")
+            with boto3.client("s3") as scoped:
+                scoped.head_object(Bucket="b", Key=event["key"])
+            return {"ok": True}
+        ''', "LF004")
+    hoisted, reported = found
+    assert isinstance(hoisted.plan, HoistPlan) and hoisted.plan.call == Span(5, 9, 5, 27)
+    assert reported.plan is None and "context manager" in reported.message and reported.line == 7
+
+
+def test_lf004_counts_columns_in_characters() -> None:
+    [diagnosis] = diagnoses('''
+        import boto3
+
+        def lambda_handler(event, context):
+            é = "ü"; s3 = boto3.client("s3")
+            return s3.get_object(Bucket="b", Key=event["key"])
+        ''', "LF004")
+    assert diagnosis.plan.call == Span(5, 18, 5, 36)
+
+
+def test_lf005_plan_names_the_parameter() -> None:
+    [diagnosis] = diagnoses(PAIRS["LF005"][0], "LF005")
+    assert diagnosis.plan == DefaultPlan("add", "tags", "[]", None, None)

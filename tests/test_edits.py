@@ -1,0 +1,156 @@
+"""The libcst edits the fixes share (codemods/_edit.py, codemods/_threading.py), in no-op / fix pairs."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from lambda_fix.analysis.parameters import PassAs, Threading
+from lambda_fix.codemods._edit import (add_module_statements, append_item, replace_spans, split_preamble, try_finally,
+                                       without_global)
+from lambda_fix.codemods._threading import PassDown
+from lambda_fix.rules import Span
+
+
+def parse(source: str) -> cst.Module:
+    return cst.parse_module(textwrap.dedent(source).lstrip("\n"))
+
+
+def code(source: str) -> str:
+    return textwrap.dedent(source).lstrip("\n")
+
+
+# ---- replace_spans -------------------------------------------------------------------------------
+
+TWINS = '''
+def handler():
+    a = make("s3")
+    with (make("s3")) as b:
+        return a, b
+'''
+
+
+def test_replace_spans_with_nothing_to_replace_returns_the_tree_itself() -> None:
+    tree = parse(TWINS)
+    assert replace_spans(tree, []) is tree
+
+
+def test_replace_spans_changes_only_the_node_at_the_span() -> None:
+    tree = replace_spans(parse(TWINS), [(Span(2, 8, 2, 18), "cached()")])
+    assert tree.code == code(TWINS).replace('a = make("s3")', "a = cached()")
+
+
+def test_replace_spans_keeps_the_nodes_own_parentheses() -> None:
+    tree = replace_spans(parse(TWINS), [(Span(3, 10, 3, 20), "cached()")])
+    assert "with (cached()) as b:" in tree.code
+
+
+def test_replace_spans_ignores_a_span_that_names_no_expression() -> None:
+    tree = replace_spans(parse(TWINS), [(Span(2, 9, 2, 18), "cached()")])  # one column off
+    assert tree.code == code(TWINS)
+
+
+# ---- imports --------------------------------------------------------------------------------------
+
+def test_an_import_already_there_is_not_added_again() -> None:
+    source = '"""Doc."""\nimport copy\n\nx = 1\n'
+    assert add_module_statements(cst.parse_module(source), ["import copy"]).code == source
+
+
+def test_imports_go_after_the_docstring_and_future_in_isort_order() -> None:
+    source = '"""Doc."""\nfrom __future__ import annotations\n\nimport os\nfrom json import dumps\n\nx = 1\n'
+    added = add_module_statements(cst.parse_module(source), ["import copy", "import uuid"]).code
+    assert added == ('"""Doc."""\nfrom __future__ import annotations\n\nimport copy\nimport os\nimport uuid\n'
+                     "from json import dumps\n\nx = 1\n")
+
+
+def test_a_new_import_block_is_set_off_from_the_code() -> None:
+    assert add_module_statements(cst.parse_module("x = 1\n"), ["import copy"]).code == "import copy\n\nx = 1\n"
+
+
+# ---- arguments and parameters ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("before, after", [
+    ("f(a)", "f(a, state)"),
+    ("f()", "f(state)"),
+    ("f(\n    a,\n    b,\n)", "f(\n    a,\n    b,\n    state,\n)"),  # one per line, magic trailing comma
+    ("f(\n    a,\n    b\n)", "f(\n    a,\n    b,\n    state\n)"),
+])
+def test_append_item_follows_the_layout(before: str, after: str) -> None:
+    call = cst.parse_expression(before)
+    assert isinstance(call, cst.Call)
+    args = append_item(call.args, cst.Arg(cst.Name("state")), call.whitespace_before_args, "whitespace_after_arg")
+    assert cst.Module(body=[]).code_for_node(call.with_changes(args=args)) == after
+
+
+# ---- bodies ------------------------------------------------------------------------------------------
+
+def test_split_preamble_keeps_docstring_and_global_on_top() -> None:
+    function = cst.parse_statement('def f():\n    """Doc."""\n    global x\n    x = 1\n')
+    assert isinstance(function, cst.FunctionDef)
+    preamble, rest = split_preamble(function.body.body)  # type: ignore[arg-type]
+    assert len(preamble) == 2 and len(rest) == 1
+
+
+def test_without_global_leaves_other_names_and_nested_functions() -> None:
+    function = cst.parse_statement("def f():\n    global x, y\n    def g():\n        global x\n")
+    assert isinstance(function, cst.FunctionDef)
+    body = without_global(function.body.body, "x")  # type: ignore[arg-type]
+    assert cst.Module(body=body).code == "global y\ndef g():\n    global x\n"
+    assert cst.Module(body=without_global(body, "z")).code == "global y\ndef g():\n    global x\n"  # no-op
+
+
+def test_try_finally_of_an_empty_body_is_valid() -> None:
+    assert cst.Module(body=[try_finally([], [cst.parse_statement("done()")])]).code == \
+        "try:\n    pass\nfinally:\n    done()\n"
+
+
+# ---- passing a name down the call chain ------------------------------------------------------------------
+
+CHAIN = '''
+seen = []
+
+
+def leaf(item):
+    seen.append(item)
+
+
+def middle(item, flag=False):
+    leaf(item)
+
+
+def lambda_handler(event, context):
+    middle(event["id"])
+    return len(seen)
+'''
+
+
+def test_pass_down_with_no_plan_changes_nothing() -> None:
+    assert parse(CHAIN).visit(PassDown([])).code == code(CHAIN)
+
+
+def test_pass_down_moves_the_binding_and_threads_positional_and_keyword() -> None:
+    plan = Threading("seen", "lambda_handler", (("leaf", PassAs.POSITIONAL), ("middle", PassAs.KEYWORD)))
+    assert parse(CHAIN).visit(PassDown([plan])).code == code('''
+        def leaf(item, seen):
+            seen.append(item)
+
+
+        def middle(item, flag=False, *, seen):
+            leaf(item, seen)
+
+
+        def lambda_handler(event, context):
+            seen = []
+            middle(event["id"], seen=seen)
+            return len(seen)
+        ''')
+
+
+def test_pass_down_creates_a_fresh_value_when_told() -> None:
+    plan = Threading("path", "lambda_handler", (), created='path = f"/tmp/x-{context.aws_request_id}"')
+    source = "def lambda_handler(event, context):\n    return path\n"
+    assert cst.parse_module(source).visit(PassDown([plan])).code == \
+        'def lambda_handler(event, context):\n    path = f"/tmp/x-{context.aws_request_id}"\n    return path\n'
