@@ -16,6 +16,7 @@ from lambda_fix.analysis.parameters import PassAs, Threading
 from lambda_fix.analysis.project import Project
 from lambda_fix.analysis.scopes import global_name_refs
 from lambda_fix.rules import find_all as analyze_module
+from lambda_fix.rules.handler_state_at_module_level import MovePlan
 from lambda_fix.rules.shared_state_leak import ResetHow, ResetPlan
 
 
@@ -283,7 +284,7 @@ def test_move_plan_threads_through_callers() -> None:
             middle(event["x"])
             return out
     """)
-    assert leak.plan == Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL), ("middle", PassAs.KEYWORD)))
+    assert leak.plan == MovePlan(Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL), ("middle", PassAs.KEYWORD))))
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from lambda_fix.analysis.project import Project
 from lambda_fix.codes import RULES
 from lambda_fix.rules import Span, find_all
 from lambda_fix.rules.fixed_tmp_path import Cleanup, TmpPathPlan
+from lambda_fix.rules.handler_state_at_module_level import MovePlan
 from lambda_fix.rules.mutable_default_argument import DefaultPlan
 from lambda_fix.rules.per_invocation_client import HoistPlan
 from lambda_fix.rules.shared_state_leak import ResetHow, ResetPlan
@@ -130,7 +131,7 @@ def test_lf001_plan_threads_the_state_to_helpers() -> None:
             leaf(event["id"])
             return out
         ''', "LF001")
-    assert diagnosis.plan == Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL),))
+    assert diagnosis.plan == MovePlan(Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL),)))
 
 
 def test_lf002_plan_clears_state_made_empty() -> None:

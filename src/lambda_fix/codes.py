@@ -65,6 +65,13 @@ BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
 CODES: tuple[str, ...] = tuple(BY_CODE)
 
 
+def code_of(module: str) -> str:
+    """The code of the rule whose decision or fix is module (`__name__` or its last part): each code
+    is written once, in the table."""
+    name = module.rpartition(".")[2]
+    return next(rule.code for rule in RULES if rule.module == name)
+
+
 def unknown_codes(prefixes: Iterable[str]) -> list[str]:
     """The prefixes (as `select` and `ignore` take them: "LF00", "LF003") that match no code."""
     return [prefix for prefix in prefixes if not any(code.startswith(prefix) for code in CODES)]

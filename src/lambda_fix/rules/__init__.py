@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from ..codes import RULES
-from ._diagnosis import Diagnosis, Span
+from ._diagnosis import Diagnosis, Plan, Span
 
 if TYPE_CHECKING:
     from ..analysis.flow import HandlerFlow
     from ..analysis.module import ModuleInfo
     from ..analysis.project import Project
 
-__all__ = ["Context", "Diagnosis", "Span", "find_all"]
+__all__ = ["Context", "Diagnosis", "Plan", "Span", "find_all"]
 
 
 @dataclass

@@ -21,6 +21,13 @@ class Span:
     end_column: int
 
 
+class Plan:
+    """The base of every rule's plan: a frozen dataclass that says what its fix does, pointing at nodes
+    by Span or by function name. Its codemod (codemods/<rule module>.py) takes a list of them."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     code: str  # "LF003"
@@ -29,7 +36,7 @@ class Diagnosis:
     message: str
     fix_title: Optional[str] = None
     applicability: Optional[Applicability] = None
-    plan: Optional[object] = None  # the rule's plan (its codemod's input); None when reported only
+    plan: Optional[Plan] = None  # the rule's plan (its codemod's input); None when reported only
     related: tuple[tuple[str, int, str], ...] = ()  # (path, line, what is there), e.g. the write that leaks
 
     @classmethod

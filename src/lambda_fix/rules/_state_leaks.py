@@ -20,10 +20,11 @@ from ..analysis.parameters import Threading, threading_plan
 from ..analysis.project import Project
 from ..analysis.references import dotted, spellings
 from ..analysis.scopes import FunctionNode, scope_bindings
+from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
 
-MOVE, RESET = "LF001", "LF002"
+MOVE, RESET = code_of("handler_state_at_module_level"), code_of("shared_state_leak")
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 

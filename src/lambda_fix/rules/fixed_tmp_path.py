@@ -92,11 +92,12 @@ from ..analysis.parameters import Threading, threading_plan
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode, scope_bindings
 from ..analysis.walk import every_node, nodes
+from ..codes import code_of
 from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis, Span
+from ._diagnosis import Diagnosis, Plan, Span
 
-CODE = "LF003"
+CODE = code_of(__name__)
 _OPEN_WRITE_MODE = re.compile(r"[wax+]")
 # (qualified function or method name, index of the path argument, keyword name): calls that write it
 _WRITING_FUNCTIONS = {
@@ -122,7 +123,7 @@ class Cleanup(enum.Enum):
 
 
 @dataclass(frozen=True)
-class TmpPathPlan:
+class TmpPathPlan(Plan):
     handler: str
     variable: str  # the per-invocation value that replaces the fixed path
     value: str  # the fixed path

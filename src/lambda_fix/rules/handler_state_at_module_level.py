@@ -49,25 +49,32 @@ reason.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..analysis.parameters import Threading
 from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis
+from ._diagnosis import Diagnosis, Plan
 from ._state_leaks import MOVE, candidates
 from ._state_leaks import may_find as may_find
 
 CODE = MOVE
-# The plan: `Threading.name` stops being module-level; the handler creates it; helpers receive it.
-MovePlan = Threading
+
+
+@dataclass(frozen=True)
+class MovePlan(Plan):
+    """`threading.name` stops being module-level: the handler creates it, the helpers receive it."""
+
+    threading: Threading
 
 
 def find(context: Context) -> list[Diagnosis]:
     found: list[Diagnosis] = []
     for candidate in candidates(context):
-        plan = candidate.move
-        if not isinstance(plan, Threading) or candidate.owner.suppressed(candidate.binding.node.lineno, CODE):
+        move = candidate.move
+        if not isinstance(move, Threading) or candidate.owner.suppressed(candidate.binding.node.lineno, CODE):
             continue  # LF002 takes what cannot move; a suppressed move is neither moved nor reset
-        threaded = ", ".join(f"`{function}`" for function, _ in plan.threaded)
-        title = f"move `{plan.name}` into `{plan.handler}`" + (f" and pass it to {threaded}" if threaded else "")
-        found.append(candidate.leak(CODE, fix_title=title, applicability=Applicability.SAFE, plan=plan))
+        threaded = ", ".join(f"`{function}`" for function, _ in move.threaded)
+        title = f"move `{move.name}` into `{move.handler}`" + (f" and pass it to {threaded}" if threaded else "")
+        found.append(candidate.leak(CODE, fix_title=title, applicability=Applicability.SAFE, plan=MovePlan(move)))
     return found

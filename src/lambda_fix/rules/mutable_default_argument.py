@@ -63,15 +63,16 @@ from ..analysis.module import ModuleInfo, container_kind, is_pure
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode, scope_bindings
 from ..analysis.walk import every_node
+from ..codes import code_of
 from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis
+from ._diagnosis import Diagnosis, Plan
 
-CODE = "LF005"
+CODE = code_of(__name__)
 
 
 @dataclass(frozen=True)
-class DefaultPlan:
+class DefaultPlan(Plan):
     function: str  # "name" for module-level functions, "Class.name" for methods
     parameter: str
     default_source: str  # re-evaluated in the body on each call that does not pass it

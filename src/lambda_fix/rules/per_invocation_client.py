@@ -75,11 +75,12 @@ from ..analysis.module import ModuleInfo, calls_in_functions
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode, scope_bindings
 from ..analysis.walk import every_node
+from ..codes import code_of
 from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis, Span
+from ._diagnosis import Diagnosis, Plan, Span
 
-CODE = "LF004"
+CODE = code_of(__name__)
 # Factories whose objects keep per-conversation state (cookies, transactions, session settings):
 # sharing them between invocations can carry one request's state into the next, so the fix is unsafe.
 STATEFUL_FACTORIES = frozenset({
@@ -110,7 +111,7 @@ _ACCESSOR_NAMES = {
 
 
 @dataclass(frozen=True)
-class HoistPlan:
+class HoistPlan(Plan):
     function: str  # where the call is: "name" or "Class.name"
     call: Span  # the call that becomes `accessor()`
     accessor: str  # the module-level function that builds it once

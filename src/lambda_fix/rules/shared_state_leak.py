@@ -87,7 +87,7 @@ from ..analysis.references import name_taken, reference
 from ..analysis.scopes import scope_bindings
 from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis
+from ._diagnosis import Diagnosis, Plan
 from ._state_leaks import BUILTIN_NAMES, RESET, candidates, init_names, written_at_import
 from ._state_leaks import may_find as may_find
 
@@ -102,7 +102,7 @@ class ResetHow(enum.Enum):
 
 
 @dataclass(frozen=True)
-class ResetPlan:
+class ResetPlan(Plan):
     """The handler resets `reference` at entry and in a `finally`."""
 
     handler: str
