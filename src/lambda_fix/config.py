@@ -152,17 +152,22 @@ class Settings:
     def __init__(self, flags: dict[str, Any] | None = None, extra_handlers: tuple[str, ...] = ()) -> None:
         self.flags = dict(flags or {})  # Config fields given on the command line; None: not given
         self.extra_handlers = extra_handlers  # --handler: added to each file's own handlers
+        self._by_directory: dict[str, Config] = {}  # as the run spells it: files in it share the answer
         self._nearest: dict[Path, Path | None] = {}  # resolved directory -> its settings file
         self._by_file: dict[Path | None, Config] = {}
 
     def for_path(self, path: str) -> Config:
-        directory = Path(os.path.dirname(os.path.abspath(path)) or ".")
-        found = self._settings_file(directory.resolve()) if directory.is_dir() else None
-        if found not in self._by_file:
-            base = load(found) if found else Config()
-            handlers = base.handlers + self.extra_handlers if self.extra_handlers else None
-            self._by_file[found] = base.merged(**self.flags, handlers=handlers)
-        return self._by_file[found]
+        """The settings for path: the same object for every file that shares a settings file."""
+        spelled = os.path.dirname(path)
+        if spelled not in self._by_directory:
+            directory = Path(spelled or ".")
+            found = self._settings_file(directory.resolve()) if directory.is_dir() else None
+            if found not in self._by_file:
+                base = load(found) if found else Config()
+                handlers = base.handlers + self.extra_handlers if self.extra_handlers else None
+                self._by_file[found] = base.merged(**self.flags, handlers=handlers)
+            self._by_directory[spelled] = self._by_file[found]
+        return self._by_directory[spelled]
 
     def _settings_file(self, directory: Path) -> Path | None:
         if directory not in self._nearest:

@@ -132,7 +132,8 @@ def _by_settings(files: tuple[str, ...], settings: Settings,
                 specs[key] = exclusion(config.exclude)
             base = os.path.dirname(os.path.abspath(config.source)) if config.source else os.getcwd()
             relative = os.path.relpath(os.path.abspath(path), base)
-            if not relative.startswith("..") and specs[key].match_file(relative.replace(os.sep, "/")):
+            outside = relative == os.pardir or relative.startswith(os.pardir + os.sep)
+            if not outside and specs[key].match_file(relative.replace(os.sep, "/")):
                 continue
         groups.setdefault(key, (config, []))[1].append(path)
     return [(config, tuple(group)) for config, group in groups.values()]
