@@ -8,10 +8,8 @@ Codes are never renumbered or reused.
 
 from __future__ import annotations
 
-import ast
 import enum
 import functools
-import importlib.util
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -79,6 +77,9 @@ def unknown_codes(prefixes: Iterable[str]) -> list[str]:
 
 @functools.cache
 def _docstring(module: str) -> str:
+    import ast  # only for the docs (SARIF, --explain): a run needs names and summaries alone
+    import importlib.util
+
     spec = importlib.util.find_spec(f"{__package__}.rules.{module}")
     if spec is None or spec.origin is None:
         return ""

@@ -153,15 +153,14 @@ class Settings:
         self.flags = dict(flags or {})  # Config fields given on the command line; None: not given
         self.extra_handlers = extra_handlers  # --handler: added to each file's own handlers
         self._by_directory: dict[str, Config] = {}  # as the run spells it: files in it share the answer
-        self._nearest: dict[Path, Path | None] = {}  # resolved directory -> its settings file
+        self._nearest: dict[str, Path | None] = {}  # absolute directory -> its settings file
         self._by_file: dict[Path | None, Config] = {}
 
     def for_path(self, path: str) -> Config:
         """The settings for path: the same object for every file that shares a settings file."""
         spelled = os.path.dirname(path)
         if spelled not in self._by_directory:
-            directory = Path(spelled or ".")
-            found = self._settings_file(directory.resolve()) if directory.is_dir() else None
+            found = self._settings_file(os.path.abspath(spelled or "."))
             if found not in self._by_file:
                 base = load(found) if found else Config()
                 handlers = base.handlers + self.extra_handlers if self.extra_handlers else None
@@ -169,12 +168,14 @@ class Settings:
             self._by_directory[spelled] = self._by_file[found]
         return self._by_directory[spelled]
 
-    def _settings_file(self, directory: Path) -> Path | None:
+    def _settings_file(self, directory: str) -> Path | None:
+        """Up the path as the user sees it (a linked directory belongs to the project it sits in), one
+        look per directory: siblings share their parents' answers."""
         if directory not in self._nearest:
-            candidate = directory / "pyproject.toml"
-            if candidate.is_file() and SECTION in _tool_tables(candidate):
+            candidate = Path(directory, "pyproject.toml")
+            if os.path.isfile(candidate) and SECTION in _tool_tables(candidate):
                 self._nearest[directory] = candidate
             else:
-                parent = directory.parent
+                parent = os.path.dirname(directory)
                 self._nearest[directory] = None if parent == directory else self._settings_file(parent)
         return self._nearest[directory]
