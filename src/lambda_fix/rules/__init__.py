@@ -15,6 +15,7 @@ Importing this package is cheap: the rules and the analysis load on first use of
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -65,5 +66,19 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
     context = Context(project, module, flows, allow_state, enabled)
     results: list[Diagnosis] = []
     for decision in active:
-        results.extend(decision.find(context))
+        results.extend(_unambiguous(module, d) for d in decision.find(context))
     return sorted(results, key=lambda d: (d.line, d.column, d.code))
+
+
+def _unambiguous(module: ModuleInfo, diagnosis: Diagnosis) -> Diagnosis:
+    """A fix finds the functions it edits by name: when the module binds one of those names more than
+    once (defined twice, or defined and rebound), it could edit the wrong one, so it is not made."""
+    if diagnosis.plan is None:
+        return diagnosis
+    for qualified in diagnosis.plan.functions():
+        name = qualified.split(".", 1)[0]
+        if module.binding_counts.get(name, 0) > 1:
+            return dataclasses.replace(diagnosis, plan=None, fix_title=None, applicability=None, message=(
+                f"{diagnosis.message}; not fixed: `{name}` is bound more than once in the module, so the fix "
+                "cannot tell which definition to change"))
+    return diagnosis

@@ -27,6 +27,10 @@ class Plan:
 
     __slots__ = ()
 
+    def functions(self) -> tuple[str, ...]:
+        """The functions the fix finds by name ("name", "Class.name") to edit, add to or insert above."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Diagnosis:

@@ -135,6 +135,9 @@ class TmpPathPlan(Plan):
     cleanup: Cleanup
     imports: tuple[str, ...]
 
+    def functions(self) -> tuple[str, ...]:
+        return (self.handler, *(function for function, _ in self.move.threaded))
+
 
 @dataclass
 class _Occurrence:

@@ -67,6 +67,9 @@ class MovePlan(Plan):
 
     threading: Threading
 
+    def functions(self) -> tuple[str, ...]:
+        return (self.threading.handler, *(function for function, _ in self.threading.threaded))
+
 
 def find(context: Context) -> list[Diagnosis]:
     found: list[Diagnosis] = []

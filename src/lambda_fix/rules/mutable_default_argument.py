@@ -79,6 +79,9 @@ class DefaultPlan(Plan):
     annotation: Optional[str]  # the new annotation text, or None to leave the parameter unannotated
     typing_import: Optional[str]  # an import the new annotation needs
 
+    def functions(self) -> tuple[str, ...]:
+        return (self.function,)
+
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
     """A cheap first test: some function or lambda of module has a mutable default."""

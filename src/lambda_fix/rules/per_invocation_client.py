@@ -119,6 +119,9 @@ class HoistPlan(Plan):
     before: str  # the top-level def or class the accessor goes above
     closed_test: Optional[str]  # for connections: the test that says it was closed, with {name}
 
+    def functions(self) -> tuple[str, ...]:
+        return (self.before,)  # the call itself is found by its span
+
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
     """A cheap first test: some function of module calls what the flow would take for a client factory

@@ -115,6 +115,9 @@ class ResetPlan(Plan):
     declare_global: bool  # the handler must say `global state` to rebind it
     copy_returns: bool
 
+    def functions(self) -> tuple[str, ...]:
+        return (self.handler,)
+
 
 def find(context: Context) -> list[Diagnosis]:
     """A reset for every candidate LF001 does not move; a report where no reset is possible.
