@@ -188,7 +188,7 @@ def test_flag_under_event_condition_leaks_but_unconditional_flag_does_not() -> N
 
 
 def test_validation_guards_do_not_make_later_writes_conditional() -> None:
-    assert codes("""
+    [counter] = leaks_of("""
         invocations = 0
         def lambda_handler(event, context):
             global invocations
@@ -196,7 +196,10 @@ def test_validation_guards_do_not_make_later_writes_conditional() -> None:
                 return None
             invocations += 1
             return invocations
-    """) == []
+    """)
+    # A counter of invocations: reported, never rewritten; bumped on every invocation, not under a condition.
+    assert counter.plan is None and "counts the invocations" in counter.message
+    assert "bumped by a constant in the handler" in counter.message
 
 
 def test_memo_cache_filled_under_a_callers_condition_is_deliberate() -> None:
@@ -226,7 +229,7 @@ def test_flag_set_by_a_helper_called_for_some_requests_leaks() -> None:
     """) == [("LF002", "DEBUG")]  # the helper rebinds it, so it is reset rather than moved
 
 
-def test_failure_counter_in_except_leaks() -> None:
+def test_failure_counter_in_except_is_reported_not_rewritten() -> None:
     assert codes("""
         failures = 0
         def lambda_handler(event, context):
@@ -236,7 +239,15 @@ def test_failure_counter_in_except_leaks() -> None:
             except ValueError:
                 failures += 1
             return failures
-    """) == [("LF001", "failures")]
+    """) == [("LF002", "failures")]
+    assert all(leak.plan is None for leak in leaks_of("""
+        failures = 0
+        def lambda_handler(event, context):
+            global failures
+            if event.get("bad"):
+                failures += 1
+            return failures
+    """))
 
 
 def test_mutation_through_a_parameter_alias() -> None:

@@ -74,3 +74,18 @@ def test_clients_are_built_once_per_environment(case: Case, tmp_path, monkeypatc
     assert all(n > expected for n in per_invocation), "the original does not build a client per invocation"
     warm = [after - before for before, after in zip(fixed_built, fixed_built[1:])]
     assert warm == [expected] * len(warm)
+
+
+def test_a_main_block_still_runs_after_the_rewrite(tmp_path, monkeypatch) -> None:
+    """`python app.py EVENT` prints what it printed before the rewrite."""
+    import subprocess
+    import sys
+
+    [case] = [c for c in cases() if c.id == "LF002/main_block_calls_the_handler"]
+    original = case.copy_to(tmp_path / "original")
+    fixed = case.copy_to(tmp_path / "fixed")
+    monkeypatch.chdir(fixed.parent)
+    assert run_tool([fixed.name], case.config, Mode.WRITE).changed == 1
+    outputs = [subprocess.run([sys.executable, str(script), '{"id": "z"}'], capture_output=True, text=True,
+                              timeout=60, check=True).stdout for script in (original, fixed)]
+    assert outputs[0] == outputs[1] == "{'seen': ['z']}\n"

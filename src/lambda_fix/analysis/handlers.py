@@ -50,8 +50,38 @@ def find_handlers(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[Funct
     # A function a dispatcher calls (a Powertools route, a crhelper event) is reached from the real
     # handler; its `(event, context)` signature does not make it one.
     dispatched = {name for names in registered(module).values() for name in names}
-    return [f for name, f in module.functions.items()
-            if name in wanted or (is_handler_signature(f) and name not in dispatched)]
+    candidates = {name: f for name, f in module.functions.items()
+                  if name in wanted or (is_handler_signature(f) and name not in dispatched)}
+    inner = called_by_other_entries(module, set(candidates))
+    return [f for name, f in candidates.items() if name not in inner]
+
+
+def called_by_other_entries(module: ModuleInfo, entries: set[str]) -> set[str]:
+    """The entries that another entry calls, directly or through module-level functions of module.
+
+    Such a function runs inside the other's invocation (a helper with an `(event, context)`
+    signature, say): it is not where an invocation starts, whatever its name. Entries that call one
+    another in a cycle are all kept: none of them is clearly the outer one."""
+    calls = {name: _called_names(function) & set(module.functions) for name, function in module.functions.items()}
+
+    def reach(start: str) -> set[str]:
+        seen, pending = set(), [start]
+        while pending:
+            for callee in calls.get(pending.pop(), ()):
+                if callee not in seen:
+                    seen.add(callee)
+                    pending.append(callee)
+        return seen
+
+    reached = {entry: reach(entry) for entry in entries}
+    return {callee for entry in entries for callee in reached[entry] & entries
+            if callee != entry and entry not in reached[callee]}
+
+
+def _called_names(function: FunctionNode) -> set[str]:
+    """Names function calls as plain `name(...)`, in its body and the functions nested in it."""
+    return {node.func.id for stmt in function.body for node in ast.walk(stmt)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
 
 
 # Objects whose decorated methods register functions a framework calls once per request.

@@ -69,7 +69,8 @@ class Use:
     """A reference to a module-level name, and where it sits."""
 
     # "module" and "class" (class bodies) run at import; "function" and "method" when called;
-    # "signature" is a function's decorators, defaults and annotations, also run at import.
+    # "signature" is a function's decorators, defaults and annotations, also run at import;
+    # "main" is an `if __name__ == "__main__":` block, which runs only when the file is a script.
     where: str
     owner: str | None  # the module-level function or class it is in
     node: ast.AST
@@ -184,9 +185,22 @@ class ModuleInfo:
         return ".".join([base, *reversed(parts)])
 
 
+def is_main_block(stmt: ast.stmt) -> bool:
+    """`if __name__ == "__main__":`: code that runs when the file is run as a script, never in Lambda."""
+    if not isinstance(stmt, ast.If) or stmt.orelse or not isinstance(stmt.test, ast.Compare):
+        return False
+    test = stmt.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and \
+        any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+
+
 def build(path: str, name: str, source: str, tree: ast.Module) -> ModuleInfo:
     info = ModuleInfo(path=path, name=name, source=source, tree=tree)
-    at_import = statements_within(tree.body)
+    # A `__main__` block does not run when Lambda imports the module: what it binds is no module state.
+    at_import = statements_within([stmt for stmt in tree.body if not is_main_block(stmt)])
     _collect_imports(info, at_import)
     for stmt in at_import:
         for bound in _bound_names(stmt):
@@ -375,6 +389,8 @@ def _collect_uses(info: ModuleInfo) -> None:
                 info.uses[ref.id].append(Use("function", stmt.name, ref))
         elif isinstance(stmt, ast.ClassDef):
             _record_class(info, stmt)
+        elif is_main_block(stmt):
+            record(stmt, "main", None)
         else:
             nodes = nodes_of(stmt)
             for sub in nodes:

@@ -15,7 +15,7 @@ from typing import Union
 
 from ..analysis.aliasing import READ_ONLY_CALLS
 from ..analysis.flow import HandlerFlow, Mutation, StateKey
-from ..analysis.module import ModuleInfo, StateBinding
+from ..analysis.module import ModuleInfo, StateBinding, is_main_block
 from ..analysis.parameters import Threading, threading_plan
 from ..analysis.project import Project
 from ..analysis.references import dotted, spellings
@@ -49,8 +49,12 @@ class Candidate:
     message: str
     related: tuple[tuple[str, int, str], ...]
     sharing_handlers: tuple[str, ...]
+    where: str  # of its first leaking write: "the handler (line 7)", "`record` (line 3)"
     # How it can move into the handler (LF001), or why not; None when LF001 is off or another module owns it.
     move: Union[Threading, str, None] = None
+    # A number only ever bumped by a constant: it counts this environment's invocations (or some of
+    # them), which is a bug in some code and the point of other code. Reported (LF002), never changed.
+    counter: bool = False
 
     @property
     def handler(self) -> str:
@@ -102,9 +106,10 @@ def _candidates(context: Context) -> list[Candidate]:
     project, module = context.project, context.module
     handlers_by_state: dict[StateKey, list[str]] = {}
     leaking: list[tuple[HandlerFlow, StateKey, Mutation]] = []
+    counters = _counters(context.flows)
     for flow in context.flows:
         handler_node = flow.reached[flow.handler]
-        for state_key, first in _leaking_states(flow).items():
+        for state_key, first in _leaking_states(flow, counters).items():
             owner = project.module_at(state_key[0])
             if owner is None:
                 continue
@@ -133,19 +138,36 @@ def _candidates(context: Context) -> list[Candidate]:
                       for caller, callee, at in flow.call_chain(first.function))
         related = (*chain, (first.function[0], first.line, f"{first.why} in {in_function}"))
         sharing = tuple(handlers_by_state[state_key])
-        candidate = Candidate(flow, owner, binding, state_key, line, column, message, related, sharing)
-        if owner is module and context.enabled(MOVE):
+        candidate = Candidate(flow, owner, binding, state_key, line, column, message, related, sharing,
+                              f"{in_function} (line {first.line})",
+                              counter=state_key in counters)
+        if candidate.counter:
+            candidate.move = "it counts invocations"  # never moved: LF002 reports it
+        elif owner is module and context.enabled(MOVE):
             candidate.move = _move_plan(project, module, flow, binding, list(sharing))
         found.append(candidate)
     return found
 
 
-def _leaking_states(flow: HandlerFlow) -> dict[StateKey, Mutation]:
+def _leaking_states(flow: HandlerFlow, counters: set[StateKey]) -> dict[StateKey, Mutation]:
+    """Each state's first write that carries data into the next invocation; a counter's first bump."""
     first: dict[StateKey, Mutation] = {}
     for mutation in sorted(flow.mutations, key=lambda m: (m.function != flow.handler, m.line)):
-        if mutation.leaks and mutation.state not in first:
+        if (mutation.leaks or mutation.state in counters) and mutation.state not in first:
             first[mutation.state] = mutation
     return first
+
+
+def _counters(flows: list[HandlerFlow]) -> set[StateKey]:
+    """States whose every write, from every handler, bumps them (or an item under a fixed key) by a
+    constant: `count += 1`, `stats["calls"] += 1`."""
+    bumps: dict[StateKey, bool] = {}
+    for flow in flows:
+        for mutation in flow.mutations:
+            bump = mutation.action in ("augmented assignment", "item augmented assignment") \
+                and mutation.constant_value and not mutation.per_request_value  # `n += 1`, `stats["calls"] += 1`
+            bumps[mutation.state] = bumps.get(mutation.state, True) and bump
+    return {state for state, only_bumps in bumps.items() if only_bumps}
 
 
 def _deliberate(owner: ModuleInfo, binding: StateBinding, allow_state: tuple[str, ...]) -> bool:
@@ -178,6 +200,8 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
             continue
         if use.where == "module":
             return f"module-level code uses it (line {use.node.lineno})"
+        if use.where == "main":
+            return f"the `__main__` block uses it (line {use.node.lineno}), and would no longer find it"
         if use.where in ("class", "method"):
             return f"the class `{use.owner}` uses it" if use.owner else "a class uses it"
         if use.where == "signature":
@@ -243,8 +267,9 @@ def written_at_import(owner: ModuleInfo, binding: StateBinding) -> bool:
 
 
 def _import_time_nodes(tree: ast.Module):  # noqa: ANN201 - a generator of nodes
-    """Nodes of the code that runs at import: everything but function and lambda bodies."""
-    stack: list[ast.AST] = list(reversed(tree.body))
+    """Nodes of the code that runs at import: everything but function and lambda bodies, and the
+    `__main__` block, which runs only when the file is a script."""
+    stack: list[ast.AST] = [stmt for stmt in reversed(tree.body) if not is_main_block(stmt)]
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):

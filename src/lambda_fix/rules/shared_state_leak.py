@@ -132,6 +132,12 @@ def find(context: Context) -> list[Diagnosis]:
         binding, owner = candidate.binding, candidate.owner
         if owner.suppressed(binding.node.lineno, CODE):
             continue
+        if candidate.counter:
+            found.append(candidate.leak(CODE, message=f"module-level `{binding.name}` counts the invocations of "
+                                        f"this environment: bumped by a constant in {candidate.where}", reported=(
+                "a counter may be the point (a metric of warm starts) or a bug; moving or resetting it would "
+                "make it count one invocation only, so it is left for you to decide")))
+            continue
         blocker = candidate.move  # why it cannot move, when LF001 asked
         reset = _reset_plan(context.project, context.module, owner, candidate.flow, binding)
         if isinstance(reset, str):
@@ -153,6 +159,10 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
     handler = module.functions[flow.handler[1]]
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
         return "the handler is a generator"
+    main_use = next((u for u in owner.uses.get(binding.name, []) if u.where == "main"), None)
+    if main_use is not None:
+        return (f"the `__main__` block reads it (line {main_use.node.lineno}), and would find it reset "
+                "after each call")
     rebound = bool(owner.rebound_in.get(binding.name)) and any(
         assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
     filled_at_import = written_at_import(owner, binding)
