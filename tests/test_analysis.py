@@ -576,3 +576,49 @@ def test_facts_found_in_the_text_equal_a_walk_on_real_code() -> None:
             continue  # newer syntax than this interpreter's
         module = module_facts.build(str(path), "m", source, tree)
         assert facts_by_searching(module) == facts_by_walking(module), path
+
+
+def test_writes_under_a_guard_the_block_changes_are_filled_once() -> None:
+    """`if is_cold_start: ...; is_cold_start = False` and `if not CACHE: CACHE.update(...)` run once per
+    environment: a fact of the flow (Mutation.filled_once), which the leak rules read."""
+    from lambda_fix.analysis import flow
+
+    module = build("""
+        import os
+        is_cold_start = True
+        keys = []
+        cache = {}
+        seen = []
+        def lambda_handler(event, context):
+            global is_cold_start
+            if is_cold_start:
+                keys.append(os.environ["KEY"])
+                is_cold_start = False
+            if not cache:
+                cache.update(region=os.environ["REGION"])
+            if is_cold_start:  # the block does not change what its test reads: no guard
+                seen.append(event["id"])
+            return len(keys)
+    """)
+    project = Project(lambda path: None)
+    project.add(module)
+    found = flow.analyze(project, module, module.functions["lambda_handler"])
+    once = {m.state[1]: m.filled_once for m in found.mutations}
+    assert once == {"keys": True, "is_cold_start": True, "cache": True, "seen": False}
+    assert codes(module.source) == [("LF001", "seen")]
+
+
+def test_a_download_under_an_existence_check_is_once_per_environment_unless_the_event_picks_it() -> None:
+    base = """
+        import os
+        import boto3
+        s3 = boto3.client("s3")
+        def lambda_handler(event, context):
+            path = "/tmp/data.bin"
+            if not os.path.exists(path):
+                s3.download_file(BUCKET, KEY, path)
+            return os.path.getsize(path)
+    """
+    assert [d.code for d in leaks_of("BUCKET = 'b'\nKEY = 'k'\n" + textwrap.dedent(base))] == []
+    per_request = textwrap.dedent(base).replace("BUCKET, KEY", 'event["bucket"], event["key"]')
+    assert [d.code for d in leaks_of(per_request)] == ["LF003"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -54,6 +55,9 @@ class Mutation:
     called_conditionally: bool  # the function runs only for some requests (a caller's condition)
     client_value: bool  # it stores a client, connection or session
     constant_value: bool  # it stores a literal (True, 0, "x", None)
+    # Under an `if` on module state that the same block changes (`if not CACHE: CACHE.update(...)`,
+    # `if is_cold_start: ...; is_cold_start = False`): the block runs once per environment.
+    filled_once: bool = False
 
     @property
     def leaks(self) -> bool:
@@ -66,6 +70,8 @@ class Mutation:
         """
         if self.client_value:
             return False  # a cache of clients is per-environment by design, even per tenant
+        if self.filled_once and not self.per_request_value:
+            return False  # filled once per environment, on purpose: a cache and its flag
         if self.per_request_value or self.per_request_condition:
             return True
         if self.action in ACCUMULATING_METHODS:
@@ -112,6 +118,8 @@ class HandlerFlow:
     # callee -> [(caller, repeated, line)]: repeated when the call sits in a loop, comprehension or lambda
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = field(default_factory=dict)
     client_calls: list[ClientCall] = field(default_factory=list)
+    # Per reached function: the names (parameters and locals) that hold request data somewhere in it.
+    tainted_names: dict[FunctionKey, frozenset[str]] = field(default_factory=dict)
 
     def call_chain(self, function: FunctionKey) -> list[tuple[FunctionKey, FunctionKey, int]]:
         """The calls that lead from the handler to function: [(caller, callee, line of the call)]."""
@@ -192,6 +200,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     escaping: set[FunctionKey] = set()
     mutations: list[Mutation] = []
     client_calls: list[ClientCall] = []
+    tainted_names: dict[FunctionKey, frozenset[str]] = {}
     for current, (mod, node) in nodes.items():
         seen, walk = last.get(current, (None, None))
         if walk is None or seen != stamp(current, walk):  # something it depends on changed since: walk again
@@ -202,6 +211,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         escaping |= walk.escaping_keys
         mutations.extend(walk.mutations)
         client_calls.extend(walk.client_calls)
+        tainted_names[current] = frozenset(walk.tainted)
     return HandlerFlow(
         handler=key,
         reached={k: n for k, (_, n) in nodes.items()},
@@ -210,6 +220,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         mutations=mutations,
         call_sites=call_sites,
         client_calls=client_calls,
+        tainted_names=tainted_names,
     )
 
 
@@ -338,8 +349,14 @@ class _FunctionWalk:
             self._block(stmt.orelse, inner)
         elif isinstance(stmt, (ast.While, ast.If)):
             self._expression(stmt.test, control)
-            inner = control or self.is_tainted(stmt.test)
+            test_tainted = self.is_tainted(stmt.test)
+            inner = control or test_tainted
+            guards = self._guard_states(stmt.test) if isinstance(stmt, ast.If) and not test_tainted else set()
+            start = len(self.mutations)
             self._block(stmt.body, inner)
+            if guards and any(m.state in guards for m in self.mutations[start:]):
+                # The block changes what its test reads: once it has run, it does not run again.
+                self.mutations[start:] = [dataclasses.replace(m, filled_once=True) for m in self.mutations[start:]]
             self._block(stmt.orelse, inner)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
@@ -600,6 +617,16 @@ class _FunctionWalk:
             if owner is not None and ref.attr in owner.state:
                 return (owner.path, ref.attr)
         return None
+
+    def _guard_states(self, test: ast.expr) -> set[StateKey]:
+        """The module state an `if` test reads (`if not CACHE`, `if _client is None`, `if is_cold_start`)."""
+        found = set()
+        for node in ast.walk(test):
+            if isinstance(node, ast.Name):
+                state = self.state_root(node)
+                if state is not None:
+                    found.add(state)
+        return found
 
     def state_root(self, expr: ast.expr) -> StateKey | None:
         """The module state an expression reads into: `S`, `S[k]`, `S.get(k)`, `helpers.S[k]`, an alias."""

@@ -50,11 +50,16 @@ class Candidate:
     related: tuple[tuple[str, int, str], ...]
     sharing_handlers: tuple[str, ...]
     where: str  # of its first leaking write: "the handler (line 7)", "`record` (line 3)"
+    label: str  # how messages name it: "`cache`", "`records` of helpers"
     # How it can move into the handler (LF001), or why not; None when LF001 is off or another module owns it.
     move: Union[Threading, str, None] = None
     # A number only ever bumped by a constant: it counts this environment's invocations (or some of
     # them), which is a bug in some code and the point of other code. Reported (LF002), never changed.
     counter: bool = False
+    # Every leaking write sits in a block that runs once per environment (`if is_cold_start:` that
+    # clears the flag, `if not CACHE:`), from per-request data: the first request's data serves the
+    # later ones. Reported (LF002), never changed: resetting the state without its guard breaks both.
+    filled_once: bool = False
 
     @property
     def handler(self) -> str:
@@ -139,10 +144,11 @@ def _candidates(context: Context) -> list[Candidate]:
         related = (*chain, (first.function[0], first.line, f"{first.why} in {in_function}"))
         sharing = tuple(handlers_by_state[state_key])
         candidate = Candidate(flow, owner, binding, state_key, line, column, message, related, sharing,
-                              f"{in_function} (line {first.line})",
+                              f"{in_function} (line {first.line})", f"`{binding.name}`{where}",
                               counter=state_key in counters)
-        if candidate.counter:
-            candidate.move = "it counts invocations"  # never moved: LF002 reports it
+        candidate.filled_once = all(m.filled_once for m in flow.mutations if m.state == state_key and m.leaks)
+        if candidate.counter or candidate.filled_once:
+            candidate.move = "it is reported, not moved"  # LF002 says why
         elif owner is module and context.enabled(MOVE):
             candidate.move = _move_plan(project, module, flow, binding, list(sharing))
         found.append(candidate)

@@ -159,7 +159,7 @@ def find(context: Context) -> list[Diagnosis]:
     occurrences = _occurrences(module)
     for flow in flows:
         reached = {key[1] for key in flow.reached if key[0] == module.path}
-        for value, sites in _written(module, occurrences, reached).items():
+        for value, sites in _written(module, flow, occurrences, reached).items():
             if value not in found:
                 found[value] = _judge(project, module, flow, value, occurrences, sites)
     return [f for f in found.values() if f is not None]
@@ -275,25 +275,41 @@ def _occurrences(module: ModuleInfo) -> dict[str, list[_Occurrence]]:
     return found
 
 
-def _written(module: ModuleInfo, occurrences: dict[str, list[_Occurrence]],
+def _written(module: ModuleInfo, flow: HandlerFlow, occurrences: dict[str, list[_Occurrence]],
              reached: set[str]) -> dict[str, list[tuple[ast.AST, bool, str]]]:
-    """Path -> write sites in reached functions: (path node, guarded by `if not exists`, how)."""
+    """Path -> write sites in reached functions: (path node, made once per environment, how).
+
+    A write under `if not os.path.exists(path):` makes the file once per environment, on purpose (a
+    model, a marker), unless what it writes comes from the request: then every later request gets
+    the first one's file."""
     by_node = {id(o.node): value for value, found in occurrences.items() for o in found}
     written: dict[str, list[tuple[ast.AST, bool, str]]] = {}
     for name in sorted(reached):
         function = module.functions.get(name)
         if function is None:
             continue
-        guards = _exists_guards(module, function, by_node)
         aliases = _aliases(module, function, by_node)
+        guards = _exists_guards(module, function, by_node, aliases)
+        per_request = flow.tainted_names.get((module.path, name), frozenset())
         for node in every_node(function):
             if not isinstance(node, ast.Call):
                 continue
             for target, how in _written_paths(module, node, aliases):
                 value = by_node.get(id(target))
                 if value is not None:
-                    written.setdefault(value, []).append((target, id(node) in guards.get(value, set()), how))
+                    once = id(node) in guards.get(value, set()) and not _takes_request_data(node, target, per_request)
+                    written.setdefault(value, []).append((target, once, how))
     return written
+
+
+def _takes_request_data(call: ast.Call, path: ast.AST, per_request: frozenset[str]) -> bool:
+    """Does the call read request data besides the path (a download key from the event, say)?"""
+    for argument in [call.func, *call.args, *(k.value for k in call.keywords)]:
+        if argument is path:
+            continue
+        if any(isinstance(n, ast.Name) and n.id in per_request for n in ast.walk(argument)):
+            return True
+    return False
 
 
 def _aliases(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str]) -> dict[str, ast.AST]:
@@ -357,8 +373,10 @@ def _written_paths(module: ModuleInfo, call: ast.Call, aliases: dict[str, ast.AS
                 yield target, func.attr
 
 
-def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str]) -> dict[str, set[int]]:
-    """Path -> calls inside an `if not os.path.exists(path):` (or isfile, isdir, Path.exists) block."""
+def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str],
+                   aliases: dict[str, ast.AST]) -> dict[str, set[int]]:
+    """Path -> calls inside an `if not os.path.exists(path):` (or isfile, isdir, Path.exists) block;
+    the path spelled directly, as a module constant or as a local assigned once from it."""
     guarded: dict[str, set[int]] = {}
     for node in every_node(function):
         if not (isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
@@ -372,6 +390,11 @@ def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int
         elif isinstance(check.func, ast.Attribute) and check.func.attr in ("exists", "is_file", "is_dir") \
                 and isinstance(check.func.value, ast.Call) and check.func.value.args:
             subject = check.func.value.args[0]
+        elif isinstance(check.func, ast.Attribute) and check.func.attr in ("exists", "is_file", "is_dir") \
+                and isinstance(check.func.value, ast.Name):
+            subject = check.func.value  # `path.exists()` on a local `path = Path("/tmp/...")`
+        if isinstance(subject, ast.Name):
+            subject = aliases.get(subject.id, subject)
         value = by_node.get(id(subject)) if subject is not None else None
         if value is not None:
             guarded.setdefault(value, set()).update(id(n) for s in node.body for n in ast.walk(s))

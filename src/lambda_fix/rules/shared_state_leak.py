@@ -133,10 +133,17 @@ def find(context: Context) -> list[Diagnosis]:
         if owner.suppressed(binding.node.lineno, CODE):
             continue
         if candidate.counter:
-            found.append(candidate.leak(CODE, message=f"module-level `{binding.name}` counts the invocations of "
+            found.append(candidate.leak(CODE, message=f"module-level {candidate.label} counts the invocations of "
                                         f"this environment: bumped by a constant in {candidate.where}", reported=(
                 "a counter may be the point (a metric of warm starts) or a bug; moving or resetting it would "
                 "make it count one invocation only, so it is left for you to decide")))
+            continue
+        if candidate.filled_once:
+            found.append(candidate.leak(CODE, message=(
+                f"module-level {candidate.label} is filled once per environment with per-request data, in "
+                f"{candidate.where}: the first request's data serves every later one"), reported=(
+                "it is filled under a guard that runs once (a cold-start flag, an empty-cache test); resetting it "
+                "without its guard would leave it empty for every later request, so it is left for you to decide")))
             continue
         blocker = candidate.move  # why it cannot move, when LF001 asked
         reset = _reset_plan(context.project, context.module, owner, candidate.flow, binding)
