@@ -89,3 +89,29 @@ def test_a_main_block_still_runs_after_the_rewrite(tmp_path, monkeypatch) -> Non
     outputs = [subprocess.run([sys.executable, str(script), '{"id": "z"}'], capture_output=True, text=True,
                               timeout=60, check=True).stdout for script in (original, fixed)]
     assert outputs[0] == outputs[1] == "{'seen': ['z']}\n"
+
+
+PROJECTS_WITH_TESTS = [c for c in cases() if c.source.is_dir() and list(c.source.glob("test_*.py"))]
+
+
+@pytest.mark.parametrize("case", PROJECTS_WITH_TESTS, ids=[c.id for c in PROJECTS_WITH_TESTS])
+def test_the_projects_own_tests_pass_before_and_after_the_rewrite(case: Case, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def tests_pass(root: Path) -> subprocess.CompletedProcess:
+        from helpers import TESTS
+
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(TESTS / "stubs")])}
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(root),
+                               str(root)], cwd=root, env=environment, capture_output=True, text=True, timeout=120)
+
+    original = case.copy_to(tmp_path / "original")
+    before = tests_pass(original)
+    assert before.returncode == 0, before.stdout
+    fixed = case.copy_to(tmp_path / "fixed")
+    summary = run_tool([str(fixed)], case.config, Mode.WRITE)
+    assert not summary.failed
+    after = tests_pass(fixed)
+    assert after.returncode == 0, after.stdout + "".join(r.new_source or "" for r in summary.results)

@@ -154,3 +154,10 @@ def test_pass_down_creates_a_fresh_value_when_told() -> None:
     source = "def lambda_handler(event, context):\n    return path\n"
     assert cst.parse_module(source).visit(PassDown([plan])).code == \
         'def lambda_handler(event, context):\n    path = f"/tmp/x-{context.aws_request_id}"\n    return path\n'
+
+
+@pytest.mark.parametrize("source", ["import json, os\n\nx = 1\n", "import os.path\n\nx = 1\n",
+                                    "from json import dumps, loads\n\nx = 1\n"])
+def test_an_import_inside_a_longer_statement_is_not_added_again(source: str) -> None:
+    wanted = "from json import loads" if "from" in source else "import os"
+    assert add_module_statements(cst.parse_module(source), [wanted]).code == source

@@ -746,17 +746,29 @@ def _expression_events(function: FunctionNode, expr: ast.AST, global_ids: set[in
     return found  # type: ignore[no-any-return]
 
 
+# Fields of the Lambda context object that are the same for every invocation of an execution
+# environment: what is derived from them (a region from the ARN, say) is no request's data.
+CONTEXT_ENVIRONMENT_FIELDS = frozenset({"invoked_function_arn", "function_name", "function_version",
+                                        "memory_limit_in_mb", "log_group_name", "log_stream_name"})
+
+
 def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Name], list[ast.Call]]:
-    """Every name and call inside expr (expr included), collected once per expression."""
+    """Every name and call inside expr (expr included), collected once per expression; not the
+    context in `context.function_name` and the other environment-wide fields."""
     known = remembered(function, "names_and_calls", dict)
     found = known.get(id(expr))
     if found is None:
-        names, calls = [], []
+        names, calls, environment_wide = [], [], set()
         for node in descendants(expr):
             if isinstance(node, ast.Name):
                 names.append(node)
             elif isinstance(node, ast.Call):
                 calls.append(node)
+            elif isinstance(node, ast.Attribute) and node.attr in CONTEXT_ENVIRONMENT_FIELDS \
+                    and isinstance(node.value, ast.Name):
+                environment_wide.add(id(node.value))
+        if environment_wide:
+            names = [name for name in names if id(name) not in environment_wide]
         found = known[id(expr)] = (names, calls)
     return found  # type: ignore[no-any-return]
 

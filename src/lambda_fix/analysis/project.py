@@ -95,10 +95,31 @@ class Project:
         kind, path, *words, answer = question
         if kind == "imported":
             return self.imported_elsewhere(str(path), str(words[0]), str(words[1])) == answer
+        if kind == "spelled":
+            return self.spelled_elsewhere(str(path), str(words[0]), str(words[1])) == answer
+        if kind == "patched":
+            return self.patched_elsewhere(str(path), str(words[0]), str(words[1])) == answer
         return kind == "mentions" and self.mentioned_elsewhere(str(path), str(words[1]), str(words[0])) == answer
 
-    def _any_mentions(self, path: str, candidates: Iterable[str], word: str) -> bool:
-        pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?!\w)")
+    def spelled_elsewhere(self, path: str, module_stem: str, spelling: str) -> bool:
+        """Does another file of the run that imports module_stem spell `spelling`, a dotted path such
+        as "app.CACHE" (also after a package: "src.app.CACHE", as `mock.patch` targets are written)?"""
+        answer = self._any_mentions(path, self._index()[0].get(module_stem, ()), spelling, after_dot=True)
+        self.questions.append(("spelled", path, module_stem, spelling, answer))
+        return answer
+
+    def patched_elsewhere(self, path: str, module_stem: str, word: str) -> bool:
+        """Does another file of the run that imports module_stem patch something and mention word: a
+        test that replaces `boto3` or `boto3.client` (`mock.patch`, `monkeypatch.setattr`, `setattr`)?"""
+        patching = [other for other in self._index()[0].get(module_stem, ())
+                    if re.search(r"\bpatch|setattr\(", self._read(other) or "")]
+        answer = self._any_mentions(path, patching, word, after_dot=True)
+        self.questions.append(("patched", path, module_stem, word, answer))
+        return answer
+
+    def _any_mentions(self, path: str, candidates: Iterable[str], word: str, after_dot: bool = False) -> bool:
+        before = r"(?<!\w)" if after_dot else r"(?<![\w.])"
+        pattern = re.compile(rf"{before}{re.escape(word)}(?!\w)")
         here = self.resolved(path)
         for other in candidates:
             text = self._read(other)

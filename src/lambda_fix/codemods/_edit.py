@@ -155,9 +155,10 @@ def add_module_statements(module: cst.Module, lines: Sequence[str]) -> cst.Modul
     """Add import statements to the module's leading import block, where isort would put them.
 
     Plain `import x` lines sort before `from x import y` lines, alphabetically; nothing goes
-    above the docstring or a `from __future__` import. Statements already present are skipped.
+    above the docstring or a `from __future__` import. Imports already present are skipped, also as
+    part of a longer statement (`import json, os` already imports `os`).
     """
-    existing = {module.code_for_node(s).strip() for s in module.body}
+    existing = {module.code_for_node(s).strip() for s in module.body} | _imported(module)
     body = list(module.body)
     for line in lines:
         if line in existing:
@@ -180,6 +181,28 @@ def add_module_statements(module: cst.Module, lines: Sequence[str]) -> cst.Modul
             # A new import block is set off from the code after it, as isort and black do.
             body[after] = body[after].with_changes(leading_lines=[cst.EmptyLine(), *body[after].leading_lines])
     return module.with_changes(body=body)
+
+
+def _imported(module: cst.Module) -> set[str]:
+    """Each unaliased name the module's top-level import statements bind, as its own statement:
+    `import json, os.path` -> {"import json", "import os.path", "import os"}."""
+    found: set[str] = set()
+    empty = cst.Module(body=[])
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if alias.asname is None:
+                        name = empty.code_for_node(alias.name)
+                        found.update({f"import {name}", f"import {name.split('.')[0]}"})
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
+                    and not isinstance(small.names, cst.ImportStar):
+                source = empty.code_for_node(small.module)
+                found.update(f"from {source} import {empty.code_for_node(alias.name)}"
+                             for alias in small.names if alias.asname is None)
+    return found
 
 
 def _blank_prefix(stmt: cst.BaseStatement) -> bool:

@@ -235,8 +235,11 @@ def _target_of(binding: StateBinding) -> ast.AST:
 
 
 def _referenced_elsewhere(project: Project, module: ModuleInfo, name: str) -> bool:
+    """Another file of the project refers to it: by name after importing the module, or by its dotted
+    path (`mock.patch("app.CACHE")` in a test), which must go on naming a module attribute."""
     stem = module.name.rsplit(".", 1)[-1] if module.name else ""
-    return bool(stem) and project.imported_elsewhere(module.path, stem, name)
+    return bool(stem) and (project.imported_elsewhere(module.path, stem, name)
+                           or project.spelled_elsewhere(module.path, stem, f"{stem}.{name}"))
 
 
 def init_names(binding: StateBinding) -> set[str]:

@@ -55,7 +55,9 @@ def lambda_handler(event, context):
 Every place the module spells the path (in the handler and the helpers it calls) changes together:
 the handler makes the name from `context.aws_request_id`, before the extension
 (`/tmp/report.csv` becomes `/tmp/report-<request id>.csv`), and passes it to the helpers that use it,
-as LF001 passes state. A module-level path constant becomes that per-invocation value. A handler
+as LF001 passes state. When the project calls the handler itself (a test or a `__main__` block, which
+pass `None` or a bare object as the context), the name is
+`getattr(context, 'aws_request_id', None) or uuid.uuid4().hex`, so those calls keep working. A module-level path constant becomes that per-invocation value. A handler
 without a context parameter gets `uuid.uuid4().hex` instead, except a durable (replayed) execution,
 which must stay deterministic: that is reported, not rewritten. The file, or the directory made
 there, is removed in a `finally` that ignores errors of its own, so the handler's exceptions are
@@ -63,7 +65,9 @@ never hidden.
 
 Left alone: paths only read; paths already unique (built from the request ID, a UUID or `tempfile`);
 and files made once per environment on purpose, such as a model downloaded under an
-`if not os.path.exists(path):` guard. Reported, not rewritten: a path also used by code the handler
+`if not os.path.exists(path):` guard, whether the path is a literal, a module constant, a local
+variable or a `Path` object. A guarded write that takes request data (a download key from the event)
+is no such file: every later request would get the first one's, so it is named per invocation. Reported, not rewritten: a path also used by code the handler
 does not reach, by module-level code, by another file of the project or inside a longer string (a
 command line); paths nested in one another; and a path the handler returns, since a new name would
 change what it returns. The fix is safe.
@@ -440,7 +444,7 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
     constants = {o.node.id for o in mine if o.kind == "constant"}  # type: ignore[attr-defined]
     if len(constants) > 1 or (constants and any(o.kind != "constant" for o in mine)):
         return "it is spelled both as a constant and directly", None
-    request_id = _request_id(handler)
+    request_id = _request_id(handler, _called_by_the_project(project, module, handler.name))
     if request_id is None:
         return "the handler has no context parameter, and it is a durable execution that must stay deterministic", None
     variable = next(iter(constants)) if constants else _variable_name(module, flow, value, sites)
@@ -475,9 +479,22 @@ def _in_other_files(project: Project, module: ModuleInfo, value: str) -> bool:
     return project.mentioned_elsewhere(module.path, value.rsplit("/", 1)[-1], alongside="/tmp")
 
 
-def _request_id(handler: FunctionNode) -> tuple[str, ...] | None:
-    """The expression naming this invocation, and the imports it needs."""
+def _called_by_the_project(project: Project, module: ModuleInfo, handler: str) -> bool:
+    """Does code other than Lambda call the handler: the module's `__main__` block, or another file of
+    the run (a test) that imports the module? Such callers pass `None` or a bare object as the context."""
+    if any(use.where == "main" for use in module.uses.get(handler, [])):
+        return True
+    stem = module.name.rsplit(".", 1)[-1] if module.name else ""
+    return bool(stem) and (project.imported_elsewhere(module.path, stem, handler)
+                           or project.spelled_elsewhere(module.path, stem, f"{stem}.{handler}"))
+
+
+def _request_id(handler: FunctionNode, called_by_the_project: bool) -> tuple[str, ...] | None:
+    """The expression naming this invocation, and the imports it needs. When tests or a script call
+    the handler too, their context may have no request ID: a random name serves them."""
     params = [a.arg for a in (*handler.args.posonlyargs, *handler.args.args)]
+    if len(params) >= 2 and called_by_the_project:
+        return (f"getattr({params[1]}, 'aws_request_id', None) or uuid.uuid4().hex", "import uuid")
     if len(params) >= 2:
         return (f"{params[1]}.aws_request_id",)
     durable = any("durable" in ast.unparse(d) for d in handler.decorator_list)

@@ -39,12 +39,19 @@ def lambda_handler(event, context):
 ## Fix safety
 The fix is safe. It is offered only when every use of the state is in the handler or in module-level
 functions that only the handler's call chain calls, directly and by name; when no module-level code,
-class, decorator, default value, other module or `__all__` refers to it; and when its initial value
-can be evaluated again without side effects. The handler then creates the state exactly as the
+`__main__` block, class, decorator, default value, other module or `__all__` refers to it (a test that
+patches it by its dotted path, `mock.patch("app.CACHE")`, counts: it must stay a module attribute); and
+when its initial value can be evaluated again without side effects. The handler then creates the state exactly as the
 import did, so every invocation runs like a cold start. Helpers gain a parameter, appended to plain
 signatures or added as keyword-only where the signature has defaults, `*args` or keywords; every
 call is updated. When any condition fails, the state is reset instead (LF002) or reported with the
 reason.
+
+Only entry points are handlers: a function with an `(event, context)` signature that another handler
+of the module calls runs inside that handler's invocation, so state is made where the invocation
+starts. Values fixed for the environment (environment variables, and the context's
+`invoked_function_arn`, `function_name`, `function_version`, `memory_limit_in_mb`, `log_group_name`
+and `log_stream_name`) are no request's data.
 """
 
 from __future__ import annotations

@@ -47,6 +47,9 @@ assigned once from those (inlined into the new function). A client built from th
 per-request credentials (`sts.assume_role`) or from anything else is reported, not hoisted: one
 shared client would serve a request with another tenant's credentials. So is a client used as a
 context manager or closed by the handler, and one already cached at module level is left alone.
+So is a client whose factory the project's tests patch (`mock.patch("app.boto3")`,
+`monkeypatch.setattr(boto3, "client", ...)` in a file that imports the module): a client built once
+would keep the first test's mock, out of reach of the later tests' patches.
 
 The client is built lazily, by a `functools.cache`d function, on first use rather than at import:
 a failure stays out of the import (which would break the whole environment), and tests that set
@@ -135,7 +138,7 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    module, flows = context.module, context.flows
+    project, module, flows = context.project, context.module, context.flows
     found: dict[tuple[str, int], Diagnosis] = {}
     accessors: dict[str, str] = {}  # built_by -> accessor name, so one expression gets one accessor
     for flow in flows:
@@ -145,13 +148,13 @@ def find(context: Context) -> list[Diagnosis]:
             key = (call.function[1], id(call.node))
             if key in found:
                 continue
-            finding = _judge(module, flow, call, accessors)
+            finding = _judge(project, module, flow, call, accessors)
             if finding is not None:
                 found[key] = finding
     return list(found.values())
 
 
-def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
+def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
            accessors: dict[str, str]) -> Diagnosis | None:
     function = flow.reached[call.function]
     if _already_cached(module, function, call.node):
@@ -164,7 +167,7 @@ def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
     message = f"`{_short(source)}` {what} on every invocation of `{flow.handler[1]}` (in {where})"
     if module.suppressed(call.node.lineno, CODE):
         return None
-    reason = _why_not(module, function, call)
+    reason = _why_not(module, function, call) or _patched_by_tests(project, module, call)
     built_by = None
     if reason is None:
         built_by, reason = _inline(module, function, call.node)
@@ -179,6 +182,23 @@ def _judge(module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
     return Diagnosis(
         CODE, call.node.lineno, call.node.col_offset, message, f"build it once per environment with `{accessor}()`",
         Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
+
+
+def _patched_by_tests(project: Project, module: ModuleInfo, call: ClientCall) -> str | None:
+    """A test of the project that patches the factory (`mock.patch("app.boto3")`, `monkeypatch.setattr(boto3,
+    "client", ...)`) around each handler call would see its later patches miss a client built once."""
+    stem = module.name.rsplit(".", 1)[-1] if module.name else ""
+    if not stem:
+        return None
+    root = call.node.func
+    while isinstance(root, (ast.Attribute, ast.Call)):
+        root = root.value if isinstance(root, ast.Attribute) else root.func
+    words = dict.fromkeys([call.factory.split(".")[0], *([root.id] if isinstance(root, ast.Name) else [])])
+    for word in words:
+        if project.patched_elsewhere(module.path, stem, word):
+            return (f"a test of the project patches `{word}`, and a client built once per environment would keep "
+                    "the first test's mock, out of reach of the later tests' patches")
+    return None
 
 
 def _short(source: str) -> str:

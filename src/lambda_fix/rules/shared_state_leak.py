@@ -66,6 +66,14 @@ items by a side-effect-free expression gets that expression again; a name reboun
 its initial value again. Returned values that may refer to the state are deep-copied first (a Lambda
 result is JSON data, which deep-copies faithfully). These fixes are safe.
 
+Reported, never changed: a counter only ever bumped by a constant (`invocations += 1`, also under a
+condition on the event), which may count warm starts on purpose; a cache filled once per environment
+under a guard the same block changes (`if is_cold_start: ...; is_cold_start = False`, `if not CACHE:`)
+from per-request data, since resetting it without its guard would leave every later request with an
+empty cache (filled from fixed settings, such a cache is deliberate and not reported); and state a
+`__main__` block reads, which a reset would change for the script. A `__main__` block is otherwise no
+import-time code: it does not stop a reset.
+
 State that module-level code fills while the module is imported is restored from a deep copy taken
 at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
 open files) may fail or behave differently, so it is applied only with `--unsafe-fixes`.
