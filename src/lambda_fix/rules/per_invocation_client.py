@@ -51,6 +51,11 @@ So is a client whose factory the project's tests patch (`mock.patch("app.boto3")
 `monkeypatch.setattr(boto3, "client", ...)` in a file that imports the module): a client built once
 would keep the first test's mock, out of reach of the later tests' patches.
 
+A client already kept for the environment (`if _client is None: _client = ...`, a `functools.cache`)
+is left alone, unless it is built from request data into a single slot: then every later request
+gets a client made for the first one's settings, which is reported (a cache keyed by what the request
+chooses, `clients[region]`, is left alone).
+
 The client is built lazily, by a `functools.cache`d function, on first use rather than at import:
 a failure stays out of the import (which would break the whole environment), and tests that set
 environment variables or patch `boto3.client` after importing the module keep working. Connections
@@ -157,9 +162,16 @@ def find(context: Context) -> list[Diagnosis]:
 def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
            accessors: dict[str, str]) -> Diagnosis | None:
     function = flow.reached[call.function]
-    if _already_cached(module, function, call.node):
-        return None
     source = module.segment(call.node) or call.factory
+    if _already_cached(module, function, call.node):
+        per_request = flow.tainted_names.get(call.function, frozenset())
+        if not call.per_request or _keyed_by_request(function, call.node, per_request) \
+                or module.suppressed(call.node.lineno, CODE):
+            return None  # built once per environment, or once per tenant: what a cache should do
+        return Diagnosis(CODE, call.node.lineno, call.node.col_offset, (
+            f"`{_short(source)}` is built from the first request's data and kept for the environment: later "
+            "requests get a client made with another request's settings; not fixed: cache it per key "
+            "(a dict keyed by what the request chooses), or build it per request"))
     where = "the handler" if call.function == flow.handler else f"`{call.function[1]}`"
     what = ("opens a new connection" if call.factory in CLOSED_TESTS else
             "creates a new session" if "Session" in call.factory or "session" in call.factory.split(".")[-1]
@@ -229,6 +241,19 @@ def _already_cached(module: ModuleInfo, function: FunctionNode, call: ast.Call) 
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
                         and target.value.id == "self":
                     return True  # kept on an object, whose life the analysis does not follow
+    return False
+
+
+def _keyed_by_request(function: FunctionNode, call: ast.Call, per_request: frozenset[str]) -> bool:
+    """Is the cache the call is stored in keyed by request data (`clients[region] = boto3.client(...,
+    region_name=region)`), so each request gets the client made for its own settings?"""
+    for node in every_node(function):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and _contains(node.value, call):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Subscript) and any(
+                        isinstance(n, ast.Name) and n.id in per_request for n in ast.walk(target.slice)):
+                    return True
     return False
 
 
