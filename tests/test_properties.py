@@ -78,6 +78,7 @@ def every_function_is_a_handler(monkeypatch):
     monkeypatch.setattr(worker, "may_contain_handler", lambda *args: True)
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated programs call literals: valid, odd
 @settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(source=hypothesmith.from_node())
