@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from ..rules.shared_state_leak import ResetHow, ResetPlan
+from ..rules._diagnosis import Span
+from ..rules.shared_state_leak import ClearLoggerKeys, ResetHow, ResetPlan
 from ._edit import (
     HandlerTransformer,
     PlanCodemod,
@@ -107,6 +108,14 @@ def _is_constant(value: cst.BaseExpression) -> bool:
                      | m.Integer() | m.Float() | m.ConcatenatedString())
 
 
+def replacements(plans: list[ResetPlan | ClearLoggerKeys]) -> list[tuple[Span, str]]:
+    """A logger's decorator gains `clear_state=True`."""
+    return [(plan.decorator, plan.replacement) for plan in plans if isinstance(plan, ClearLoggerKeys)]
+
+
 class Fix(PlanCodemod):
     DESCRIPTION = "Reset module-level state when the Lambda handler starts and ends; return copies."
-    TRANSFORMER = _ResetState
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        resets = [plan for plan in self.plans if isinstance(plan, ResetPlan)]
+        return tree.visit(_ResetState(resets)) if resets else tree
