@@ -70,7 +70,8 @@ A Powertools `Logger` keeps the keys `append_keys` adds until they are cleared, 
 line of the environment carries the first request's user or order. When the handler is decorated
 with `@logger.inject_lambda_context`, the decorator gains `clear_state=True`, which clears them when
 each invocation starts, as a cold start begins: safe. Without that decorator the keys are reported
-(adding it would change what the logger logs); `clear_state=False` said explicitly is reported too.
+(adding it would change what the logger logs); so are `clear_state=False` said explicitly, and keys
+module-level code appends too (which clearing may drop).
 
 Reported, never changed: a counter only ever bumped by a constant (`invocations += 1`, also under a
 condition on the event), which may count warm starts on purpose; a cache filled once per environment
@@ -94,7 +95,7 @@ from typing import Optional
 
 from ..analysis.aliasing import returns_may_reference
 from ..analysis.flow import HandlerFlow
-from ..analysis.module import ModuleInfo, StateBinding
+from ..analysis.module import ModuleInfo, StateBinding, is_main_block, statements_within
 from ..analysis.parameters import Threading, assigns
 from ..analysis.project import Project
 from ..analysis.references import name_taken, reference
@@ -188,6 +189,10 @@ def _logger_keys(context: Context) -> list[Diagnosis]:
                     f"the handler is not decorated with `@{name}.inject_lambda_context`; decorate it with "
                     f"`@{name}.inject_lambda_context(clear_state=True)` or call `{name}.clear_state()` first"))
                 continue
+            if _appends_at_import(module, name):
+                found[name] = Diagnosis.reported(CODE, binding.lineno, binding.col_offset, message, (
+                    f"module-level code appends keys to `{name}` too, which `clear_state=True` may clear as well"))
+                continue
             replacement = _with_clear_state(module, decorator)
             if replacement is None:
                 found[name] = Diagnosis.reported(CODE, binding.lineno, binding.col_offset, message,
@@ -209,6 +214,17 @@ def _appends_keys(module: ModuleInfo, flow: HandlerFlow, logger: str) -> tuple[i
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == logger:
                 return node.lineno, "in the handler" if key == flow.handler else f"in `{key[1]}`"
     return None
+
+
+def _appends_at_import(module: ModuleInfo, logger: str) -> bool:
+    for stmt in statements_within([s for s in module.tree.body if not is_main_block(s)]):
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append_keys" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == logger:
+                return True
+    return False
 
 
 def _clears_keys(handler: ast.AST, logger: str) -> bool:
