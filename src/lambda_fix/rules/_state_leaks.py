@@ -126,6 +126,8 @@ def _candidates(context: Context) -> list[Candidate]:
             handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
             if resets_on_entry(handler_node, spellings(module, owner, binding.name), binding):
                 continue  # already reset by hand or by an earlier run
+            if owner is module and _rebound_before_any_read(module, handler_node, binding.name):
+                continue  # every invocation starts with a fresh value: no leak, and a move would be churn
             leaking.append((flow, state_key, first))
     found = []
     for flow, state_key, first in leaking:
@@ -153,6 +155,33 @@ def _candidates(context: Context) -> list[Candidate]:
             candidate.move = _move_plan(project, module, flow, binding, list(sharing))
         found.append(candidate)
     return found
+
+
+def _rebound_before_any_read(module: ModuleInfo, handler: FunctionNode, name: str) -> bool:
+    """Does the handler give `name` a fresh value (`global name; name = {...}`) before anything can read
+    it: at the top of its body, unconditionally, after statements that neither name it nor call a
+    function of the module?"""
+    if name not in scope_bindings(handler).declared_global:
+        return False
+    for stmt in handler.body:
+        if isinstance(stmt, ast.Global) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            continue
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id == name:
+            return not _may_read(module, stmt.value, name)
+        if _may_read(module, stmt, name):
+            return False
+    return False
+
+
+def _may_read(module: ModuleInfo, node: ast.AST, name: str) -> bool:
+    """Could evaluating node read `name`: it names it, or calls a function of the module (which might)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and (sub.id == name or sub.id in module.functions or sub.id in module.classes):
+            return True
+        if isinstance(sub, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Await, ast.Yield)):
+            return True
+    return False
 
 
 def _leaking_states(flow: HandlerFlow, counters: set[StateKey]) -> dict[StateKey, Mutation]:
