@@ -7,9 +7,9 @@ import functools
 import json
 import os
 import shutil
-import tempfile
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 

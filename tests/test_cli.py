@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from lambda_fix import cli
 from lambda_fix.engine import _write
-from lambda_fix.worker import init as _init_worker, process_file
+from lambda_fix.worker import init as _init_worker
+from lambda_fix.worker import process_file
 
 LEAKY = '''items = []
 

@@ -8,8 +8,14 @@ import libcst as cst
 import pytest
 
 from lambda_fix.analysis.parameters import PassAs, Threading
-from lambda_fix.codemods._edit import (add_module_statements, append_item, replace_spans, split_preamble, try_finally,
-                                       without_global)
+from lambda_fix.codemods._edit import (
+    add_module_statements,
+    append_item,
+    replace_spans,
+    split_preamble,
+    try_finally,
+    without_global,
+)
 from lambda_fix.codemods._threading import PassDown
 from lambda_fix.rules import Span
 

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 
 import lambda_fix.analysis.handlers as handlers
 import lambda_fix.worker as worker
-from lambda_fix.analysis import module as module_facts
 from lambda_fix import Config, Status, check_source
+from lambda_fix.analysis import module as module_facts
 
 CONFIG = Config(unsafe_fixes=True)
 
