@@ -3,7 +3,9 @@
 Each piece of module state that code a handler reaches writes per-request data into is a candidate,
 once per (state, handler). LF001 moves a candidate into the handler when nothing else can see it;
 LF002 resets the others (and those LF001 is switched off for); a candidate neither can fix is
-reported by LF002 with the reason.
+reported by LF002 with the reason. Counters of invocations and caches filled once per environment
+from request data are candidates that are only ever reported: changing them would break code that
+keeps them on purpose, or their guard.
 """
 
 from __future__ import annotations
