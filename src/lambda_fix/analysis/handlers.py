@@ -52,6 +52,8 @@ def find_handlers(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[Funct
     dispatched = {name for names in registered(module).values() for name in names}
     candidates = {name: f for name, f in module.functions.items()
                   if name in wanted or (is_handler_signature(f) and name not in dispatched)}
+    if len(candidates) < 2:
+        return list(candidates.values())  # most modules: one entry, which nothing else can call
     inner = called_by_other_entries(module, set(candidates))
     return [f for name, f in candidates.items() if name not in inner]
 

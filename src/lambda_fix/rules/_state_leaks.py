@@ -22,6 +22,7 @@ from ..analysis.parameters import Threading, threading_plan
 from ..analysis.project import Project
 from ..analysis.references import dotted, spellings
 from ..analysis.scopes import FunctionNode, scope_bindings
+from ..analysis.walk import remembered
 from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
@@ -77,6 +78,11 @@ class Candidate:
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
+    """LF001's and LF002's first test, answered once per module for both."""
+    return bool(remembered(module.tree, "state_may_find", lambda: _may_find(project, module)))
+
+
+def _may_find(project: Project, module: ModuleInfo) -> bool:
     """A cheap first test: is there module state the flow could see a handler of module write?
 
     Code a handler reaches is in module or in project modules reached through imports, each from

@@ -51,6 +51,10 @@ So is a client whose factory the project's tests patch (`mock.patch("app.boto3")
 `monkeypatch.setattr(boto3, "client", ...)` in a file that imports the module): a client built once
 would keep the first test's mock, out of reach of the later tests' patches.
 
+A client that a helper in another module of the project builds on every invocation (a `get_table()`
+that builds `boto3.resource(...)`) is reported where the handler's module calls into that module:
+the fix belongs in that module, which lambda-fix rewrites only when it holds a handler.
+
 A client already kept for the environment (`if _client is None: _client = ...`, a `functools.cache`)
 is left alone, unless it is built from request data into a single slot: then every later request
 gets a client made for the first one's settings, which is reported (a cache keyed by what the request
@@ -82,7 +86,7 @@ from ..analysis.flow import ClientCall, HandlerFlow
 from ..analysis.module import ModuleInfo, calls_in_functions
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode, scope_bindings
-from ..analysis.walk import every_node
+from ..analysis.walk import every_node, remembered
 from ..codes import code_of
 from ..model import Applicability
 from . import Context
@@ -137,18 +141,46 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
     Such a call ends in a factory's own name, or in a name an import binds to a factory (`from boto3
     import client as make`), so only the statements whose text holds one are walked."""
+    return _builds_clients(module) or any(_builds_clients(found) for found in _imported_modules(project, module))
+
+
+def _builds_clients(module: ModuleInfo) -> bool:
+    """Asked once per module, however many handlers import it: the answer is kept on its tree."""
+    return bool(remembered(module.tree, "builds_clients", lambda: _calls_a_factory(module)))
+
+
+def _calls_a_factory(module: ModuleInfo) -> bool:
     aliases = {name for name, ref in module.imports.items() if ref.dotted in CLIENT_FACTORIES}
     return any(may_build_client(module, call)
                for call in calls_in_functions(module.statements_naming(FACTORY_CALL_NAMES | aliases)))
+
+
+def _imported_modules(project: Project, module: ModuleInfo) -> list[ModuleInfo]:
+    """The project modules module's imports name directly (a helper module a handler calls into)."""
+    found = []
+    for ref in module.imports.values():
+        parts = ref.dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            other = project.resolve(".".join(parts[:cut]), module)
+            if other is not None and other.path != module.path:
+                found.append(other)
+                break
+    return found
 
 
 def find(context: Context) -> list[Diagnosis]:
     project, module, flows = context.project, context.module, context.flows
     found: dict[tuple[str, int], Diagnosis] = {}
     accessors: dict[str, str] = {}  # built_by -> accessor name, so one expression gets one accessor
+    elsewhere: dict[tuple[str, str, int], Diagnosis] = {}
     for flow in flows:
         for call in flow.client_calls:
             if call.function[0] != module.path:
+                place = (*call.function, call.node.lineno)
+                if place not in elsewhere:
+                    finding = _in_another_module(project, module, flow, call)
+                    if finding is not None:
+                        elsewhere[place] = finding
                 continue
             key = (call.function[1], id(call.node))
             if key in found:
@@ -156,7 +188,35 @@ def find(context: Context) -> list[Diagnosis]:
             finding = _judge(project, module, flow, call, accessors)
             if finding is not None:
                 found[key] = finding
-    return list(found.values())
+    return [*found.values(), *elsewhere.values()]
+
+
+def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall) -> Diagnosis | None:
+    """A client that a helper of another project module builds on every invocation (a `get_table()` that
+    builds `boto3.resource(...)`): reported where the handler's module calls into that module, when it
+    could be built once there. The fix belongs in that module, which this run does not rewrite."""
+    owner = project.module_at(call.function[0])
+    function = flow.reached.get(call.function)
+    if owner is None or function is None or call.per_request or _already_cached(owner, function, call.node):
+        return None
+    if owner.suppressed(call.node.lineno, CODE) or _why_not(owner, function, call) is not None \
+            or _inline(owner, function, call.node)[1] is not None:
+        return None  # reported (or not) where it is, when that module is checked as a handler's
+    entry = next(((line, caller) for caller, _, line in flow.call_chain(call.function) if caller[0] == module.path),
+                 None)
+    if entry is None or module.suppressed(entry[0], CODE):
+        return None
+    line, caller = entry
+    text = module.lines[line - 1] if 0 < line <= len(module.lines) else ""
+    column = len(text.encode()) - len(text.lstrip().encode())
+    source = owner.segment(call.node) or call.factory
+    where = f"`{call.function[1]}` of {owner.name or owner.path}"
+    message = (f"`{_short(source)}` builds a new client on every invocation of `{flow.handler[1]}` (in {where}, "
+               f"line {call.node.lineno})")
+    reason = ("it is built in another module, which lambda-fix rewrites only when it holds a handler; build it "
+              "once per environment there (a `functools.cache`d function, say)")
+    related = ((call.function[0], call.node.lineno, f"`{call.function[1]}` builds it"),)
+    return Diagnosis.reported(CODE, line, column, message, reason, verb="hoisted", related=related)
 
 
 def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
