@@ -167,3 +167,13 @@ def test_pass_down_creates_a_fresh_value_when_told() -> None:
 def test_an_import_inside_a_longer_statement_is_not_added_again(source: str) -> None:
     wanted = "from json import loads" if "from" in source else "import os"
     assert add_module_statements(cst.parse_module(source), [wanted]).code == source
+
+
+def test_a_hoisted_client_gets_pep8_blank_lines_on_both_sides() -> None:
+    from lambda_fix import Config, check_source
+
+    source = "import boto3\n\ndef lambda_handler(event, context):\n    return boto3.client('s3').get_object(Key=event['k'])\n"
+    result = check_source(source, Config())
+    assert result.new_source is not None
+    assert "    return boto3.client('s3')\n\n\ndef lambda_handler" in result.new_source
+    assert "import functools\n\n\n@functools.cache" in result.new_source

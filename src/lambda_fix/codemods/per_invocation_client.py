@@ -52,11 +52,24 @@ class _AddAccessors(Transformer):
                           and s.name.value == plan.before), len(body))
             added = list(cst.parse_module(accessor_source(plan)).body)
             added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            if index < len(body):
+                body[index] = _two_blank_lines_above(body[index])  # PEP 8, after the new function
             body[index:index] = added
         updated_node = updated_node.with_changes(body=body)
         if any(p.closed_test is None for p in self.plans):
             updated_node = add_module_statements(updated_node, ["import functools"])
         return updated_node
+
+
+def _two_blank_lines_above(stmt: cst.BaseStatement) -> cst.BaseStatement:
+    """stmt with at least two blank lines above it (and above the comments that lead it)."""
+    lines = list(getattr(stmt, "leading_lines", ()))
+    blank = 0
+    while blank < len(lines) and lines[blank].comment is None:
+        blank += 1
+    if blank >= 2:
+        return stmt
+    return stmt.with_changes(leading_lines=[*(cst.EmptyLine() for _ in range(2 - blank)), *lines])
 
 
 class Fix(PlanCodemod):
