@@ -2,8 +2,9 @@
 
 The Python API does what the command line does:
 
-    from lambda_fix import Config, Mode, run, check_source
-    summary = run(["src/"], Config(), Mode.DIFF)
+    from lambda_fix import Config, Mode, Settings, run, check_source
+    summary = run(["src/"], Config(), Mode.DIFF)       # one Config for every file
+    summary = run(["."], Settings(), Mode.DIFF)         # each file its project's pyproject.toml
     result = check_source(source_text)
 """
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .config import Config, ConfigError  # noqa: E402
+from .config import Config, ConfigError, Settings  # noqa: E402
 from .engine import Mode, check_source, run  # noqa: E402
 from .model import Applicability, FileResult, Finding, Fix, RunSummary, Status  # noqa: E402
 
 __all__ = ["Applicability", "Config", "ConfigError", "FileResult", "Finding", "Fix", "Mode", "RunSummary",
-           "Status", "check_source", "run", "__version__"]
+           "Settings", "Status", "check_source", "run", "__version__"]

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .codes import CODES, unknown_codes
 
@@ -66,21 +66,6 @@ _KEYS: dict[str, tuple[str, type]] = {
 }
 
 
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.lambda-fix] table, walking up from start.
-
-    A pyproject.toml on the way that cannot be read or is not valid TOML is an error (ConfigError):
-    it may hold this tool's settings (an `exclude` that protects files), so it is never passed over."""
-    current = start.resolve()
-    if current.is_file():
-        current = current.parent
-    for directory in (current, *current.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file() and SECTION in _tool_tables(candidate):
-            return candidate
-    return None
-
-
 def _tool_tables(path: Path) -> dict[str, Any]:
     """The [tool] table of a pyproject.toml; ConfigError when it cannot be read or parsed."""
     where = str(path)
@@ -135,14 +120,6 @@ def _check(where: str, key: str, value: Any, expected: type) -> Any:
     return value
 
 
-def discover(paths: Iterable[str]) -> Config:
-    """Settings for a run over paths: from the pyproject.toml nearest the first path, else defaults."""
-    first = next(iter(paths), None)
-    start = Path(first) if first and first != "-" else Path(os.getcwd())
-    found = find_pyproject(start if start.exists() else Path(os.getcwd()))
-    return load(found) if found else Config()
-
-
 class Settings:
     """Each file's settings: those of the nearest pyproject.toml with a [tool.lambda-fix] table above
     it (walking up), so each project of a monorepo keeps its own; then the command-line flags.
@@ -169,8 +146,10 @@ class Settings:
         return self._by_directory[spelled]
 
     def _settings_file(self, directory: str) -> Path | None:
-        """Up the path as the user sees it (a linked directory belongs to the project it sits in), one
-        look per directory: siblings share their parents' answers."""
+        """The nearest pyproject.toml with a [tool.lambda-fix] table at or above directory, up the path
+        as the user sees it (a linked directory belongs to the project it sits in), one look per
+        directory: siblings share their parents' answers. A pyproject.toml on the way that cannot be
+        read or is not valid TOML is an error: it may hold an `exclude` that protects files."""
         if directory not in self._nearest:
             candidate = Path(directory, "pyproject.toml")
             if os.path.isfile(candidate) and SECTION in _tool_tables(candidate):
