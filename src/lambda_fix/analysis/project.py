@@ -101,6 +101,13 @@ class Project:
             return self.patched_elsewhere(str(path), str(words[0]), str(words[1])) == answer
         return kind == "mentions" and self.mentioned_elsewhere(str(path), str(words[1]), str(words[0])) == answer
 
+    def referenced_elsewhere(self, module: ModuleInfo, name: str) -> bool:
+        """Does another file of the run refer to module's `name`: by name after importing the module,
+        or by its dotted path (`mock.patch("app.CACHE")`, `app.lambda_handler(...)` in a test)?"""
+        stem = module.name.rsplit(".", 1)[-1] if module.name else ""
+        return bool(stem) and (self.imported_elsewhere(module.path, stem, name)
+                               or self.spelled_elsewhere(module.path, stem, f"{stem}.{name}"))
+
     def spelled_elsewhere(self, path: str, module_stem: str, spelling: str) -> bool:
         """Does another file of the run that imports module_stem spell `spelling`, a dotted path such
         as "app.CACHE" (also after a package: "src.app.CACHE", as `mock.patch` targets are written)?"""

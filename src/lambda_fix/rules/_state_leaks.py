@@ -255,7 +255,7 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
     threaded = threading_plan(module, flow, name, users)
     if isinstance(threaded, str):
         return threaded
-    if _referenced_elsewhere(project, module, name):
+    if project.referenced_elsewhere(module, name):
         return "another module of the project refers to it"
     handler_node = module.functions[handler]
     if name in scope_bindings(handler_node).local:
@@ -269,14 +269,6 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
 def _target_of(binding: StateBinding) -> ast.AST:
     node = binding.node
     return node.targets[0] if isinstance(node, ast.Assign) else node.target  # type: ignore[union-attr]
-
-
-def _referenced_elsewhere(project: Project, module: ModuleInfo, name: str) -> bool:
-    """Another file of the project refers to it: by name after importing the module, or by its dotted
-    path (`mock.patch("app.CACHE")` in a test), which must go on naming a module attribute."""
-    stem = module.name.rsplit(".", 1)[-1] if module.name else ""
-    return bool(stem) and (project.imported_elsewhere(module.path, stem, name)
-                           or project.spelled_elsewhere(module.path, stem, f"{stem}.{name}"))
 
 
 def init_names(binding: StateBinding) -> set[str]:

@@ -482,11 +482,8 @@ def _in_other_files(project: Project, module: ModuleInfo, value: str) -> bool:
 def _called_by_the_project(project: Project, module: ModuleInfo, handler: str) -> bool:
     """Does code other than Lambda call the handler: the module's `__main__` block, or another file of
     the run (a test) that imports the module? Such callers pass `None` or a bare object as the context."""
-    if any(use.where == "main" for use in module.uses.get(handler, [])):
-        return True
-    stem = module.name.rsplit(".", 1)[-1] if module.name else ""
-    return bool(stem) and (project.imported_elsewhere(module.path, stem, handler)
-                           or project.spelled_elsewhere(module.path, stem, f"{stem}.{handler}"))
+    return any(use.where == "main" for use in module.uses.get(handler, [])) \
+        or project.referenced_elsewhere(module, handler)
 
 
 def _request_id(handler: FunctionNode, called_by_the_project: bool) -> tuple[str, ...] | None:
