@@ -1,8 +1,8 @@
 """## What it does
 Finds module-level state that a Lambda handler writes per-request data into but that cannot move into
 the handler, because another module owns it, module-level code fills it, several handlers share it,
-or classes and closures use it. The fix resets the state when the handler starts and again when it
-finishes, and returns a copy of anything that may still refer to it.
+or classes and closures use it. The fix resets the state when the handler starts and returns a copy
+of anything that may still refer to it.
 
 ## Why is this bad?
 Lambda calls the handler again and again in the same process. Whatever the previous invocation left
@@ -46,12 +46,9 @@ def add(key, amount):
 
 def lambda_handler(event, context):
     totals.clear()
-    try:
-        for record in event["records"]:
-            add(record["key"], record["amount"])
-        return copy.deepcopy(totals)
-    finally:
-        totals.clear()
+    for record in event["records"]:
+        add(record["key"], record["amount"])
+    return copy.deepcopy(totals)
 
 
 def report():
@@ -60,10 +57,12 @@ def report():
 
 ## Fix safety
 The reset puts the state back to its import-time value at the start of every invocation, even after
-an earlier one raised, so each warm start begins like a cold one; the reset in `finally` only drops
-the request's data once the result is computed. State created empty is cleared; state created with
-items by a side-effect-free expression gets that expression again; a name rebound with `global` gets
-its initial value again. Returned values that may refer to the state are deep-copied first (a Lambda
+an earlier one raised, so each warm start begins like a cold one. The body is not wrapped in a
+`try` to reset it again at the end: no line of the handler moves, and code that reads the state after
+a call (a project's tests do) still finds what the call left there, as before the fix.
+
+State created empty is cleared; state created with items by a side-effect-free expression gets that
+expression again; a name rebound with `global` gets its initial value again. Returned values that may refer to the state are deep-copied first (a Lambda
 result is JSON data, which deep-copies faithfully). These fixes are safe.
 
 A Powertools `Logger` keeps the keys `append_keys` adds until they are cleared, so every later log
@@ -77,9 +76,8 @@ Reported, never changed: a counter only ever bumped by a constant (`invocations 
 condition on the event), which may count warm starts on purpose; a cache filled once per environment
 under a guard the same block changes (`if is_cold_start: ...; is_cold_start = False`, `if not CACHE:`)
 from per-request data, since resetting it without its guard would leave every later request with an
-empty cache (filled from fixed settings, such a cache is deliberate and not reported); and state a
-`__main__` block reads, which a reset would change for the script. A `__main__` block is otherwise no
-import-time code: it does not stop a reset.
+empty cache (filled from fixed settings, such a cache is deliberate and not reported). A `__main__`
+block is no import-time code: it does not stop a reset, and what it reads after a call is still there.
 
 State that module-level code fills while the module is imported is restored from a deep copy taken
 at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
@@ -123,7 +121,7 @@ class ResetHow(enum.Enum):
 
 @dataclass(frozen=True)
 class ResetPlan(Plan):
-    """The handler resets `reference` at entry and in a `finally`."""
+    """The handler resets `reference` when it starts."""
 
     handler: str
     state: str
@@ -295,7 +293,7 @@ def _module_state(context: Context) -> list[Diagnosis]:
             found.append(candidate.leak(CODE, message=None, reported=reason))
             continue
         applicability = Applicability.UNSAFE if reset.how is ResetHow.SNAPSHOT else Applicability.SAFE
-        title = f"reset `{binding.name}` when `{candidate.handler}` starts and ends"
+        title = f"reset `{binding.name}` when `{candidate.handler}` starts"
         if reset.copy_returns:
             title += ", returning a copy"
         message = candidate.message + (f"; it cannot move into the handler: {blocker}" if blocker else "")
@@ -309,10 +307,6 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
     handler = module.functions[flow.handler[1]]
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
         return "the handler is a generator"
-    main_use = next((u for u in owner.uses.get(binding.name, []) if u.where == "main"), None)
-    if main_use is not None:
-        return (f"the `__main__` block reads it (line {main_use.node.lineno}), and would find it reset "
-                "after each call")
     rebound = bool(owner.rebound_in.get(binding.name)) and any(
         assigns(owner.functions[f], binding.name) for f in owner.rebound_in[binding.name] if f in owner.functions)
     filled_at_import = written_at_import(owner, binding)
