@@ -177,3 +177,29 @@ def test_a_hoisted_client_gets_pep8_blank_lines_on_both_sides() -> None:
     assert result.new_source is not None
     assert "    return boto3.client('s3')\n\n\ndef lambda_handler" in result.new_source
     assert "import functools\n\n\n@functools.cache" in result.new_source
+
+
+# ---- LF003: the statements a /tmp file lives in --------------------------------------------------
+
+@pytest.mark.parametrize(("body", "life"), [
+    # named only as arguments of calls that are done with it when they return: just those statements
+    ("a = 1\nopen(p, 'w').write('x')\nupload(p, bucket)\nb = 2\n", (1, 3)),
+    ("with open(p) as f:\n    data = f.read()\nreturn {'ok': os.path.exists(p)}\n", (0, 2)),
+    ("data = json.load(open(p))\nc = 3\n", (0, 1)),
+    ("subprocess.run(['ffmpeg', '-i', src, p], check=True)\nc = 3\n", (0, 1)),
+    # a name that may outlive its statement: from the first use to the end of the handler
+    ("a = 1\ntarget = Path(p)\nc = 3\n", (1, 3)),
+    ("pending.append(p)\nc = 3\n", (0, 2)),
+    ("pool.submit(upload, p)\nc = 3\n", (0, 2)),
+    ("pool.submit(upload, Path(p))\nc = 3\n", (0, 2)),
+    ("def later():\n    return open(p).read()\nc = 3\n", (0, 2)),
+    ("q = p\nc = 3\n", (0, 2)),
+    ("if p:\n    pass\nc = 3\n", (0, 2)),
+    # never named (the name went only to helpers the plan knows nothing of): the whole rest
+    ("a = 1\nb = 2\n", (0, 2)),
+])
+def test_the_try_spans_the_statements_the_file_lives_in(body: str, life: tuple[int, int]) -> None:
+    from lambda_fix.codemods.fixed_tmp_path import _life
+
+    statements = list(parse(body).body)
+    assert _life(statements, {"p"}) == life

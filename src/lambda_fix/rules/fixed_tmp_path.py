@@ -1,7 +1,7 @@
 """## What it does
 Finds fixed paths under `/tmp` (string literals, module constants, `os.path.join` of constants) that
 code a Lambda handler reaches writes, appends, creates or removes, and gives each invocation its own:
-the request ID goes into the name, and the file is removed when the invocation ends.
+the request ID goes into the name, and the file is removed when the invocation is done with it.
 
 ## Why is this bad?
 `/tmp` belongs to the execution environment, not to the invocation. A handler that writes
@@ -59,9 +59,12 @@ as LF001 passes state. When the project calls the handler itself (a test or a `_
 pass `None` or a bare object as the context), the name is
 `getattr(context, 'aws_request_id', None) or uuid.uuid4().hex`, so those calls keep working. A module-level path constant becomes that per-invocation value. A handler
 without a context parameter gets `uuid.uuid4().hex` instead, except a durable (replayed) execution,
-which must stay deterministic: that is reported, not rewritten. The file, or the directory made
-there, is removed in a `finally` that ignores errors of its own, so the handler's exceptions are
-never hidden.
+which must stay deterministic: that is reported, not rewritten. The statements of the handler from
+the first that names the path to the last run in a `try`, and its `finally` removes the file, or the
+directory made there, ignoring errors of its own, so the handler's exceptions are never hidden; the
+lines before and after keep their indentation. Where the name may outlive the statement that uses it
+(bound to another name such as `Path(path)`, handed to a thread, a task or a container, used by a
+nested function), the `try` runs to the end of the handler.
 
 Left alone: paths only read; paths already unique (built from the request ID, a UUID or `tempfile`);
 and files made once per environment on purpose, such as a model downloaded under an
@@ -120,7 +123,7 @@ _DIRECTORY_MAKERS = frozenset({"os.makedirs", "os.mkdir", "mkdir"})
 
 
 class Cleanup(enum.Enum):
-    """What the handler removes when the invocation ends."""
+    """What the handler removes when the invocation is done with it."""
 
     FILE = "file"
     DIRECTORY = "directory"
@@ -419,7 +422,7 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
     reason, plan = _plan(project, module, flow, value, occurrences, sites)
     if plan is None:
         return Diagnosis.reported(CODE, line, column, message, reason)
-    title = f"name it per invocation (`{plan.variable}`) and remove it when the invocation ends"
+    title = f"name it per invocation (`{plan.variable}`) and remove it when the invocation is done with it"
     return Diagnosis(CODE, line, column, message, title, Applicability.SAFE, plan)
 
 
