@@ -625,3 +625,21 @@ def test_a_download_under_an_existence_check_is_once_per_environment_unless_the_
     assert [d.code for d in leaks_of("BUCKET = 'b'\nKEY = 'k'\n" + textwrap.dedent(base))] == []
     per_request = textwrap.dedent(base).replace("BUCKET, KEY", 'event["bucket"], event["key"]')
     assert [d.code for d in leaks_of(per_request)] == ["LF003"]
+
+
+@pytest.mark.parametrize(("text", "patched"), [
+    ('@mock.patch("app.boto3")\ndef test(): ...', True),
+    ('with mock.patch.object(app, "boto3") as fake: ...', True),
+    ('monkeypatch.setattr(boto3, "client", fake)', True),
+    ('monkeypatch.setattr("app.boto3.client", lambda *a, **k: fake)', True),
+    ("app.boto3 = FakeBoto()", True),
+    ("boto3.client = fake_client", True),
+    # patches something else, and builds a boto3 client of its own (as tests under moto do)
+    ('@patch("src.app.get_table_names")\ndef test(s3=boto3.client("s3")): ...', False),
+    ('with patch("app.load"):\n    s3 = boto3.client("s3")', False),
+    ("client = boto3.client('s3')\nassert client == other", False),
+])
+def test_a_test_patches_a_name_only_when_it_replaces_it(text: str, patched: bool) -> None:
+    from lambda_fix.analysis.project import _patches
+
+    assert _patches(text, "boto3") is patched

@@ -67,8 +67,9 @@ def test_clients_are_built_once_per_environment(case: Case, tmp_path, monkeypatc
     monkeypatch.chdir(fixed.parent)
     assert run_tool([fixed.name], case.config, Mode.WRITE).changed == 1
 
-    original_results, original_built = invoke_counting(original.parent, events)
-    fixed_results, fixed_built = invoke_counting(fixed.parent, events)
+    root = lambda target: target if target.is_dir() else target.parent  # noqa: E731
+    original_results, original_built = invoke_counting(root(original), events)
+    fixed_results, fixed_built = invoke_counting(root(fixed), events)
     assert fixed_results == original_results
     per_invocation = [after - before for before, after in zip(original_built, original_built[1:])]
     assert all(n > expected for n in per_invocation), "the original does not build a client per invocation"

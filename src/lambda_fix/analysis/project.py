@@ -118,9 +118,9 @@ class Project:
     def patched_elsewhere(self, path: str, module_stem: str, word: str) -> bool:
         """Does another file of the run that imports module_stem patch something and mention word: a
         test that replaces `boto3` or `boto3.client` (`mock.patch`, `monkeypatch.setattr`, `setattr`)?"""
-        patching = [other for other in self._index()[0].get(module_stem, ())
-                    if re.search(r"\bpatch|setattr\(", self._read(other) or "")]
-        answer = self._any_mentions(path, patching, word, after_dot=True)
+        here = self.resolved(path)
+        answer = any(self.resolved(other) != here and _patches(self._read(other) or "", word)
+                     for other in self._index()[0].get(module_stem, ()))
         self.questions.append(("patched", path, module_stem, word, answer))
         return answer
 
@@ -285,3 +285,19 @@ class Project:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
         return module_facts.build(path, self.module_name(path), source, tree)
+
+
+# The start of what a patch replaces: `patch("app.boto3")`, `patch.object(app, "boto3")`,
+# `monkeypatch.setattr(boto3, "client", ...)`, `setattr(app, "boto3", ...)`: the text up to the
+# first nested parenthesis holds the target. And `app.boto3 = fake`, `boto3.client = fake`.
+_PATCH_ARGUMENTS = re.compile(r"\b(?:patch(?:\.object|\.multiple)?|setattr)\(([^()]*)")
+_ATTRIBUTE_ASSIGNMENT = re.compile(r"^[ \t]*([\w.]+\.\w+|\w+\.[\w.]+)[ \t]*=(?!=)", re.MULTILINE)
+
+
+def _patches(text: str, word: str) -> bool:
+    """Does a test's text replace `word` (a module or one of its attributes), not only use it?
+    A test that patches other names and builds a `boto3` client for moto does not patch `boto3`."""
+    mention = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+    targets = [m.group(1) for m in _PATCH_ARGUMENTS.finditer(text)]
+    targets += [m.group(1) for m in _ATTRIBUTE_ASSIGNMENT.finditer(text)]
+    return any(mention.search(target) for target in targets)
