@@ -55,3 +55,6 @@ class Session:
 
     def client(self, name, **options):
         return _Remote("client", name, **options)
+
+    def resource(self, name, **options):
+        return _Remote("resource", name, **options)
