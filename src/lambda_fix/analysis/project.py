@@ -120,9 +120,27 @@ class Project:
         test that replaces `boto3` or `boto3.client` (`mock.patch`, `monkeypatch.setattr`, `setattr`)?"""
         here = self.resolved(path)
         answer = any(self.resolved(other) != here and _patches(self._read(other) or "", word)
-                     for other in self._index()[0].get(module_stem, ()))
+                     and self._may_import(other, path) for other in self._index()[0].get(module_stem, ()))
         self.questions.append(("patched", path, module_stem, word, answer))
         return answer
+
+    def _may_import(self, importer: str, path: str) -> bool:
+        """Can importer's `import app` be this `app.py`? When the run holds several modules of that
+        file name (one `app.py` per function is common), only if importer, or a conftest.py above it,
+        names this one's directory (`from src.dispatch import app`, `sys.path.insert(0, "src/dispatch")`)."""
+        name = os.path.basename(path)
+        if sum(os.path.basename(other) == name for other in self._files) < 2:
+            return True
+        directory = os.path.basename(os.path.dirname(os.path.abspath(path)))
+        pattern = re.compile(rf"(?<![\w-]){re.escape(directory)}(?![\w-])")
+        texts = [self._read(importer) or ""]
+        folder = os.path.dirname(os.path.abspath(importer))
+        while folder != os.path.dirname(folder):
+            conftest = os.path.join(folder, "conftest.py")
+            if conftest in self._files or os.path.abspath(conftest) in self._files:
+                texts.append(self._read(conftest) or "")
+            folder = os.path.dirname(folder)
+        return any(pattern.search(text) for text in texts)
 
     def _any_mentions(self, path: str, candidates: Iterable[str], word: str, after_dot: bool = False) -> bool:
         before = r"(?<!\w)" if after_dot else r"(?<![\w.])"

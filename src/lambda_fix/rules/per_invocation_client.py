@@ -173,8 +173,11 @@ def find(context: Context) -> list[Diagnosis]:
     found: dict[tuple[str, int], Diagnosis] = {}
     accessors: dict[str, str] = {}  # built_by -> accessor name, so one expression gets one accessor
     elsewhere: dict[tuple[str, str, int], Diagnosis] = {}
+    hoisted: list[ast.Call] = []  # calls a fix builds once: what they contain is built once with them
     for flow in flows:
-        for call in flow.client_calls:
+        # Outer calls first: `boto3.Session(...).resource(...)` is hoisted whole, session included,
+        # so the session gets no accessor (and no finding) of its own.
+        for call in sorted(flow.client_calls, key=_outer_first):
             if call.function[0] != module.path:
                 place = (*call.function, call.node.lineno)
                 if place not in elsewhere:
@@ -183,12 +186,20 @@ def find(context: Context) -> list[Diagnosis]:
                         elsewhere[place] = finding
                 continue
             key = (call.function[1], id(call.node))
-            if key in found:
+            if key in found or any(call.node is not outer and _contains(outer, call.node) for outer in hoisted):
                 continue
             finding = _judge(project, module, flow, call, accessors)
             if finding is not None:
                 found[key] = finding
+                if finding.plan is not None:
+                    hoisted.append(call.node)
     return [*found.values(), *elsewhere.values()]
+
+
+def _outer_first(call: ClientCall) -> tuple[int, int, int, int]:
+    """Source order, an enclosing call before the calls inside it (it starts no later, ends no sooner)."""
+    node = call.node
+    return node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0)
 
 
 def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall) -> Diagnosis | None:
