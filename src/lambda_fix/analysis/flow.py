@@ -20,7 +20,7 @@ from .handlers import registered
 from .module import ModuleInfo, statements_within
 from .project import Project
 from .scopes import FunctionNode, global_name_refs, scope_bindings
-from .walk import children, remembered
+from .walk import children, every_node, remembered
 from .walk import nodes as descendants
 
 StateKey = tuple[str, str]  # (module path, name)
@@ -604,6 +604,10 @@ class _FunctionWalk:
                 return True
             if isinstance(value.func, ast.Attribute) and value.func.attr in CLIENT_METHODS:
                 return True
+            # `CLIENTS[region] = make_client(region)`: a project function that returns a client.
+            found = self.resolve_function(value.func)
+            if found is not None and found[2].name != "__init__" and _returns_client(found[1], found[2]):
+                return True
         if isinstance(value, ast.Name) and id(value) not in self.global_ids:
             return any(self._is_client(v) for v in _assigned_values(self.node, value.id))
         return False
@@ -823,3 +827,22 @@ def _assigned_values(function: FunctionNode, name: str) -> Iterator[ast.expr]:
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             yield node.value
+
+
+def _returns_client(module: ModuleInfo, function: FunctionNode) -> bool:
+    """Does every `return` of function give a client its module builds there (`return boto3.client(...)`,
+    or a local it assigned one to)? One level deep: what the analysis can see without running code."""
+    returns = [n.value for n in every_node(function) if isinstance(n, ast.Return)]
+    if not returns or any(value is None for value in returns):
+        return False
+
+    def built_here(value: ast.expr) -> bool:
+        if isinstance(value, ast.Call):
+            return module.qualified_name(value.func) in CLIENT_FACTORIES or (
+                isinstance(value.func, ast.Attribute) and value.func.attr in CLIENT_METHODS)
+        if isinstance(value, ast.Name):
+            assigned = list(_assigned_values(function, value.id))
+            return bool(assigned) and all(isinstance(v, ast.Call) and built_here(v) for v in assigned)
+        return False
+
+    return all(built_here(value) for value in returns)  # type: ignore[arg-type]

@@ -55,8 +55,9 @@ A client that a helper in another module of the project builds on every invocati
 that builds `boto3.resource(...)`) is reported where the handler's module calls into that module:
 the fix belongs in that module, which lambda-fix rewrites only when it holds a handler.
 
-A client already kept for the environment (`if _client is None: _client = ...`, a `functools.cache`)
-is left alone, unless it is built from request data into a single slot: then every later request
+A client already kept for the environment (`if _client is None: _client = ...`, a `functools.cache`,
+or a helper that builds one called only to fill such a cache, as in
+`if "ssm" not in PROVIDERS: PROVIDERS["ssm"] = SSMProvider()`) is left alone, unless it is built from request data into a single slot: then every later request
 gets a client made for the first one's settings, which is reported (a cache keyed by what the request
 chooses, `clients[region]`, is left alone).
 
@@ -82,7 +83,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..analysis.clients import CLIENT_FACTORIES, FACTORY_CALL_NAMES, SESSION_FACTORIES, may_build_client
-from ..analysis.flow import ClientCall, HandlerFlow
+from ..analysis.flow import ClientCall, FunctionKey, HandlerFlow
 from ..analysis.module import ModuleInfo, calls_in_functions
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode, scope_bindings
@@ -208,7 +209,8 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
     could be built once there. The fix belongs in that module, which this run does not rewrite."""
     owner = project.module_at(call.function[0])
     function = flow.reached.get(call.function)
-    if owner is None or function is None or call.per_request or _already_cached(owner, function, call.node):
+    if owner is None or function is None or call.per_request or _already_cached(owner, function, call.node) \
+            or _cached_by_a_caller(project, module, flow, call):
         return None
     if owner.suppressed(call.node.lineno, CODE) or _why_not(owner, function, call) is not None \
             or _inline(owner, function, call.node)[1] is not None:
@@ -234,9 +236,12 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
            accessors: dict[str, str]) -> Diagnosis | None:
     function = flow.reached[call.function]
     source = module.segment(call.node) or call.factory
-    if _already_cached(module, function, call.node):
-        per_request = flow.tainted_names.get(call.function, frozenset())
-        if not call.per_request or _keyed_by_request(function, call.node, per_request) \
+    # Where it is kept: the call itself, or a caller's call whose result a cache keeps.
+    kept = (call.function, function, call.node) if _already_cached(module, function, call.node) else (
+        _cached_by_a_caller(project, module, flow, call) if call.function != flow.handler else None)
+    if kept is not None:
+        where, keeper, site = kept
+        if not call.per_request or _keyed_by_request(keeper, site, flow.tainted_names.get(where, frozenset())) \
                 or module.suppressed(call.node.lineno, CODE):
             return None  # built once per environment, or once per tenant: what a cache should do
         return Diagnosis(CODE, call.node.lineno, call.node.col_offset, (
@@ -294,11 +299,15 @@ def _already_cached(module: ModuleInfo, function: FunctionNode, call: ast.Call) 
     if any(module.qualified_name(d.func if isinstance(d, ast.Call) else d) in _CACHING_DECORATORS
            for d in function.decorator_list):
         return True
-    declared = scope_bindings(function).declared_global
+    bindings = scope_bindings(function)
+    declared = bindings.declared_global
     for node in every_node(function):
         # A cache-miss branch (`if key not in CACHE:`, `if CLIENT is None:`) runs once per environment.
         if isinstance(node, ast.If) and any(_contains(stmt, call) for stmt in node.body) and any(
                 isinstance(n, ast.Name) and (n.id in module.state or n.id in declared) for n in ast.walk(node.test)):
+            return True
+        if isinstance(node, ast.If) and any(_contains(stmt, call) for stmt in node.body) \
+                and _fills_what_it_tests(node, bindings.local | set(bindings.params)):
             return True
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and _contains(node.value, call):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -313,6 +322,38 @@ def _already_cached(module: ModuleInfo, function: FunctionNode, call: ast.Call) 
                         and target.value.id == "self":
                     return True  # kept on an object, whose life the analysis does not follow
     return False
+
+
+def _fills_what_it_tests(branch: ast.If, local: set[str]) -> bool:
+    """`if "ssm" not in PROVIDERS: PROVIDERS["ssm"] = make()`: the branch stores into a container its
+    test looks in, and the container is no local of the function (imported from another module, say),
+    so what the branch builds is kept, and built once."""
+    tested = {n.id for n in ast.walk(branch.test) if isinstance(n, ast.Name)} - local
+    for stmt in branch.body:
+        for node in ast.walk(stmt):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                if isinstance(node, ast.AnnAssign) else []
+            for target in targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                        and target.value.id in tested:
+                    return True
+    return False
+
+
+def _cached_by_a_caller(project: Project, module: ModuleInfo, flow: HandlerFlow,
+                        call: ClientCall) -> tuple[FunctionKey, FunctionNode, ast.Call] | None:
+    """A call on the way from the handler to the function that builds the client that is itself
+    cached (`if "ssm" not in PROVIDERS: PROVIDERS["ssm"] = SSMProvider()`, whose `__init__` builds
+    it): (its function's key, the function, the call)."""
+    for caller, _, line in flow.call_chain(call.function):
+        owner = module if caller[0] == module.path else project.module_at(caller[0])
+        function = flow.reached.get(caller)
+        if owner is None or function is None:
+            continue
+        for node in every_node(function):
+            if isinstance(node, ast.Call) and node.lineno == line and _already_cached(owner, function, node):
+                return caller, function, node
+    return None
 
 
 def _keyed_by_request(function: FunctionNode, call: ast.Call, per_request: frozenset[str]) -> bool:
