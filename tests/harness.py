@@ -6,7 +6,7 @@ Imports MODULE from ROOT once, then calls HANDLER for every event (or only event
 context whose request ID is fixed per event index, and prints one JSON list: each result serialised
 right after its call returns, as the runtime does, or the exception's type and message. With
 --built it prints {"results": [...], "built": [...]}: after each call, how many clients the stub
-modules in tests/stubs (which stand in for boto3 and pymysql) have built so far.
+modules in tests/stubs (which stand in for boto3, pymysql and urllib3) have built so far.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main() -> None:
             outputs.append(json.loads(json.dumps(result, sort_keys=True, default=str)))
         except Exception as exc:  # noqa: BLE001 - the exception is the result
             outputs.append({"raised": type(exc).__name__, "message": str(exc)})
-        built.append(sum(len(getattr(sys.modules.get(stub), "BUILT", [])) for stub in ("boto3", "pymysql")))
+        built.append(sum(len(getattr(sys.modules.get(stub), "BUILT", [])) for stub in ("boto3", "pymysql", "urllib3")))
     if "--built" in sys.argv:
         print(json.dumps({"results": outputs, "built": built}, sort_keys=True))
     else:

@@ -110,7 +110,9 @@ CLOSED_TESTS = {
 _BUILTINS = frozenset(dir(builtins))
 # Calls whose result is fixed for the life of the environment when their arguments are.
 _ENVIRONMENT_CALLS = frozenset({"os.environ.get", "os.getenv", "str", "int", "float", "bool",
-                                "botocore.config.Config", "botocore.client.Config"}) | SESSION_FACTORIES
+                                "botocore.config.Config", "botocore.client.Config", "urllib3.Retry",
+                                "urllib3.util.Retry", "urllib3.util.retry.Retry", "urllib3.Timeout",
+                                "urllib3.util.Timeout", "urllib3.util.timeout.Timeout"}) | SESSION_FACTORIES
 _CACHING_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
 _ACCESSOR_NAMES = {
     "boto3.Session": "_boto3_session", "boto3.session.Session": "_boto3_session",
