@@ -3,6 +3,11 @@ Finds fixed paths under `/tmp` (string literals, module constants, `os.path.join
 code a Lambda handler reaches writes, appends, creates or removes, and gives each invocation its own:
 the request ID goes into the name, and the file is removed when the invocation is done with it.
 
+Writers it knows: `open` in a writing mode, `pathlib.Path` methods, `os` and `shutil` functions that
+create, copy, move or remove, `sqlite3.connect`, `download_file`, `urllib.request.urlretrieve`,
+`cv2.imwrite`, pandas' and matplotlib's `to_csv`/`to_parquet`/`savefig`/`save`, and an archive's
+`extractall` (a directory, removed whole).
+
 ## Why is this bad?
 `/tmp` belongs to the execution environment, not to the invocation. A handler that writes
 `/tmp/output.json` finds the previous invocation's file on the next warm start: appends grow,
@@ -103,23 +108,10 @@ from ..codes import code_of
 from ..model import Applicability
 from . import Context
 from ._diagnosis import Diagnosis, Plan, Span
+from ._tmp_writes import written_paths
 
 CODE = code_of(__name__)
-_OPEN_WRITE_MODE = re.compile(r"[wax+]")
-# (qualified function or method name, index of the path argument, keyword name): calls that write it
-_WRITING_FUNCTIONS = {
-    "os.makedirs": (0, "name"), "os.mkdir": (0, "path"), "os.remove": (0, "path"), "os.unlink": (0, "path"),
-    "os.rmdir": (0, "path"), "shutil.rmtree": (0, "path"), "shutil.copy": (1, "dst"), "shutil.copy2": (1, "dst"),
-    "shutil.copyfile": (1, "dst"), "shutil.move": (1, "dst"), "shutil.copytree": (1, "dst"),
-    "os.rename": (1, "dst"), "os.replace": (1, "dst"), "sqlite3.connect": (0, "database"),
-}
-_WRITING_METHODS = {  # method name -> (index of the path argument, keyword name)
-    "download_file": (2, "Filename"), "to_csv": (0, "path_or_buf"), "to_parquet": (0, "path"),
-    "to_json": (0, "path_or_buf"), "to_excel": (0, "excel_writer"), "savefig": (0, "fname"),
-    "save": (0, "fp"),
-}
-_PATH_METHODS = frozenset({"write_text", "write_bytes", "touch", "mkdir", "unlink", "rmdir"})
-_DIRECTORY_MAKERS = frozenset({"os.makedirs", "os.mkdir", "mkdir"})
+_DIRECTORY_MAKERS = frozenset({"os.makedirs", "os.mkdir", "mkdir", "extractall"})  # what the fix removes whole
 
 
 class Cleanup(enum.Enum):
@@ -301,7 +293,7 @@ def _written(module: ModuleInfo, flow: HandlerFlow, occurrences: dict[str, list[
         for node in every_node(function):
             if not isinstance(node, ast.Call):
                 continue
-            for target, how in _written_paths(module, node, aliases):
+            for target, how in written_paths(module, node, aliases):
                 value = by_node.get(id(target))
                 if value is not None:
                     once = id(node) in guards.get(value, set()) and not _takes_request_data(node, target, per_request)
@@ -330,54 +322,6 @@ def _aliases(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str]
                 value = value.args[0]
             values.setdefault(node.targets[0].id, []).append(value)
     return {name: found[0] for name, found in values.items() if len(found) == 1 and id(found[0]) in by_node}
-
-
-def _written_paths(module: ModuleInfo, call: ast.Call, aliases: dict[str, ast.AST]):  # noqa: ANN202
-    """Yields (path node, how) for each path the call writes, creates or removes."""
-    func = call.func
-    qualified = module.qualified_name(func)
-
-    def resolve(node: ast.AST | None) -> ast.AST | None:
-        return aliases.get(node.id, node) if isinstance(node, ast.Name) else node
-
-    def argument(index: int, keyword: str) -> ast.AST | None:
-        if len(call.args) > index:
-            return resolve(call.args[index])
-        return resolve(next((k.value for k in call.keywords if k.arg == keyword), None))
-
-    if qualified in ("open", "io.open") and call.args:
-        mode = argument(1, "mode")
-        if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and _OPEN_WRITE_MODE.search(mode.value):
-            yield resolve(call.args[0]), "open"
-    elif qualified in _WRITING_FUNCTIONS:
-        index, keyword = _WRITING_FUNCTIONS[qualified]
-        target = argument(index, keyword)
-        if target is not None:
-            yield target, qualified
-        if qualified in ("os.rename", "os.replace", "shutil.move") and call.args:
-            yield call.args[0], qualified  # the source disappears
-    elif isinstance(func, ast.Attribute):
-        receiver = func.value
-        path_object = aliases.get(receiver.id) if isinstance(receiver, ast.Name) else None
-        if path_object is not None and (func.attr in _PATH_METHODS or func.attr == "open"):
-            mode = argument(0, "mode")
-            if func.attr != "open" or (isinstance(mode, ast.Constant) and isinstance(mode.value, str)
-                                       and _OPEN_WRITE_MODE.search(mode.value)):
-                yield path_object, func.attr
-        elif isinstance(receiver, ast.BinOp) and func.attr in _PATH_METHODS:
-            yield receiver, func.attr
-        elif isinstance(receiver, ast.Call) and module.qualified_name(receiver.func) in ("pathlib.Path", "Path") \
-                and receiver.args:
-            mode = argument(0, "mode")
-            if func.attr in _PATH_METHODS or (func.attr == "open" and isinstance(mode, ast.Constant)
-                                              and isinstance(mode.value, str)
-                                              and _OPEN_WRITE_MODE.search(mode.value)):
-                yield receiver.args[0], func.attr
-        elif func.attr in _WRITING_METHODS:
-            index, keyword = _WRITING_METHODS[func.attr]
-            target = argument(index, keyword)
-            if target is not None:
-                yield target, func.attr
 
 
 def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int, str],
