@@ -183,3 +183,39 @@ def test_lf004_counts_columns_in_characters() -> None:
 def test_lf005_plan_names_the_parameter() -> None:
     [diagnosis] = diagnoses(PAIRS["LF005"][0], "LF005")
     assert diagnosis.plan == DefaultPlan("add", "tags", "[]", None, None)
+
+
+# ---- LF003 on names made at run time: reported, never rewritten ----------------------------------
+
+@pytest.mark.parametrize(("body", "reported"), [
+    ('path = f"/tmp/{event[\'key\']}"\n    open(path, "w").write("x")', "taken from the request"),
+    ('open("/tmp/" + event["name"], "w").write("x")', "taken from the request"),
+    ('open("/tmp/{}".format(event["name"]), "w").write("x")', "taken from the request"),
+    ('open(os.path.join("/tmp", event["name"]), "w").write("x")', "taken from the request"),
+    ('Path(Path("/tmp") / event["name"]).write_text("x")', "taken from the request"),
+    ('open(f"/tmp/{uuid.uuid4()}.png", "wb").write(b"x")', "made anew each time"),
+    ('open(os.path.join(tempfile.gettempdir(), NAME), "a").write("x")', "does not change"),
+    # left alone: removed by the handler, checked for (a cache per key), made by tempfile, constant
+    ('p = f"/tmp/{event[\'k\']}"\n    open(p, "w").write("x")\n    os.remove(p)', None),
+    ('p = f"/tmp/{event[\'k\']}"\n    if not os.path.exists(p):\n        open(p, "w").write("x")', None),
+    ('open(os.path.join(tempfile.mkdtemp(), "x"), "w").write("x")', None),
+    ('open(f"/tmp/{event[\'k\']}").read()', None),
+])
+def test_names_made_at_run_time_are_reported_with_how_they_are_made(body: str, reported: str | None) -> None:
+    source = f'''
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+NAME = os.environ["NAME"]
+
+
+def lambda_handler(event, context):
+    {body}
+'''
+    found = diagnoses(source, "LF003")
+    if reported is None:
+        assert not found
+    else:
+        assert len(found) == 1 and found[0].plan is None and reported in found[0].message

@@ -75,7 +75,12 @@ Left alone: paths only read; paths already unique (built from the request ID, a 
 and files made once per environment on purpose, such as a model downloaded under an
 `if not os.path.exists(path):` guard, whether the path is a literal, a module constant, a local
 variable or a `Path` object. A guarded write that takes request data (a download key from the event)
-is no such file: every later request would get the first one's, so it is named per invocation. Reported, not rewritten: a path also used by code the handler
+is no such file: every later request would get the first one's, so it is named per invocation. Reported, not rewritten: files written under names made at run time (`f"/tmp/{key}"`,
+`"/tmp/" + name`, `os.path.join(tempfile.gettempdir(), name)`) and never removed. Named anew per
+invocation (from the request, a UUID, the time), each warm invocation leaves another file until the
+environment's storage is full; named the same way every time (from the environment, a constant), the
+next invocation finds the previous one's file. Those under an existence check, made with `tempfile`,
+or in a handler that removes files itself are left alone. Also reported: a path also used by code the handler
 does not reach, by module-level code, by another file of the project or inside a longer string (a
 command line); paths nested in one another; and a path the handler returns, since a new name would
 change what it returns. The fix is safe.
@@ -108,6 +113,7 @@ from ..codes import code_of
 from ..model import Applicability
 from . import Context
 from ._diagnosis import Diagnosis, Plan, Span
+from ._runtime_tmp_paths import runtime_paths
 from ._tmp_writes import written_paths
 
 CODE = code_of(__name__)
@@ -147,7 +153,7 @@ class _Occurrence:
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
     """A cheap first test: without it, find finds nothing, whatever the flows."""
-    return "/tmp" in module.source
+    return "/tmp" in module.source or "gettempdir" in module.source
 
 
 def find(context: Context) -> list[Diagnosis]:
@@ -156,12 +162,16 @@ def find(context: Context) -> list[Diagnosis]:
         return []
     found: dict[str, Diagnosis | None] = {}
     occurrences = _occurrences(module)
+    known = {id(o.node) for found_at in occurrences.values() for o in found_at}
+    built: dict[tuple[int, int], Diagnosis] = {}  # names made at run time: reported (_runtime_tmp_paths)
     for flow in flows:
         reached = {key[1] for key in flow.reached if key[0] == module.path}
         for value, sites in _written(module, flow, occurrences, reached).items():
             if value not in found:
                 found[value] = _judge(project, module, flow, value, occurrences, sites)
-    return [f for f in found.values() if f is not None]
+        for report in runtime_paths(module, flow, known):
+            built.setdefault((report.line, report.column), report)
+    return [*(f for f in found.values() if f is not None), *built.values()]
 
 
 def _string_constants(module: ModuleInfo) -> dict[str, str]:

@@ -1,0 +1,178 @@
+"""LF003's report on /tmp paths a handler builds at run time and never removes.
+
+`f"/tmp/{key}"`, `"/tmp/" + name`, `"/tmp/{}".format(name)`, `os.path.join("/tmp", name)`,
+`os.path.join(tempfile.gettempdir(), name)`, `Path("/tmp") / name`: written on every invocation, such a
+file stays in the environment. Named anew per invocation (from the request, a UUID, the time, a random
+number), each warm invocation leaves another file, filling the environment's ephemeral storage (and a
+later request for the same name finds the file an earlier one left). Named the same way every time
+(from the environment, a constant, a loop index), it is a fixed path like a literal. Neither is
+rewritten: a name made at run time cannot be proven free of other uses, so the finding says what to
+do. Left alone: files under an existence check (a per-key cache, or a marker, on purpose), files made
+with tempfile, and handlers that remove files themselves.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..analysis.flow import HandlerFlow
+from ..analysis.module import ModuleInfo
+from ..analysis.scopes import FunctionNode
+from ..analysis.walk import every_node
+from ..codes import code_of
+from ._diagnosis import Diagnosis
+from ._tmp_writes import written_paths
+
+CODE = code_of("fixed_tmp_path")  # a part of that rule's decision
+
+# Words that make a name new on every invocation (or call): the files pile up.
+_NEW_EACH_TIME = re.compile(r"uuid|request_id|time|now\(|random|randint|token_|urandom|getpid")
+# Files that tempfile makes are its business (removed by their context manager, or named uniquely).
+_TEMPFILE = re.compile(r"mkstemp|mkdtemp|NamedTemporaryFile|TemporaryDirectory|TemporaryFile")
+# A handler that removes files (or empties /tmp) manages their life itself.
+_REMOVES = re.compile(r"\b(?:remove|unlink|rmtree|rmdir)\(|\brm\s+-|\brm\s+/tmp|cleanup|clean_up|clear_tmp")
+_EXISTS = frozenset({"exists", "isfile", "isdir", "is_file", "is_dir", "lexists"})
+
+
+def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> list[Diagnosis]:
+    """Reports for the /tmp files the handler's own module writes under names built at run time.
+    known: the nodes of the paths the rule itself judges (literals and constants), skipped here."""
+    reached = [(key[1], function) for key, function in flow.reached.items() if key[0] == module.path]
+    text = "\n".join(module.segment(function) or "" for _, function in reached)
+    if _REMOVES.search(text):
+        return []
+    found: dict[str, Diagnosis] = {}
+    for name, function in reached:
+        per_request = flow.tainted_names.get((module.path, name), frozenset())
+        assigned = _assigned_once(function)
+        for node in every_node(function):
+            if not isinstance(node, ast.Call):
+                continue
+            for target, _ in written_paths(module, node, {}):
+                spelled = target
+                if isinstance(target, ast.Name) and target.id in assigned:
+                    spelled = assigned[target.id]
+                spelled = _unwrapped(module, spelled)
+                shown = module.segment(spelled)
+                if shown is None or shown in found or id(spelled) in known or not _built_under_tmp(module, spelled):
+                    continue
+                made_of = _expanded(module, spelled, assigned)
+                if _TEMPFILE.search(made_of) or _checked_for(module, function, target, spelled):
+                    continue
+                found[shown] = _report(module, flow, name, node, shown, _names(spelled, assigned) & per_request,
+                                       bool(_NEW_EACH_TIME.search(made_of)))
+    return list(found.values())
+
+
+def _report(module: ModuleInfo, flow: HandlerFlow, function: str, call: ast.Call, shown: str,
+            from_request: set[str], new_each_time: bool) -> Diagnosis:
+    handler = flow.handler[1]
+    where = "" if (module.path, function) == flow.handler else f" (in `{function}`)"
+    short = shown if len(shown) <= 50 else shown[:47] + "..."
+    if from_request or new_each_time:
+        how = "made anew each time" if new_each_time else "taken from the request"
+        message = (f"`{short}` is written on every invocation of `{handler}`{where} under a name {how}, and "
+                   "never removed: each warm invocation leaves another file in the environment's /tmp "
+                   "(512 MB by default)")
+        if from_request and not new_each_time:
+            message += ", and a request for the same name finds the one an earlier request left"
+    else:
+        message = (f"`{short}` is written while `{handler}` runs{where}, under a name that does not change "
+                   "from one invocation to the next, and outlives the invocation: the next warm invocation "
+                   "finds what the previous one left there")
+    reason = ("its name is made at run time; remove the file when the invocation is done with it "
+              "(`try`/`finally` with `os.remove`), or make it under `tempfile.TemporaryDirectory()`")
+    return Diagnosis.reported(CODE, call.lineno, call.col_offset, message, reason)
+
+
+def _names(node: ast.AST, assigned: dict[str, ast.expr], depth: int = 3) -> set[str]:
+    """The names node reads, and those the locals among them were assigned from (a few steps back)."""
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    if depth:
+        for name in list(names):
+            if name in assigned:
+                names |= _names(assigned[name], assigned, depth - 1)
+    return names
+
+
+def _expanded(module: ModuleInfo, node: ast.AST, assigned: dict[str, ast.expr]) -> str:
+    """node's source, and the sources of what its locals were assigned from."""
+    parts = [module.segment(node) or ""]
+    parts += [module.segment(assigned[name]) or "" for name in _names(node, assigned) if name in assigned]
+    return "\n".join(parts)
+
+
+def _assigned_once(function: FunctionNode) -> dict[str, ast.expr]:
+    values: dict[str, list[ast.expr]] = {}
+    for node in every_node(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+            bound = [node.target] if not isinstance(node, (ast.With, ast.AsyncWith)) else [
+                item.optional_vars for item in node.items if item.optional_vars is not None]
+            for target in (n for b in bound for n in ast.walk(b)):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    values.setdefault(target.id, []).append(target)  # bound some other way: not once
+    return {name: found[0] for name, found in values.items() if len(found) == 1 and not isinstance(found[0], ast.Name)}
+
+
+def _unwrapped(module: ModuleInfo, node: ast.AST) -> ast.AST:
+    """`Path(x)`, `str(x)` -> x."""
+    while isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
+            and module.qualified_name(node.func) in ("pathlib.Path", "Path", "str"):
+        node = node.args[0]
+    return node
+
+
+def _tmp_text(module: ModuleInfo, node: ast.AST) -> bool:
+    """"/tmp", "/tmp/...", or `tempfile.gettempdir()`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value == "/tmp" or node.value.startswith("/tmp/")
+    return isinstance(node, ast.Call) and module.qualified_name(node.func) == "tempfile.gettempdir"
+
+
+def _built_under_tmp(module: ModuleInfo, node: ast.AST) -> bool:
+    """A name under /tmp with at least one part computed at run time (constant names are the rule's own)."""
+    if isinstance(node, ast.JoinedStr):
+        return bool(node.values) and _tmp_text(module, node.values[0]) and any(
+            isinstance(v, ast.FormattedValue) and not _constant(v.value) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)):
+        left = node.left
+        while isinstance(left, ast.BinOp) and isinstance(left.op, type(node.op)):
+            left = left.left
+        if isinstance(node.op, ast.Div):
+            left = _unwrapped(module, left)
+        return _tmp_text(module, left) and not _constant(node)
+    if isinstance(node, ast.Call):
+        qualified = module.qualified_name(node.func)
+        if qualified == "os.path.join" and node.args:
+            return _tmp_text(module, node.args[0]) and not all(_constant(a) for a in node.args)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            return _tmp_text(module, node.func.value) and bool(node.args or node.keywords)
+    return False
+
+
+def _constant(node: ast.AST) -> bool:
+    return all(isinstance(n, (ast.Constant, ast.BinOp, ast.operator, ast.JoinedStr)) for n in ast.walk(node)) \
+        and not any(isinstance(n, ast.FormattedValue) for n in ast.walk(node))
+
+
+def _checked_for(module: ModuleInfo, function: FunctionNode, target: ast.AST, spelled: ast.AST) -> bool:
+    """Does the function look whether the file is there (`os.path.exists(path)`, `Path(p).exists()`)?
+    Then the file is kept on purpose: a per-key cache, a marker of work already done."""
+    names = {target.id} if isinstance(target, ast.Name) else set()
+    dump = ast.dump(spelled)
+    for node in every_node(function):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if attr not in _EXISTS:
+            continue
+        subjects = [*node.args, func.value] if isinstance(func, ast.Attribute) else list(node.args)
+        for subject in subjects:
+            subject = _unwrapped(module, subject)
+            if (isinstance(subject, ast.Name) and subject.id in names) or ast.dump(subject) == dump:
+                return True
+    return False
