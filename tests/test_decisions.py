@@ -219,3 +219,22 @@ def lambda_handler(event, context):
         assert not found
     else:
         assert len(found) == 1 and found[0].plan is None and reported in found[0].message
+
+
+@pytest.mark.parametrize(("body", "reported"), [
+    ('os.chdir("/tmp")\n    open("out.json", "a").write("x")', True),
+    ('os.chdir("/tmp")\n    open(f"out-{event[\'k\']}.json", "w").write("x")', True),
+    ('os.chdir("/tmp")\n    open("/var/task/out.json").read()', False),
+    ('open("out.json", "w").write("x")', False),  # the working directory is the code's: read-only in Lambda
+])
+def test_relative_names_after_a_chdir_into_tmp_are_reported(body: str, reported: bool) -> None:
+    source = f'''
+import os
+
+
+def lambda_handler(event, context):
+    {body}
+'''
+    found = diagnoses(source, "LF003")
+    assert bool(found) is reported
+    assert all(d.plan is None and "os.chdir" in d.message for d in found)

@@ -7,7 +7,8 @@ number), each warm invocation leaves another file, filling the environment's eph
 later request for the same name finds the file an earlier one left). Named the same way every time
 (from the environment, a constant, a loop index), it is a fixed path like a literal. Neither is
 rewritten: a name made at run time cannot be proven free of other uses, so the finding says what to
-do. Left alone: files under an existence check (a per-key cache, or a marker, on purpose), files made
+do. Relative names written after `os.chdir("/tmp")` are fixed paths there, reported as well. Left
+alone: files under an existence check (a per-key cache, or a marker, on purpose), files made
 with tempfile, and handlers that remove files themselves.
 """
 
@@ -43,6 +44,7 @@ def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> lis
     if _REMOVES.search(text):
         return []
     found: dict[str, Diagnosis] = {}
+    moved = _moved_into_tmp(module, reached)
     for name, function in reached:
         per_request = flow.tainted_names.get((module.path, name), frozenset())
         assigned = _assigned_once(function)
@@ -55,6 +57,9 @@ def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> lis
                     spelled = assigned[target.id]
                 spelled = _unwrapped(module, spelled)
                 shown = module.segment(spelled)
+                if moved is not None and _relative(spelled) and shown not in found:
+                    found[shown] = _relative_report(module, flow, name, node, shown, moved)
+                    continue
                 if shown is None or shown in found or id(spelled) in known or not _built_under_tmp(module, spelled):
                     continue
                 made_of = _expanded(module, spelled, assigned)
@@ -83,6 +88,35 @@ def _report(module: ModuleInfo, flow: HandlerFlow, function: str, call: ast.Call
                    "finds what the previous one left there")
     reason = ("its name is made at run time; remove the file when the invocation is done with it "
               "(`try`/`finally` with `os.remove`), or make it under `tempfile.TemporaryDirectory()`")
+    return Diagnosis.reported(CODE, call.lineno, call.col_offset, message, reason)
+
+
+def _moved_into_tmp(module: ModuleInfo, reached: list[tuple[str, FunctionNode]]) -> int | None:
+    """The line of an `os.chdir("/tmp")` in reached code: after it, relative names are under /tmp."""
+    for _, function in reached:
+        for node in every_node(function):
+            if isinstance(node, ast.Call) and module.qualified_name(node.func) == "os.chdir" and node.args \
+                    and _tmp_text(module, node.args[0]):
+                return node.lineno
+    return None
+
+
+def _relative(node: ast.AST) -> bool:
+    """A name that starts with a relative part: "out.json", f"out-{key}.json"."""
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[0]
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(node.value) \
+        and not node.value.startswith(("/", "~"))
+
+
+def _relative_report(module: ModuleInfo, flow: HandlerFlow, function: str, call: ast.Call, shown: str,
+                     chdir_line: int) -> Diagnosis:
+    where = "" if (module.path, function) == flow.handler else f" (in `{function}`)"
+    message = (f"`{shown}` is written while `{flow.handler[1]}` runs{where}, in /tmp, where `os.chdir` (line "
+               f"{chdir_line}) moved the process: a fixed path, and the next warm invocation finds what the "
+               "previous one left there")
+    reason = ("the working directory is the process's, shared by every invocation; write to a path of the "
+              "invocation's own (`tempfile.TemporaryDirectory()`), and remove it when the invocation is done")
     return Diagnosis.reported(CODE, call.lineno, call.col_offset, message, reason)
 
 

@@ -80,7 +80,8 @@ is no such file: every later request would get the first one's, so it is named p
 invocation (from the request, a UUID, the time), each warm invocation leaves another file until the
 environment's storage is full; named the same way every time (from the environment, a constant), the
 next invocation finds the previous one's file. Those under an existence check, made with `tempfile`,
-or in a handler that removes files itself are left alone. Also reported: a path also used by code the handler
+or in a handler that removes files itself are left alone. Relative names written after
+`os.chdir("/tmp")` are fixed paths there, and reported too. Also reported: a path also used by code the handler
 does not reach, by module-level code, by another file of the project or inside a longer string (a
 command line); paths nested in one another; and a path the handler returns, since a new name would
 change what it returns. The fix is safe.
