@@ -589,13 +589,24 @@ class _FunctionWalk:
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr in ("client", "resource"):
             receiver = func.value
-            if isinstance(receiver, ast.Call) and self.module.qualified_name(receiver.func) in SESSION_FACTORIES:
+            if isinstance(receiver, ast.Call) and self._makes_session(receiver):
                 return f"session.{func.attr}"
             if isinstance(receiver, ast.Name) and any(
-                    isinstance(v, ast.Call) and self.module.qualified_name(v.func) in SESSION_FACTORIES
-                    for v in _assigned_values(self.node, receiver.id)):
+                    isinstance(v, ast.Call) and self._makes_session(v) for v in _assigned_values(self.node, receiver.id)):
                 return f"session.{func.attr}"
         return None
+
+    def _makes_session(self, call: ast.Call) -> bool:
+        """`boto3.Session(...)`, or a project function that returns one (an accessor that caches it, as
+        LF004 writes: the clients made from it on every call are still found after the session's fix)."""
+        if self.module.qualified_name(call.func) in SESSION_FACTORIES:
+            return True
+        found = self.resolve_function(call.func)
+        if found is None or found[2].name == "__init__":
+            return False
+        returns = [n.value for n in every_node(found[2]) if isinstance(n, ast.Return)]
+        return bool(returns) and all(isinstance(v, ast.Call) and found[1].qualified_name(v.func) in SESSION_FACTORIES
+                                     for v in returns)
 
     def _is_client(self, value: ast.expr) -> bool:
         if isinstance(value, ast.Call):

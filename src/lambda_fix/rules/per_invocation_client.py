@@ -61,6 +61,10 @@ or a helper that builds one called only to fill such a cache, as in
 gets a client made for the first one's settings, which is reported (a cache keyed by what the request
 chooses, `clients[region]`, is left alone).
 
+A client made from a session that is cached already (`_boto3_session().client(...)`, as the fix of
+the session leaves it) is found like one made from `boto3.Session()`: still built on every call, it is
+reported, or cached from the cached session.
+
 The client is built lazily, by a `functools.cache`d function, on first use rather than at import:
 a failure stays out of the import (which would break the whole environment), and tests that set
 environment variables or patch `boto3.client` after importing the module keep working. Connections
@@ -422,6 +426,22 @@ def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> tuple
     return _dedent(module, call, _substitute(module, call, source, substitutions)), None
 
 
+def _cached_accessor(module: ModuleInfo, call: ast.Call) -> bool:
+    """`_boto3_session()`: a module function, `functools.cache`d, called without arguments, gives the
+    same object for the life of the environment (the accessors this rule writes are such functions)."""
+    if call.args or call.keywords or not isinstance(call.func, ast.Name):
+        return False
+    function = module.functions.get(call.func.id)
+    return function is not None and call.func.id not in module.imports and any(
+        module.qualified_name(d.func if isinstance(d, ast.Call) else d) in _CACHING_DECORATORS
+        for d in function.decorator_list)
+
+
+def _names_cached_accessor(module: ModuleInfo, expr: ast.AST, name: ast.Name) -> bool:
+    """Is name the function of a `_cached_accessor` call within expr?"""
+    return any(isinstance(n, ast.Call) and n.func is name and _cached_accessor(module, n) for n in ast.walk(expr))
+
+
 def _dedent(module: ModuleInfo, call: ast.Call, text: str) -> str:
     """Continuation lines lose the indentation of the line the call started on."""
     first_line = module.source.splitlines()[call.lineno - 1]
@@ -437,7 +457,7 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
     for node in ast.walk(expr):
         if isinstance(node, ast.Call) and node is not client:
             name = module.qualified_name(node.func)
-            if name not in _ENVIRONMENT_CALLS:
+            if name not in _ENVIRONMENT_CALLS and not _cached_accessor(module, node):
                 return f"it depends on `{_short(module.segment(node) or '...')}`"
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in bindings.params:
@@ -454,7 +474,7 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
                 substitutions[node.id] = text if atom else f"({text})"
             elif node.id in module.imports or (node.id in _BUILTINS and not module.binding_counts.get(node.id)):
                 continue
-            elif not _module_constant(module, node.id):
+            elif not _module_constant(module, node.id) and not _names_cached_accessor(module, expr, node):
                 return f"it depends on `{node.id}`, which can change"
         elif isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
             return "it is not a plain expression"
