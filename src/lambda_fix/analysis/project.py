@@ -108,6 +108,12 @@ class Project:
         return bool(stem) and (self.imported_elsewhere(module.path, stem, name)
                                or self.spelled_elsewhere(module.path, stem, f"{stem}.{name}"))
 
+    def threaded_helper_used_elsewhere(self, module: ModuleInfo, threaded: Iterable[tuple[str, object]]) -> str | None:
+        """The first helper of a Threading plan (`(function, how)` pairs) that another file of the run
+        uses: a parameter added to it would be missing from that file's calls, which no rewrite updates."""
+        return next((function for function, _ in threaded
+                     if self.referenced_elsewhere(module, function.split(".")[0])), None)
+
     def spelled_elsewhere(self, path: str, module_stem: str, spelling: str) -> bool:
         """Does another file of the run that imports module_stem spell `spelling`, a dotted path such
         as "app.CACHE" (also after a package: "src.app.CACHE", as `mock.patch` targets are written)?"""

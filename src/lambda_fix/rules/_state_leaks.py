@@ -257,6 +257,9 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
         return threaded
     if project.referenced_elsewhere(module, name):
         return "another module of the project refers to it"
+    called_elsewhere = project.threaded_helper_used_elsewhere(module, threaded)
+    if called_elsewhere is not None:
+        return f"`{called_elsewhere}`, which would receive it as a parameter, is used by another module of the project"
     handler_node = module.functions[handler]
     if name in scope_bindings(handler_node).local:
         return f"`{handler}` has a local `{name}` already"

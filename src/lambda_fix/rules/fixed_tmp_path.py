@@ -81,10 +81,13 @@ invocation (from the request, a UUID, the time), each warm invocation leaves ano
 environment's storage is full; named the same way every time (from the environment, a constant), the
 next invocation finds the previous one's file. Those under an existence check, made with `tempfile`,
 or in a handler that removes files itself are left alone. Relative names written after
-`os.chdir("/tmp")` are fixed paths there, and reported too. Also reported: a path also used by code the handler
-does not reach, by module-level code, by another file of the project or inside a longer string (a
-command line); paths nested in one another; and a path the handler returns, since a new name would
-change what it returns. The fix is safe.
+`os.chdir("/tmp")` are fixed paths there, and reported too.
+
+Also reported: a path also used by code the handler does not reach, by module-level code, by another
+file of the project, or inside a longer string (a command line); a path written by a helper that
+another file of the project calls (the parameter the fix adds would be missing from its calls there);
+paths nested in one another; and a path the handler returns, since a new name would change what it
+returns. The fix is safe.
 """
 
 # Fixed paths under /tmp that code a handler reaches writes, creates or removes.
@@ -410,6 +413,10 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
     threaded = threading_plan(module, flow, variable, users)  # type: ignore[arg-type]
     if isinstance(threaded, str):
         return threaded, None
+    called_elsewhere = project.threaded_helper_used_elsewhere(module, threaded)
+    if called_elsewhere is not None:
+        return (f"`{called_elsewhere}`, which would receive the per-invocation name as a parameter, is used by "
+                "another module of the project"), None
     if variable in scope_bindings(handler).local:
         return f"`{handler.name}` already has a local `{variable}`", None
     if _escapes(module, flow, mine):
