@@ -79,6 +79,12 @@ from per-request data, since resetting it without its guard would leave every la
 empty cache (filled from fixed settings, such a cache is deliberate and not reported). A `__main__`
 block is no import-time code: it does not stop a reset, and what it reads after a call is still there.
 
+State kept inside a module-level object is reported too: `provider = Provider()`, whose methods the
+handler calls, putting the request's data into `self.items` (`.append(...)`, item assignment), keeps
+it for the next invocation like a module-level list. What to reset belongs to the class, so it is not
+rewritten. Memo caches (`if key not in self.cache:`), objects the handler resets or makes anew, and
+methods that only read are left alone.
+
 State that module-level code fills while the module is imported is restored from a deep copy taken
 at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
 open files) may fail or behave differently, so it is applied only with `--unsafe-fixes`.
@@ -102,6 +108,8 @@ from ..model import Applicability
 from . import Context
 from ._diagnosis import Diagnosis, Plan, Span
 from ._state_leaks import BUILTIN_NAMES, RESET, candidates, init_names, written_at_import
+from ._object_state import may_find as _objects_may_find
+from ._object_state import object_state
 from ._state_leaks import may_find as _state_may_find
 
 CODE = RESET
@@ -109,7 +117,7 @@ CODE = RESET
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
     """Module state the handlers could reach, or a Powertools logger's `append_keys`."""
-    return "append_keys" in module.source or _state_may_find(project, module)
+    return "append_keys" in module.source or _state_may_find(project, module) or _objects_may_find(project, module)
 
 
 class ResetHow(enum.Enum):
@@ -150,7 +158,17 @@ class ClearLoggerKeys(Plan):
 
 
 def find(context: Context) -> list[Diagnosis]:
-    return [*_module_state(context), *_logger_keys(context)]
+    return [*_module_state(context), *_logger_keys(context), *_objects(context)]
+
+
+def _objects(context: Context) -> list[Diagnosis]:
+    """Module-level instances whose methods keep request data (reported: _object_state.py)."""
+    found: dict[int, Diagnosis] = {}
+    for flow in context.flows:
+        if flow.handler[0] == context.module.path:
+            for report in object_state(context.project, context.module, flow):
+                found.setdefault(report.line, report)
+    return list(found.values())
 
 
 _POWERTOOLS_LOGGERS = frozenset({"aws_lambda_powertools.Logger", "aws_lambda_powertools.logging.Logger",
