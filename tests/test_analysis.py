@@ -643,3 +643,21 @@ def test_a_test_patches_a_name_only_when_it_replaces_it(text: str, patched: bool
     from lambda_fix.analysis.project import _patches
 
     assert _patches(text, "boto3") is patched
+
+
+@pytest.mark.parametrize(("source", "entries"), [
+    ("class S:\n    def handle(self, event, context): ...\nhandler = S().handle\n", ["S.handle"]),
+    ("class S:\n    def handle(self, event, context): ...\ns = S()\nlambda_handler = s.handle\n", ["S.handle"]),
+    ("class H:\n    def __call__(self, event, context): ...\nhandler = H()\n", ["H.__call__"]),
+    # not entries: another name, a factory's result, a class of another module, a plain function
+    ("class S:\n    def handle(self, event, context): ...\nworker = S().handle\n", []),
+    ("def make():\n    return print\nhandler = make()\n", []),
+    ("from lib import S\nhandler = S().handle\n", []),
+    ("def handler(event, context): ...\n", []),
+])
+def test_handlers_that_are_methods_are_bound_entries(source: str, entries: list[str]) -> None:
+    from lambda_fix.analysis.handlers import bound_entries, may_contain_handler
+
+    module = module_facts.build("/project/app.py", "app", source, ast.parse(source))
+    assert [name for name, _ in bound_entries(module)] == entries
+    assert may_contain_handler(source) or not entries

@@ -7,7 +7,7 @@ import ast
 from .flow import HandlerFlow
 from .module import ModuleInfo, StateBinding
 from .project import Project
-from .references import dotted, spellings
+from .references import dotted, reexported, spellings
 from .scopes import FunctionNode
 
 # Calls that build a new value from their arguments and never hand back the argument itself.
@@ -48,7 +48,8 @@ class _AliasCheck:
         if key in self._returns:
             return self._returns[key]
         self._returns[key] = False  # recursion: assume not while computing
-        spelled = spellings(module, self.owner, self.binding.name)
+        spelled = spellings(module, self.owner, self.binding.name,
+                            reexported(self.project, module, self.owner, self.binding.name))
         holders: set[str] = set()
         for _ in range(3):  # locals that may hold the state, through assignments and loops
             for node in ast.walk(function):

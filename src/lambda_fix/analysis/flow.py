@@ -155,11 +155,14 @@ class HandlerFlow:
         return not repeated and self.runs_at_most_once(caller, _seen | {function})
 
 
-def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framework: bool = False) -> HandlerFlow:
+def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framework: bool = False,
+            method_of: str | None = None) -> HandlerFlow:
     """framework: a function a framework calls per request (a route), all of whose parameters are the
-    request's; a Lambda handler's request is its first two, the event and the context."""
-    key = (module.path, handler.name)
-    params = [a.arg for a in (*handler.args.posonlyargs, *handler.args.args)]
+    request's; a Lambda handler's request is its first two, the event and the context.
+    method_of: the class of a handler that is a method (`handler = Service().handle`): its key is
+    "Service.handle", and its request comes after `self`."""
+    key = (module.path, f"{method_of}.{handler.name}" if method_of else handler.name)
+    params = [a.arg for a in (*handler.args.posonlyargs, *handler.args.args)][1 if method_of else 0:]
     tainted = set(scope_bindings(handler).params) if framework else set(params[:2])
     summaries: dict[FunctionKey, _Summary] = {key: _Summary(tainted_params=tainted)}
     nodes: dict[FunctionKey, tuple[ModuleInfo, FunctionNode]] = {key: (module, handler)}
@@ -628,9 +631,9 @@ class _FunctionWalk:
             return (self.module.path, name)
         ref = self.module.imports.get(name)
         if ref is not None and ref.attr is not None:
-            owner = self.project.resolve(ref.module, self.module)
-            if owner is not None and ref.attr in owner.state:
-                return (owner.path, ref.attr)
+            found = self.project.resolve_attribute(ref.dotted, self.module)  # re-exports followed
+            if found is not None and found[1] in found[0].state:
+                return (found[0].path, found[1])
         return None
 
     def _guard_states(self, test: ast.expr) -> set[StateKey]:

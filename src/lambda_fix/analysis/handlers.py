@@ -17,7 +17,8 @@ _CONTEXT_NAMES = frozenset({"context", "ctx", "c", "_context", "_ctx", "_c", "_"
 # The cheap test run on raw text before anything is parsed: a module-level def whose name is a
 # handler name or whose first parameter looks like an event. False positives only cost a parse.
 _CANDIDATE = re.compile(
-    r"^(?:async[ \t]+)?def[ \t]+(?:(?:lambda_handler|handler)\b|\w+[ \t]*\(\s*_?(?:event|evt|ev|e)\b)",
+    r"^(?:async[ \t]+)?def[ \t]+(?:(?:lambda_handler|handler)\b|\w+[ \t]*\(\s*_?(?:event|evt|ev|e)\b)"
+    r"|^(?:lambda_handler|handler)[ \t]*=",  # `handler = Service().handle`: bound_entries
     re.MULTILINE,
 )
 
@@ -56,6 +57,49 @@ def find_handlers(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[Funct
         return list(candidates.values())  # most modules: one entry, which nothing else can call
     inner = called_by_other_entries(module, set(candidates))
     return [f for name, f in candidates.items() if name not in inner]
+
+
+def bound_entries(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[tuple[str, FunctionNode]]:
+    """Handlers that are methods: a handler name bound at module level to a method of an object of
+    a class of the module (`handler = Service().handle`, `handler = service.handle` for a module-level
+    `service = Service()`), or to such an object whose `__call__` the runtime calls (`handler =
+    Handler()`). Returns ("Class.method", the method), in source order."""
+    wanted = set(HANDLER_NAMES) | {e.rpartition(":")[2] for e in extra
+                                    if not e.rpartition(":")[0] or _module_matches(module, e.rpartition(":")[0])}
+    instances: dict[str, ast.ClassDef] = {}
+    found: list[tuple[str, FunctionNode]] = []
+    for stmt in module.tree.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        name, value = stmt.targets[0].id, stmt.value
+        made = _instance_of(module, value)
+        if made is not None and module.binding_counts.get(name) == 1:
+            instances[name] = made
+        if name not in wanted or name in module.functions or module.binding_counts.get(name) != 1:
+            continue
+        cls, method = None, None
+        if made is not None:
+            cls, method = made, "__call__"
+        elif isinstance(value, ast.Attribute):
+            receiver = value.value
+            cls = _instance_of(module, receiver) or (
+                instances.get(receiver.id) if isinstance(receiver, ast.Name) else None)
+            method = value.attr
+        if cls is None or method is None:
+            continue
+        node = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method),
+                    None)
+        if node is not None:
+            found.append((f"{cls.name}.{method}", node))
+    return found
+
+
+def _instance_of(module: ModuleInfo, value: ast.AST) -> ast.ClassDef | None:
+    """The class of the module that `value`, a call `C(...)`, makes."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in module.classes \
+            and value.func.id not in module.imports:
+        return module.classes[value.func.id]
+    return None
 
 
 def called_by_other_entries(module: ModuleInfo, entries: set[str]) -> set[str]:

@@ -279,14 +279,23 @@ class Project:
                 return True
         return False
 
-    def resolve_attribute(self, qualified: str, importer: ModuleInfo) -> tuple[ModuleInfo, str] | None:
-        """"pkg.mod.name" -> (module pkg.mod, "name") when pkg.mod is a project module."""
+    def resolve_attribute(self, qualified: str, importer: ModuleInfo, _depth: int = 0) -> tuple[ModuleInfo, str] | None:
+        """"pkg.mod.name" -> (module pkg.mod, "name") when pkg.mod is a project module. A name the
+        module only re-exports (`from .core import collect, results` in a package's `__init__.py`) is
+        followed to the module that defines it."""
         parts = qualified.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             found = self.resolve(".".join(parts[:cut]), importer)
             if found is not None:
                 rest = parts[cut:]
-                return (found, rest[0]) if len(rest) == 1 else None
+                if len(rest) != 1:
+                    return None
+                name = rest[0]
+                ref = found.imports.get(name)
+                if ref is not None and ref.attr is not None and _depth < 4 and name not in found.functions \
+                        and name not in found.classes and name not in found.state:
+                    return self.resolve_attribute(ref.dotted, found, _depth + 1) or (found, name)
+                return found, name
         return None
 
     def _roots(self, importer: ModuleInfo) -> list[Path]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING, Callable
 
 from .module import ModuleInfo, resolve_relative
+
+if TYPE_CHECKING:
+    from .project import Project
 
 
 def name_taken(module: ModuleInfo, name: str, module_name: str) -> bool:
@@ -14,8 +18,10 @@ def name_taken(module: ModuleInfo, name: str, module_name: str) -> bool:
     return bool(module.binding_counts.get(name))
 
 
-def reference(module: ModuleInfo, owner: ModuleInfo, name: str, needs_module: bool) -> tuple[str | None, str | None]:
-    """How module can name owner's state, and an import to add when it needs one."""
+def reference(module: ModuleInfo, owner: ModuleInfo, name: str, needs_module: bool,
+              is_owners: Callable[[str], bool] = lambda dotted: False) -> tuple[str | None, str | None]:
+    """How module can name owner's state, and an import to add when it needs one.
+    is_owners: whether a dotted name module imports (`pkg.results`) is owner's state, re-exported."""
     if owner is module:
         return name, None
     for local, ref in module.imports.items():
@@ -27,7 +33,7 @@ def reference(module: ModuleInfo, owner: ModuleInfo, name: str, needs_module: bo
             return f"{owner.name}.{name}", None  # `import pkg.mod` binds `pkg`
     if not needs_module:
         for local, ref in module.imports.items():
-            if ref.module == owner.name and ref.attr == name:
+            if ref.attr is not None and (ref.module == owner.name and ref.attr == name or is_owners(ref.dotted)):
                 return local, None
     # Add an import the same way the module already imports from owner.
     for stmt in ast.walk(module.tree):
@@ -53,11 +59,23 @@ def _resolved_from(module: ModuleInfo, stmt: ast.ImportFrom) -> str | None:
     return resolve_relative(package, stmt.module, stmt.level)
 
 
-def spellings(module: ModuleInfo, owner: ModuleInfo, name: str) -> set[str]:
+def reexported(project: Project, module: ModuleInfo, owner: ModuleInfo, name: str) -> Callable[[str], bool]:
+    """For `reference` and `spellings`: is a dotted name module imports owner's state `name`, which a
+    package's `__init__.py` re-exports (`from pkg import results` for pkg/core.py's `results`)?"""
+    def is_owners(dotted_name: str) -> bool:
+        found = project.resolve_attribute(dotted_name, module)
+        return found is not None and found[0].path == owner.path and found[1] == name
+    return is_owners
+
+
+def spellings(module: ModuleInfo, owner: ModuleInfo, name: str,
+              is_owners: Callable[[str], bool] = lambda dotted: False) -> set[str]:
     """Every way module's code may spell owner's state."""
     spellings = {name} if owner is module else set()
     for local, ref in module.imports.items():
-        if ref.attr is None and ref.module == owner.name:
+        if ref.attr is not None and ref.module != owner.name and is_owners(ref.dotted):
+            spellings.add(local)
+        elif ref.attr is None and ref.module == owner.name:
             spellings.add(f"{local}.{name}")
         elif ref.attr is not None and f"{ref.module}.{ref.attr}" == owner.name:
             spellings.add(f"{local}.{name}")

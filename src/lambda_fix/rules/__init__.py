@@ -56,7 +56,8 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
     found = handlers.find_handlers(module, extra_handlers)
     names = {f.name for f in found}
     routes = [f for f in handlers.framework_entries(module) if f.name not in names]
-    if not found and not routes:
+    methods = handlers.bound_entries(module, extra_handlers)
+    if not found and not routes and not methods:
         return []
     active = [_decision(rule.module) for rule in RULES if enabled(rule.code)]
     if not any(decision.may_find(project, module) for decision in active):
@@ -67,7 +68,28 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
     results: list[Diagnosis] = []
     for decision in active:
         results.extend(_unambiguous(module, d) for d in decision.find(context))
+    if methods:
+        # A handler that is a method is analysed like a function; what is found there is reported, as
+        # the fixes edit module-level functions only.
+        method_flows = [flow.analyze(project, module, node, method_of=qualified.split(".")[0])
+                        for qualified, node in methods]
+        seen = {(d.line, d.column, d.code) for d in results}
+        method_context = Context(project, module, method_flows, allow_state, enabled)
+        for decision in active:
+            for d in decision.find(method_context):
+                if (d.line, d.column, d.code) not in seen:
+                    seen.add((d.line, d.column, d.code))
+                    results.append(_reported_for_a_method(d, method_flows))
     return sorted(results, key=lambda d: (d.line, d.column, d.code))
+
+
+def _reported_for_a_method(diagnosis: Diagnosis, flows: list[HandlerFlow]) -> Diagnosis:
+    if diagnosis.plan is None:
+        return diagnosis
+    entry = ", ".join(f"`{f.handler[1]}`" for f in flows)
+    return dataclasses.replace(diagnosis, plan=None, fix_title=None, applicability=None, message=(
+        f"{diagnosis.message}; not fixed: the handler is a method ({entry}), and lambda-fix rewrites "
+        "handlers that are module-level functions"))
 
 
 def _unambiguous(module: ModuleInfo, diagnosis: Diagnosis) -> Diagnosis:

@@ -51,7 +51,7 @@ def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> lis
         for node in every_node(function):
             if not isinstance(node, ast.Call):
                 continue
-            for target, _ in written_paths(module, node, {}):
+            for target, via in _paths_written_by(module, node):
                 spelled = target
                 if isinstance(target, ast.Name) and target.id in assigned:
                     spelled = assigned[target.id]
@@ -66,14 +66,34 @@ def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> lis
                 if _TEMPFILE.search(made_of) or _checked_for(module, function, target, spelled):
                     continue
                 found[shown] = _report(module, flow, name, node, shown, _names(spelled, assigned) & per_request,
-                                       bool(_NEW_EACH_TIME.search(made_of)))
+                                       bool(_NEW_EACH_TIME.search(made_of)), via)
     return list(found.values())
 
 
+def _paths_written_by(module: ModuleInfo, call: ast.Call) -> list[tuple[ast.AST, str | None]]:
+    """The paths a call writes: itself (`open(p, "w")`), or through a function of the module it hands
+    them to (`resize(src, out)`, where `resize` writes its parameter `out`): (path, that function)."""
+    written: list[tuple[ast.AST, str | None]] = [(target, None) for target, _ in written_paths(module, call, {})]
+    callee = module.functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
+    if callee is None or call.func.id in module.imports:  # type: ignore[union-attr]
+        return written
+    params = [a.arg for a in (*callee.args.posonlyargs, *callee.args.args)]
+    by_param = dict(zip(params, call.args))
+    by_param.update({k.arg: k.value for k in call.keywords if k.arg})
+    for node in every_node(callee):
+        if isinstance(node, ast.Call):
+            for target, _ in written_paths(module, node, {}):
+                if isinstance(target, ast.Name) and target.id in by_param and not isinstance(target.ctx, ast.Store):
+                    written.append((by_param[target.id], callee.name))
+    return written
+
+
 def _report(module: ModuleInfo, flow: HandlerFlow, function: str, call: ast.Call, shown: str,
-            from_request: set[str], new_each_time: bool) -> Diagnosis:
+            from_request: set[str], new_each_time: bool, via: str | None = None) -> Diagnosis:
     handler = flow.handler[1]
     where = "" if (module.path, function) == flow.handler else f" (in `{function}`)"
+    if via:
+        where += f" (by `{via}`, which it is handed to)"
     short = shown if len(shown) <= 50 else shown[:47] + "..."
     if from_request or new_each_time:
         how = "made anew each time" if new_each_time else "taken from the request"

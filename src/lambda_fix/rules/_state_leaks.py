@@ -20,7 +20,7 @@ from ..analysis.flow import HandlerFlow, Mutation, StateKey
 from ..analysis.module import ModuleInfo, StateBinding, is_main_block
 from ..analysis.parameters import Threading, threading_plan
 from ..analysis.project import Project
-from ..analysis.references import dotted, spellings
+from ..analysis.references import dotted, reexported, spellings
 from ..analysis.scopes import FunctionNode, scope_bindings
 from ..analysis.walk import remembered
 from ..codes import code_of
@@ -132,7 +132,8 @@ def _candidates(context: Context) -> list[Candidate]:
             # Every handler whose reach writes the state shares it, whether or not it resets it: a
             # later run must see the same sharing as the first, or it would choose another fix.
             handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
-            if resets_on_entry(handler_node, spellings(module, owner, binding.name), binding):
+            spelled = spellings(module, owner, binding.name, reexported(context.project, module, owner, binding.name))
+            if resets_on_entry(handler_node, spelled, binding):
                 continue  # already reset by hand or by an earlier run
             if owner is module and _rebound_before_any_read(module, handler_node, binding.name):
                 continue  # every invocation starts with a fresh value: no leak, and a move would be churn
@@ -260,7 +261,7 @@ def _move_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, binding:
     called_elsewhere = project.threaded_helper_used_elsewhere(module, threaded)
     if called_elsewhere is not None:
         return f"`{called_elsewhere}`, which would receive it as a parameter, is used by another module of the project"
-    handler_node = module.functions[handler]
+    handler_node = flow.reached[flow.handler]
     if name in scope_bindings(handler_node).local:
         return f"`{handler}` has a local `{name}` already"
     shadowed = init_names(binding) & scope_bindings(handler_node).local

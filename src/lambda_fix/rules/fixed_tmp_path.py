@@ -76,7 +76,8 @@ and files made once per environment on purpose, such as a model downloaded under
 `if not os.path.exists(path):` guard, whether the path is a literal, a module constant, a local
 variable or a `Path` object. A guarded write that takes request data (a download key from the event)
 is no such file: every later request would get the first one's, so it is named per invocation. Reported, not rewritten: files written under names made at run time (`f"/tmp/{key}"`,
-`"/tmp/" + name`, `os.path.join(tempfile.gettempdir(), name)`) and never removed. Named anew per
+`"/tmp/" + name`, `os.path.join(tempfile.gettempdir(), name)`), by the handler or by a function of the
+module it hands the name to, and never removed. Named anew per
 invocation (from the request, a UUID, the time), each warm invocation leaves another file until the
 environment's storage is full; named the same way every time (from the environment, a constant), the
 next invocation finds the previous one's file. Those under an existence check, made with `tempfile`,
@@ -386,7 +387,7 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
 
 def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
           occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> tuple[str, TmpPathPlan | None]:
-    handler = module.functions[flow.handler[1]]
+    handler = flow.reached[flow.handler]
     reached = {key[1] for key in flow.reached if key[0] == module.path}
     mine = occurrences[value]
     for other in occurrences:

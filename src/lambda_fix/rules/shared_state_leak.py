@@ -102,7 +102,7 @@ from ..analysis.flow import HandlerFlow
 from ..analysis.module import ModuleInfo, StateBinding, is_main_block, statements_within
 from ..analysis.parameters import Threading, assigns
 from ..analysis.project import Project
-from ..analysis.references import name_taken, reference
+from ..analysis.references import name_taken, reexported, reference
 from ..analysis.scopes import scope_bindings
 from ..model import Applicability
 from . import Context
@@ -187,7 +187,7 @@ def _logger_keys(context: Context) -> list[Diagnosis]:
                and isinstance(stmt.value, ast.Call) and module.qualified_name(stmt.value.func) in _POWERTOOLS_LOGGERS}
     found: dict[str, Diagnosis] = {}
     for flow in context.flows:
-        handler = module.functions.get(flow.handler[1])
+        handler = flow.reached.get(flow.handler)
         if handler is None or flow.handler[0] != module.path:
             continue
         for name, binding in loggers.items():
@@ -322,7 +322,7 @@ def _module_state(context: Context) -> list[Diagnosis]:
 
 def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow,
                 binding: StateBinding) -> ResetPlan | str:
-    handler = module.functions[flow.handler[1]]
+    handler = flow.reached[flow.handler]
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
         return "the handler is a generator"
     rebound = bool(owner.rebound_in.get(binding.name)) and any(
@@ -356,7 +356,8 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         shadowed = names & scope_bindings(handler).local
         if shadowed and how is not ResetHow.SNAPSHOT:
             return f"its initial value uses `{sorted(shadowed)[0]}`, which the handler binds locally"
-    spelled_as, add_import = reference(module, owner, binding.name, needs_module=how is ResetHow.REBIND)
+    spelled_as, add_import = reference(module, owner, binding.name, needs_module=how is ResetHow.REBIND,
+                                       is_owners=reexported(project, module, owner, binding.name))
     if spelled_as is None:
         return add_import or "the handler's module cannot refer to it"
     local_names = scope_bindings(handler).local
