@@ -238,3 +238,30 @@ def lambda_handler(event, context):
     found = diagnoses(source, "LF003")
     assert bool(found) is reported
     assert all(d.plan is None and "os.chdir" in d.message for d in found)
+
+
+@pytest.mark.parametrize(("comments", "declared"), [
+    ("# Shared across invocations so warm starts are faster.\nseen = []", True),
+    ("seen = []  # survives warm starts on purpose", True),
+    ("# kept for the life of the execution environment\nseen = []", True),
+    ("# results of the current request\nseen = []", False),
+    ("seen = []  # ids seen in this request", False),
+    ('seen = ["#across invocations"]', False),  # a string, not a comment
+])
+def test_a_comment_that_says_the_state_outlives_the_invocation_stops_the_fix(comments: str, declared: bool) -> None:
+    source = f'''
+{comments}
+
+
+def lambda_handler(event, context):
+    seen.append(event["id"])
+    return len(seen)
+'''
+    source = textwrap.dedent(source)
+    module = module_facts.build("/project/app.py", "app", source, ast.parse(source))
+    project = Project(lambda path: None)
+    project.add(module)
+    found = [d for d in find_all(project, module, enabled=lambda c: c in ("LF001", "LF002"))
+             if d.code in ("LF001", "LF002")]
+    assert len(found) == 1
+    assert (found[0].plan is None and "meant to outlive" in found[0].message) is declared

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Optional, Union
 
 from ..analysis.aliasing import READ_ONLY_CALLS
 from ..analysis.flow import HandlerFlow, Mutation, StateKey
@@ -63,6 +64,9 @@ class Candidate:
     # clears the flag, `if not CACHE:`), from per-request data: the first request's data serves the
     # later ones. Reported (LF002), never changed: resetting the state without its guard breaks both.
     filled_once: bool = False
+    # The comment on or above the binding says it is meant to outlive an invocation ("shared across
+    # invocations", "kept warm"): a fix would go against what the code's author wrote. Reported (LF002).
+    declared: Optional[str] = None
 
     @property
     def handler(self) -> str:
@@ -158,12 +162,38 @@ def _candidates(context: Context) -> list[Candidate]:
                               f"{in_function} (line {first.line})", f"`{binding.name}`{where}",
                               counter=state_key in counters)
         candidate.filled_once = all(m.filled_once for m in flow.mutations if m.state == state_key and m.leaks)
-        if candidate.counter or candidate.filled_once:
+        candidate.declared = declared_per_environment(owner, binding)
+        if candidate.counter or candidate.filled_once or candidate.declared:
             candidate.move = "it is reported, not moved"  # LF002 says why
         elif owner is module and context.enabled(MOVE):
             candidate.move = _move_plan(project, module, flow, binding, list(sharing))
         found.append(candidate)
     return found
+
+
+# What a comment says when the state is meant to live as long as the environment.
+_PER_ENVIRONMENT = re.compile(
+    r"(?i)\b(?:across|between|over|for all|every|subsequent|later|future)\s+(?:warm\s+)?(?:invocations?|requests?|calls)"
+    r"|\bwarm[- ](?:start|invocation|container)s?\b|\b(?:survives?|persists?|outlives?)\b|\bper[- ](?:container|environment)\b"
+    r"|\bexecution environment\b|\bcontainer (?:reuse|lifetime)\b|\bon purpose\b|\bintentionally\b")
+
+
+def declared_per_environment(owner: ModuleInfo, binding: StateBinding) -> str | None:
+    """The comment at the end of the binding's line, or in the comment block right above it, that says
+    the state is meant to outlive an invocation; None when none does."""
+    node = binding.node
+    line, lines = node.lineno, owner.lines
+    candidates = []
+    end = getattr(node, "end_lineno", line) or line
+    if 0 < end <= len(lines):
+        after = lines[end - 1][getattr(node, "end_col_offset", 0) or 0:] if end == line else lines[end - 1]
+        if "#" in after:
+            candidates.append(after[after.index("#"):].strip())
+    above = line - 2
+    while above >= 0 and lines[above].lstrip().startswith("#"):
+        candidates.append(lines[above].strip())
+        above -= 1
+    return next((c for c in candidates if _PER_ENVIRONMENT.search(c)), None)
 
 
 def _rebound_before_any_read(module: ModuleInfo, handler: FunctionNode, name: str) -> bool:

@@ -41,7 +41,8 @@ The fix is safe. It is offered only when every use of the state is in the handle
 functions that only the handler's call chain calls, directly and by name; when no module-level code,
 `__main__` block, class, decorator, default value, other module or `__all__` refers to it (a test that
 patches it by its dotted path, `mock.patch("app.CACHE")`, counts: it must stay a module attribute);
-when no other module uses a helper that would gain the parameter (its calls there would lack it); and
+when no other module uses a helper that would gain the parameter (its calls there would lack it);
+when no comment on or above the binding says it is meant to outlive the invocation; and
 when its initial value can be evaluated again without side effects. The handler then creates the state exactly as the
 import did, so every invocation runs like a cold start. Helpers gain a parameter, appended to plain
 signatures or added as keyword-only where the signature has defaults, `*args` or keywords; every

@@ -72,7 +72,9 @@ each invocation starts, as a cold start begins: safe. Without that decorator the
 (adding it would change what the logger logs); so are `clear_state=False` said explicitly, and keys
 module-level code appends too (which clearing may drop).
 
-Reported, never changed: a counter only ever bumped by a constant (`invocations += 1`, also under a
+Reported, never changed: state whose own comment says it is meant to outlive the invocation
+("shared across invocations", "survives warm starts", "on purpose"), since a fix would go against what
+its author wrote; a counter only ever bumped by a constant (`invocations += 1`, also under a
 condition on the event), which may count warm starts on purpose; a cache filled once per environment
 under a guard the same block changes (`if is_cold_start: ...; is_cold_start = False`, `if not CACHE:`)
 from per-request data, since resetting it without its guard would leave every later request with an
@@ -296,6 +298,11 @@ def _module_state(context: Context) -> list[Diagnosis]:
                                         f"this environment: bumped by a constant in {candidate.where}", reported=(
                 "a counter may be the point (a metric of warm starts) or a bug; moving or resetting it would "
                 "make it count one invocation only, so it is left for you to decide")))
+            continue
+        if candidate.declared:
+            found.append(candidate.leak(CODE, message=None, reported=(
+                f"its comment says it is meant to outlive the invocation (`{candidate.declared}`); if it must "
+                "not, move it into the handler or reset it there")))
             continue
         if candidate.filled_once:
             found.append(candidate.leak(CODE, message=(
