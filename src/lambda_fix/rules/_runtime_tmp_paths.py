@@ -49,7 +49,7 @@ def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> lis
         per_request = flow.tainted_names.get((module.path, name), frozenset())
         assigned = _assigned_once(function)
         for node in every_node(function):
-            if not isinstance(node, ast.Call):
+            if not isinstance(node, ast.Call) or module.suppressed(node.lineno, CODE):
                 continue
             for target, via in _paths_written_by(module, node):
                 spelled = target
