@@ -173,9 +173,11 @@ def _candidates(context: Context) -> list[Candidate]:
 
 # What a comment says when the state is meant to live as long as the environment.
 _PER_ENVIRONMENT = re.compile(
-    r"(?i)\b(?:across|between|over|for all|every|subsequent|later|future)\s+(?:warm\s+)?(?:invocations?|requests?|calls)"
-    r"|\bwarm[- ](?:start|invocation|container)s?\b|\b(?:survives?|persists?|outlives?)\b|\bper[- ](?:container|environment)\b"
-    r"|\bexecution environment\b|\bcontainer (?:reuse|lifetime)\b|\bon purpose\b|\bintentionally\b")
+    r"(?i)\b(?:across|between|over|for all|every|subsequent|later|future)\s+(?:warm\s+)?"
+    r"(?:invocations?|requests?|calls)"
+    r"|\bwarm[- ](?:start|invocation|container)s?\b|\b(?:survives?|persists?|outlives?)\b"
+    r"|\bper[- ](?:container|environment)\b|\bexecution environment\b|\bcontainer (?:reuse|lifetime)\b"
+    r"|\bon purpose\b|\bintentionally\b")
 
 
 def declared_per_environment(owner: ModuleInfo, binding: StateBinding) -> str | None:

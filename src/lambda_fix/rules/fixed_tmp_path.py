@@ -62,8 +62,9 @@ the handler makes the name from `context.aws_request_id`, before the extension
 (`/tmp/report.csv` becomes `/tmp/report-<request id>.csv`), and passes it to the helpers that use it,
 as LF001 passes state. When the project calls the handler itself (a test or a `__main__` block, which
 pass `None` or a bare object as the context), the name is
-`getattr(context, 'aws_request_id', None) or uuid.uuid4().hex`, so those calls keep working. A module-level path constant becomes that per-invocation value. A handler
-without a context parameter gets `uuid.uuid4().hex` instead, except a durable (replayed) execution,
+`getattr(context, 'aws_request_id', None) or uuid.uuid4().hex`, so those calls keep working. A
+module-level path constant becomes that per-invocation value. A handler without a context parameter
+gets `uuid.uuid4().hex` instead, except a durable (replayed) execution,
 which must stay deterministic: that is reported, not rewritten. The statements of the handler from
 the first that names the path to the last run in a `try`, and its `finally` removes the file, or the
 directory made there, ignoring errors of its own, so the handler's exceptions are never hidden; the
@@ -71,11 +72,13 @@ lines before and after keep their indentation. Where the name may outlive the st
 (bound to another name such as `Path(path)`, handed to a thread, a task or a container, used by a
 nested function), the `try` runs to the end of the handler.
 
-Left alone: paths only read; paths already unique (built from the request ID, a UUID or `tempfile`);
-and files made once per environment on purpose, such as a model downloaded under an
+Left alone: paths only read; files `tempfile` makes, and names already unique (the request ID, a
+UUID) that the handler removes; and files made once per environment on purpose, such as a model downloaded under an
 `if not os.path.exists(path):` guard, whether the path is a literal, a module constant, a local
 variable or a `Path` object. A guarded write that takes request data (a download key from the event)
-is no such file: every later request would get the first one's, so it is named per invocation. Reported, not rewritten: files written under names made at run time (`f"/tmp/{key}"`,
+is no such file: every later request would get the first one's, so it is named per invocation.
+
+Reported, not rewritten: files written under names made at run time (`f"/tmp/{key}"`,
 `"/tmp/" + name`, `os.path.join(tempfile.gettempdir(), name)`), by the handler or by a function of the
 module it hands the name to, and never removed. Named anew per
 invocation (from the request, a UUID, the time), each warm invocation leaves another file until the
