@@ -72,6 +72,10 @@ that can go stale (`pymysql`, `psycopg2`, `psycopg`, `mysql.connector`) are kept
 name and made again when the cached one has been closed; a connection the server dropped is not
 detected until it is used.
 
+An async client (`httpx.AsyncClient`) is reported, not hoisted: it belongs to the event loop that made
+it, and a handler that runs a new loop per invocation (`asyncio.run`) would find a shared one bound to
+a closed loop.
+
 boto3 and botocore clients, resources and sessions, urllib3 pools, Redis, MongoDB, SQLAlchemy engines
 and search clients keep no per-request state: their fix is safe. A `requests.Session` or `httpx.Client`
 keeps cookies, and a database connection keeps open transactions and session settings, which a shared
@@ -112,6 +116,8 @@ CLOSED_TESTS = {
     "mysql.connector.connect": "not {name}.is_connected()",
 }
 _BUILTINS = frozenset(dir(builtins))
+# Clients tied to the event loop that made them: not shared across invocations that each run a loop.
+_LOOP_BOUND = frozenset({"httpx.AsyncClient"})
 # Calls whose result is fixed for the life of the environment when their arguments are.
 _ENVIRONMENT_CALLS = frozenset({"os.environ.get", "os.getenv", "str", "int", "float", "bool",
                                 "botocore.config.Config", "botocore.client.Config", "urllib3.Retry",
@@ -383,6 +389,9 @@ def _why_not(module: ModuleInfo, function: FunctionNode, call: ClientCall) -> st
     if call.per_request:
         return ("it is built from per-request data (the event or per-request credentials); one shared client "
                 "would serve a request with another request's settings")
+    if call.factory in _LOOP_BOUND:
+        return ("an async client belongs to the event loop it was made in, and a handler that runs a new loop "
+                "per invocation (`asyncio.run`) would find a shared one bound to a closed loop")
     names = _bound_to(function, call.node)
     for node in every_node(function):
         if isinstance(node, (ast.With, ast.AsyncWith)):
