@@ -13,7 +13,7 @@ import ast
 import collections
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES, may_build_client
 from .handlers import registered
@@ -605,11 +605,8 @@ class _FunctionWalk:
         if self.module.qualified_name(call.func) in SESSION_FACTORIES:
             return True
         found = self.resolve_function(call.func)
-        if found is None or found[2].name == "__init__":
-            return False
-        returns = [n.value for n in every_node(found[2]) if isinstance(n, ast.Return)]
-        return bool(returns) and all(isinstance(v, ast.Call) and found[1].qualified_name(v.func) in SESSION_FACTORIES
-                                     for v in returns)
+        return found is not None and found[2].name != "__init__" and _returns_built(
+            found[1], found[2], lambda module, value: module.qualified_name(value.func) in SESSION_FACTORIES)
 
     def _is_client(self, value: ast.expr) -> bool:
         if isinstance(value, ast.Call):
@@ -620,7 +617,7 @@ class _FunctionWalk:
                 return True
             # `CLIENTS[region] = make_client(region)`: a project function that returns a client.
             found = self.resolve_function(value.func)
-            if found is not None and found[2].name != "__init__" and _returns_client(found[1], found[2]):
+            if found is not None and found[2].name != "__init__" and _returns_built(found[1], found[2], _builds_client):
                 return True
         if isinstance(value, ast.Name) and id(value) not in self.global_ids:
             return any(self._is_client(v) for v in _assigned_values(self.node, value.id))
@@ -843,20 +840,26 @@ def _assigned_values(function: FunctionNode, name: str) -> Iterator[ast.expr]:
             yield node.value
 
 
-def _returns_client(module: ModuleInfo, function: FunctionNode) -> bool:
-    """Does every `return` of function give a client its module builds there (`return boto3.client(...)`,
-    or a local it assigned one to)? One level deep: what the analysis can see without running code."""
+def _builds_client(module: ModuleInfo, value: ast.Call) -> bool:
+    return module.qualified_name(value.func) in CLIENT_FACTORIES or (
+        isinstance(value.func, ast.Attribute) and value.func.attr in CLIENT_METHODS)
+
+
+def _returns_built(module: ModuleInfo, function: FunctionNode,
+                   built: Callable[[ModuleInfo, ast.Call], bool]) -> bool:
+    """Does every `return` of function give what a call `built` accepts makes there (`return
+    boto3.client(...)`, or a local it assigned one to)? One level deep: what the analysis can see
+    without running code."""
     returns = [n.value for n in every_node(function) if isinstance(n, ast.Return)]
     if not returns or any(value is None for value in returns):
         return False
 
-    def built_here(value: ast.expr) -> bool:
+    def made_here(value: ast.expr) -> bool:
         if isinstance(value, ast.Call):
-            return module.qualified_name(value.func) in CLIENT_FACTORIES or (
-                isinstance(value.func, ast.Attribute) and value.func.attr in CLIENT_METHODS)
+            return built(module, value)
         if isinstance(value, ast.Name):
             assigned = list(_assigned_values(function, value.id))
-            return bool(assigned) and all(isinstance(v, ast.Call) and built_here(v) for v in assigned)
+            return bool(assigned) and all(isinstance(v, ast.Call) and built(module, v) for v in assigned)
         return False
 
-    return all(built_here(value) for value in returns)  # type: ignore[arg-type]
+    return all(made_here(value) for value in returns)  # type: ignore[arg-type]
