@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator, Union
 
-from .walk import children, remembered
+from .walk import children, every_node, remembered
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 ScopeNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
@@ -153,3 +153,21 @@ def _refs(scope: ScopeNode, enclosing: frozenset[str], nested: bool) -> Iterator
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda) + _COMPREHENSIONS):
             # Class bodies do not enclose, but functions and comprehensions do.
             yield from _refs(node, hidden if node is not scope else enclosing, nested=True)
+
+
+def assigned_once(function: FunctionNode, name: str) -> ast.expr | None:
+    """The value a local is given, when a single plain assignment is the only way the function binds it."""
+    values = []
+    for node in every_node(function):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            if len(node.targets) != 1:
+                return None
+            values.append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith,
+                               ast.NamedExpr)):
+            targets = [getattr(node, "target", None), *[getattr(i, "optional_vars", None)
+                                                        for i in getattr(node, "items", [])]]
+            if any(t is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t))
+                   for t in targets):
+                return None
+    return values[0] if len(values) == 1 else None

@@ -19,7 +19,7 @@ import re
 
 from ..analysis.flow import HandlerFlow
 from ..analysis.module import ModuleInfo
-from ..analysis.scopes import FunctionNode
+from ..analysis.scopes import FunctionNode, assigned_once, scope_bindings
 from ..analysis.walk import every_node
 from ..codes import code_of
 from ._diagnosis import Diagnosis
@@ -158,17 +158,9 @@ def _expanded(module: ModuleInfo, node: ast.AST, assigned: dict[str, ast.expr]) 
 
 
 def _assigned_once(function: FunctionNode) -> dict[str, ast.expr]:
-    values: dict[str, list[ast.expr]] = {}
-    for node in every_node(function):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            values.setdefault(node.targets[0].id, []).append(node.value)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
-            bound = [node.target] if not isinstance(node, (ast.With, ast.AsyncWith)) else [
-                item.optional_vars for item in node.items if item.optional_vars is not None]
-            for target in (n for b in bound for n in ast.walk(b)):
-                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
-                    values.setdefault(target.id, []).append(target)  # bound some other way: not once
-    return {name: found[0] for name, found in values.items() if len(found) == 1 and not isinstance(found[0], ast.Name)}
+    """Each local the function gives one value, and that value."""
+    values = {name: assigned_once(function, name) for name in scope_bindings(function).local}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _unwrapped(module: ModuleInfo, node: ast.AST) -> ast.AST:

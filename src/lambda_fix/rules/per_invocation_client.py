@@ -94,7 +94,7 @@ from ..analysis.clients import CLIENT_FACTORIES, FACTORY_CALL_NAMES, SESSION_FAC
 from ..analysis.flow import ClientCall, FunctionKey, HandlerFlow
 from ..analysis.module import ModuleInfo, calls_in_functions
 from ..analysis.project import Project
-from ..analysis.scopes import FunctionNode, scope_bindings
+from ..analysis.scopes import FunctionNode, assigned_once, scope_bindings
 from ..analysis.walk import every_node, remembered
 from ..codes import code_of
 from ..model import Applicability
@@ -308,8 +308,7 @@ def _short(source: str) -> str:
 
 def _already_cached(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> bool:
     """Built inside a cached function, in a cache-miss branch, or stored at module level."""
-    if any(module.qualified_name(d.func if isinstance(d, ast.Call) else d) in _CACHING_DECORATORS
-           for d in function.decorator_list):
+    if _is_cached(module, function):
         return True
     bindings = scope_bindings(function)
     declared = bindings.declared_global
@@ -441,9 +440,13 @@ def _cached_accessor(module: ModuleInfo, call: ast.Call) -> bool:
     if call.args or call.keywords or not isinstance(call.func, ast.Name):
         return False
     function = module.functions.get(call.func.id)
-    return function is not None and call.func.id not in module.imports and any(
-        module.qualified_name(d.func if isinstance(d, ast.Call) else d) in _CACHING_DECORATORS
-        for d in function.decorator_list)
+    return function is not None and call.func.id not in module.imports and _is_cached(module, function)
+
+
+def _is_cached(module: ModuleInfo, function: FunctionNode) -> bool:
+    """Decorated with `functools.cache`, `lru_cache` or `cached_property`."""
+    return any(module.qualified_name(d.func if isinstance(d, ast.Call) else d) in _CACHING_DECORATORS
+               for d in function.decorator_list)
 
 
 def _names_cached_accessor(module: ModuleInfo, expr: ast.AST, name: ast.Name) -> bool:
@@ -472,7 +475,7 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
             if node.id in bindings.params:
                 return f"it depends on the parameter `{node.id}`"
             if node.id in bindings.local:
-                value = _assigned_once(function, node.id)
+                value = assigned_once(function, node.id)
                 if value is None or depth > 3:
                     return f"it depends on the local `{node.id}`"
                 problem = _check(module, function, value, substitutions, depth + 1, client)
@@ -488,23 +491,6 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
         elif isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
             return "it is not a plain expression"
     return None
-
-
-def _assigned_once(function: FunctionNode, name: str) -> ast.expr | None:
-    values = []
-    for node in every_node(function):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            if len(node.targets) != 1:
-                return None
-            values.append(node.value)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith,
-                               ast.NamedExpr)):
-            targets = [getattr(node, "target", None), *[getattr(i, "optional_vars", None)
-                                                        for i in getattr(node, "items", [])]]
-            if any(t is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t))
-                   for t in targets):
-                return None
-    return values[0] if len(values) == 1 else None
 
 
 def _module_constant(module: ModuleInfo, name: str) -> bool:
