@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -265,3 +266,54 @@ def lambda_handler(event, context):
              if d.code in ("LF001", "LF002")]
     assert len(found) == 1
     assert (found[0].plan is None and "meant to outlive" in found[0].message) is declared
+
+
+_HELPER = '''
+import boto3
+
+
+def get_table():
+    return boto3.resource("dynamodb").Table("orders")
+'''
+_CALLER = '''
+from {module} import get_table
+
+
+def lambda_handler(event, context):
+    get_table().put_item(Item={{"id": event["id"]}})
+    return {{"saved": event["id"]}}
+'''
+
+
+def _lf004(paths: list[str]) -> dict[str, list[tuple[int, bool, str]]]:
+    from lambda_fix import Config, Mode, run
+
+    summary = run(paths, Config(cache=False, select=("LF004",)), Mode.CHECK)
+    return {r.path: [(f.line, f.fix is not None, f.message) for f in r.findings] for r in summary.results if r.findings}
+
+
+def test_lf004_builds_a_helper_modules_client_once_there_when_the_run_checks_that_module(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("storage.py").write_text(_HELPER)
+    Path("app.py").write_text(_CALLER.format(module="storage"))
+    [(line, fixable, message)] = _lf004(["."])["storage.py"]
+    assert (line, fixable) == (6, True) and "`lambda_handler` of `app`" in message
+    # Checked alone, the handler's module reports it where it calls into the helper, and says how to fix it.
+    [(line, fixable, message)] = _lf004(["app.py"])["app.py"]
+    assert (line, fixable) == (6, False) and "run lambda-fix on storage.py too" in message
+
+
+def test_lf004_leaves_a_helper_module_no_handler_reaches(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for function in ("orders", "refunds"):
+        Path(function).mkdir()
+        Path(function, "utils.py").write_text(_HELPER)
+    # Only orders' handler imports a `utils`: refunds/utils.py is another module of the same name.
+    Path("orders", "app.py").write_text(_CALLER.format(module="utils"))
+    Path("cli.py").write_text("import boto3\n\ndef main():\n    return boto3.client('s3')\n")
+    # A library installed beside the code (a layer's `python/` directory) is no module of the project.
+    Path("python", "mylib-1.0.dist-info").mkdir(parents=True)
+    Path("python", "mylib.py").write_text(_HELPER)
+    Path("python", "app.py").write_text(_CALLER.format(module="mylib"))
+    Path("broken.py").write_text("import boto3\ndef f(:\n")  # a helper's syntax error is no error of the run
+    assert list(_lf004(["."])) == [str(Path("orders", "utils.py"))]

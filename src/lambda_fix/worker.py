@@ -22,6 +22,7 @@ from typing import Any
 from . import cache as result_cache
 from . import codemods
 from .analysis import module as module_facts
+from .analysis.clients import may_name_a_factory
 from .analysis.handlers import extra_names, may_contain_handler
 from .analysis.project import Project, package_markers, package_of
 from .config import Config
@@ -89,15 +90,22 @@ def process_file(path: str) -> Outcome:
         decoded = decode(data)
     except SourceError as exc:
         return Outcome(FileResult(path, Status.FAILED, error=str(exc)), None, digest, alone)
-    if not may_contain_handler(decoded.text, extra_names(config.handlers)):
+    # A module without a handler is read only as a helper that handlers of other modules call into
+    # (LF004 builds its clients once there); what stops that is no error of the run.
+    helper = not may_contain_handler(decoded.text, extra_names(config.handlers))
+    if helper and not may_name_a_factory(decoded.text):
         return Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest, alone)
     refusal = _refusal(data, decoded.text)
+    if refusal and helper:
+        return Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest, alone)
     if refusal:
         return Outcome(FileResult(path, Status.FAILED, error=refusal), decoded.encoding, digest, alone)
     project = _run.project(_boundary(path))
     project.record()
     try:
         result = _process_text(path, decoded.text, config, project, _run.wanted)
+        if helper and result.status is Status.FAILED and not result.findings:
+            result = FileResult(path, Status.SKIPPED)  # a syntax error in a helper is not this run's to report
     except Exception:  # noqa: BLE001 - report, never crash the run
         result = FileResult(path, Status.FAILED, error=_internal_error())
     finally:

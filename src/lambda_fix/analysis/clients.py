@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +29,15 @@ CREDENTIAL_METHODS = frozenset({"assume_role", "assume_role_with_web_identity",
 # The last name every call may_build_client accepts spells: a factory's own, `client` or `resource`
 # (or a name an import binds to a factory, which is the module's own).
 FACTORY_CALL_NAMES = frozenset({"client", "resource", *(name.rsplit(".", 1)[-1] for name in CLIENT_FACTORIES)})
+
+
+# The cheap test on raw text for a module without a handler (a helper module a handler calls into):
+# it names the package of a factory. False positives only cost a parse.
+_FACTORY_PACKAGES = re.compile(r"\b(?:%s)\b" % "|".join(sorted({name.split(".")[0] for name in CLIENT_FACTORIES})))
+
+
+def may_name_a_factory(source: str) -> bool:
+    return _FACTORY_PACKAGES.search(source) is not None
 
 
 def may_build_client(module: ModuleInfo, call: ast.Call) -> bool:

@@ -61,6 +61,7 @@ class Project:
         self._directories: dict[tuple[Path, str], bool] = {}
         self._looked_at: set[str] | None = None
         self._markers_by_path: dict[str, list[str]] = {}
+        self._vendored_roots: dict[str, bool] = {}
         # What the analysis asked about the other files of the run, and the answers: ("imported", path,
         # module, name, answer) and ("mentions", path, topic, word, answer). A cached result holds while they do.
         self.questions: list[tuple[object, ...]] = []
@@ -97,6 +98,8 @@ class Project:
             return self.imported_elsewhere(str(path), str(words[0]), str(words[1])) == answer
         if kind == "spelled":
             return self.spelled_elsewhere(str(path), str(words[0]), str(words[1])) == answer
+        if kind == "importers":
+            return "\n".join(self.importers_of(str(path), str(words[0]))) == answer
         if kind == "patched":
             return self.patched_elsewhere(str(path), str(words[0]), str(words[1])) == answer
         return kind == "mentions" and self.mentioned_elsewhere(str(path), str(words[1]), str(words[0])) == answer
@@ -129,6 +132,20 @@ class Project:
                      and self._may_import(other, path) for other in self._index()[0].get(module_stem, ()))
         self.questions.append(("patched", path, module_stem, word, answer))
         return answer
+
+    def importers_of(self, path: str, module_stem: str) -> tuple[str, ...]:
+        """The other files of the run whose import statements name module_stem, the last dotted name
+        of the module at path: the files that may import it (resolving their imports tells)."""
+        here = self.resolved(path)
+        found = tuple(other for other in self._index()[0].get(module_stem, ()) if module_stem
+                      and self.resolved(other) != here)
+        self.questions.append(("importers", path, module_stem, "\n".join(found)))
+        return found
+
+    def in_run(self, path: str) -> bool:
+        """Is path one of the files this run checks (and may rewrite)?"""
+        here = self.resolved(path)
+        return any(self.resolved(other) == here for other in self._files)
 
     def _may_import(self, importer: str, path: str) -> bool:
         """Can importer's `import app` be this `app.py`? When the run holds several modules of that
@@ -219,7 +236,26 @@ class Project:
         return self._markers_by_path[path]
 
     def add(self, info: ModuleInfo) -> None:
-        self._by_path[self.resolved(info.path)] = info
+        """The text given wins over what is on disk. When it differs from the module parsed before (a
+        rewrite being checked), every other module is dropped: what the analysis remembers on their
+        nodes (how their calls resolve, into this module too) was learnt of the old one."""
+        key = self.resolved(info.path)
+        earlier = self._by_path.get(key)
+        if earlier is not None and earlier.source != info.source:
+            self._by_path.clear()
+        self._by_path[key] = info
+
+    def vendored(self, path: str) -> bool:
+        """Is the module at path part of an installed distribution (a layer's `python/` directory or a
+        vendored tree holds its `*.dist-info`): a library's code, not the project's?"""
+        root = str(self._code_root(os.path.dirname(self.resolved(path)))[0])
+        if root not in self._vendored_roots:
+            try:
+                names = os.listdir(root)
+            except OSError:
+                names = []
+            self._vendored_roots[root] = any(n.endswith((".dist-info", ".egg-info")) for n in names)
+        return self._vendored_roots[root]
 
     def forget(self, path: str) -> None:
         """Drop a module analysed on its own: a worker keeps the modules handlers import, not every

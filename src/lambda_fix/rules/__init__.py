@@ -5,7 +5,9 @@ Each rule module's docstring is that rule's documentation, and each has the same
 - `may_find(project, module) -> bool`: a cheap first test on the module's facts; False means `find`
   would find nothing, so the flow analysis (most of the cost of a run) is skipped when no rule says yes;
 - `find(context) -> list[Diagnosis]`: what the rule reports in the handlers' module, each with a typed
-  plan (`None` when the problem is reported only) that points at nodes by position or by name.
+  plan (`None` when the problem is reported only) that points at nodes by position or by name;
+- optionally `may_find_in_helper(project, module) -> bool`: the rule also fixes modules without a
+  handler that handlers of other modules call into (LF004); `find` then gets those handlers' flows.
 
 Rules ask the shared analysis (`analysis/`) for facts and decide what they mean; the fix of a plan
 is the codemod of the same name (`codemods/`).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Callable
 
 from ..codes import RULES
@@ -57,9 +60,9 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
     names = {f.name for f in found}
     routes = [f for f in handlers.framework_entries(module) if f.name not in names]
     methods = handlers.bound_entries(module, extra_handlers)
-    if not found and not routes and not methods:
-        return []
     active = [_decision(rule.module) for rule in RULES if enabled(rule.code)]
+    if not found and not routes and not methods:
+        return _found_for_other_modules(project, module, extra_handlers, allow_state, active)
     if not any(decision.may_find(project, module) for decision in active):
         return []  # nothing any rule looks for: the flow analysis, most of the cost, is not needed
     flows = [flow.analyze(project, module, handler) for handler in found]
@@ -81,6 +84,28 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
                     seen.add((d.line, d.column, d.code))
                     results.append(_reported_for_a_method(d, method_flows))
     return sorted(results, key=lambda d: (d.line, d.column, d.code))
+
+
+def _found_for_other_modules(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...],
+                             allow_state: tuple[str, ...], active: list[ModuleType]) -> list[Diagnosis]:
+    """A module without a handler that the handlers of other modules of the run call into: what the
+    rules that fix such a module find there (those with a `may_find_in_helper` first test, as LF004
+    builds a helper's client once), from those handlers' flows."""
+    from ..analysis import callers, flow
+
+    helpers = [decision for decision in active
+               if hasattr(decision, "may_find_in_helper") and decision.may_find_in_helper(project, module)]
+    if not helpers:
+        return []
+    here = project.resolved(module.path)
+    flows = [flow.analyze(project, owner, entry, framework=framework)
+             for owner, entry, framework in callers.entries_into(project, module, extra_handlers)]
+    flows = [f for f in flows if any(project.resolved(path) == here for path, _ in f.reached)]
+    if not flows:
+        return []
+    context = Context(project, module, flows, allow_state)
+    found = [_unambiguous(module, d) for decision in helpers for d in decision.find(context)]
+    return sorted(found, key=lambda d: (d.line, d.column, d.code))
 
 
 def _reported_for_a_method(diagnosis: Diagnosis, flows: list[HandlerFlow]) -> Diagnosis:

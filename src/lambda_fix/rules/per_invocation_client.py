@@ -52,8 +52,11 @@ So is a client whose factory the project's tests patch (`mock.patch("app.boto3")
 would keep the first test's mock, out of reach of the later tests' patches.
 
 A client that a helper in another module of the project builds on every invocation (a `get_table()`
-that builds `boto3.resource(...)`) is reported where the handler's module calls into that module:
-the fix belongs in that module, which lambda-fix rewrites only when it holds a handler.
+that builds `boto3.resource(...)`) is built once per environment in that module, by the same rules,
+when the run checks it: a module without a handler is read when it names a client's package and a
+handler of the run (up to three imports away) reaches its functions. A run that checks the handler's
+module without the helper's reports it where the handler calls into the helper. A helper module with
+a syntax error, too large or generated is skipped, not an error: it holds no handler.
 
 A client already kept for the environment (`if _client is None: _client = ...`, a `functools.cache`,
 or a helper that builds one called only to fill such a cache, as in
@@ -86,10 +89,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import os
 import re
 from dataclasses import dataclass
 from typing import Optional
 
+from ..analysis.callers import imported_modules
 from ..analysis.clients import CLIENT_FACTORIES, FACTORY_CALL_NAMES, SESSION_FACTORIES, may_build_client
 from ..analysis.flow import ClientCall, FunctionKey, HandlerFlow
 from ..analysis.module import ModuleInfo, calls_in_functions
@@ -154,7 +159,14 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
     Such a call ends in a factory's own name, or in a name an import binds to a factory (`from boto3
     import client as make`), so only the statements whose text holds one are walked."""
-    return _builds_clients(module) or any(_builds_clients(found) for found in _imported_modules(project, module))
+    return _builds_clients(module) or any(_builds_clients(found) for found in imported_modules(project, module))
+
+
+def may_find_in_helper(project: Project, module: ModuleInfo) -> bool:
+    """The first test for a module without a handler, which handlers of other modules may call into:
+    its own functions build clients (the fix is made there), and it is the project's code, not a
+    library vendored beside it (boto3 in a layer's `python/` directory)."""
+    return _builds_clients(module) and not project.vendored(module.path)
 
 
 def _builds_clients(module: ModuleInfo) -> bool:
@@ -166,19 +178,6 @@ def _calls_a_factory(module: ModuleInfo) -> bool:
     aliases = {name for name, ref in module.imports.items() if ref.dotted in CLIENT_FACTORIES}
     return any(may_build_client(module, call)
                for call in calls_in_functions(module.statements_naming(FACTORY_CALL_NAMES | aliases)))
-
-
-def _imported_modules(project: Project, module: ModuleInfo) -> list[ModuleInfo]:
-    """The project modules module's imports name directly (a helper module a handler calls into)."""
-    found = []
-    for ref in module.imports.values():
-        parts = ref.dotted.split(".")
-        for cut in range(len(parts), 0, -1):
-            other = project.resolve(".".join(parts[:cut]), module)
-            if other is not None and other.path != module.path:
-                found.append(other)
-                break
-    return found
 
 
 def find(context: Context) -> list[Diagnosis]:
@@ -221,6 +220,8 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
     could be built once there. The fix belongs in that module, which this run does not rewrite."""
     owner = project.module_at(call.function[0])
     function = flow.reached.get(call.function)
+    if project.in_run(call.function[0]):
+        return None  # found (and fixed) where it is built, when that module is checked
     if owner is None or function is None or call.per_request or _already_cached(owner, function, call.node) \
             or _cached_by_a_caller(project, module, flow, call):
         return None
@@ -238,8 +239,9 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
     where = f"`{call.function[1]}` of {owner.name or owner.path}"
     message = (f"`{_short(source)}` builds a new client on every invocation of `{flow.handler[1]}` (in {where}, "
                f"line {call.node.lineno})")
-    reason = ("it is built in another module, which lambda-fix rewrites only when it holds a handler; build it "
-              "once per environment there (a `functools.cache`d function, say)")
+    shown = os.path.relpath(owner.path)
+    reason = (f"it is built in another module, which this run does not check; run lambda-fix on "
+              f"{owner.path if shown.startswith('..') else shown} too, and it is built once per environment there")
     related = ((call.function[0], call.node.lineno, f"`{call.function[1]}` builds it"),)
     return Diagnosis.reported(CODE, line, column, message, reason, verb="hoisted", related=related)
 
@@ -264,7 +266,9 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
     what = ("opens a new connection" if call.factory in CLOSED_TESTS else
             "creates a new session" if "Session" in call.factory or "session" in call.factory.split(".")[-1]
             else "builds a new client")
-    message = f"`{_short(source)}` {what} on every invocation of `{flow.handler[1]}` (in {where})"
+    handler = f"`{flow.handler[1]}`" if flow.handler[0] == module.path else \
+        f"`{flow.handler[1]}` of {_module_called(project, flow.handler[0])}"
+    message = f"`{_short(source)}` {what} on every invocation of {handler} (in {where})"
     if module.suppressed(call.node.lineno, CODE):
         return None
     reason = _why_not(module, function, call) or _patched_by_tests(project, module, call)
@@ -282,6 +286,11 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
     return Diagnosis(
         CODE, call.node.lineno, call.node.col_offset, message, f"build it once per environment with `{accessor}()`",
         Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
+
+
+def _module_called(project: Project, path: str) -> str:
+    found = project.module_at(path)
+    return f"`{found.name}`" if found is not None and found.name else path
 
 
 def _patched_by_tests(project: Project, module: ModuleInfo, call: ClientCall) -> str | None:
