@@ -73,6 +73,29 @@ def test_diff_prints_a_patch_and_writes_nothing(project) -> None:
     assert (project / "app.py").read_text() == LEAKY
 
 
+def test_diff_and_machine_formats_tell_on_stderr_which_file_failed_and_why(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    (project / "broken.py").write_text("def lambda_handler(event, context):\n    return (\n")
+    result = invoke("--diff", ".")
+    assert result.exit_code == 2 and "--- a/app.py" in result.stdout
+    assert "broken.py: error: syntax error at line" in result.stderr
+    assert "app.py:1:1: LF001 [*] module-level `items`" in result.stderr  # findings as --check shows them
+    for name in ("json", "sarif", "rdjson", "github"):
+        result = invoke("--check", "--format", name, ".")
+        assert result.exit_code == 2 and "broken.py: error: syntax error at line" in result.stderr, name
+        assert "broken.py" not in result.stderr.replace("broken.py: error", ""), name
+
+
+def test_a_file_that_parses_but_does_not_compile_gets_one_verdict_in_every_mode(project) -> None:
+    """`async with` at module level parses, and the compiler rejects it: cold, cached and in every mode."""
+    (project / "app.py").write_text(LEAKY + "\nasync with open('x'):\n    pass\n")
+    for args in (["--check", "--no-cache"], ["--diff", "--no-cache"], ["--check"], ["--diff"], ["--check"], []):
+        result = invoke(*args, "app.py")
+        assert result.exit_code == 2 and "app.py: error: syntax error: line 8: 'async with' outside" \
+            in result.output, args
+    assert (project / "app.py").read_text().startswith(LEAKY)
+
+
 def test_default_rewrites_in_place_then_nothing_left(project) -> None:
     (project / "app.py").write_text(LEAKY)
     assert invoke("app.py").exit_code == 0
@@ -326,3 +349,42 @@ def test_explain_prints_the_rule(project) -> None:
 def test_paths_are_required_without_explain(project) -> None:
     result = CliRunner().invoke(cli.main, [])
     assert result.exit_code == 2 and "give at least one PATH" in result.output
+
+
+def test_help_lists_the_exit_statuses_and_what_formats_mean_when_writing(project) -> None:
+    result = invoke("--help")
+    assert "Exit status:" in result.output and "130" in result.output and "github-review needs --check" in result.output
+
+
+def test_the_review_format_needs_check(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--format", "github-review", "app.py")
+    assert result.exit_code == 2 and "use it with --check" in result.output
+    assert (project / "app.py").read_text() == LEAKY
+
+
+def test_a_machine_format_without_check_writes_and_reports_what_it_fixed(project) -> None:
+    import json
+
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--format", "json", "app.py")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["summary"]["fixes_applied"] == 1 and report["findings"][0]["fix"]["applied"] is True
+    assert FIXED_HANDLER_LINE in (project / "app.py").read_text()
+
+
+def test_a_handler_name_that_matches_nothing_is_a_warning(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    result = invoke("--check", "--handler", "handle_it", "--handler", "app:lambda_handler",
+                    "--handler", "other:lambda_handler", "app.py")
+    assert "warning: --handler handle_it matches no function" in result.output
+    assert "warning: --handler other:lambda_handler matches no function" in result.output
+    assert "--handler app:lambda_handler" not in result.output
+
+
+def test_the_usage_page_names_every_directory_a_walk_skips() -> None:
+    from lambda_fix.discovery import SKIPPED_DIRECTORIES
+
+    page = (Path(__file__).parent.parent / "docs" / "usage.md").read_text()
+    assert [name for name in sorted(SKIPPED_DIRECTORIES) if f"`{name}`" not in page] == []

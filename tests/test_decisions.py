@@ -317,3 +317,47 @@ def test_lf004_leaves_a_helper_module_no_handler_reaches(tmp_path, monkeypatch) 
     Path("python", "app.py").write_text(_CALLER.format(module="mylib"))
     Path("broken.py").write_text("import boto3\ndef f(:\n")  # a helper's syntax error is no error of the run
     assert list(_lf004(["."])) == [str(Path("orders", "utils.py"))]
+
+
+@pytest.mark.parametrize(("source", "code"), [
+    # A comprehension's `event` is its own variable, not the handler's: what it carries is no request's.
+    ('''
+        LOOKUP = {}
+
+        def lambda_handler(event, context):
+            if not LOOKUP:
+                LOOKUP.update({event: i for i, event in enumerate("abc")})
+            return LOOKUP.get(event["c"])
+        ''', "LF002"),
+    ('''
+        ITEMS = []
+
+        def lambda_handler(event, context):
+            ITEMS[:] = [event.upper() for event in "abc"]
+            return list(ITEMS)
+        ''', "LF001"),
+    ('''
+        import boto3
+
+        client = None
+
+        def lambda_handler(event, context):
+            global client
+            if client is None:
+                client = [boto3.client("s3", region_name=event) for event in ["us-east-1"]][0]
+            return client.list_buckets()
+        ''', "LF004"),
+])
+def test_a_comprehension_variable_named_like_the_event_is_not_request_data(source: str, code: str) -> None:
+    assert diagnoses(source, code) == []
+
+
+def test_a_comprehension_over_the_event_still_carries_request_data() -> None:
+    [diagnosis] = diagnoses('''
+        SEEN = []
+
+        def lambda_handler(event, context):
+            SEEN.extend([item for item in event["items"]])
+            return len(SEEN)
+        ''', "LF001")
+    assert "per-request data" in diagnosis.message

@@ -86,3 +86,35 @@ def test_sarif_related_locations_follow_the_call_chain(summary) -> None:
                 ["artifactLocation"]["uri"] == "app.py"]
     notes = [r["message"]["text"] for r in result["relatedLocations"]]
     assert notes == ["`lambda_handler` calls `add`", "item augmented assignment with per-request data in `add`"]
+
+
+NAMES_THAT_NEED_QUOTING = ["my file.py", 'quo"te.py', "ünï.py", "back\\slash.py", "plain.py"]
+
+
+@pytest.fixture
+def awkward_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in NAMES_THAT_NEED_QUOTING:
+        shutil.copyfile(FIXTURES / "LF004" / "client_in_handler.py", tmp_path / name)
+    return tmp_path
+
+
+@pytest.mark.parametrize("apply", [["git", "apply"], ["patch", "-p1", "--quiet"]])
+def test_diff_headers_are_written_as_git_writes_them_so_patch_tools_apply_them(awkward_names, apply) -> None:
+    import subprocess
+
+    if shutil.which(apply[0]) is None:
+        pytest.skip(f"{apply[0]} is not installed")
+    patch = renderer("diff")(run(["."], Config(cache=False, jobs=1), Mode.DIFF), False)
+    assert '--- "a/quo\\"te.py"' in patch and "--- a/my file.py\t\n" in patch
+    subprocess.run(apply, input=patch, text=True, check=True, cwd=awkward_names)
+    assert run(["."], Config(cache=False, jobs=1), Mode.CHECK).changed == 0  # every file got its fix
+
+
+def test_sarif_uris_are_percent_encoded(awkward_names) -> None:
+    summary = run(["."] + [str(awkward_names / "plain.py")], Config(cache=False, jobs=1), Mode.CHECK, details=True)
+    uris = {location["physicalLocation"]["artifactLocation"]["uri"]
+            for result in json.loads(renderer("sarif")(summary, False))["runs"][0]["results"]
+            for location in result["locations"]}
+    assert {"my%20file.py", "quo%22te.py", "%C3%BCn%C3%AF.py", "back%5Cslash.py", "plain.py"} <= uris
+    assert (awkward_names / "plain.py").as_uri() in uris

@@ -119,3 +119,92 @@ def test_findings_on_unchanged_lines_are_left_out(repo: Path) -> None:
 def test_a_bad_ref_is_an_error(repo: Path) -> None:
     result = CliRunner().invoke(cli.main, ["--check", "--diff-base", "no-such-ref", "."])
     assert result.exit_code == 2 and "--diff-base no-such-ref" in result.output
+
+
+# Three fixes in one pull request: two hoists that each add `import functools` at the top and a move.
+PR_THREE_FIXES = '''import json
+import os
+
+import boto3
+
+seen = []
+
+
+def lambda_handler(event, context):
+    s3 = boto3.client("s3")
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+    seen.append(event["id"])
+    return {"body": json.dumps(event), "seen": len(seen), "b": s3.list_buckets(), "t": table.name}
+
+
+def unrelated():
+    return 1
+'''
+PR_UNSAFE = '''import json
+
+import pymysql
+
+
+def lambda_handler(event, context):
+    connection = pymysql.connect(host="db")
+    return {"body": json.dumps(event), "ok": connection.open}
+
+
+def unrelated():
+    return 1
+'''
+
+
+def review_with(repo: Path, *options: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(cli.main, ["--check", "--format", "github-review", "--diff-base", "main", *options,
+                                           "."])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_fixes_that_touch_the_same_lines_are_one_suggestion_and_accepting_all_gives_the_rewrite(repo: Path) -> None:
+    (repo / "app.py").write_text(PR_THREE_FIXES)
+    git(repo, "commit", "-q", "-am", "pr")
+    document = review(repo)
+    validate(document)
+    comments = document["comments"]
+    spans = sorted((c.get("start_line", c["line"]), c["line"]) for c in comments)
+    assert all(earlier[1] < later[0] for earlier, later in zip(spans, spans[1:])), spans  # no line twice
+    assert "found 3 findings" in document["body"]  # findings, not comments
+    suggested = apply_suggestions(PR_THREE_FIXES, comments)
+    assert CliRunner().invoke(cli.main, ["app.py"]).exit_code == 0
+    assert suggested == (repo / "app.py").read_text()
+    assert suggested.count("import functools") == 1
+
+
+def test_an_unsafe_fix_is_a_suggestion_only_when_the_run_would_apply_it(repo: Path) -> None:
+    (repo / "app.py").write_text(PR_UNSAFE)
+    git(repo, "commit", "-q", "-am", "pr")
+    status, document = review_with(repo)
+    validate(document)
+    bodies = [c["body"] for c in document["comments"]]
+    assert status == 1 and bodies and not any("```suggestion" in b for b in bodies)
+    assert any("marked unsafe" in b and "```diff" in b for b in bodies)
+    status, document = review_with(repo, "--no-unsafe-fixes")
+    assert not any("```suggestion" in c["body"] for c in document["comments"])
+    status, document = review_with(repo, "--unsafe-fixes")
+    bodies = [c["body"] for c in document["comments"]]
+    assert any("```suggestion" in b and "an unsafe fix: read it before accepting" in b for b in bodies)
+
+
+def test_an_old_finding_elsewhere_does_not_make_the_pull_request_fail(repo: Path) -> None:
+    (repo / "old.py").write_text(PR_NEAR)  # a leak already on the base branch
+    (repo / "broken_old.py").write_text("def lambda_handler(event, context):\n    return (\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "old leak")
+    git(repo, "branch", "-f", "main")
+    (repo / "app.py").write_text(BASE.replace("def unrelated", "def unrelated_renamed"))
+    git(repo, "commit", "-q", "-am", "pr without leaks")
+    status, document = review_with(repo)
+    assert status == 0 and document["comments"] == [] and "nothing to fix" in document["body"]
+
+
+def test_the_review_names_the_commit_its_lines_are_of(repo: Path) -> None:
+    (repo / "app.py").write_text(PR_NEAR)
+    git(repo, "commit", "-q", "-am", "pr")
+    _, document = review_with(repo)
+    assert document["commit_id"] == git(repo, "rev-parse", "HEAD").strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -32,7 +33,19 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
     return given
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+_EPILOG = """\b
+Modes: without --check or --diff, files are rewritten in place, and a --format of json, sarif,
+rdjson or github reports what was fixed and what is left; github-review needs --check.
+\b
+Exit status:
+  0    nothing left to fix (with --check or --diff: nothing would change)
+  1    findings remain, or (with --check or --diff) a file would change
+  2    a file could not be processed (syntax error, unreadable, ...), or bad usage or settings
+  130  interrupted; every file is either unchanged or completely rewritten
+"""
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
 @click.option("--format", "output_format", type=click.Choice(sorted(NAMES)), default=None,
@@ -49,6 +62,8 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 @click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
               help="Worker processes (0: one per core).")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=None, metavar="KIB",
+              help="Refuse larger files (default 256 KiB).")
 @click.option("--no-cache", is_flag=True, envvar="LAMBDA_FIX_NO_CACHE",
               help="Analyse every file afresh; neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), envvar="LAMBDA_FIX_CACHE_DIR",
@@ -60,7 +75,8 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
          explain: str | None,
          check: bool, select: str | None, ignore: str | None, handlers: tuple[str, ...], unsafe_fixes: bool | None,
-         jobs: int | None, no_cache: bool, cache_dir: str | None, config_path: str | None,
+         jobs: int | None, max_file_size: int | None, no_cache: bool, cache_dir: str | None,
+         config_path: str | None,
          stdin_filename: str | None) -> None:
     """Make AWS Lambda handlers safe for warm starts.
 
@@ -80,10 +96,14 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         sys.exit(EXIT_OK)
     if not paths:
         raise click.UsageError("give at least one PATH (or '-' for standard input)")
+    if output_format == "github-review" and not check:
+        # A review proposes changes; a run that has already written them has nothing to propose.
+        raise click.UsageError("--format github-review describes what a run would change: use it with --check")
     show_diff = show_diff or output_format == "diff"
     output_format = output_format or ("diff" if show_diff else "text")
     _stop_on_sigterm()
     flags = dict(select=_codes(select), ignore=_codes(ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
+                 max_file_size=max_file_size,
                  cache=not no_cache, cache_dir=cache_dir)
     config: Config | Settings
     try:
@@ -122,13 +142,22 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         except GitError as exc:
             click.echo(f"lambda-fix: error: --diff-base {diff_base}: {exc}", err=True)
             sys.exit(EXIT_ERROR)
+    unmatched = engine.unmatched_handlers(handlers, [r.path for r in summary.results])
+    if unmatched:
+        summary = dataclasses.replace(summary, warnings=summary.warnings + tuple(
+            f"warning: --handler {entry} matches no function of the files checked" for entry in unmatched))
     wrote = mode is engine.Mode.WRITE
     if output_format == "text":
         click.echo(text_format.render(summary, wrote), nl=False)
     else:
-        # stdout carries only the machine-readable output; the human summary goes to stderr.
+        # stdout carries only the diff or the machine-readable output; what a person reads goes to
+        # stderr: with a diff, every finding as `text` shows it; else the errors and the summary.
         click.echo(renderer(output_format)(summary, wrote), nl=False)
-        click.echo(text_format.summary_line(summary, wrote), err=True)
+        if output_format == "diff":
+            click.echo(text_format.render(summary, wrote), nl=False, err=True)
+        else:
+            click.echo(text_format.problems(summary), nl=False, err=True)
+            click.echo(text_format.summary_line(summary, wrote), err=True)
     code = exit_code(summary, pending_is_failure=not wrote)
     sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,24 +23,39 @@ SKIPPED_DIRECTORIES = frozenset({
 class Discovery:
     files: tuple[str, ...]
     errors: tuple[tuple[str, str], ...]  # (path, reason)
+    named: tuple[str, ...] = ()  # the files named on the command line: always parsed
 
 
 def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     files: list[str] = []
+    named: list[str] = []
     errors: list[tuple[str, str]] = []
     extra = _spec(list(exclude)) if exclude else None
     for raw in paths:
         path = Path(raw)
         if path.is_file():
             files.append(str(path))  # named on the command line: always included
+            named.append(str(path))
         elif path.is_dir():
             _walk(path, extra, files, errors)
-        elif path.is_symlink():
-            errors.append((raw, "broken symbolic link"))
         else:
-            errors.append((raw, "no such file or directory"))
+            errors.append((raw, _why_missing(raw)))
     unique = sorted(set(files))
-    return Discovery(tuple(unique), tuple(errors))
+    return Discovery(tuple(unique), tuple(errors), tuple(sorted(set(named))))
+
+
+def _why_missing(raw: str) -> str:
+    try:
+        os.stat(raw)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if os.path.islink(raw):
+            return "broken symbolic link"
+        if exc.errno == errno.EACCES:
+            return "permission denied"
+        return "no such file or directory" if exc.errno == errno.ENOENT else f"cannot read: {exc.strerror}"
+    return "not a regular file or directory"
 
 
 def exclusion(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:

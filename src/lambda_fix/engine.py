@@ -13,6 +13,7 @@ import dataclasses
 import enum
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -63,28 +64,30 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
     for group_config, files in groups:
         if named.entries:
             group_config = dataclasses.replace(group_config, handlers=group_config.handlers + named.entries)
-        done, problems = _run_group(files, found.files, group_config, wanted, progress)
+        done, problems = _run_group(files, found.files, found.named, group_config, wanted, progress)
         outcomes.extend(done)
         warnings += tuple(problems)
-    results = [_write(o) if mode is Mode.WRITE else o.result for o in outcomes]
+    written: dict[str, bytes] = {}  # real path -> what was written there (a link and its target: once)
+    results = [_write(o, written) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
 
 
-def _run_group(files: tuple[str, ...], run_files: tuple[str, ...], config: Config, wanted: Wanted,
-               progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
-    """The files that share one configuration: from the cache where it still holds, else analysed."""
+def _run_group(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, ...], config: Config,
+               wanted: Wanted, progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
+    """The files that share one configuration: from the cache where it still holds, else analysed.
+    named: the files named on the command line, which are parsed even when a walk would skip them."""
     cache = _open_cache(config, wanted) if config.cache else None
     reused = {}
     if cache is not None:
         answers = _answers(run_files)
         for path in files:
             hit = cache.lookup(path, run_files, answers, need_new_source=wanted.new_source)
-            if hit is not None:
+            if hit is not None and not (hit[0].status is Status.SKIPPED and path in named):
                 reused[path] = Outcome(*hit)
     todo = tuple(path for path in files if path not in reused)
     outcomes = list(reused.values())
     warnings: list[str] = []
-    for outcome in _map(todo, run_files, config, progress, wanted, cache is not None, warnings):
+    for outcome in _map(todo, run_files, named, config, progress, wanted, cache is not None, warnings):
         outcomes.append(outcome)
         if cache is not None:
             cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
@@ -150,19 +153,51 @@ def _open_cache(config: Config, wanted: Wanted) -> result_cache.Cache:
     # Everything that changes a result; not jobs, and not exclude (the run's file list covers it).
     # Not wanted.new_source: results without it are told apart in the cache itself.
     settings = (config.select, config.ignore, config.handlers, config.allow_state, config.unsafe_fixes,
-                wanted.ends, wanted.fix_edits)
+                config.max_file_size, wanted.ends, wanted.fix_edits)
     return result_cache.Cache.open(directory, settings)
 
 
 def limit_to_pull_request(summary: RunSummary, pull_request: Any) -> RunSummary:
-    """Keep the findings on lines the pull request changed (and every error); remember its hunks."""
+    """What the pull request touches: the findings on lines it changed, the errors of files it changed,
+    and a file counts as changed only for a fix of such a finding; remember its hunks.
+
+    So the exit status and a review cover the pull request alone: an old finding elsewhere in the
+    repository (or a file nobody touched that does not parse) does not fail every pull request."""
     results = []
     for result in summary.results:
+        if result.status is Status.FAILED and not pull_request.changed_file(result.path):
+            continue
         kept = tuple(f for f in result.findings
                      if pull_request.touches(f.path, f.line, max(f.line, f.end_line or f.line))
                      or any(pull_request.touches(p, line, line) for p, line, _ in f.related))
-        results.append(dataclasses.replace(result, findings=kept))
+        outside = tuple(f for f in result.findings if f not in kept)
+        status = result.status
+        if status is Status.CHANGED and not any(f.applied for f in kept):
+            status = Status.UNCHANGED
+        results.append(dataclasses.replace(result, findings=kept, outside=outside, status=status))
     return dataclasses.replace(summary, results=tuple(results), pull_request=pull_request)
+
+
+def unmatched_handlers(entries: Iterable[str], paths: Iterable[str]) -> list[str]:
+    """The `--handler` entries (`name`, `module:name`) that no file of the run defines a function or a
+    binding of: most likely a typo, which would otherwise leave the handler unanalysed in silence."""
+    entries = list(dict.fromkeys(entries))
+    if not entries:
+        return []
+    texts = {path: _read_source(path) or "" for path in paths}
+    missing = []
+    for entry in entries:
+        module, _, name = entry.rpartition(":")
+        # `pkg.app`, `src/app.py` or an absolute path: the end of the file's path.
+        suffix = module if not module or module.endswith(".py") else module.replace(".", "/") + ".py"
+        pattern = re.compile(rf"^(?:[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b|{re.escape(name)}[ \t]*=)",
+                             re.MULTILINE)
+        candidates = [text for path, text in texts.items()
+                      if not suffix or os.path.abspath(path) == os.path.abspath(suffix)
+                      or path.replace(os.sep, "/").endswith(suffix.lstrip("/"))]
+        if not any(pattern.search(text) for text in candidates):
+            missing.append(entry)
+    return missing
 
 
 def check_source(source: str, config: Config = Config(), path: str = STDIN, details: bool = False) -> FileResult:
@@ -174,7 +209,7 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
 
 # ---- the pool ---------------------------------------------------------------------------------
 
-def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
+def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, ...], config: Config,
          progress: Callable[[int, int], None] | None, wanted: Wanted, records: bool,
          warnings: list[str]) -> Iterator[Outcome]:
     """Process files (some of run_files: the rest came from the cache), in a pool when there are many.
@@ -190,7 +225,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
     done = 0
     if jobs > 1 and len(files) >= _POOL_THRESHOLD:
         try:
-            for outcome in _pooled(files, run_files, config, wanted, records, jobs):
+            for outcome in _pooled(files, run_files, named, config, wanted, records, jobs):
                 done += 1
                 yield outcome
                 if progress:
@@ -200,7 +235,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
                             f"the other {len(files) - done} file(s) were processed in one process")
         else:
             return
-    worker.init(run_files, config, wanted, records=records)
+    worker.init(run_files, config, wanted, records=records, named=named)
     for path in files[done:]:
         done += 1
         yield worker.process_file(path)
@@ -208,15 +243,15 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], config: Config,
             progress(done, len(files))
 
 
-def _pooled(files: tuple[str, ...], run_files: tuple[str, ...], config: Config, wanted: Wanted, records: bool,
-            jobs: int) -> Iterator[Outcome]:
+def _pooled(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, ...], config: Config,
+            wanted: Wanted, records: bool, jobs: int) -> Iterator[Outcome]:
     from concurrent.futures import ProcessPoolExecutor
 
     from . import worker
 
     chunk = max(1, min(64, len(files) // (jobs * 8)))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker.init,
-                               initargs=(run_files, config, wanted, True, records))
+                               initargs=(run_files, config, wanted, True, records, named))
     try:
         yield from pool.map(worker.process_file, files, chunksize=chunk)
     finally:
@@ -226,23 +261,38 @@ def _pooled(files: tuple[str, ...], run_files: tuple[str, ...], config: Config, 
 # ---- writing -----------------------------------------------------------------------------------
 
 
-def _write(outcome: Outcome) -> FileResult:
+def _write(outcome: Outcome, written: dict[str, bytes] | None = None) -> FileResult:
+    """Write a changed file. A symbolic link is written through: its target gets the new text, and the
+    link stays a link. A file with other hard links is not written: a rename would give this name new
+    text and leave the old one under the others."""
     result = outcome.result
     if result.status is not Status.CHANGED or result.new_source is None or outcome.encoding is None:
         return result
-    path = Path(result.path)
+    written = {} if written is None else written
+    path = Path(os.path.realpath(result.path))
+    try:
+        data = encode(result.new_source, Decoded(result.new_source, outcome.encoding))
+    except UnicodeEncodeError as exc:
+        return replace(result, status=Status.FAILED, error=f"cannot write: {exc}")
+    if written.get(str(path)) == data:
+        return result  # the same file by another name (a link and its target), written already
     try:
         current = path.read_bytes()
+        links = path.stat().st_nlink
     except OSError as exc:
         return replace(result, status=Status.FAILED, error=f"cannot read before writing: {exc.strerror or exc}")
     if hashlib.sha256(current).hexdigest() != outcome.digest:
         return replace(result, status=Status.FAILED,
                        error="the file changed on disk while lambda-fix ran; it was not written (run again)")
+    if links > 1:
+        return replace(result, status=Status.FAILED, error=(
+            f"the file has {links} hard links, which a rewrite would split (the other names would keep the "
+            "old text); it was not written: apply the fix with --diff, or run on a copy without links"))
     try:
-        data = encode(result.new_source, Decoded(result.new_source, outcome.encoding))
         write_atomically(path, data)
-    except (OSError, UnicodeEncodeError) as exc:
-        return replace(result, status=Status.FAILED, error=f"cannot write: {getattr(exc, 'strerror', None) or exc}")
+    except OSError as exc:
+        return replace(result, status=Status.FAILED, error=f"cannot write: {exc.strerror or exc}")
+    written[str(path)] = data
     return result
 
 

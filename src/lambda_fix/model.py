@@ -62,7 +62,10 @@ class FileResult:
     findings: tuple[Finding, ...] = ()
     old_source: str | None = None  # decoded text, present when the file changed
     new_source: str | None = None
-    error: str | None = None  # the reason, for FAILED
+    error: str | None = None  # the reason, for FAILED; for SKIPPED, why, when a user should hear it
+    # With --diff-base: the findings on lines the pull request did not change, left out of the report,
+    # whose fixes new_source still holds (a review must not suggest what belongs to them).
+    outside: tuple[Finding, ...] = ()
 
     @property
     def remaining(self) -> tuple[Finding, ...]:

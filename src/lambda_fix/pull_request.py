@@ -22,6 +22,10 @@ class GitError(Exception):
 class PullRequestLines:
     changed: dict[str, frozenset[int]] = field(default_factory=dict)  # absolute path -> changed lines
     hunks: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # -> (first, last) shown
+    head: str = ""  # the commit the lines are of (HEAD): where GitHub places the review's comments
+
+    def changed_file(self, path: str) -> bool:
+        return _key(path) in self.changed or _key(path) in self.hunks
 
     def touches(self, path: str, first: int, last: int) -> bool:
         lines = self.changed.get(_key(path), frozenset())
@@ -38,6 +42,7 @@ class PullRequestLines:
 def lines_changed_since(base: str, directory: str = ".") -> PullRequestLines:
     """Lines changed between the merge base of base and HEAD, and the working tree."""
     root = Path(_git(["rev-parse", "--show-toplevel"], directory).strip())
+    head = _git(["rev-parse", "HEAD"], directory).strip()
     merge_base = _git(["merge-base", base, "HEAD"], directory).strip()
     changed = _new_side(_git(["diff", "--no-color", "--no-ext-diff", "-U0", merge_base, "--"], directory), root,
                         context=False)
@@ -47,6 +52,7 @@ def lines_changed_since(base: str, directory: str = ".") -> PullRequestLines:
         {path: frozenset(line for start, end in ranges for line in range(start, end + 1))
          for path, ranges in changed.items()},
         {path: tuple(ranges) for path, ranges in shown.items()},
+        head,
     )
 
 

@@ -68,7 +68,10 @@ def _templates(paths: Iterable[str]) -> list[Path]:
     cwd = Path.cwd().resolve()
     directories: list[Path] = []
     for raw in paths:
-        path = Path(raw).resolve()
+        try:
+            path = Path(raw).resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop: discovery reports the path
+            continue
         start = path if path.is_dir() else path.parent
         for directory in (start, *start.parents):
             if directory not in directories:

@@ -46,6 +46,7 @@ class _Run:
     boundaries: dict[str, Path] = field(default_factory=dict)  # by directory: every file in it shares the answer
     # Every file this worker read for the analysis: its digest, and its stat when trusted.
     reads: dict[str, tuple[str | None, Stat | None]] = field(default_factory=dict)
+    named: frozenset[str] = frozenset()  # named on the command line: parsed even without a handler
 
     def project(self, boundary: Path) -> Project:
         """One project per boundary: a helper imported by many handlers is parsed once."""
@@ -58,10 +59,11 @@ _run = _Run()
 
 
 def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_pool: bool = False,
-         records: bool = False) -> None:
-    """Set up a worker (or the main process, for a small run) for a run over files."""
+         records: bool = False, named: tuple[str, ...] = ()) -> None:
+    """Set up a worker (or the main process, for a small run) for a run over files; named: those
+    named on the command line, always parsed."""
     global _run
-    _run = _Run(files, config, wanted, records, Path.cwd().resolve())
+    _run = _Run(files, config, wanted, records, Path.cwd().resolve(), named=frozenset(named))
     if in_pool:
         # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -92,14 +94,22 @@ def process_file(path: str) -> Outcome:
         return Outcome(FileResult(path, Status.FAILED, error=str(exc)), None, digest, alone)
     # A module without a handler is read only as a helper that handlers of other modules call into
     # (LF004 builds its clients once there); what stops that is no error of the run.
-    helper = not may_contain_handler(decoded.text, extra_names(config.handlers))
+    handler_like = may_contain_handler(decoded.text, extra_names(config.handlers))
+    helper = path not in _run.named and not handler_like
+    if not handler_like and path in _run.named:
+        # Parsed (and its errors reported) because it is named; a walk would skip what stops it, so
+        # its result is not cached for one.
+        alone = None
     if helper and not may_name_a_factory(decoded.text):
         return Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest, alone)
-    refusal = _refusal(data, decoded.text)
-    if refusal and helper:
-        return Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest, alone)
+    if _generated(decoded.text):
+        # Fixed in its generator, not here; an error would fail every pre-commit run and every review.
+        note = None if helper else "generated file (@generated): skipped; fix the generator instead"
+        return Outcome(FileResult(path, Status.SKIPPED, error=note), decoded.encoding, digest, alone)
+    refusal = _refusal(data, config.max_file_size)
     if refusal:
-        return Outcome(FileResult(path, Status.FAILED, error=refusal), decoded.encoding, digest, alone)
+        status = Status.SKIPPED if helper else Status.FAILED
+        return Outcome(FileResult(path, status, error=None if helper else refusal), decoded.encoding, digest, alone)
     project = _run.project(_boundary(path))
     project.record()
     try:
@@ -125,19 +135,21 @@ def _dependency(path: str) -> Dependency:
     return Dependency(path, digest, stat)
 
 
-# A module this large is data, not a handler; parsing it would cost more than any run should.
-MAX_BYTES = 4 * 1024 * 1024
 _GENERATED = re.compile(r"@generated\b")
 
 
-def _refusal(data: bytes, text: str) -> str | None:
-    """Why a file that may hold a handler is not processed: too large, or generated (fix the generator)."""
-    if len(data) > MAX_BYTES:
-        return f"too large to process ({len(data) // 1024} KiB; the limit is {MAX_BYTES // 1024} KiB)"
-    head = "\n".join(text.splitlines()[:10])
-    if _GENERATED.search(head):
-        return "generated file (@generated): change the generator instead; the file was left unchanged"
+def _refusal(data: bytes, limit_kib: int) -> str | None:
+    """Why a file that may hold a handler is not processed: larger than the `max-file-size` setting (a
+    rewrite costs about 0.1 s and 1 MB of memory per KiB of source: see docs/performance.md)."""
+    if len(data) > limit_kib * 1024:
+        return (f"too large to process ({len(data) // 1024} KiB; the limit is {limit_kib} KiB, "
+                "the max-file-size setting or --max-file-size)")
     return None
+
+
+def _generated(text: str) -> bool:
+    """Marked `@generated` in its first ten lines (the convention of Phabricator, Buck and others)."""
+    return _GENERATED.search("\n".join(text.splitlines()[:10])) is not None
 
 
 def _boundary(path: str) -> Path:
@@ -201,16 +213,18 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
         return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
     diagnoses = _analyze(path, readable, tree, config, project)
     fixable = [d for d in diagnoses if _applies(d, config)]
+    if fixable:
+        # ast accepts some programs the compiler rejects (`async with` at module level, a name used
+        # before its `global`): such a file is an error in every mode, not only when a rewrite is built.
+        original_error = _compile_error(text, path)
+        if original_error:
+            return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
     if fixable and not wanted.new_source:
         return FileResult(path, Status.CHANGED, old_source=text,
                           findings=build_findings(path, text, readable, tree, diagnoses, fixable, wanted, _rewrite))
     new_text = _rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config, project)
-        original_error = _compile_error(text, path) if problem else None
-        if original_error:
-            # ast accepts some programs the compiler rejects (e.g. a name used before `global`).
-            return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
         if problem:
             culprit = _culprit(path, text, fixable)
             return FileResult(path, Status.FAILED, findings=build_findings(path, text, readable, tree, diagnoses, (), Wanted(), _rewrite),

@@ -294,6 +294,7 @@ class _FunctionWalk:
             self._reset_records()
             self._read_clean: set[str] = set()
             self._read_aliases: set[str] = set()
+            self._following: set[int] = set()  # comprehension variables being followed to their iterable
             self._stale = False
             self._block(self.node.body, False)
             if self.tainted == before or not self._stale:
@@ -560,14 +561,18 @@ class _FunctionWalk:
         kind = type(expr)
         if kind is ast.Constant:
             return False
+        bound = _comprehension_bound(self.node)
         if kind is ast.Name:  # most arguments and operands: no walk, no cache
+            if id(expr) in bound:  # `[f(event) for event in chars]`: the comprehension's, not the handler's
+                return self._bound_tainted(expr, bound)
             if expr.id in self.tainted and id(expr) not in self.global_ids:  # type: ignore[attr-defined]
                 return True
             self._read_clean.add(expr.id)  # type: ignore[attr-defined]
             return False
         names, calls = _names_and_calls(self.node, expr)
         tainted, global_ids = self.tainted, self.global_ids
-        if any(node.id in tainted and id(node) not in global_ids for node in names):
+        if any(self._bound_tainted(node, bound) if id(node) in bound else
+               node.id in tainted and id(node) not in global_ids for node in names):
             return True
         for call in calls:
             func = call.func
@@ -581,6 +586,16 @@ class _FunctionWalk:
                     return True
         self._read_clean.update(node.id for node in names)
         return False
+
+    def _bound_tainted(self, name: ast.Name, bound: dict[int, ast.expr]) -> bool:
+        """A comprehension's variable holds request data when the iterable it runs over does."""
+        if id(name) in self._following:
+            return False  # a name whose iterable reads it again (malformed or odd code): no evidence
+        self._following.add(id(name))
+        try:
+            return self.is_tainted(bound[id(name)])
+        finally:
+            self._following.discard(id(name))
 
     def _client_factory(self, call: ast.Call) -> str | None:
         """The factory a call builds a client with: a known one, or `.client`/`.resource` of a session."""
@@ -786,6 +801,41 @@ def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Na
             names = [name for name in names if id(name) not in environment_wide]
         found = known[id(expr)] = (names, calls)
     return found  # type: ignore[no-any-return]
+
+
+def _comprehension_bound(function: FunctionNode) -> dict[int, ast.expr]:
+    """Names a comprehension in function binds, and their reads inside it (`event` in `[e(event) for
+    event in chars]`, which is not the handler's `event`): each one's id -> the iterable its value
+    comes from."""
+    def collect() -> dict[int, ast.expr]:
+        found: dict[int, ast.expr] = {}
+        # Outer comprehensions first, so an inner one that binds the name again wins for its own loads.
+        for node in descendants(function):
+            if not isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                continue
+            # Its first iterable is evaluated outside it; each later one sees the names bound before it,
+            # each condition those bound up to its own generator, and the element all of them.
+            binders: dict[str, ast.expr] = {}
+            for number, generator in enumerate(node.generators):
+                if number:
+                    _bind_loads(generator.iter, binders, found)
+                for target in ast.walk(generator.target):
+                    if isinstance(target, ast.Name):
+                        binders[target.id] = generator.iter
+                        found[id(target)] = generator.iter
+                for test in generator.ifs:
+                    _bind_loads(test, binders, found)
+            for part in ([node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]):
+                _bind_loads(part, binders, found)
+        return found
+
+    return remembered(function, "comprehension_bound", collect)  # type: ignore[no-any-return]
+
+
+def _bind_loads(part: ast.AST, binders: dict[str, ast.expr], found: dict[int, ast.expr]) -> None:
+    for name in ast.walk(part):
+        if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Load) and name.id in binders:
+            found[id(name)] = binders[name.id]
 
 
 def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:

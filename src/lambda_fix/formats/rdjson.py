@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from ..codes import BY_CODE
-from ..model import Finding, RunSummary, Status
+from ..model import Applicability, Finding, RunSummary, Status
 from ._source import source_lines
 
 
@@ -39,7 +39,11 @@ def _diagnostic(finding: Finding, lines: list[str]) -> dict[str, Any]:
     }
     if finding.code in BY_CODE:
         diagnostic["code"]["value"] = f"{finding.code} {BY_CODE[finding.code].name}"
-    if finding.fix is not None and finding.fix.edits:
+    if finding.fix is not None and finding.fix.applicability is Applicability.UNSAFE:
+        # rdjson has no field for a fix's safety: the message says it.
+        diagnostic["message"] += (" [unsafe fix: read it before accepting]" if finding.applied else
+                                  " [an unsafe fix exists: --unsafe-fixes applies it]")
+    if finding.fix is not None and finding.fix.edits and finding.applied:  # only what this run applies
         diagnostic["suggestions"] = [{
             "range": {"start": {"line": e.start_line, "column": 1}, "end": {"line": e.end_line, "column": 1}},
             "text": e.content,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.parse
 from pathlib import PurePath
 from typing import Any
 
@@ -76,7 +77,10 @@ def _result(finding: Finding, rule_index: dict[str, int], lines: list[str], seen
             {"id": number, "message": {"text": note},
              "physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": {"startLine": line}}}
             for number, (path, line, note) in enumerate(finding.related, start=1)]
-    if finding.fix is not None and finding.fix.edits:
+    if finding.fix is not None:
+        # What a consumer needs to know before offering it; only a fix this run applies is offered.
+        result["properties"] = {"fixApplicability": finding.fix.applicability.value, "fixApplied": finding.applied}
+    if finding.fix is not None and finding.fix.edits and finding.applied:
         result["fixes"] = [{
             "description": {"text": finding.fix.title},
             "artifactChanges": [{
@@ -100,4 +104,7 @@ def _fingerprint(finding: Finding, lines: list[str], seen: dict[str, int]) -> st
 
 
 def _uri(path: str) -> str:
-    return PurePath(path).as_posix()
+    """A URI reference (RFC 3986), as SARIF requires: relative paths percent-encoded (a space is `%20`),
+    absolute ones as `file://` URIs."""
+    pure = PurePath(path)
+    return pure.as_uri() if pure.is_absolute() else urllib.parse.quote(pure.as_posix(), safe="/")

@@ -6,11 +6,26 @@ from __future__ import annotations
 from ..model import Applicability, RunSummary, Status
 
 
+def problems(summary: RunSummary) -> str:
+    """The warnings, one `path: error: reason` line per file that could not be processed and one `path:
+    note: ...` per file skipped for a reason worth telling: what a machine-readable format's run tells
+    a person on stderr, before the summary."""
+    lines = list(summary.warnings)
+    for result in summary.results:
+        if result.status is Status.FAILED:
+            lines.append(f"{result.path}: error: {result.error}")
+        elif result.status is Status.SKIPPED and result.error:
+            lines.append(f"{result.path}: note: {result.error}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def render(summary: RunSummary, wrote: bool) -> str:
     lines = list(summary.warnings)
     for result in summary.results:
         if result.status is Status.FAILED:
             lines.append(f"{result.path}: error: {result.error}")
+        elif result.status is Status.SKIPPED and result.error:
+            lines.append(f"{result.path}: note: {result.error}")
         for finding in result.findings:
             if finding.applied and wrote and result.status is Status.CHANGED:
                 continue  # fixed on disk: nothing left to report
