@@ -88,15 +88,21 @@ def github():
 MOVED_ON = "# Orders service.\n# Owned by the payments team.\n# See docs/orders.md.\n\n" + BASE
 
 
-@pytest.fixture
-def pull_request(tmp_path: Path) -> dict[str, str]:
-    """A repository as actions/checkout leaves it on `pull_request`: the merge commit, detached."""
+def repository(tmp_path: Path, base_source: str) -> tuple[Path, str]:
+    """A repository whose main branch holds app.py, and that commit."""
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text(BASE)
+    (repo / "app.py").write_text(base_source)
     git(repo, "add", "app.py")
     git(repo, "commit", "-q", "-m", "base")
+    return repo, git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path) -> dict[str, str]:
+    """A repository as actions/checkout leaves it on `pull_request`: the merge commit, detached."""
+    repo, _ = repository(tmp_path, BASE)
     git(repo, "checkout", "-q", "-b", "pr")
     (repo / "app.py").write_text(PR_THREE_FIXES)
     git(repo, "commit", "-q", "-am", "pr")
@@ -171,13 +177,7 @@ def test_a_push_that_changes_nothing_posts_nothing_and_one_that_does_supersedes(
 
 
 def test_nothing_is_posted_when_the_pull_request_has_nothing_to_fix(tmp_path, github) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text(PR_THREE_FIXES)  # an old finding, on the base branch
-    git(repo, "add", "app.py")
-    git(repo, "commit", "-q", "-m", "base")
-    base = git(repo, "rev-parse", "HEAD").strip()
+    repo, base = repository(tmp_path, PR_THREE_FIXES)  # an old finding, on the base branch
     (repo / "README.md").write_text("docs\n")
     git(repo, "add", "README.md")
     git(repo, "commit", "-q", "-m", "pr: docs only")
@@ -188,13 +188,7 @@ def test_nothing_is_posted_when_the_pull_request_has_nothing_to_fix(tmp_path, gi
 
 
 def test_a_file_the_pull_request_breaks_fails_the_step_without_posting(tmp_path, github) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text(BASE)
-    git(repo, "add", "app.py")
-    git(repo, "commit", "-q", "-m", "base")
-    base = git(repo, "rev-parse", "HEAD").strip()
+    repo, base = repository(tmp_path, BASE)
     (repo / "app.py").write_text("def lambda_handler(event, context):\n    return (\n")
     git(repo, "commit", "-q", "-am", "pr breaks it")
     head = git(repo, "rev-parse", "HEAD").strip()

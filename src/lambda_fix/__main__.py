@@ -1,5 +1,5 @@
 """`python -m lambda_fix`: the command line."""
 
-from .cli import main
+from .cli import entry
 
-main(prog_name="lambda-fix")
+entry()

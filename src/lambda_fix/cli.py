@@ -220,3 +220,44 @@ def _run_stdin(config: Config, show_diff: bool, check: bool, name: str) -> int:
         sys.stdout.buffer.flush()
     click.echo(text_format.render(summary, wrote=False), nl=False, err=True)
     return exit_code(summary, pending_is_failure=show_diff or check)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
+Exit status:
+  0    warm and cold results agree
+  1    some invocation's warm result differs from its cold one
+  2    the probe could not run (bad target or event file, a handler that cannot be imported)
+""")
+@click.argument("target", metavar="MODULE:FUNCTION")
+@click.option("--events", "events_file", metavar="FILE", help="A JSON array of events, invoked in order.")
+@click.option("--event", "event_files", multiple=True, metavar="FILE",
+              help="One event per file (SAM's events/*.json); repeatable, after --events.")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, help="Run the sequence of events N times.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def probe_command(target: str, events_file: str | None, event_files: tuple[str, ...], repeat: int,
+                  output_format: str) -> None:
+    """Invoke a handler as one execution environment does (imported once, called with each event in
+    turn), then each invocation cold in a fresh interpreter, and show where the results differ.
+
+    This RUNS THE PROJECT'S CODE, with the events given: it is opt-in, and --check, the pre-commit
+    hooks and the pull-request bot never run it. Run it from the directory the handler's module is
+    imported from.
+    """
+    from . import probe
+
+    try:
+        events, names = probe.load_events(events_file, event_files)
+        report = probe.probe(target, events, names, repeat=repeat)
+    except probe.ProbeError as exc:
+        click.echo(f"lambda-fix probe: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(probe.render_json(report) if output_format == "json" else probe.render_text(report), nl=False)
+    sys.exit(EXIT_OK if report.agrees else EXIT_FINDINGS)
+
+
+def entry() -> None:
+    """The `lambda-fix` command: `lambda-fix probe ...` is the probe; anything else names paths (a path
+    called `probe` is `./probe`)."""
+    if len(sys.argv) > 1 and sys.argv[1] == "probe":
+        probe_command(args=sys.argv[2:], prog_name="lambda-fix probe")
+    main(prog_name="lambda-fix")

@@ -3,29 +3,33 @@
 
 from __future__ import annotations
 
-from ..model import Applicability, RunSummary, Status
+from ..model import Applicability, FileResult, RunSummary, Status
 
 
 def problems(summary: RunSummary) -> str:
     """The warnings, one `path: error: reason` line per file that could not be processed and one `path:
     note: ...` per file skipped for a reason worth telling: what a machine-readable format's run tells
     a person on stderr, before the summary."""
-    lines = list(summary.warnings)
-    for result in summary.results:
-        if result.status is Status.FAILED:
-            lines.append(f"{result.path}: error: {result.error}")
-        elif result.status is Status.SKIPPED and result.error:
-            lines.append(f"{result.path}: note: {result.error}")
+    lines = [*summary.warnings, *filter(None, map(_file_problem, summary.results))]
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _file_problem(result: FileResult) -> str | None:
+    """`path: error: reason` for a file that could not be processed; `path: note: ...` for one skipped
+    for a reason worth telling."""
+    if result.status is Status.FAILED:
+        return f"{result.path}: error: {result.error}"
+    if result.status is Status.SKIPPED and result.error:
+        return f"{result.path}: note: {result.error}"
+    return None
 
 
 def render(summary: RunSummary, wrote: bool) -> str:
     lines = list(summary.warnings)
     for result in summary.results:
-        if result.status is Status.FAILED:
-            lines.append(f"{result.path}: error: {result.error}")
-        elif result.status is Status.SKIPPED and result.error:
-            lines.append(f"{result.path}: note: {result.error}")
+        problem = _file_problem(result)
+        if problem:
+            lines.append(problem)
         for finding in result.findings:
             if finding.applied and wrote and result.status is Status.CHANGED:
                 continue  # fixed on disk: nothing left to report
