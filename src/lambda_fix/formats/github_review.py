@@ -89,6 +89,8 @@ def _file_comments(result: FileResult, pull_request: Any) -> tuple[list[dict[str
         if groups is None:  # no rewrite to take the suggestions from: each fix as a patch
             others = list(result.findings)
         else:
+            # A fix none of whose edits meets a changed line (should not happen) is shown as its patch.
+            others += [f for f in applied if not any(f in g.findings for g in groups)]
             for component in _components(groups):
                 placed, unplaced = _suggest(result, component, lines, pull_request)
                 comments.extend(placed)
