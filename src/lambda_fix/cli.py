@@ -233,9 +233,14 @@ Exit status:
 @click.option("--event", "event_files", multiple=True, metavar="FILE",
               help="One event per file (SAM's events/*.json); repeatable, after --events.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Run the sequence of events N times.")
+@click.option("--after", is_flag=True,
+              help="Probe lambda-fix's rewrite of the project instead, made in a temporary copy (the project is "
+                   "not touched); the exit status is the rewrite's.")
+@click.option("--setup", metavar="MODULE",
+              help="A module each interpreter imports before the handler's (start mocks there: moto's mock_aws).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def probe_command(target: str, events_file: str | None, event_files: tuple[str, ...], repeat: int,
-                  output_format: str) -> None:
+                  after: bool, setup: str | None, output_format: str) -> None:
     """Invoke a handler as one execution environment does (imported once, called with each event in
     turn), then each invocation cold in a fresh interpreter, and show where the results differ.
 
@@ -243,15 +248,17 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
     hooks and the pull-request bot never run it. Run it from the directory the handler's module is
     imported from.
     """
-    from . import probe
+    from . import probe, probe_report
 
     try:
         events, names = probe.load_events(events_file, event_files)
-        report = probe.probe(target, events, names, repeat=repeat)
+        run = probe.probe_rewrite if after else probe.probe
+        report = run(target, events, names, repeat=repeat, setup=setup)
     except probe.ProbeError as exc:
         click.echo(f"lambda-fix probe: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(probe.render_json(report) if output_format == "json" else probe.render_text(report), nl=False)
+    render = probe_report.render_json if output_format == "json" else probe_report.render_text
+    click.echo(render(report), nl=False)
     sys.exit(EXIT_OK if report.agrees else EXIT_FINDINGS)
 
 

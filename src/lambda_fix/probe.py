@@ -1,17 +1,19 @@
 """`lambda-fix probe`: run a handler warm (one process, event after event, as one execution environment
-does) and cold (a fresh interpreter per invocation), and show where their results differ.
+does) and cold (a fresh interpreter per invocation), and show where their results differ, with what
+the warm process kept between invocations (probe_report.py says it).
 
 It executes the project's code: it is opt-in, and nothing else in lambda-fix (`--check`, the hooks,
-the bot) runs it. Each cold invocation gets its own empty TMPDIR (what `tempfile` uses); literal
-`/tmp` paths are shared between runs, as they are between invocations on the same machine.
+the bot) runs it. Each interpreter gets its own empty TMPDIR (what `tempfile` uses); what a run makes
+under the shared literal `/tmp` is removed before the next run starts, so each cold invocation sees
+/tmp as it was before the probe.
 """
 
 from __future__ import annotations
 
-import difflib
+import ast
 import json
 import os
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .analysis.clients import CLIENT_FACTORIES
+
 _CHILD = Path(__file__).with_name("probe_child.py")
+# Not copied for --after: what the handler does not import from the project's directory.
+_NOT_COPIED = shutil.ignore_patterns(".git", ".hg", ".venv", "venv", "node_modules", ".tox", ".nox",
+                                     "__pycache__", ".aws-sam", "cdk.out", ".mypy_cache", ".pytest_cache",
+                                     ".ruff_cache", ".lambda-fix-cache")
 
 
 class ProbeError(Exception):
@@ -42,10 +50,19 @@ class Invocation:
 @dataclass(frozen=True)
 class ProbeReport:
     target: str
+    root: str  # absolute: where the project was imported from
     event_names: tuple[str, ...]
     warm: tuple[Invocation, ...]
     cold: tuple[Invocation, ...]
     differing: tuple[int, ...] = field(default=())  # invocation numbers whose warm and cold outcomes differ
+    # What the warm process's watches recorded (probe_child.py documents each).
+    state: dict[str, Any] = field(default_factory=dict)
+    files: tuple[dict[str, Any], ...] = ()
+    clients: tuple[dict[str, Any], ...] = ()
+    cold_clients: tuple[dict[str, Any], ...] = ()
+    # lambda-fix's findings on the project: (path relative to root, line, code, message)
+    findings: tuple[tuple[str, int, str, str], ...] = ()
+    rewritten: tuple[str, ...] = ()  # with --after: the files lambda-fix's rewrite changed
 
     @property
     def agrees(self) -> bool:
@@ -70,7 +87,7 @@ def load_events(events_file: str | None, event_files: tuple[str, ...]) -> tuple[
     return events, names
 
 
-def _read_json(path: str) -> Any:  # noqa: ANN401 - an event is any JSON value
+def _read_json(path: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -80,74 +97,134 @@ def _read_json(path: str) -> Any:  # noqa: ANN401 - an event is any JSON value
 
 
 def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
-          python: str = sys.executable) -> ProbeReport:
-    """target: `module:function` (a dotted module, imported from root)."""
+          python: str = sys.executable, setup: str | None = None, findings: bool = True) -> ProbeReport:
+    """target: `module:function` (a dotted module, imported from root). setup: a module each
+    interpreter imports first (where a test's mocks start). findings: also run lambda-fix's check on
+    root, to say which finding covers what the probe saw."""
     module, _, function = target.partition(":")
     if not module or not function:
         raise ProbeError(f"{target!r}: give the handler as MODULE:FUNCTION (app:lambda_handler)")
+    root = os.path.abspath(root)
     plan = [(number, number % len(events)) for number in range(len(events) * repeat)]
     with tempfile.TemporaryDirectory(prefix="lambda-fix-probe-") as scratch:
-        events_path = Path(scratch, "events.json")
-        events_path.write_text(json.dumps(events), encoding="utf-8")
-        warm = _run(python, root, module, function, events_path, plan, Path(scratch, "warm"))
-        cold: list[Invocation] = []
-        for number, index in plan:
-            cold += _run(python, root, module, function, events_path, [(number, index)], Path(scratch, f"cold{number}"))
-    differing = tuple(w.number for w, c in zip(warm, cold) if w.outcome != c.outcome)
-    return ProbeReport(target, tuple(names), tuple(warm), tuple(cold), differing)
+        request = {"root": root, "module": module, "function": function, "events": events, "setup": setup,
+                   "factories": sorted(CLIENT_FACTORIES), "scratch": scratch}
+        warm = _run(python, request, plan, Path(scratch, "warm"))
+        cold_runs = [_run(python, request, [step], Path(scratch, f"cold{step[0]}")) for step in plan]
+    for name, entry in warm["state"].items():
+        entry["line"] = _definition_line(entry["file"], name[len(entry["module"]) + 1:].split(".")[0])
+    cold = [invocation for run in cold_runs for invocation in run["invocations"]]
+    differing = tuple(w.number for w, c in zip(warm["invocations"], cold) if w.outcome != c.outcome)
+    return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
+                       state=warm["state"], files=tuple(warm["files"]), clients=tuple(warm["clients"]),
+                       cold_clients=tuple(c for run in cold_runs for c in run["clients"]),
+                       findings=static_findings(root) if findings else ())
 
 
-def _run(python: str, root: str, module: str, function: str, events_path: Path, plan: list[tuple[int, int]],
-         scratch: Path) -> list[Invocation]:
-    """One execution environment: a fresh interpreter, with an empty TMPDIR of its own."""
-    scratch.mkdir()
-    output = scratch / "output.json"
-    environment = {**os.environ, "TMPDIR": str(scratch), "AWS_LAMBDA_FUNCTION_NAME": "probe-function"}
-    command = [python, str(_CHILD), os.path.abspath(root), module, function, str(events_path), str(output),
-               *(f"{number}:{index}" for number, index in plan)]
-    completed = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, check=False)
-    if not output.exists():
-        raise ProbeError(f"the handler's process ended without a result (exit {completed.returncode}): "
-                         f"{completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else 'no output'}")
-    document = json.loads(output.read_text(encoding="utf-8"))
+def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
+                  python: str = sys.executable, setup: str | None = None) -> ProbeReport:
+    """The probe of lambda-fix's rewrite of root, made in a temporary copy; root is not touched."""
+    from .config import Settings
+    from .engine import Mode, run
+    from .model import Status
+
+    root = os.path.abspath(root)
+    with tempfile.TemporaryDirectory(prefix="lambda-fix-after-") as place:
+        copy = os.path.join(place, os.path.basename(root) or "project")
+        shutil.copytree(root, copy, ignore=_NOT_COPIED, symlinks=True)
+        summary = run([copy], Settings(), Mode.WRITE)
+        rewritten = tuple(os.path.relpath(r.path, copy) for r in summary.results if r.status is Status.CHANGED)
+        report = probe(target, events, names, repeat, copy, python, setup)
+    return _relocated(report, copy, root, rewritten)
+
+
+def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, ...]) -> ProbeReport:
+    """The copy's report, its paths spelled as the project's."""
+    def moved(record: dict[str, Any], key: str) -> dict[str, Any]:
+        value = record.get(key)
+        if isinstance(value, str) and value.startswith(copy + os.sep):
+            return {**record, key: root + value[len(copy):]}
+        return record
+    return ProbeReport(
+        report.target, root, report.event_names, report.warm, report.cold, report.differing,
+        state={k: moved(v, "file") for k, v in report.state.items()},
+        files=tuple(moved(f, "site") for f in report.files), clients=tuple(moved(c, "site") for c in report.clients),
+        cold_clients=tuple(moved(c, "site") for c in report.cold_clients), findings=report.findings,
+        rewritten=rewritten)
+
+
+def static_findings(root: str) -> tuple[tuple[str, int, str, str], ...]:
+    """lambda-fix's findings on the project (fixable or not), to name the rule that covers what the
+    probe saw. The probe's own subject is behaviour: a project lambda-fix cannot read still probes."""
+    from .config import ConfigError, Settings
+    from .engine import Mode, run
+
+    try:
+        summary = run([root], Settings(), Mode.CHECK)
+    except ConfigError:
+        return ()
+    return tuple((os.path.relpath(f.path, root), f.line, f.code, f.message)
+                 for result in summary.results for f in result.findings)
+
+
+def _definition_line(path: str, variable: str) -> int | None:
+    """The line of the first module-level statement that binds variable."""
+    try:
+        with open(path, "rb") as stream:
+            tree = ast.parse(stream.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for statement in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+            targets = [statement.target]
+        for target in targets:
+            if any(isinstance(n, ast.Name) and n.id == variable for n in ast.walk(target)):
+                return statement.lineno
+    return None
+
+
+def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scratch: Path) -> dict[str, Any]:
+    """One execution environment: a fresh interpreter, with an empty TMPDIR of its own. What it made
+    under /tmp is removed when it ends, as a new environment would not have it."""
+    tmpdir = scratch / "tmp"
+    tmpdir.mkdir(parents=True)
+    request_path, output = scratch / "request.json", scratch / "output.json"
+    request_path.write_text(json.dumps({**request, "plan": plan, "tmpdir": str(tmpdir)}), encoding="utf-8")
+    environment = {**os.environ, "TMPDIR": str(tmpdir), "AWS_LAMBDA_FUNCTION_NAME": "probe-function"}
+    command = [python, str(_CHILD), str(request_path), str(output)]
+    try:
+        completed = subprocess.run(command, cwd=request["root"], env=environment, capture_output=True, text=True,
+                                   check=False)
+    finally:
+        document = json.loads(output.read_text(encoding="utf-8")) if output.exists() else None
+        _remove_made(document)
+    if document is None:
+        last = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "no output"
+        raise ProbeError(f"the handler's process ended without a result (exit {completed.returncode}): {last}")
     if "import_error" in document:
         last = document["import_error"].splitlines()[-1]
-        raise ProbeError(f"cannot import {module}:{function}: {last}")
-    return [Invocation(r["number"], r["event"], r.get("result"), r.get("error"), r.get("ms", 0.0))
-            for r in document["invocations"]]
+        raise ProbeError(f"cannot import {request['module']}:{request['function']}: {last}")
+    document["invocations"] = [Invocation(r["number"], r["event"], r.get("result"), r.get("error"), r.get("ms", 0.0))
+                               for r in document["invocations"]]
+    return document
 
 
-def render_text(report: ProbeReport) -> str:
-    lines = [f"probe {report.target}: {len(report.event_names)} event(s), {len(report.warm)} invocation(s) warm "
-             "in one process, each also cold in a fresh one"]
-    for number in report.differing:
-        warm, cold = report.warm[number], report.cold[number]
-        lines.append(f"invocation {number + 1} ({report.event_names[warm.event]}): warm differs from cold")
-        lines += ["  " + line.rstrip("\n") for line in difflib.unified_diff(
-            _pretty(cold.outcome), _pretty(warm.outcome), fromfile="cold", tofile="warm")]
-    for invocation in report.warm:
-        if invocation.error is not None:
-            lines.append(f"invocation {invocation.number + 1} ({report.event_names[invocation.event]}) raised "
-                         f"{invocation.error}")
-    lines.append(f"time per invocation: warm median {_median(report.warm)} ms, cold median {_median(report.cold)} ms")
-    lines.append(f"{len(report.differing)} of {len(report.warm)} invocation(s) differ warm from cold"
-                 if report.differing else "warm and cold results agree")
-    return "\n".join(lines) + "\n"
-
-
-def render_json(report: ProbeReport) -> str:
-    document = {
-        "target": report.target, "agrees": report.agrees, "differing": [n + 1 for n in report.differing],
-        "invocations": [{"number": w.number + 1, "event": report.event_names[w.event], "warm": w.outcome,
-                         "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms}
-                        for w, c in zip(report.warm, report.cold)],
-    }
-    return json.dumps(document, indent=2) + "\n"
-
-
-def _pretty(outcome: Any) -> list[str]:  # noqa: ANN401 - JSON
-    return (json.dumps(outcome, indent=2, sort_keys=True) + "\n").splitlines(keepends=True)
-
-
-def _median(invocations: tuple[Invocation, ...]) -> str:
-    return f"{statistics.median(i.ms for i in invocations):.1f}" if invocations else "-"
+def _remove_made(document: dict[str, Any] | None) -> None:
+    """Remove what the run made under /tmp (deepest first), never what was there before it."""
+    if not document:
+        return
+    made = sorted((f["path"] for f in document.get("files", ()) if not f["existed_before"]),
+                  key=lambda p: p.count(os.sep), reverse=True)
+    for path in made:
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue  # left: the probe's report still names it

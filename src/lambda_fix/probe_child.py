@@ -1,23 +1,37 @@
 """What `lambda-fix probe` runs in the project's own interpreter: import the handler's module once, as
-one execution environment does, and invoke it with each event in turn.
+one execution environment does, and invoke it with each event in turn, watching what it leaves behind.
 
-    python path/to/probe_child.py ROOT MODULE FUNCTION EVENTS_JSON OUTPUT NUMBER:INDEX...
+    python path/to/probe_child.py REQUEST_JSON OUTPUT
 
-Run by its path, it imports nothing of lambda-fix, and ROOT replaces its own directory at the head of
-`sys.path`, so the user's code imports as it would in Lambda. NUMBER is the invocation's number (its
-request id), INDEX the event's. Each
-result is serialised right after its call returns, as the Lambda runtime does, so a result that a
-later invocation mutates shows what the caller received. OUTPUT gets one JSON document: either
-{"import_error": "..."} or {"invocations": [{"event": i, "result": ..., "error": ..., "ms": ...}]}.
+REQUEST_JSON holds {"root", "module", "function", "events", "plan": [[number, index], ...],
+"factories": ["boto3.client", ...], "tmpdir", "scratch", "setup": module or null}. Run by its path, it imports nothing of
+lambda-fix, and root replaces its own directory at the head of `sys.path`, so the user's code imports
+as it would in Lambda. A plan entry's number is the invocation's (its request id), its index the
+event's. Each result is serialised right after its call returns, as the Lambda runtime does, so a
+result that a later invocation mutates shows what the caller received.
+
+OUTPUT gets one JSON document: {"import_error": "..."}, or {"invocations": [{"number", "event",
+"result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...]} where each watch below
+says what it records. Phase 0 is the import; invocation number n is phase n + 1.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.abc
 import json
+import os
+import re
 import sys
+import threading
 import time
 import traceback
+import types
+from typing import Any, Callable
+
+SCALARS = (type(None), bool, int, float, complex, str, bytes)
+_REPR_LIMIT = 120
 
 
 class LambdaContext:
@@ -41,20 +55,387 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class Phase:
+    """Which phase is running: 0 the import, n + 1 invocation n. The watches read it."""
+
+    current = 0
+    event: Any = None
+
+
+# --- module-level state ---------------------------------------------------------------------------
+
+class StateWatch:
+    """After each phase, a fingerprint of every module-level value of the project's own modules that
+    can carry data: scalars, containers, and one level into instances of the project's classes.
+
+    state: {"module.name": {"file", "module", "type", "phases": [[phase, size or None, short repr, digest]]}},
+    a row only when the value differs from the phase before.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.realpath(root)
+        self.state: dict[str, dict[str, Any]] = {}
+
+    def project_modules(self) -> list[Any]:
+        found = []
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if not path or name == "__main__":
+                continue
+            real = os.path.realpath(path)
+            inside = real.startswith(self.root + os.sep)
+            vendored = any(part in ("site-packages", "dist-packages") for part in real.split(os.sep))
+            if inside and not vendored:
+                found.append(module)
+        return found
+
+    def snapshot(self, phase: int) -> None:
+        project = self.project_modules()
+        project_names = {m.__name__ for m in project}
+        for module in project:
+            for name, value in list(vars(module).items()):
+                if name.startswith("__"):
+                    continue
+                self._record(module.__name__, name, module.__file__, value, phase)
+                if type(value).__module__ in project_names and not isinstance(value, type):
+                    for attribute, inner in list(getattr(value, "__dict__", {}).items()):
+                        self._record(module.__name__, f"{name}.{attribute}", module.__file__, inner, phase)
+
+    def _record(self, module: str, name: str, path: str, value: Any, phase: int) -> None:
+        if not _carries_data(value):
+            return
+        key = f"{module}.{name}"
+        try:
+            text = repr(value)
+        except Exception:  # noqa: BLE001 - a broken __repr__ is the project's; its size still tells
+            text = f"<{type(value).__name__}>"
+        size = len(value) if not isinstance(value, SCALARS) and hasattr(value, "__len__") else None
+        row = [phase, size, text if len(text) <= _REPR_LIMIT else text[:_REPR_LIMIT - 3] + "...", hash(text)]
+        entry = self.state.setdefault(key, {"file": path, "module": module, "type": type(value).__name__, "phases": []})
+        if not entry["phases"] or entry["phases"][-1][1:] != row[1:]:
+            entry["phases"].append(row)
+
+
+def _carries_data(value: Any) -> bool:
+    if isinstance(value, SCALARS):
+        return True
+    # Containers by their protocol (list, dict, set, deque, Counter, bytearray, the project's own),
+    # never modules, classes or functions.
+    return isinstance(value, (list, dict, set, bytearray, tuple, frozenset)) or (
+        type(value).__module__ == "collections" and hasattr(value, "__len__"))
+
+
+# --- files under /tmp -----------------------------------------------------------------------------
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+class FileWatch:
+    """Through an audit hook: every file opened, made or renamed under /tmp or TMPDIR, but the probe's
+    own files and the project's (the project is read-only /var/task in Lambda).
+
+    files: [{"path", "created": phase or None, "existed_before": bool, "read": [phases], "present":
+    [phases at whose start it existed], "site": "file:line" of the code that made it}]."""
+
+    def __init__(self, tmpdir: str, scratch: str, project: str) -> None:
+        self.tmpdir = os.path.realpath(tmpdir)
+        self.shared = os.path.realpath("/tmp")
+        self.ignored = (os.path.realpath(scratch), os.path.realpath(project))
+        self.project = os.path.realpath(project)
+        self.files: dict[str, dict[str, Any]] = {}
+        self._inside = threading.local()
+
+    def watches(self, real: str) -> bool:
+        if _within(real, self.tmpdir):
+            return real != self.tmpdir
+        return _within(real, self.shared) and real != self.shared and not any(_within(real, i) for i in self.ignored)
+
+    def install(self) -> None:
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, arguments: tuple[Any, ...]) -> None:
+        if getattr(self._inside, "busy", False):
+            return
+        self._inside.busy = True
+        try:
+            if event == "open" and arguments and isinstance(arguments[0], (str, bytes, os.PathLike)):
+                path, mode, flags = (list(arguments) + [None, 0])[:3]
+                writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & _WRITE_FLAGS)
+                self._seen(path, writes)
+            elif event == "os.mkdir" and arguments:
+                self._seen(arguments[0], True)
+            elif event in ("os.rename", "shutil.copyfile", "shutil.move") and len(arguments) > 1:
+                self._seen(arguments[1], True)
+        finally:
+            self._inside.busy = False
+
+    def _seen(self, path: Any, writes: bool) -> None:
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return
+        if not self.watches(real):
+            return
+        entry = self.files.get(real)
+        if entry is None:
+            existed = os.path.lexists(real)
+            if not writes and not existed:
+                return  # a failed read of nothing
+            entry = self.files[real] = {"path": real, "created": None if existed else Phase.current,
+                                        "existed_before": existed, "read": [], "present": [],
+                                        "site": None if existed else _project_site(self.project)}
+        if not writes and Phase.current not in entry["read"]:
+            entry["read"].append(Phase.current)
+
+    def at_start(self, phase: int) -> None:
+        for entry in self.files.values():
+            if os.path.lexists(entry["path"]):
+                entry["present"].append(phase)
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _project_site(project: str) -> str | None:
+    """file:line of the innermost frame of the project's own code (not a library's) on the stack."""
+    frame = sys._getframe(1)  # walking out to the project's code
+    while frame is not None:
+        path = os.path.realpath(frame.f_code.co_filename)
+        if _within(path, project) and not any(p in ("site-packages", "dist-packages") for p in path.split(os.sep)):
+            return f"{path}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+# --- clients --------------------------------------------------------------------------------------
+
+# Methods that build clients on a session, besides the factories the parent names.
+_SESSION_METHODS = ("boto3.session.Session.client", "boto3.session.Session.resource")
+
+
+class ClientWatch:
+    """Wraps the client factories as their modules are imported and counts what each phase builds.
+
+    clients: [{"factory", "label", "phase", "site": "file:line", "used_in": [phases]}], and for one built
+    from an event's value: "from_event" (its path, `/headers/x-region`), "parameter", "credential" (the
+    parameter names a key, secret, token or password), "held_in": [[phase, module state holding it]];
+    "used_in" then lists the invocations whose event has another value there that called it."""
+
+    def __init__(self, factories: list[str], project: str) -> None:
+        self.project = os.path.realpath(project)
+        self.by_module: dict[str, list[str]] = {}
+        for name in [*factories, *_SESSION_METHODS]:
+            module, attribute = _split_factory(name)
+            self.by_module.setdefault(module, []).append(attribute)
+        self.built: list[dict[str, Any]] = []
+        self._from_events: list[tuple[dict[str, Any], Any, str]] = []  # (record, what was built, the value)
+        self._depth = threading.local()
+        self._wrapped: set[int] = set()
+
+    def install(self) -> None:
+        sys.meta_path.insert(0, _AfterImport(self))
+
+    def patch(self, module: Any) -> None:
+        for attribute in self.by_module.get(module.__name__, ()):
+            owner_name, _, member = attribute.rpartition(".")
+            owner = getattr(module, owner_name, None) if owner_name else module
+            target = getattr(owner, member, None)
+            if owner is None or target is None or id(target) in self._wrapped:
+                continue
+            label = f"{module.__name__}.{attribute}"
+            if isinstance(target, type):
+                target.__init__ = self._counting(target.__init__, label, method=True)
+                self._wrapped.add(id(target))
+            else:
+                wrapper = self._counting(target, label, method=bool(owner_name))
+                self._wrapped.add(id(wrapper))
+                setattr(owner, member, wrapper)
+
+    def _counting(self, original: Callable[..., Any], label: str, method: bool) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def counted(*arguments: Any, **keywords: Any) -> Any:
+            depth = getattr(self._depth, "n", 0)
+            self._depth.n = depth + 1
+            try:
+                built = original(*arguments, **keywords)
+            finally:
+                self._depth.n = depth
+            if depth == 0:  # boto3.client calls Session.client: count the outermost call only
+                given = arguments[1:] if method else arguments
+                made = built if built is not None else (arguments[0] if arguments else None)
+                self._built(label, given, keywords, made)
+            return built
+        return counted
+
+    def _built(self, label: str, arguments: tuple[Any, ...], keywords: dict[str, Any], made: Any) -> None:
+        service = arguments[0] if arguments and isinstance(arguments[0], str) else keywords.get("service_name")
+        record = {"factory": label, "label": f"{label}({service!r})" if isinstance(service, str) else f"{label}()",
+                  "phase": Phase.current, "site": _project_site(self.project), "from_event": None, "used_in": []}
+        self.built.append(record)
+        given = [*((f"argument {i + 1}", v) for i, v in enumerate(arguments)), *keywords.items()]
+        found = _from_event(given, Phase.event) if Phase.current > 0 else None
+        if found is None:
+            return
+        where, parameter, value = found
+        record.update(from_event=where, parameter=parameter, held_in=[],
+                      credential=bool(_CREDENTIAL.search(parameter)))
+        self._from_events.append((record, made, value))
+        self._watch_use(made, record, where, value)
+
+    @staticmethod
+    def _watch_use(made: Any, record: dict[str, Any], where: str, value: str) -> None:
+        """A boto3 client (or a resource's) says when it is called: note the invocations that use it
+        for an event whose value at `where` is not the one it was built from."""
+        client = getattr(getattr(made, "meta", None), "client", made)
+        events = getattr(getattr(client, "meta", None), "events", None)
+        if events is None or not hasattr(events, "register"):
+            return
+
+        def used(**_: Any) -> None:
+            if Phase.current > 0 and _at(Phase.event, where) != value and Phase.current not in record["used_in"]:
+                record["used_in"].append(Phase.current)
+        record["_keep"] = used  # botocore holds handlers weakly
+        events.register("before-call", used)
+
+    def at_start(self, modules: list[Any]) -> None:
+        """A client built from an event's credentials that module state still holds when an
+        invocation with other credentials starts: say where it is held."""
+        for record, made, value in self._from_events:
+            if record["credential"] and _at(Phase.event, record["from_event"]) != value:
+                holder = _held_by(made, modules)
+                if holder:
+                    record["held_in"].append([Phase.current, holder])
+
+
+def _split_factory(name: str) -> tuple[str, str]:
+    """'boto3.client' -> ('boto3', 'client'); 'boto3.session.Session.client' -> ('boto3.session', 'Session.client')."""
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:cut])
+        if parts[cut][:1].isupper() and cut < len(parts) - 1:
+            return module, ".".join(parts[cut:])
+    return ".".join(parts[:-1]), parts[-1]
+
+
+_CREDENTIAL = re.compile(r"key|secret|token|password|passwd|credential", re.IGNORECASE)
+
+
+def _from_event(given: list[tuple[str, Any]], event: Any) -> tuple[str, str, str] | None:
+    """Where in the event a value given to a factory comes from: (path as JSON pointer-like keys
+    `/a/0/b`, the parameter, the value), if any."""
+    wanted = {v: name for name, v in given if isinstance(v, str) and len(v) >= 3}
+    stack: list[tuple[str, Any]] = [("", event)]
+    while stack and wanted:
+        where, value = stack.pop()
+        if isinstance(value, str) and value in wanted:
+            return where or "/", wanted[value], value
+        if isinstance(value, dict):
+            stack += [(f"{where}/{k}", v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(f"{where}/{i}", v) for i, v in enumerate(value)]
+    return None
+
+
+def _at(event: Any, where: str) -> Any:
+    """The value at a path _from_event gave, in another event (None when it has none)."""
+    value = event
+    for key in [k for k in where.split("/") if k]:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
+
+
+def _held_by(target: Any, modules: list[Any]) -> str | None:
+    """A name of the project's module state that holds target, up to three containers deep."""
+    stack = [(f"{m.__name__}.{name}", value, 0) for m in modules for name, value in vars(m).items()
+             if not name.startswith("__")]
+    seen: set[int] = set()
+    while stack:
+        where, value, depth = stack.pop()
+        if value is target:
+            return where
+        if depth >= 3 or id(value) in seen or isinstance(value, (*SCALARS, type)) or callable(value):
+            continue
+        seen.add(id(value))
+        if isinstance(value, dict):
+            stack += [(f"{where}[{k!r}]", v, depth + 1) for k, v in list(value.items())]
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack += [(f"{where}[{i}]", v, depth + 1) for i, v in enumerate(list(value))]
+        elif hasattr(value, "__dict__") and not isinstance(value, types.ModuleType):
+            stack += [(f"{where}.{k}", v, depth + 1) for k, v in list(vars(value).items())]
+    return None
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Lets the other finders find a module, and patches its factories once it has run."""
+
+    def __init__(self, watch: ClientWatch) -> None:
+        self.watch = watch
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in self.watch.by_module:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _PatchingLoader(spec.loader, self.watch)
+                return spec
+        return None
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    """The module's own loader, then the watch's patches; anything else (get_data, resource readers)
+    is the real loader's."""
+
+    def __init__(self, loader: Any, watch: ClientWatch) -> None:
+        self._loader, self._watch = loader, watch
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        self._watch.patch(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+# --- the run --------------------------------------------------------------------------------------
+
 def main(argv: list[str]) -> int:
-    root, module_name, function_name, events_path, output, *invocations_wanted = argv
-    sys.path[0] = root  # not lambda-fix's package directory, whose modules would shadow the project's
-    with open(events_path, encoding="utf-8") as stream:
-        events = json.load(stream)
+    request_path, output = argv
+    with open(request_path, encoding="utf-8") as stream:
+        request = json.load(stream)
+    sys.path[0] = request["root"]  # not lambda-fix's package directory, whose modules would shadow the project's
+    events = request["events"]
+    root = request["root"]
+    state, clients = StateWatch(root), ClientWatch(request["factories"], root)
+    files = FileWatch(request["tmpdir"], request["scratch"], root)
+    files.install()
+    clients.install()
     try:
-        module = importlib.import_module(module_name)
-        handler = getattr(module, function_name)
+        if request.get("setup"):
+            importlib.import_module(request["setup"])
+        module = importlib.import_module(request["module"])
+        handler = getattr(module, request["function"])
     except BaseException:  # noqa: BLE001 - whatever stops the import is the report
         _write(output, {"import_error": traceback.format_exc(limit=-3).strip()})
         return 0
+    state.snapshot(0)
     invocations = []
-    for wanted in invocations_wanted:
-        number, index = (int(part) for part in wanted.split(":"))
+    for number, index in request["plan"]:
+        Phase.current, Phase.event = number + 1, events[index]
+        files.at_start(Phase.current)
+        clients.at_start(state.project_modules())
         started = time.perf_counter()
         record: dict[str, object] = {"number": number, "event": index}
         try:
@@ -64,13 +445,18 @@ def main(argv: list[str]) -> int:
             record["error"] = f"{type(exc).__name__}: {exc}"
         record["ms"] = round((time.perf_counter() - started) * 1000, 3)
         invocations.append(record)
-    _write(output, {"invocations": invocations})
+        Phase.current = -1  # between invocations: what the watches see now is the probe's own
+        state.snapshot(number + 1)
+    for record in clients.built:
+        record.pop("_keep", None)
+    _write(output, {"invocations": invocations, "state": state.state, "files": list(files.files.values()),
+                    "clients": clients.built})
     return 0
 
 
 def _write(path: str, document: dict[str, object]) -> None:
     with open(path, "w", encoding="utf-8") as stream:
-        json.dump(document, stream)
+        json.dump(document, stream, default=repr)
 
 
 if __name__ == "__main__":

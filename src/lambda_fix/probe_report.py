@@ -1,0 +1,274 @@
+"""What a probe found, in words: results that differ warm from cold, module-level state that changed
+between invocations, files under /tmp one invocation left for the next, clients built per
+invocation, each with the lambda-fix finding that covers it; as text or JSON."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .probe import ProbeReport
+
+
+@dataclass(frozen=True)
+class StateChange:
+    name: str  # module.name or module.name.attribute
+    where: str  # path:line of its definition, relative to the project
+    type: str
+    history: tuple[tuple[int, int | None, str], ...]  # (phase, size, short repr): 0 after import, n after invocation n
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LeftFile:
+    path: str
+    made_by: int  # invocation number, 1-based
+    there_at: tuple[int, ...]  # later invocations at whose start it existed
+    read_by: tuple[int, ...]  # later invocations that opened it to read
+    where: str | None
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClientsBuilt:
+    label: str
+    where: str | None
+    per_invocation: tuple[int, ...]  # how many each warm invocation built (index n-1 for invocation n)
+    at_import: int
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReusedClient:
+    """A client built from a value of one event that served (or, built from credentials, was still held
+    for) an invocation whose event has another value there."""
+
+    label: str
+    where: str | None
+    from_event: str  # event["headers"]["region"]
+    parameter: str  # the factory's parameter the value went to
+    built_in: int
+    used_in: tuple[int, ...]
+    held_in: tuple[tuple[int, str], ...]  # (invocation, module state holding it)
+
+
+def state_changes(report: ProbeReport) -> list[StateChange]:
+    changes = []
+    for name, entry in sorted(report.state.items()):
+        rows = entry["phases"]
+        if len(rows) < 2:
+            continue  # never changed after the import
+        relative = os.path.relpath(entry["file"], report.root)
+        variable = name[len(entry["module"]) + 1:].split(".")[0]
+        line = entry.get("line")
+        codes = _codes(report, relative, lines=(line,), words=(f"`{variable}`",))
+        changes.append(StateChange(name, f"{relative}:{line}" if line else relative, entry["type"],
+                                   tuple((phase, size, text) for phase, size, text, _ in rows), codes))
+    return changes
+
+
+def left_files(report: ProbeReport) -> list[LeftFile]:
+    found = []
+    for entry in report.files:
+        made = entry["created"]
+        if not made:  # there before the probe, or made at import: per-environment on purpose (a model)
+            continue
+        there = tuple(p for p in entry["present"] if p > made)
+        read = tuple(p for p in entry["read"] if p > made)
+        if not there and not read:
+            continue
+        where = _relative_site(entry.get("site"), report)
+        site_path, _, site_line = (where or "").rpartition(":")
+        basename = os.path.basename(entry["path"])
+        codes = _codes(report, site_path, lines=(int(site_line),), words=(basename,), rules=("LF003",)) if where else ()
+        found.append(LeftFile(entry["path"], made, there, read, where, codes))
+    return found
+
+
+def clients_built(report: ProbeReport) -> list[ClientsBuilt]:
+    count = len(report.warm)
+    by_site: dict[tuple[str, str | None], list[int]] = {}
+    for record in report.clients:
+        by_site.setdefault((record["label"], _relative_site(record.get("site"), report)), []).append(record["phase"])
+    found = []
+    for (label, where), phases in sorted(by_site.items(), key=lambda item: (item[0][1] or "", item[0][0])):
+        tally = Counter(phases)
+        per_invocation = tuple(tally.get(n, 0) for n in range(1, count + 1))
+        if sum(1 for n in per_invocation if n) < 2:
+            continue  # built at import, or once when first needed: what Lambda code should do
+        site_path, _, site_line = (where or "").rpartition(":")
+        codes = _codes(report, site_path, lines=(int(site_line),), rules=("LF004",)) if where else ()
+        found.append(ClientsBuilt(label, where, per_invocation, tally.get(0, 0), codes))
+    return found
+
+
+def reused_clients(report: ProbeReport) -> list[ReusedClient]:
+    return [ReusedClient(r["label"], _relative_site(r.get("site"), report), _subscript(r["from_event"]),
+                         r.get("parameter", ""), r["phase"], tuple(r["used_in"]),
+                         tuple((phase, holder) for phase, holder in r.get("held_in", ())))
+            for r in report.clients if r.get("from_event") and (r["used_in"] or r.get("held_in"))]
+
+
+def _subscript(path: str) -> str:
+    """/headers/x-region -> event["headers"]["x-region"]"""
+    keys = [k for k in path.split("/") if k]
+    return "event" + "".join(f"[{k}]" if k.isdigit() else f"[{json.dumps(k)}]" for k in keys)
+
+
+def _relative_site(site: str | None, report: ProbeReport) -> str | None:
+    if not site:
+        return None
+    path, _, line = site.rpartition(":")
+    return f"{os.path.relpath(path, report.root)}:{line}"
+
+
+def _codes(report: ProbeReport, relative: str, lines: tuple[int | None, ...] = (), words: tuple[str, ...] = (),
+           rules: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The codes of lambda-fix's findings in relative at one of lines or whose message has one of words."""
+    return tuple(sorted({code for path, line, code, message in report.findings
+                         if path == relative and (rules is None or code in rules)
+                         and (line in lines or any(word in message for word in words))}))
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+def render_text(report: ProbeReport) -> str:
+    lines = [(f"probe {report.target}: {len(report.event_names)} event(s), {len(report.warm)} invocation(s) warm "
+              "in one process, each also cold in a fresh one")]
+    if report.rewritten:
+        lines.append(f"after lambda-fix's rewrite in a temporary copy ({len(report.rewritten)} file(s) changed: "
+                     f"{', '.join(report.rewritten)})")
+    for number in report.differing:
+        warm, cold = report.warm[number], report.cold[number]
+        lines.append(f"invocation {number + 1} ({report.event_names[warm.event]}): warm differs from cold")
+        lines += ["  " + line.rstrip("\n") for line in difflib.unified_diff(
+            _pretty(cold.outcome), _pretty(warm.outcome), fromfile="cold", tofile="warm")]
+    lines += _state_lines(report) + _file_lines(report) + _client_lines(report)
+    for invocation in report.warm:
+        if invocation.error is not None:
+            lines.append(f"invocation {invocation.number + 1} ({report.event_names[invocation.event]}) raised "
+                         f"{invocation.error}")
+    lines.append(f"time per invocation: warm median {_median(report.warm)} ms, cold median {_median(report.cold)} ms")
+    lines.append(f"{len(report.differing)} of {len(report.warm)} invocation(s) differ warm from cold"
+                 if report.differing else "warm and cold results agree")
+    return "\n".join(lines) + "\n"
+
+
+def _state_lines(report: ProbeReport) -> list[str]:
+    changes = state_changes(report)
+    if not changes:
+        return []
+    lines = ["module-level state that changed between invocations:"]
+    for change in changes:
+        steps = [f"{_shown(size, text)} after {'import' if phase == 0 else f'invocation {phase}'}"
+                 for phase, size, text in change.history]
+        if len(steps) > 5:
+            steps = [*steps[:3], "...", steps[-1]]
+        lines.append(f"  {change.name} ({change.type}, {change.where}){_tag(change.codes)}: {' -> '.join(steps)}")
+    return lines
+
+
+def _shown(size: int | None, text: str) -> str:
+    short = text if len(text) <= 40 else text[:37] + "..."
+    return short if size is None else f"{short} (len {size})"
+
+
+def _file_lines(report: ProbeReport) -> list[str]:
+    left = left_files(report)
+    if not left:
+        return []
+    lines = ["files one invocation left for the next:"]
+    for entry in left:
+        said = [f"made by invocation {entry.made_by}" + (f" at {entry.where}" if entry.where else "")]
+        if entry.there_at:
+            said.append(f"still there at the start of {_invocations(entry.there_at)}")
+        if entry.read_by:
+            said.append(f"read by {_invocations(entry.read_by)}")
+        lines.append(f"  {entry.path}{_tag(entry.codes)}: {'; '.join(said)}")
+    return lines
+
+
+def _client_lines(report: ProbeReport) -> list[str]:
+    built, reused = clients_built(report), reused_clients(report)
+    lines = ["clients built per invocation:"] if built else []
+    for entry in built:
+        where = f" at {entry.where}" if entry.where else ""
+        total = sum(entry.per_invocation)
+        each = sorted(set(entry.per_invocation))
+        building = tuple(n for n, built in enumerate(entry.per_invocation, 1) if built)
+        spread = (f"{each[0]} in each of the {len(entry.per_invocation)} invocations" if len(each) == 1
+                  else f"in {len(building)} of the {len(entry.per_invocation)} invocations ({_invocations(building)})")
+        lines.append(f"  {entry.label}{where}{_tag(entry.codes)}: {total} built, {spread}")
+    if reused:
+        lines.append("clients built from one event and used for another:")
+    for entry in reused:
+        where = f" at {entry.where}" if entry.where else ""
+        said = [f"built in invocation {entry.built_in} from {entry.from_event} ({entry.parameter})"]
+        if entry.used_in:
+            said.append(f"called in {_invocations(entry.used_in)}, whose event has another value there")
+        if entry.held_in:
+            said.append(f"still held by {entry.held_in[0][1]} when {_invocations(tuple(p for p, _ in entry.held_in))} "
+                        "started with other credentials")
+        lines.append(f"  {entry.label}{where}: {'; '.join(said)}")
+    return lines
+
+
+def _invocations(numbers: tuple[int, ...]) -> str:
+    shown = ", ".join([str(n) for n in numbers[:5]] + (["..."] if len(numbers) > 5 else []))
+    return f"invocation {shown}" if len(numbers) == 1 else f"invocations {shown}"
+
+
+def _tag(codes: tuple[str, ...]) -> str:
+    return f" [{', '.join(codes)}]" if codes else " [no lambda-fix finding]"
+
+
+_JSON_BODY = re.compile(r"\s*[\[{]")
+
+
+def _pretty(outcome: Any) -> list[str]:
+    """An outcome as indented JSON; an API Gateway response's JSON `body` string decoded, so a diff
+    shows the field that differs rather than one long line."""
+    result = outcome.get("result")
+    if isinstance(result, dict) and isinstance(result.get("body"), str) and _JSON_BODY.match(result["body"]):
+        try:
+            decoded = json.loads(result["body"])
+        except json.JSONDecodeError:
+            pass
+        else:
+            result = {**{k: v for k, v in result.items() if k != "body"}, "body (decoded JSON)": decoded}
+            outcome = {**outcome, "result": result}
+    return (json.dumps(outcome, indent=2, sort_keys=True) + "\n").splitlines(keepends=True)
+
+
+def _median(invocations: tuple[Any, ...]) -> str:
+    return f"{statistics.median(i.ms for i in invocations):.1f}" if invocations else "-"
+
+
+# --- JSON ------------------------------------------------------------------------------------------
+
+def render_json(report: ProbeReport) -> str:
+    document = {
+        "target": report.target, "agrees": report.agrees, "differing": [n + 1 for n in report.differing],
+        "rewritten": list(report.rewritten),
+        "invocations": [{"number": w.number + 1, "event": report.event_names[w.event], "warm": w.outcome,
+                         "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms}
+                        for w, c in zip(report.warm, report.cold)],
+        "state": [{"name": c.name, "where": c.where, "type": c.type, "codes": list(c.codes),
+                   "history": [{"after": p, "size": s, "value": t} for p, s, t in c.history]}
+                  for c in state_changes(report)],
+        "files": [{"path": f.path, "made_by": f.made_by, "there_at": list(f.there_at), "read_by": list(f.read_by),
+                   "where": f.where, "codes": list(f.codes)} for f in left_files(report)],
+        "clients": [{"label": c.label, "where": c.where, "per_invocation": list(c.per_invocation),
+                     "at_import": c.at_import, "codes": list(c.codes)} for c in clients_built(report)],
+        "reused_clients": [{"label": c.label, "where": c.where, "from_event": c.from_event, "parameter": c.parameter,
+                            "built_in": c.built_in, "used_in": list(c.used_in),
+                            "held_in": [{"invocation": p, "by": h} for p, h in c.held_in]}
+                           for c in reused_clients(report)],
+    }
+    return json.dumps(document, indent=2) + "\n"
