@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,75 @@ RAISES = '''def lambda_handler(event, context):
     if event["id"] == 2:
         raise ValueError("bad id")
     return {"id": event["id"]}
+'''
+LITERAL_TMP = '''import os
+
+PATH = "/tmp/{name}"
+
+
+def lambda_handler(event, context):
+    there = os.path.exists(PATH)
+    with open(PATH, "a") as stream:
+        stream.write(str(event["id"]))
+    return {{"there": there}}
+'''
+# A stand-in for boto3 in the project (the probe counts calls to the factories LF004 knows by name).
+FAKE_BOTO3 = '''class Client:
+    def __init__(self, service, **settings):
+        self.service, self.settings = service, settings
+
+
+def client(service, **settings):
+    return Client(service, **settings)
+'''
+CLIENT_PER_INVOCATION = '''import boto3
+
+
+def lambda_handler(event, context):
+    s3 = boto3.client("s3")
+    return {"service": s3.service}
+'''
+CLIENT_FROM_CREDENTIALS = '''import boto3
+
+_clients = {}
+
+
+def lambda_handler(event, context):
+    if "s3" not in _clients:
+        _clients["s3"] = boto3.client("s3", aws_access_key_id=event["key"])
+    return {"user": event["user"]}
+'''
+CACHED_CLIENT = '''import boto3
+
+s3 = boto3.client("s3")
+_by_region = {}
+
+
+def lambda_handler(event, context):
+    if event["region"] not in _by_region:
+        _by_region[event["region"]] = boto3.client("sqs", region_name=event["region"])
+    return {"service": s3.service}
+'''
+API_RESPONSE = '''import json
+
+totals = {"count": 0}
+
+
+def lambda_handler(event, context):
+    totals["count"] += event["id"]
+    return {"statusCode": 200, "body": json.dumps({"total": totals["count"], "user": "someone"})}
+'''
+SETUP_MODULE = '''import os
+
+os.environ["GREETING"] = "set up first"
+'''
+USES_SETUP = '''import os
+
+GREETING = os.environ["GREETING"]
+
+
+def lambda_handler(event, context):
+    return {"greeting": GREETING}
 '''
 # A module of the project with a name lambda-fix also has: the handler must import the project's.
 CONFIG_MODULE = 'NAME = "the config of the project"\n'
@@ -133,3 +203,120 @@ def test_help_says_it_runs_the_projects_code() -> None:
     done = subprocess.run([sys.executable, "-m", "lambda_fix", "probe", "--help"], capture_output=True, text=True,
                           check=False)
     assert "RUNS THE PROJECT'S CODE" in done.stdout and "Exit status" in done.stdout
+
+
+def test_state_that_grows_is_named_with_its_history_and_finding(project: Path) -> None:
+    (project / "app.py").write_text(GROWS)
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert "module-level state that changed between invocations:\n  app.seen (list, app.py:1) [LF001]: " \
+           "[] (len 0) after import -> [1] (len 1) after invocation 1 -> [1, 2] (len 2) after invocation 2 -> " \
+           "[1, 2, 3] (len 3) after invocation 3\n" in done.stdout
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)
+    assert [(s["name"], s["codes"], [h["size"] for h in s["history"]]) for s in report["state"]] == [
+        ("app.seen", ["LF001"], [0, 1, 2, 3])]
+
+
+def test_a_clean_handler_reports_nothing_kept(project: Path) -> None:
+    (project / "app.py").write_text(CLEAN)
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)
+    assert report["state"] == report["files"] == report["clients"] == report["reused_clients"] == []
+
+
+def test_a_file_left_under_literal_tmp_is_named_and_removed_between_runs(project: Path) -> None:
+    name = f"lambda-fix-probe-test-{os.getpid()}-{project.name}.txt"
+    (project / "app.py").write_text(LITERAL_TMP.format(name=name))
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 1, done.stderr
+    assert f"files one invocation left for the next:\n  /tmp/{name} [LF003]: made by invocation 1 at app.py:8; " \
+           "still there at the start of invocations 2, 3\n" in done.stdout
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)
+    # Every cold run starts without it: what the warm run (and each cold run) made is removed.
+    assert [i["cold"] for i in report["invocations"]] == [{"result": {"there": False}}] * 3
+    assert not os.path.exists(f"/tmp/{name}")
+
+
+def test_a_file_under_tmp_from_before_the_probe_is_left_alone(project: Path) -> None:
+    name = f"lambda-fix-probe-kept-{os.getpid()}-{project.name}.txt"
+    kept = Path("/tmp", name)
+    kept.write_text("the user's")
+    try:
+        (project / "app.py").write_text(LITERAL_TMP.format(name=name))
+        report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)
+        assert report["files"] == [] and kept.read_text().startswith("the user's")
+    finally:
+        kept.unlink()
+
+
+def test_a_client_built_per_invocation_is_counted(project: Path) -> None:
+    (project / "boto3.py").write_text(FAKE_BOTO3)
+    (project / "app.py").write_text(CLIENT_PER_INVOCATION)
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 0, done.stderr
+    assert "clients built per invocation:\n  boto3.client('s3') at app.py:5 [LF004]: 3 built, 1 in each of the " \
+           "3 invocations\n" in done.stdout
+
+
+def test_clients_built_once_are_not_counted(project: Path) -> None:
+    (project / "boto3.py").write_text(FAKE_BOTO3)
+    (project / "app.py").write_text(CACHED_CLIENT)
+    (project / "events.json").write_text(json.dumps([{"region": "eu-west-1"}] * 3))
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)
+    assert report["clients"] == [] and report["reused_clients"] == []  # at import, and once per region
+
+
+def test_a_client_built_from_one_events_credentials_held_for_the_next(project: Path) -> None:
+    (project / "boto3.py").write_text(FAKE_BOTO3)
+    (project / "app.py").write_text(CLIENT_FROM_CREDENTIALS)
+    (project / "events.json").write_text(json.dumps([{"key": "AKIAUSERONE", "user": "a"},
+                                                     {"key": "AKIAUSERTWO", "user": "b"}]))
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert "clients built from one event and used for another:\n  boto3.client('s3') at app.py:8: built in " \
+           "invocation 1 from event[\"key\"] (aws_access_key_id); still held by app._clients['s3'] when " \
+           "invocation 2 started with other credentials\n" in done.stdout
+    assert "AKIAUSERTWO" not in done.stdout  # what a credential is, is never shown
+
+
+def test_an_api_gateway_body_is_diffed_decoded(project: Path) -> None:
+    (project / "app.py").write_text(API_RESPONSE)
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 1
+    assert '"body (decoded JSON)": {\n  -      "total": 2,\n  +      "total": 3,' in done.stdout
+
+
+def test_after_probes_the_rewrite_in_a_copy(project: Path) -> None:
+    (project / "app.py").write_text(GROWS)
+    done = probe(project, "app:lambda_handler", "--events", "events.json", "--after")
+    assert done.returncode == 0, done.stdout
+    assert "after lambda-fix's rewrite in a temporary copy (1 file(s) changed: app.py)" in done.stdout
+    assert "warm and cold results agree" in done.stdout and "module-level state" not in done.stdout
+    assert (project / "app.py").read_text() == GROWS
+
+
+def test_setup_is_imported_first_in_every_interpreter(project: Path) -> None:
+    (project / "probe_setup.py").write_text(SETUP_MODULE)
+    (project / "app.py").write_text(USES_SETUP)
+    done = probe(project, "app:lambda_handler", "--events", "events.json", "--setup", "probe_setup", "--format",
+                 "json")
+    assert done.returncode == 0, done.stderr
+    assert {i["cold"]["result"]["greeting"] for i in json.loads(done.stdout)["invocations"]} == {"set up first"}
+
+
+PLUGIN_TESTS = '''
+def test_grows(lambda_warm):
+    lambda_warm("grows:lambda_handler", [{"id": 1}, {"id": 2}])
+
+
+def test_clean(lambda_warm):
+    report = lambda_warm("clean:lambda_handler", [{"id": 1}, {"id": 2}], repeat=2)
+    assert report.agrees and len(report.warm) == 4
+'''
+
+
+def test_the_pytest_fixture_fails_a_test_whose_handler_drifts(project: Path) -> None:
+    (project / "grows.py").write_text(GROWS)
+    (project / "clean.py").write_text(CLEAN)
+    (project / "test_handlers.py").write_text(PLUGIN_TESTS)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_handlers.py"],
+                          cwd=project, capture_output=True, text=True, check=False)
+    assert "1 failed, 1 passed" in done.stdout, done.stdout
+    assert "invocation 2 (events[1]): warm differs from cold" in done.stdout

@@ -60,8 +60,8 @@ class ProbeReport:
     files: tuple[dict[str, Any], ...] = ()
     clients: tuple[dict[str, Any], ...] = ()
     cold_clients: tuple[dict[str, Any], ...] = ()
-    # lambda-fix's findings on the project: (path relative to root, line, code, message)
-    findings: tuple[tuple[str, int, str, str], ...] = ()
+    # lambda-fix's findings on the project: (path relative to root, line, code, message); None: not looked for
+    findings: tuple[tuple[str, int, str, str], ...] | None = None
     rewritten: tuple[str, ...] = ()  # with --after: the files lambda-fix's rewrite changed
 
     @property
@@ -118,7 +118,7 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
                        state=warm["state"], files=tuple(warm["files"]), clients=tuple(warm["clients"]),
                        cold_clients=tuple(c for run in cold_runs for c in run["clients"]),
-                       findings=static_findings(root) if findings else ())
+                       findings=static_findings(root) if findings else None)
 
 
 def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",

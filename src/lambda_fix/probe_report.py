@@ -131,7 +131,7 @@ def _relative_site(site: str | None, report: ProbeReport) -> str | None:
 def _codes(report: ProbeReport, relative: str, lines: tuple[int | None, ...] = (), words: tuple[str, ...] = (),
            rules: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """The codes of lambda-fix's findings in relative at one of lines or whose message has one of words."""
-    return tuple(sorted({code for path, line, code, message in report.findings
+    return tuple(sorted({code for path, line, code, message in report.findings or ()
                          if path == relative and (rules is None or code in rules)
                          and (line in lines or any(word in message for word in words))}))
 
@@ -170,7 +170,7 @@ def _state_lines(report: ProbeReport) -> list[str]:
                  for phase, size, text in change.history]
         if len(steps) > 5:
             steps = [*steps[:3], "...", steps[-1]]
-        lines.append(f"  {change.name} ({change.type}, {change.where}){_tag(change.codes)}: {' -> '.join(steps)}")
+        lines.append(f"  {change.name} ({change.type}, {change.where}){_tag(change.codes, report)}: {' -> '.join(steps)}")
     return lines
 
 
@@ -190,7 +190,7 @@ def _file_lines(report: ProbeReport) -> list[str]:
             said.append(f"still there at the start of {_invocations(entry.there_at)}")
         if entry.read_by:
             said.append(f"read by {_invocations(entry.read_by)}")
-        lines.append(f"  {entry.path}{_tag(entry.codes)}: {'; '.join(said)}")
+        lines.append(f"  {entry.path}{_tag(entry.codes, report)}: {'; '.join(said)}")
     return lines
 
 
@@ -204,7 +204,7 @@ def _client_lines(report: ProbeReport) -> list[str]:
         building = tuple(n for n, built in enumerate(entry.per_invocation, 1) if built)
         spread = (f"{each[0]} in each of the {len(entry.per_invocation)} invocations" if len(each) == 1
                   else f"in {len(building)} of the {len(entry.per_invocation)} invocations ({_invocations(building)})")
-        lines.append(f"  {entry.label}{where}{_tag(entry.codes)}: {total} built, {spread}")
+        lines.append(f"  {entry.label}{where}{_tag(entry.codes, report)}: {total} built, {spread}")
     if reused:
         lines.append("clients built from one event and used for another:")
     for entry in reused:
@@ -224,7 +224,9 @@ def _invocations(numbers: tuple[int, ...]) -> str:
     return f"invocation {shown}" if len(numbers) == 1 else f"invocations {shown}"
 
 
-def _tag(codes: tuple[str, ...]) -> str:
+def _tag(codes: tuple[str, ...], report: ProbeReport) -> str:
+    if report.findings is None:
+        return ""
     return f" [{', '.join(codes)}]" if codes else " [no lambda-fix finding]"
 
 
