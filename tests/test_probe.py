@@ -191,6 +191,9 @@ def test_events_one_per_file_and_the_projects_own_modules(project: Path) -> None
     ({"app.py": CLEAN, "one.json": "{}"}, ["app:lambda_handler", "--events", "one.json"], "a JSON array of events"),
     ({"app.py": CLEAN}, ["app:lambda_handler"], "no events"),
     ({"app.py": CLEAN}, ["app", "--events", "events.json"], "MODULE:FUNCTION"),
+    ({"app.py": CLEAN, "bad_setup.py": "raise RuntimeError('no moto')\n"},
+     ["app:lambda_handler", "--events", "events.json", "--setup", "bad_setup"],
+     "the setup module bad_setup raised: RuntimeError: no moto"),
 ])
 def test_what_stops_the_probe_is_one_line_and_exit_2(project: Path, setup: dict, args: list, message: str) -> None:
     for name, text in setup.items():

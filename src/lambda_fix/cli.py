@@ -226,7 +226,8 @@ def _run_stdin(config: Config, show_diff: bool, check: bool, name: str) -> int:
 Exit status:
   0    warm and cold results agree
   1    some invocation's warm result differs from its cold one
-  2    the probe could not run (bad target or event file, a handler that cannot be imported)
+  2    the probe could not run (bad target or event file, a setup module that raises,
+       a handler that cannot be imported)
 """)
 @click.argument("target", metavar="MODULE:FUNCTION")
 @click.option("--events", "events_file", metavar="FILE", help="A JSON array of events, invoked in order.")

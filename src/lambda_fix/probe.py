@@ -204,6 +204,8 @@ def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scra
     if document is None:
         last = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "no output"
         raise ProbeError(f"the handler's process ended without a result (exit {completed.returncode}): {last}")
+    if "setup_error" in document:
+        raise ProbeError(f"the setup module {request['setup']} raised: {document['setup_error'].splitlines()[-1]}")
     if "import_error" in document:
         last = document["import_error"].splitlines()[-1]
         raise ProbeError(f"cannot import {request['module']}:{request['function']}: {last}")

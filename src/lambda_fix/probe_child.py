@@ -425,6 +425,10 @@ def main(argv: list[str]) -> int:
     try:
         if request.get("setup"):
             importlib.import_module(request["setup"])
+    except BaseException:  # noqa: BLE001 - whatever stops the setup is the report
+        _write(output, {"setup_error": traceback.format_exc(limit=-3).strip()})
+        return 0
+    try:
         module = importlib.import_module(request["module"])
         handler = getattr(module, request["function"])
     except BaseException:  # noqa: BLE001 - whatever stops the import is the report
