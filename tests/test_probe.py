@@ -238,6 +238,23 @@ def test_a_file_left_under_literal_tmp_is_named_and_removed_between_runs(project
     assert not os.path.exists(f"/tmp/{name}")
 
 
+def test_a_file_under_a_name_from_the_event_is_tagged_with_its_finding(project: Path) -> None:
+    prefix = f"lambda-fix-probe-test-{os.getpid()}-{project.name}"
+    (project / "app.py").write_text(f'''def lambda_handler(event, context):
+    path = f"/tmp/{prefix}-{{event['id']}}.txt"
+    with open(path, "a") as stream:
+        stream.write("x")
+    with open(path) as stream:
+        return {{"content": stream.read()}}
+''')
+    (project / "same.json").write_text('[{"id": 1}, {"id": 1}, {"id": 2}]')
+    done = probe(project, "app:lambda_handler", "--events", "same.json")
+    assert done.returncode == 1, done.stderr
+    assert f"  /tmp/{prefix}-1.txt [LF003]: made by invocation 1 at app.py:3; still there at the start of " \
+           "invocations 2, 3; read by invocation 2\n" in done.stdout
+    assert not os.path.exists(f"/tmp/{prefix}-1.txt") and not os.path.exists(f"/tmp/{prefix}-2.txt")
+
+
 def test_a_file_under_tmp_from_before_the_probe_is_left_alone(project: Path) -> None:
     name = f"lambda-fix-probe-kept-{os.getpid()}-{project.name}.txt"
     kept = Path("/tmp", name)
@@ -293,6 +310,16 @@ def test_after_probes_the_rewrite_in_a_copy(project: Path) -> None:
     assert "after lambda-fix's rewrite in a temporary copy (1 file(s) changed: app.py)" in done.stdout
     assert "warm and cold results agree" in done.stdout and "module-level state" not in done.stdout
     assert (project / "app.py").read_text() == GROWS
+
+
+def test_after_says_when_the_rewrite_changed_nothing(project: Path) -> None:
+    (project / "app.py").write_text(CLEAN)
+    done = probe(project, "app:lambda_handler", "--events", "events.json", "--after")
+    assert done.returncode == 0, done.stdout
+    assert "after lambda-fix's rewrite in a temporary copy (it changed no file)" in done.stdout
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--after",
+                              "--format", "json").stdout)
+    assert report["after"] is True and report["rewritten"] == []
 
 
 def test_setup_is_imported_first_in_every_interpreter(project: Path) -> None:

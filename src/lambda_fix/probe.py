@@ -62,7 +62,8 @@ class ProbeReport:
     cold_clients: tuple[dict[str, Any], ...] = ()
     # lambda-fix's findings on the project: (path relative to root, line, code, message); None: not looked for
     findings: tuple[tuple[str, int, str, str], ...] | None = None
-    rewritten: tuple[str, ...] = ()  # with --after: the files lambda-fix's rewrite changed
+    after: bool = False  # this is the probe of lambda-fix's rewrite (--after)
+    rewritten: tuple[str, ...] = ()  # then: the files the rewrite changed
 
     @property
     def agrees(self) -> bool:
@@ -150,7 +151,7 @@ def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, 
         state={k: moved(v, "file") for k, v in report.state.items()},
         files=tuple(moved(f, "site") for f in report.files), clients=tuple(moved(c, "site") for c in report.clients),
         cold_clients=tuple(moved(c, "site") for c in report.cold_clients), findings=report.findings,
-        rewritten=rewritten)
+        after=True, rewritten=rewritten)
 
 
 def static_findings(root: str) -> tuple[tuple[str, int, str, str], ...]:

@@ -84,11 +84,49 @@ def left_files(report: ProbeReport) -> list[LeftFile]:
         if not there and not read:
             continue
         where = _relative_site(entry.get("site"), report)
-        site_path, _, site_line = (where or "").rpartition(":")
-        basename = os.path.basename(entry["path"])
-        codes = _codes(report, site_path, lines=(int(site_line),), words=(basename,), rules=("LF003",)) if where else ()
-        found.append(LeftFile(entry["path"], made, there, read, where, codes))
+        found.append(LeftFile(entry["path"], made, there, read, where, _tmp_codes(report, entry["path"], where)))
     return found
+
+
+_QUOTED = re.compile(r"""(?:[rbf]{0,2})(['"])(.*?)(?<!\\)\1""")
+_CUT_LITERAL = re.compile(r"""(?:[rbf]{0,2})(['"])(.*)$""")  # a literal the message shortened with ...
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|%[sdr]")
+
+
+def _tmp_codes(report: ProbeReport, path: str, where: str | None) -> tuple[str, ...]:
+    """LF003 when a finding names path (or the directory it is in), or its path expression could spell
+    path: a string literal in the finding's `...` whose fixed pieces (around `{}` and `%s`) appear in
+    path in order, anchored at its ends. Only the findings of the file that made it, when known."""
+    site_path = (where or "").rpartition(":")[0]
+    for relative, _, code, message in report.findings or ():
+        if code != "LF003" or "`" not in message or (where and relative != site_path):
+            continue
+        spelled = message.split("`")[1]
+        directory = spelled.rstrip("/")
+        if not _QUOTED.search(spelled) and (path == spelled or (directory not in ("", "/tmp")
+                                                                and path.startswith(directory + "/"))):
+            return (code,)  # the rule names the fixed path itself (or the directory it is in)
+        literals = [(literal, True) for _, literal in _QUOTED.findall(spelled)]
+        cut = _CUT_LITERAL.search(spelled) if spelled.endswith("...") else None
+        if cut and not _QUOTED.search(spelled[cut.start():]):
+            # shortened: its end is not known, and a placeholder it cuts in two is dropped
+            literals.append((re.sub(r"\{[^{}]*$", "", cut.group(2)[:-3]), False))
+        for literal, whole in literals:
+            pieces = _PLACEHOLDER.split(literal)
+            if any(pieces) and _in_order([p for p in pieces if p], path) and path.startswith(pieces[0]) \
+                    and (not whole or path.endswith(pieces[-1])):
+                return (code,)
+    return ()
+
+
+def _in_order(pieces: list[str], text: str) -> bool:
+    start = 0
+    for piece in pieces:
+        start = text.find(piece, start)
+        if start < 0:
+            return False
+        start += len(piece)
+    return True
 
 
 def clients_built(report: ProbeReport) -> list[ClientsBuilt]:
@@ -141,9 +179,10 @@ def _codes(report: ProbeReport, relative: str, lines: tuple[int | None, ...] = (
 def render_text(report: ProbeReport) -> str:
     lines = [(f"probe {report.target}: {len(report.event_names)} event(s), {len(report.warm)} invocation(s) warm "
               "in one process, each also cold in a fresh one")]
-    if report.rewritten:
-        lines.append(f"after lambda-fix's rewrite in a temporary copy ({len(report.rewritten)} file(s) changed: "
-                     f"{', '.join(report.rewritten)})")
+    if report.after:
+        changed = (f"{len(report.rewritten)} file(s) changed: {', '.join(report.rewritten)}" if report.rewritten
+                   else "it changed no file")
+        lines.append(f"after lambda-fix's rewrite in a temporary copy ({changed})")
     for number in report.differing:
         warm, cold = report.warm[number], report.cold[number]
         lines.append(f"invocation {number + 1} ({report.event_names[warm.event]}): warm differs from cold")
@@ -257,7 +296,7 @@ def _median(invocations: tuple[Any, ...]) -> str:
 def render_json(report: ProbeReport) -> str:
     document = {
         "target": report.target, "agrees": report.agrees, "differing": [n + 1 for n in report.differing],
-        "rewritten": list(report.rewritten),
+        "after": report.after, "rewritten": list(report.rewritten),
         "invocations": [{"number": w.number + 1, "event": report.event_names[w.event], "warm": w.outcome,
                          "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms}
                         for w, c in zip(report.warm, report.cold)],
