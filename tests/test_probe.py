@@ -350,3 +350,22 @@ def test_the_pytest_fixture_fails_a_test_whose_handler_drifts(project: Path) -> 
                           cwd=project, capture_output=True, text=True, check=False)
     assert "1 failed, 1 passed" in done.stdout, done.stdout
     assert "invocation 2 (events[1]): warm differs from cold" in done.stdout
+
+
+@pytest.mark.parametrize(("spelled", "path", "tagged"), [
+    ("/tmp/output.json", "/tmp/output.json", True),  # the fixed path itself
+    ("/tmp/work", "/tmp/work/part-1.csv", True),  # the directory it is in
+    ("/tmp/output.json", "/tmp/output.json.bak", False),
+    ("""f"/tmp/report-{event['id']}.csv\"""", "/tmp/report-7.csv", True),
+    ("""f"/tmp/report-{event['id']}.csv\"""", "/tmp/report-7.json", False),
+    ("""f"/tmp/report-{event['id']}...""", "/tmp/report-7.csv", True),  # shortened by the message
+    ("""f"/tmp/report-{eve...""", "/tmp/report-7.csv", True),
+    ("""f"/tmp/report-{eve...""", "/tmp/other-7.csv", False),
+])
+def test_a_left_file_is_matched_to_the_finding_that_spells_it(spelled: str, path: str, tagged: bool) -> None:
+    from lambda_fix.probe import ProbeReport
+    from lambda_fix.probe_report import _tmp_codes
+    report = ProbeReport(target="app:h", root="/p", event_names=(), warm=(), cold=(),
+                         findings=(("app.py", 3, "LF003", f"`{spelled}` is written while `h` runs"),))
+    assert _tmp_codes(report, path, "app.py:9") == (("LF003",) if tagged else ())
+    assert _tmp_codes(report, path, "other.py:9") == ()  # another file's finding does not cover it

@@ -108,7 +108,7 @@ def _tmp_codes(report: ProbeReport, path: str, where: str | None) -> tuple[str, 
             return (code,)  # the rule names the fixed path itself (or the directory it is in)
         literals = [(literal, True) for _, literal in _QUOTED.findall(spelled)]
         cut = _CUT_LITERAL.search(spelled) if spelled.endswith("...") else None
-        if cut and not _QUOTED.search(spelled[cut.start():]):
+        if cut and not _QUOTED.match(spelled, cut.start()):
             # shortened: its end is not known, and a placeholder it cuts in two is dropped
             literals.append((re.sub(r"\{[^{}]*$", "", cut.group(2)[:-3]), False))
         for literal, whole in literals:
