@@ -255,6 +255,20 @@ def test_a_file_under_a_name_from_the_event_is_tagged_with_its_finding(project: 
     assert not os.path.exists(f"/tmp/{prefix}-1.txt") and not os.path.exists(f"/tmp/{prefix}-2.txt")
 
 
+def test_reading_back_what_the_invocation_itself_wrote_is_not_reading_what_it_was_left(project: Path) -> None:
+    name = f"lambda-fix-probe-test-{os.getpid()}-{project.name}.txt"
+    (project / "app.py").write_text(f'''def lambda_handler(event, context):
+    with open("/tmp/{name}", "w") as stream:
+        stream.write(str(event["id"]))
+    with open("/tmp/{name}") as stream:
+        return stream.read()
+''')
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 0, done.stdout
+    assert f"  /tmp/{name} [LF003]: made by invocation 1 at app.py:2; still there at the start of invocations 2, 3\n" \
+        in done.stdout
+
+
 def test_a_file_under_tmp_from_before_the_probe_is_left_alone(project: Path) -> None:
     name = f"lambda-fix-probe-kept-{os.getpid()}-{project.name}.txt"
     kept = Path("/tmp", name)

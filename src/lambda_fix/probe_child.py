@@ -134,8 +134,9 @@ class FileWatch:
     """Through an audit hook: every file opened, made or renamed under /tmp or TMPDIR, but the probe's
     own files and the project's (the project is read-only /var/task in Lambda).
 
-    files: [{"path", "created": phase or None, "existed_before": bool, "read": [phases], "present":
-    [phases at whose start it existed], "site": "file:line" of the code that made it}]."""
+    files: [{"path", "created": phase or None, "existed_before": bool, "read": [phases that read what an
+    earlier phase left], "present": [phases at whose start it existed], "replaced": [phases that wrote it
+    anew], "site": "file:line" of the code that made it}]."""
 
     def __init__(self, tmpdir: str, scratch: str, project: str) -> None:
         self.tmpdir = os.path.realpath(tmpdir)
@@ -161,15 +162,16 @@ class FileWatch:
             if event == "open" and arguments and isinstance(arguments[0], (str, bytes, os.PathLike)):
                 path, mode, flags = (list(arguments) + [None, 0])[:3]
                 writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & _WRITE_FLAGS)
-                self._seen(path, writes)
+                replaces = (isinstance(mode, str) and any(c in mode for c in "wx")) or bool((flags or 0) & os.O_TRUNC)
+                self._seen(path, writes, replaces)
             elif event == "os.mkdir" and arguments:
                 self._seen(arguments[0], True)
             elif event in ("os.rename", "shutil.copyfile", "shutil.move") and len(arguments) > 1:
-                self._seen(arguments[1], True)
+                self._seen(arguments[1], True, True)
         finally:
             self._inside.busy = False
 
-    def _seen(self, path: Any, writes: bool) -> None:
+    def _seen(self, path: Any, writes: bool, replaces: bool = False) -> None:
         try:
             real = os.path.realpath(os.fsdecode(path))
         except (TypeError, ValueError):
@@ -182,9 +184,13 @@ class FileWatch:
             if not writes and not existed:
                 return  # a failed read of nothing
             entry = self.files[real] = {"path": real, "created": None if existed else Phase.current,
-                                        "existed_before": existed, "read": [], "present": [],
+                                        "existed_before": existed, "read": [], "present": [], "replaced": [],
                                         "site": None if existed else _project_site(self.project)}
-        if not writes and Phase.current not in entry["read"]:
+        if replaces and Phase.current not in entry["replaced"]:
+            entry["replaced"].append(Phase.current)
+        # A read counts when it reads what an earlier phase left: not after this phase wrote the file anew
+        # (`open(p, "w")`, a rename onto it); appending (`"a"`) keeps what was there.
+        if not writes and Phase.current not in entry["read"] and Phase.current not in entry["replaced"]:
             entry["read"].append(Phase.current)
 
     def at_start(self, phase: int) -> None:
