@@ -183,6 +183,51 @@ def test_events_one_per_file_and_the_projects_own_modules(project: Path) -> None
     assert report["invocations"][0]["warm"] == {"result": {"name": "the config of the project"}}
 
 
+ENDS_ITS_ENVIRONMENT = '''import sys
+import time
+
+
+def lambda_handler(event, context):
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("exit"):
+        sys.exit(3)
+    return {"id": event["id"], "time left": context.get_remaining_time_in_millis() > 0}
+'''
+
+
+def test_an_invocation_past_the_timeout_ends_the_warm_environment(project: Path) -> None:
+    (project / "app.py").write_text(ENDS_ITS_ENVIRONMENT)
+    (project / "slow.json").write_text('[{"id": 1}, {"id": 2, "sleep": 30}, {"id": 3}, {"id": 4}]')
+    done = probe(project, "app:lambda_handler", "--events", "slow.json", "--timeout", "0.5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "invocation 2 (slow.json[1]): Task timed out after 0.50 seconds\n" in done.stdout
+    assert "invocation 2 ended its execution environment, as a timeout or an exit does in Lambda: the probe " \
+           "stopped there, and invocations 3-4 of 4 were not run\n" in done.stdout
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "slow.json", "--timeout", "0.5",
+                              "--format", "json").stdout)
+    assert (report["ended"], report["planned"], len(report["invocations"])) == (2, 4, 2)
+    assert report["invocations"][0]["warm"] == {"result": {"id": 1, "time left": True}}
+
+
+def test_a_process_that_cannot_be_timed_out_is_stopped(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambda_fix import probe as probe_module
+    (project / "app.py").write_text("import time\n\ntime.sleep(30)\n\n\ndef lambda_handler(event, context):\n"
+                                    "    return 1\n")
+    monkeypatch.setattr(probe_module, "_IMPORT_ALLOWANCE", 0.5)
+    with pytest.raises(probe_module.ProbeError, match="did not finish within 1 s"):
+        probe_module.probe("app:lambda_handler", [{}], ["e"], root=str(project), timeout=0.1, findings=False)
+
+
+def test_a_handler_that_exits_ends_the_warm_environment(project: Path) -> None:
+    (project / "app.py").write_text(ENDS_ITS_ENVIRONMENT)
+    (project / "exits.json").write_text('[{"id": 1}, {"id": 2, "exit": true}, {"id": 3}]')
+    done = probe(project, "app:lambda_handler", "--events", "exits.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "invocation 2 (exits.json[1]): Runtime.ExitError: the handler exited (sys.exit(3))\n" in done.stdout
+    assert "and invocation 3 of 3 was not run\n" in done.stdout
+
+
 @pytest.mark.parametrize(("setup", "args", "message"), [
     ({"app.py": "import no_such_module\n"}, ["app:lambda_handler", "--events", "events.json"],
      "cannot import app:lambda_handler: ModuleNotFoundError"),

@@ -239,9 +239,12 @@ Exit status:
                    "not touched); the exit status is the rewrite's.")
 @click.option("--setup", metavar="MODULE",
               help="A module each interpreter imports before the handler's (start mocks there: moto's mock_aws).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              metavar="SECONDS", help="The function's timeout: an invocation that runs longer times out and, as "
+                                      "in Lambda, ends its execution environment.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def probe_command(target: str, events_file: str | None, event_files: tuple[str, ...], repeat: int,
-                  after: bool, setup: str | None, output_format: str) -> None:
+                  after: bool, setup: str | None, timeout: float, output_format: str) -> None:
     """Invoke a handler as one execution environment does (imported once, called with each event in
     turn), then each invocation cold in a fresh interpreter, and show where the results differ.
 
@@ -254,7 +257,7 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
     try:
         events, names = probe.load_events(events_file, event_files)
         run = probe.probe_rewrite if after else probe.probe
-        report = run(target, events, names, repeat=repeat, setup=setup)
+        report = run(target, events, names, repeat=repeat, setup=setup, timeout=timeout)
     except probe.ProbeError as exc:
         click.echo(f"lambda-fix probe: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

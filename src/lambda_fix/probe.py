@@ -24,6 +24,8 @@ from typing import Any
 from .analysis.clients import CLIENT_FACTORIES
 
 _CHILD = Path(__file__).with_name("probe_child.py")
+DEFAULT_TIMEOUT = 30.0  # seconds per invocation; Lambda's own default is 3, most functions set more
+_IMPORT_ALLOWANCE = 60  # seconds for the setup module and the handler's import
 # Not copied for --after: what the handler does not import from the project's directory.
 _NOT_COPIED = shutil.ignore_patterns(".git", ".hg", ".venv", "venv", "node_modules", ".tox", ".nox",
                                      "__pycache__", ".aws-sam", "cdk.out", ".mypy_cache", ".pytest_cache",
@@ -55,6 +57,8 @@ class ProbeReport:
     warm: tuple[Invocation, ...]
     cold: tuple[Invocation, ...]
     differing: tuple[int, ...] = field(default=())  # invocation numbers whose warm and cold outcomes differ
+    planned: int = 0  # invocations asked for (more than were run when one ended the warm environment)
+    ended: int | None = None  # the invocation that did (timed out, or exited)
     # What the warm process's watches recorded (probe_child.py documents each).
     state: dict[str, Any] = field(default_factory=dict)
     files: tuple[dict[str, Any], ...] = ()
@@ -98,10 +102,12 @@ def _read_json(path: str) -> Any:
 
 
 def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
-          python: str = sys.executable, setup: str | None = None, findings: bool = True) -> ProbeReport:
+          python: str = sys.executable, setup: str | None = None, findings: bool = True,
+          timeout: float = DEFAULT_TIMEOUT) -> ProbeReport:
     """target: `module:function` (a dotted module, imported from root). setup: a module each
     interpreter imports first (where a test's mocks start). findings: also run lambda-fix's check on
-    root, to say which finding covers what the probe saw."""
+    root, to say which finding covers what the probe saw. timeout: the function's, in seconds: an
+    invocation that runs longer times out and ends its environment, as in Lambda."""
     module, _, function = target.partition(":")
     if not module or not function:
         raise ProbeError(f"{target!r}: give the handler as MODULE:FUNCTION (app:lambda_handler)")
@@ -109,21 +115,23 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     plan = [(number, number % len(events)) for number in range(len(events) * repeat)]
     with tempfile.TemporaryDirectory(prefix="lambda-fix-probe-") as scratch:
         request = {"root": root, "module": module, "function": function, "events": events, "setup": setup,
-                   "factories": sorted(CLIENT_FACTORIES), "scratch": scratch}
+                   "factories": sorted(CLIENT_FACTORIES), "scratch": scratch, "timeout_ms": int(timeout * 1000)}
         warm = _run(python, request, plan, Path(scratch, "warm"))
-        cold_runs = [_run(python, request, [step], Path(scratch, f"cold{step[0]}")) for step in plan]
+        ran = plan[:len(warm["invocations"])]  # all of it, unless an invocation ended the environment
+        cold_runs = [_run(python, request, [step], Path(scratch, f"cold{step[0]}")) for step in ran]
     for name, entry in warm["state"].items():
         entry["line"] = _definition_line(entry["file"], name[len(entry["module"]) + 1:].split(".")[0])
     cold = [invocation for run in cold_runs for invocation in run["invocations"]]
     differing = tuple(w.number for w, c in zip(warm["invocations"], cold) if w.outcome != c.outcome)
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
-                       state=warm["state"], files=tuple(warm["files"]), clients=tuple(warm["clients"]),
+                       planned=len(plan), ended=warm.get("ended"), state=warm["state"], files=tuple(warm["files"]), clients=tuple(warm["clients"]),
                        cold_clients=tuple(c for run in cold_runs for c in run["clients"]),
                        findings=static_findings(root) if findings else None)
 
 
 def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
-                  python: str = sys.executable, setup: str | None = None) -> ProbeReport:
+                  python: str = sys.executable, setup: str | None = None,
+                  timeout: float = DEFAULT_TIMEOUT) -> ProbeReport:
     """The probe of lambda-fix's rewrite of root, made in a temporary copy; root is not touched."""
     from .config import Settings
     from .engine import Mode, run
@@ -135,7 +143,7 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
         shutil.copytree(root, copy, ignore=_NOT_COPIED, symlinks=True)
         summary = run([copy], Settings(), Mode.WRITE)
         rewritten = tuple(os.path.relpath(r.path, copy) for r in summary.results if r.status is Status.CHANGED)
-        report = probe(target, events, names, repeat, copy, python, setup)
+        report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout)
     return _relocated(report, copy, root, rewritten)
 
 
@@ -148,7 +156,7 @@ def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, 
         return record
     return ProbeReport(
         report.target, root, report.event_names, report.warm, report.cold, report.differing,
-        state={k: moved(v, "file") for k, v in report.state.items()},
+        planned=report.planned, ended=report.ended, state={k: moved(v, "file") for k, v in report.state.items()},
         files=tuple(moved(f, "site") for f in report.files), clients=tuple(moved(c, "site") for c in report.clients),
         cold_clients=tuple(moved(c, "site") for c in report.cold_clients), findings=report.findings,
         after=True, rewritten=rewritten)
@@ -196,9 +204,15 @@ def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scra
     request_path.write_text(json.dumps({**request, "plan": plan, "tmpdir": str(tmpdir)}), encoding="utf-8")
     environment = {**os.environ, "TMPDIR": str(tmpdir), "AWS_LAMBDA_FUNCTION_NAME": "probe-function"}
     command = [python, str(_CHILD), str(request_path), str(output)]
+    # The child times each invocation out itself; this bounds a process whose watchdog cannot run (a
+    # handler in C code that holds the interpreter) and an import that never ends.
+    limit = request["timeout_ms"] / 1000 * len(plan) + _IMPORT_ALLOWANCE
     try:
         completed = subprocess.run(command, cwd=request["root"], env=environment, capture_output=True, text=True,
-                                   check=False)
+                                   check=False, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise ProbeError(f"the handler's process did not finish within {limit:.0f} s (the timeouts of its "
+                         f"{len(plan)} invocation(s) and {_IMPORT_ALLOWANCE} s for the import)") from None
     finally:
         document = json.loads(output.read_text(encoding="utf-8")) if output.exists() else None
         _remove_made(document)

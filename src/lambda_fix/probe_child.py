@@ -4,15 +4,17 @@ one execution environment does, and invoke it with each event in turn, watching 
     python path/to/probe_child.py REQUEST_JSON OUTPUT
 
 REQUEST_JSON holds {"root", "module", "function", "events", "plan": [[number, index], ...],
-"factories": ["boto3.client", ...], "tmpdir", "scratch", "setup": module or null}. Run by its path, it imports nothing of
-lambda-fix, and root replaces its own directory at the head of `sys.path`, so the user's code imports
+"factories": ["boto3.client", ...], "tmpdir", "scratch", "setup": module or null, "timeout_ms"}. Run
+by its path, it imports nothing of lambda-fix, and root replaces its own directory at the head of `sys.path`, so the user's code imports
 as it would in Lambda. A plan entry's number is the invocation's (its request id), its index the
 event's. Each result is serialised right after its call returns, as the Lambda runtime does, so a
 result that a later invocation mutates shows what the caller received.
 
-OUTPUT gets one JSON document: {"import_error": "..."}, or {"invocations": [{"number", "event",
-"result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...]} where each watch below
-says what it records. Phase 0 is the import; invocation number n is phase n + 1.
+OUTPUT gets one JSON document: {"setup_error" | "import_error": "..."}, or {"invocations": [{"number",
+"event", "result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...]} where each watch
+below says what it records, and "ended": the number of the invocation that ended the environment (it
+ran past "timeout_ms", or exited), when one did: the rest of the plan did not run. Phase 0 is the
+import; invocation number n is phase n + 1.
 """
 
 from __future__ import annotations
@@ -441,27 +443,64 @@ def main(argv: list[str]) -> int:
         _write(output, {"import_error": traceback.format_exc(limit=-3).strip()})
         return 0
     state.snapshot(0)
-    invocations = []
+    invocations: list[dict[str, object]] = []
+
+    def report(ended: int | None = None) -> None:
+        for record in clients.built:
+            record.pop("_keep", None)
+        document = {"invocations": invocations, "state": state.state, "files": list(files.files.values()),
+                    "clients": clients.built}
+        _write(output, {**document, "ended": ended} if ended is not None else document)
+
+    timeout_ms = int(request.get("timeout_ms", 30_000))
     for number, index in request["plan"]:
         Phase.current, Phase.event = number + 1, events[index]
         files.at_start(Phase.current)
         clients.at_start(state.project_modules())
         started = time.perf_counter()
         record: dict[str, object] = {"number": number, "event": index}
+        # As Lambda does, an invocation that runs past the timeout ends the execution environment: the
+        # watchdog reports what was seen so far and ends the process (the handler's thread cannot be stopped).
+        watchdog = threading.Timer(timeout_ms / 1000, _timed_out, (record, invocations, started, timeout_ms, report))
+        watchdog.daemon = True
+        watchdog.start()
+        exited = False
         try:
-            result = handler(events[index], LambdaContext(number))
+            result = handler(events[index], LambdaContext(number, timeout_ms))
             record["result"] = json.loads(json.dumps(result, sort_keys=True, default=repr))
         except Exception as exc:  # noqa: BLE001 - an invocation that raises is a result too
             record["error"] = f"{type(exc).__name__}: {exc}"
-        record["ms"] = round((time.perf_counter() - started) * 1000, 3)
-        invocations.append(record)
+        except SystemExit as exc:  # the runtime's process ends, and with it the environment
+            record["error"] = f"Runtime.ExitError: the handler exited (sys.exit({exc.code!r}))"
+            exited = True
+        with _FINISHING:  # the invocation is over, unless the watchdog said so first (it then ends the process)
+            watchdog.cancel()
+            record["ms"] = round((time.perf_counter() - started) * 1000, 3)
+            invocations.append(record)
+        if exited:
+            report(ended=number)
+            return 0
         Phase.current = -1  # between invocations: what the watches see now is the probe's own
         state.snapshot(number + 1)
-    for record in clients.built:
-        record.pop("_keep", None)
-    _write(output, {"invocations": invocations, "state": state.state, "files": list(files.files.values()),
-                    "clients": clients.built})
+    report()
     return 0
+
+
+_FINISHING = threading.Lock()
+
+
+def _timed_out(record: dict[str, object], invocations: list[dict[str, object]], started: float, timeout_ms: int,
+               report: Callable[..., None]) -> None:
+    with _FINISHING:
+        if "ms" in record:
+            return  # it returned in time after all
+        record["error"] = f"Task timed out after {timeout_ms / 1000:.2f} seconds"
+        record["ms"] = round((time.perf_counter() - started) * 1000, 3)
+        invocations.append(record)
+        try:
+            report(ended=record["number"])
+        finally:
+            os._exit(0)
 
 
 def _write(path: str, document: dict[str, object]) -> None:

@@ -191,8 +191,14 @@ def render_text(report: ProbeReport) -> str:
     lines += _state_lines(report) + _file_lines(report) + _client_lines(report)
     for invocation in report.warm:
         if invocation.error is not None:
-            lines.append(f"invocation {invocation.number + 1} ({report.event_names[invocation.event]}) raised "
+            how = ":" if invocation.number == report.ended else " raised"  # a timeout is not an exception
+            lines.append(f"invocation {invocation.number + 1} ({report.event_names[invocation.event]}){how} "
                          f"{invocation.error}")
+    if report.ended is not None and report.planned > len(report.warm):
+        first, last = len(report.warm) + 1, report.planned
+        skipped = f"invocations {first}-{last} of {last} were" if last > first else f"invocation {last} of {last} was"
+        lines.append(f"invocation {report.ended + 1} ended its execution environment, as a timeout or an exit does "
+                     f"in Lambda: the probe stopped there, and {skipped} not run")
     lines.append(f"time per invocation: warm median {_median(report.warm)} ms, cold median {_median(report.cold)} ms")
     lines.append(f"{len(report.differing)} of {len(report.warm)} invocation(s) differ warm from cold"
                  if report.differing else "warm and cold results agree")
@@ -297,6 +303,7 @@ def render_json(report: ProbeReport) -> str:
     document = {
         "target": report.target, "agrees": report.agrees, "differing": [n + 1 for n in report.differing],
         "after": report.after, "rewritten": list(report.rewritten),
+        "ended": report.ended + 1 if report.ended is not None else None, "planned": report.planned,
         "invocations": [{"number": w.number + 1, "event": report.event_names[w.event], "warm": w.outcome,
                          "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms}
                         for w, c in zip(report.warm, report.cold)],

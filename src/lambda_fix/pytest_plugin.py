@@ -19,19 +19,21 @@ import pytest
 
 @pytest.fixture
 def lambda_warm(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """invoke(target, events, *, repeat=1, root=None, setup=None, findings=False, expect_agreement=True)
-    -> ProbeReport. root: where the handler's module is imported from (pytest's rootdir by default);
-    findings: also name lambda-fix's findings in the report (a check of root)."""
-    from .probe import ProbeError, probe
+    """invoke(target, events, *, repeat=1, root=None, setup=None, findings=False, timeout=30.0,
+    expect_agreement=True) -> ProbeReport. root: where the handler's module is imported from (pytest's
+    rootdir by default); findings: also name lambda-fix's findings in the report (a check of root);
+    timeout: the function's, in seconds."""
+    from .probe import DEFAULT_TIMEOUT, ProbeError, probe
     from .probe_report import render_text
 
     def invoke(target: str, events: Iterable[Any], *, repeat: int = 1, root: str | None = None,
-               setup: str | None = None, findings: bool = False, expect_agreement: bool = True) -> Any:
+               setup: str | None = None, findings: bool = False, timeout: float = DEFAULT_TIMEOUT,
+               expect_agreement: bool = True) -> Any:
         events = list(events)
         names = [f"events[{i}]" for i in range(len(events))]
         try:
             report = probe(target, events, names, repeat, root or str(request.config.rootpath), setup=setup,
-                           findings=findings)
+                           findings=findings, timeout=timeout)
         except ProbeError as exc:
             pytest.fail(f"lambda-fix probe could not run: {exc}", pytrace=False)
         if expect_agreement and not report.agrees:
