@@ -314,6 +314,29 @@ def test_reading_back_what_the_invocation_itself_wrote_is_not_reading_what_it_wa
         in done.stdout
 
 
+def test_a_file_a_program_the_handler_starts_leaves_is_named_and_removed(project: Path) -> None:
+    prefix = f"/tmp/lambda-fix-probe-test-{os.getpid()}-{project.name}"
+    (project / "app.py").write_text(f'''import os
+import subprocess
+import sys
+
+
+def lambda_handler(event, context):
+    made = [os.path.exists("{prefix}-a.txt"), os.path.exists("{prefix}-b.txt")]
+    subprocess.run([sys.executable, "-c", "import sys; open(sys.argv[1], 'w')", "{prefix}-a.txt"], check=True)
+    os.system("echo x >{prefix}-b.txt")
+    return made
+''')
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 1, done.stderr
+    program = os.path.basename(sys.executable)
+    assert f"  {prefix}-a.txt [no lambda-fix finding]: made by invocation 1 at app.py:8 (by `{program}`, a program " \
+           "it started); still there at the start of invocations 2, 3\n" in done.stdout
+    assert f"  {prefix}-b.txt [no lambda-fix finding]: made by invocation 1 at app.py:9 (by `echo`, a program it " \
+           "started); still there" in done.stdout
+    assert not os.path.exists(f"{prefix}-a.txt") and not os.path.exists(f"{prefix}-b.txt")
+
+
 def test_a_file_under_tmp_from_before_the_probe_is_left_alone(project: Path) -> None:
     name = f"lambda-fix-probe-kept-{os.getpid()}-{project.name}.txt"
     kept = Path("/tmp", name)

@@ -25,6 +25,7 @@ import importlib.abc
 import json
 import os
 import re
+import shlex
 import sys
 import threading
 import time
@@ -129,6 +130,8 @@ def _carries_data(value: Any) -> bool:
 
 # --- files under /tmp -----------------------------------------------------------------------------
 
+# Audit events that start another program: the position of its command line among their arguments.
+_STARTS_PROGRAM = {"subprocess.Popen": 1, "os.system": 0, "os.posix_spawn": 1, "os.spawn": 2, "os.exec": 1}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -138,7 +141,10 @@ class FileWatch:
 
     files: [{"path", "created": phase or None, "existed_before": bool, "read": [phases that read what an
     earlier phase left], "present": [phases at whose start it existed], "replaced": [phases that wrote it
-    anew], "site": "file:line" of the code that made it}]."""
+    anew], "site": "file:line" of the code that made it, "via": the program that made it, if another
+    program did}]. A program the handler starts (`subprocess.run(["ffmpeg", ..., "/tmp/out.mp4"])`)
+    writes where the hook cannot see: a path under /tmp on its command line that was not there is
+    recorded once it is."""
 
     def __init__(self, tmpdir: str, scratch: str, project: str) -> None:
         self.tmpdir = os.path.realpath(tmpdir)
@@ -146,6 +152,9 @@ class FileWatch:
         self.ignored = (os.path.realpath(scratch), os.path.realpath(project))
         self.project = os.path.realpath(project)
         self.files: dict[str, dict[str, Any]] = {}
+        # Paths under /tmp named on the command line of a program the handler started, not there then:
+        # {path: (phase, site, program)}. The program writes them where the hook cannot see, later.
+        self._handed: dict[str, tuple[int, str | None, str]] = {}
         self._inside = threading.local()
 
     def watches(self, real: str) -> bool:
@@ -170,6 +179,10 @@ class FileWatch:
                 self._seen(arguments[0], True)
             elif event in ("os.rename", "shutil.copyfile", "shutil.move") and len(arguments) > 1:
                 self._seen(arguments[1], True, True)
+            elif event == "sqlite3.connect" and arguments and isinstance(arguments[0], (str, bytes, os.PathLike)):
+                self._seen(arguments[0], True)  # the database file, written by SQLite's own C code
+            elif event in _STARTS_PROGRAM and len(arguments) > _STARTS_PROGRAM[event]:
+                self._handed_to_program(arguments[_STARTS_PROGRAM[event]])
         finally:
             self._inside.busy = False
 
@@ -195,10 +208,55 @@ class FileWatch:
         if not writes and Phase.current not in entry["read"] and Phase.current not in entry["replaced"]:
             entry["read"].append(Phase.current)
 
+    def _handed_to_program(self, command: Any) -> None:
+        if isinstance(command, (str, bytes)):
+            try:
+                words = shlex.split(os.fsdecode(command))
+            except ValueError:
+                words = os.fsdecode(command).split()
+        elif isinstance(command, (list, tuple)):
+            words = [os.fsdecode(w) for w in command if isinstance(w, (str, bytes, os.PathLike))]
+        else:
+            return
+        if not words:
+            return
+        program = os.path.basename(words[0])
+        for word in _words_of(words[1:]):
+            for part in word.split("="):  # `--output=/tmp/out.mp4` too
+                part = part.lstrip("<>|&;(")  # a shell's redirection: `> /tmp/out.txt`, `2>/tmp/log`
+                if not part.startswith(os.sep):
+                    continue
+                real = os.path.realpath(part)
+                if self.watches(real) and real not in self.files and real not in self._handed \
+                        and not os.path.lexists(real):
+                    self._handed[real] = (Phase.current, _project_site(self.project), program)
+
+    def settle(self) -> None:
+        """Record the files programs the handler started have made by now, as made when it started them."""
+        for real, (phase, site, program) in list(self._handed.items()):
+            if real not in self.files and os.path.lexists(real):
+                self.files[real] = {"path": real, "created": phase, "existed_before": False, "read": [],
+                                    "present": [], "replaced": [], "site": site, "via": program}
+                del self._handed[real]
+
     def at_start(self, phase: int) -> None:
+        self.settle()
         for entry in self.files.values():
             if os.path.lexists(entry["path"]):
                 entry["present"].append(phase)
+
+
+def _words_of(words: list[str], depth: int = 2) -> list[str]:
+    """The words, and those of a script among them (`sh -c "convert in.png /tmp/out.png"`)."""
+    found = []
+    for word in words:
+        found.append(word)
+        if depth and any(c.isspace() for c in word):
+            try:
+                found += _words_of(shlex.split(word), depth - 1)
+            except ValueError:
+                found += word.split()
+    return found
 
 
 def _within(path: str, directory: str) -> bool:
@@ -448,6 +506,7 @@ def main(argv: list[str]) -> int:
     def report(ended: int | None = None) -> None:
         for record in clients.built:
             record.pop("_keep", None)
+        files.settle()
         document = {"invocations": invocations, "state": state.state, "files": list(files.files.values()),
                     "clients": clients.built}
         _write(output, {**document, "ended": ended} if ended is not None else document)

@@ -33,6 +33,7 @@ class LeftFile:
     read_by: tuple[int, ...]  # later invocations that opened it to read
     where: str | None
     codes: tuple[str, ...]
+    via: str | None = None  # the program the handler started that made it
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def left_files(report: ProbeReport) -> list[LeftFile]:
         if not there and not read:
             continue
         where = _relative_site(entry.get("site"), report)
-        found.append(LeftFile(entry["path"], made, there, read, where, _tmp_codes(report, entry["path"], where)))
+        found.append(LeftFile(entry["path"], made, there, read, where, _tmp_codes(report, entry["path"], where),
+                              entry.get("via")))
     return found
 
 
@@ -230,7 +232,8 @@ def _file_lines(report: ProbeReport) -> list[str]:
         return []
     lines = ["files one invocation left for the next:"]
     for entry in left:
-        said = [f"made by invocation {entry.made_by}" + (f" at {entry.where}" if entry.where else "")]
+        said = [f"made by invocation {entry.made_by}" + (f" at {entry.where}" if entry.where else "")
+                + (f" (by `{entry.via}`, a program it started)" if entry.via else "")]
         if entry.there_at:
             said.append(f"still there at the start of {_invocations(entry.there_at)}")
         if entry.read_by:
@@ -311,7 +314,7 @@ def render_json(report: ProbeReport) -> str:
                    "history": [{"after": p, "size": s, "value": t} for p, s, t in c.history]}
                   for c in state_changes(report)],
         "files": [{"path": f.path, "made_by": f.made_by, "there_at": list(f.there_at), "read_by": list(f.read_by),
-                   "where": f.where, "codes": list(f.codes)} for f in left_files(report)],
+                   "where": f.where, "via": f.via, "codes": list(f.codes)} for f in left_files(report)],
         "clients": [{"label": c.label, "where": c.where, "per_invocation": list(c.per_invocation),
                      "at_import": c.at_import, "codes": list(c.codes)} for c in clients_built(report)],
         "reused_clients": [{"label": c.label, "where": c.where, "from_event": c.from_event, "parameter": c.parameter,
