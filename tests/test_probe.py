@@ -337,6 +337,24 @@ def lambda_handler(event, context):
     assert not os.path.exists(f"{prefix}-a.txt") and not os.path.exists(f"{prefix}-b.txt")
 
 
+def test_a_file_a_library_thread_writes_is_placed_where_the_handler_waits(project: Path) -> None:
+    path = f"/tmp/lambda-fix-probe-test-{os.getpid()}-{project.name}.txt"
+    (project / "app.py").write_text(f'''import shutil
+import threading
+
+
+def lambda_handler(event, context):
+    # As s3transfer downloads: a library's thread writes the file while the handler waits.
+    worker = threading.Thread(target=shutil.copyfile, args=(__file__, "{path}"))
+    worker.start()
+    worker.join()
+    return event["id"]
+''')
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"  {path} [no lambda-fix finding]: made by invocation 1 at app.py:9; still there" in done.stdout
+
+
 def test_a_file_under_tmp_from_before_the_probe_is_left_alone(project: Path) -> None:
     name = f"lambda-fix-probe-kept-{os.getpid()}-{project.name}.txt"
     kept = Path("/tmp", name)

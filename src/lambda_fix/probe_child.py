@@ -264,8 +264,17 @@ def _within(path: str, directory: str) -> bool:
 
 
 def _project_site(project: str) -> str | None:
-    """file:line of the innermost frame of the project's own code (not a library's) on the stack."""
-    frame = sys._getframe(1)  # walking out to the project's code
+    """file:line of the innermost frame of the project's own code (not a library's) on the stack. On a
+    library's worker thread (s3transfer's downloads), where the handler's thread is waiting: the
+    project's call that handed it the work."""
+    site = _site_in(sys._getframe(1), project)
+    if site is None and threading.current_thread() is not threading.main_thread():
+        main = sys._current_frames().get(threading.main_thread().ident or -1)
+        site = _site_in(main, project) if main is not None else None
+    return site
+
+
+def _site_in(frame: Any, project: str) -> str | None:
     while frame is not None:
         path = os.path.realpath(frame.f_code.co_filename)
         if _within(path, project) and not any(p in ("site-packages", "dist-packages") for p in path.split(os.sep)):
