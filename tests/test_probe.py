@@ -396,6 +396,42 @@ def test_a_client_built_from_one_events_credentials_held_for_the_next(project: P
     assert "AKIAUSERTWO" not in done.stdout  # what a credential is, is never shown
 
 
+CHANGES_EVERY_RUN = '''import json
+import time
+import uuid
+
+seen = []
+
+
+def lambda_handler(event, context):
+    seen.append(event["id"])
+    body = {"id": str(uuid.uuid4()), "at": time.time(), "count": len(seen) if event.get("leak") else 1}
+    return {"statusCode": 200, "body": json.dumps(body)}
+'''
+
+
+def test_values_that_differ_from_one_cold_run_to_the_next_are_not_compared(project: Path) -> None:
+    (project / "app.py").write_text(CHANGES_EVERY_RUN)
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 0, done.stdout
+    assert "not compared, as they differ from one cold run to the next (a time, a random id):\n" \
+           "  result.body (decoded JSON).at (invocations 1, 2, 3)\n" \
+           "  result.body (decoded JSON).id (invocations 1, 2, 3)\n" in done.stdout
+    assert "warm and cold results agree" in done.stdout
+
+
+def test_what_differs_beside_values_that_change_every_run_still_differs(project: Path) -> None:
+    (project / "app.py").write_text(CHANGES_EVERY_RUN)
+    (project / "leaks.json").write_text('[{"id": 1}, {"id": 2, "leak": true}]')
+    done = probe(project, "app:lambda_handler", "--events", "leaks.json")
+    assert done.returncode == 1, done.stdout
+    assert '  -      "count": 1,\n  +      "count": 2,\n' in done.stdout
+    assert '"id": "<not compared: differs from one cold run to the next>"' in done.stdout
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "leaks.json", "--format", "json").stdout)
+    assert report["differing"] == [2]
+    assert report["invocations"][1]["not_compared"] == ["result.body (decoded JSON).at", "result.body (decoded JSON).id"]
+
+
 def test_an_api_gateway_body_is_diffed_decoded(project: Path) -> None:
     (project / "app.py").write_text(API_RESPONSE)
     done = probe(project, "app:lambda_handler", "--events", "events.json")
@@ -469,3 +505,15 @@ def test_a_left_file_is_matched_to_the_finding_that_spells_it(spelled: str, path
                          findings=(("app.py", 3, "LF003", f"`{spelled}` is written while `h` runs"),))
     assert _tmp_codes(report, path, "app.py:9") == (("LF003",) if tagged else ())
     assert _tmp_codes(report, path, "other.py:9") == ()  # another file's finding does not cover it
+
+
+def test_outcomes_are_compared_leaf_by_leaf() -> None:
+    from lambda_fix.probe_compare import NOT_COMPARED, differing_paths, masked, spelled
+    first = {"result": {"items": [{"id": 1, "at": 5}], "n": 1, "only": True}}
+    second = {"result": {"items": [{"id": 1, "at": 6}], "n": 1}}
+    paths = differing_paths(first, second)
+    assert paths == [("result", "items", 0, "at"), ("result", "only")]
+    assert [spelled(p) for p in paths] == ["result.items[0].at", "result.only"]
+    assert masked(first, paths)["result"]["items"][0] == {"id": 1, "at": NOT_COMPARED}
+    assert differing_paths({"result": [1, 2]}, {"result": [1]}) == [("result",)]  # lengths differ: the whole list
+    assert differing_paths({"error": "E: x"}, {"result": 1}) == [("error",), ("result",)]

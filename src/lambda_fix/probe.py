@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis.clients import CLIENT_FACTORIES
+from .probe_compare import ValuePath, decoded, differing_paths, masked
 
 _CHILD = Path(__file__).with_name("probe_child.py")
 DEFAULT_TIMEOUT = 30.0  # seconds per invocation; Lambda's own default is 3, most functions set more
@@ -59,6 +60,8 @@ class ProbeReport:
     differing: tuple[int, ...] = field(default=())  # invocation numbers whose warm and cold outcomes differ
     planned: int = 0  # invocations asked for (more than were run when one ended the warm environment)
     ended: int | None = None  # the invocation that did (timed out, or exited)
+    # Invocation number -> where its outcome differs from one cold run to the next (probe_compare.py)
+    not_compared: dict[int, tuple[ValuePath, ...]] = field(default_factory=dict)
     # What the warm process's watches recorded (probe_child.py documents each).
     state: dict[str, Any] = field(default_factory=dict)
     files: tuple[dict[str, Any], ...] = ()
@@ -119,14 +122,34 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
         warm = _run(python, request, plan, Path(scratch, "warm"))
         ran = plan[:len(warm["invocations"])]  # all of it, unless an invocation ended the environment
         cold_runs = [_run(python, request, [step], Path(scratch, f"cold{step[0]}")) for step in ran]
+        cold = [invocation for run in cold_runs for invocation in run["invocations"]]
+        differing, not_compared = _compared(python, request, plan, warm["invocations"], cold, Path(scratch))
     for name, entry in warm["state"].items():
         entry["line"] = _definition_line(entry["file"], name[len(entry["module"]) + 1:].split(".")[0])
-    cold = [invocation for run in cold_runs for invocation in run["invocations"]]
-    differing = tuple(w.number for w, c in zip(warm["invocations"], cold) if w.outcome != c.outcome)
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
-                       planned=len(plan), ended=warm.get("ended"), state=warm["state"], files=tuple(warm["files"]), clients=tuple(warm["clients"]),
+                       planned=len(plan), ended=warm.get("ended"), not_compared=not_compared, state=warm["state"],
+                       files=tuple(warm["files"]), clients=tuple(warm["clients"]),
                        cold_clients=tuple(c for run in cold_runs for c in run["clients"]),
                        findings=static_findings(root) if findings else None)
+
+
+def _compared(python: str, request: dict[str, Any], plan: list[tuple[int, int]], warm: list[Invocation],
+              cold: list[Invocation], scratch: Path) -> tuple[tuple[int, ...], dict[int, tuple[ValuePath, ...]]]:
+    """The invocations whose warm outcome differs from the cold one, and for each invocation that
+    differs, the values it does not compare: an invocation that differs is run cold once more, and
+    what differs between its two cold runs (a timestamp, a uuid4) differs whatever the state."""
+    differing, not_compared = [], {}
+    for w, c in zip(warm, cold):
+        if w.outcome == c.outcome:
+            continue
+        again = _run(python, request, [plan[w.number]], scratch / f"again{w.number}")["invocations"][0]
+        changing = differing_paths(decoded(c.outcome), decoded(again.outcome))
+        if changing:
+            not_compared[w.number] = tuple(changing)
+            if masked(decoded(w.outcome), changing) == masked(decoded(c.outcome), changing):
+                continue
+        differing.append(w.number)
+    return tuple(differing), not_compared
 
 
 def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
@@ -156,7 +179,7 @@ def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, 
         return record
     return ProbeReport(
         report.target, root, report.event_names, report.warm, report.cold, report.differing,
-        planned=report.planned, ended=report.ended, state={k: moved(v, "file") for k, v in report.state.items()},
+        planned=report.planned, ended=report.ended, not_compared=report.not_compared, state={k: moved(v, "file") for k, v in report.state.items()},
         files=tuple(moved(f, "site") for f in report.files), clients=tuple(moved(c, "site") for c in report.clients),
         cold_clients=tuple(moved(c, "site") for c in report.cold_clients), findings=report.findings,
         after=True, rewritten=rewritten)

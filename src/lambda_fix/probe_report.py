@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .probe import ProbeReport
+from .probe_compare import ValuePath, decoded, masked, spelled
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,10 @@ def render_text(report: ProbeReport) -> str:
     for number in report.differing:
         warm, cold = report.warm[number], report.cold[number]
         lines.append(f"invocation {number + 1} ({report.event_names[warm.event]}): warm differs from cold")
+        skipped = report.not_compared.get(number, ())
         lines += ["  " + line.rstrip("\n") for line in difflib.unified_diff(
-            _pretty(cold.outcome), _pretty(warm.outcome), fromfile="cold", tofile="warm")]
+            _pretty(cold.outcome, skipped), _pretty(warm.outcome, skipped), fromfile="cold", tofile="warm")]
+    lines += _not_compared_lines(report)
     lines += _state_lines(report) + _file_lines(report) + _client_lines(report)
     for invocation in report.warm:
         if invocation.error is not None:
@@ -224,6 +227,17 @@ def _state_lines(report: ProbeReport) -> list[str]:
 def _shown(size: int | None, text: str) -> str:
     short = text if len(text) <= 40 else text[:37] + "..."
     return short if size is None else f"{short} (len {size})"
+
+
+def _not_compared_lines(report: ProbeReport) -> list[str]:
+    by_value: dict[str, list[int]] = {}
+    for number, paths in sorted(report.not_compared.items()):
+        for path in paths:
+            by_value.setdefault(spelled(path), []).append(number + 1)
+    if not by_value:
+        return []
+    return ["not compared, as they differ from one cold run to the next (a time, a random id):"] + [
+        f"  {value} ({_invocations(tuple(numbers))})" for value, numbers in by_value.items()]
 
 
 def _file_lines(report: ProbeReport) -> list[str]:
@@ -278,22 +292,11 @@ def _tag(codes: tuple[str, ...], report: ProbeReport) -> str:
     return f" [{', '.join(codes)}]" if codes else " [no lambda-fix finding]"
 
 
-_JSON_BODY = re.compile(r"\s*[\[{]")
-
-
-def _pretty(outcome: Any) -> list[str]:
-    """An outcome as indented JSON; an API Gateway response's JSON `body` string decoded, so a diff
-    shows the field that differs rather than one long line."""
-    result = outcome.get("result")
-    if isinstance(result, dict) and isinstance(result.get("body"), str) and _JSON_BODY.match(result["body"]):
-        try:
-            decoded = json.loads(result["body"])
-        except json.JSONDecodeError:
-            pass
-        else:
-            result = {**{k: v for k, v in result.items() if k != "body"}, "body (decoded JSON)": decoded}
-            outcome = {**outcome, "result": result}
-    return (json.dumps(outcome, indent=2, sort_keys=True) + "\n").splitlines(keepends=True)
+def _pretty(outcome: Any, not_compared: tuple[ValuePath, ...]) -> list[str]:
+    """An outcome as indented JSON, its JSON `body` decoded (so a diff shows the field that differs
+    rather than one long line) and what is not compared marked."""
+    shown = masked(decoded(outcome), not_compared)
+    return (json.dumps(shown, indent=2, sort_keys=True) + "\n").splitlines(keepends=True)
 
 
 def _median(invocations: tuple[Any, ...]) -> str:
@@ -308,7 +311,8 @@ def render_json(report: ProbeReport) -> str:
         "after": report.after, "rewritten": list(report.rewritten),
         "ended": report.ended + 1 if report.ended is not None else None, "planned": report.planned,
         "invocations": [{"number": w.number + 1, "event": report.event_names[w.event], "warm": w.outcome,
-                         "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms}
+                         "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms,
+                         "not_compared": [spelled(p) for p in report.not_compared.get(w.number, ())]}
                         for w, c in zip(report.warm, report.cold)],
         "state": [{"name": c.name, "where": c.where, "type": c.type, "codes": list(c.codes),
                    "history": [{"after": p, "size": s, "value": t} for p, s, t in c.history]}
