@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -443,9 +444,29 @@ def test_after_probes_the_rewrite_in_a_copy(project: Path) -> None:
     (project / "app.py").write_text(GROWS)
     done = probe(project, "app:lambda_handler", "--events", "events.json", "--after")
     assert done.returncode == 0, done.stdout
-    assert "after lambda-fix's rewrite in a temporary copy (1 file(s) changed: app.py)" in done.stdout
-    assert "warm and cold results agree" in done.stdout and "module-level state" not in done.stdout
+    assert "after lambda-fix's rewrite in a temporary copy (1 file(s) changed: app.py): its warm results against " \
+           "the original's cold ones\n" in done.stdout
+    assert "the rewrite's warm results agree with the original's cold ones\n" in done.stdout
+    assert "module-level state" not in done.stdout
     assert (project / "app.py").read_text() == GROWS
+
+
+def test_a_rewrite_that_changes_what_a_cold_invocation_returns_is_caught(tmp_path: Path) -> None:
+    # What --after checks, with a stand-in for a harmful rewrite: warm runs import the rewrite, cold
+    # runs the original; a rewrite that is warm-safe but returns something else still differs.
+    from lambda_fix.probe import probe as run_probe
+    from lambda_fix.probe_report import render_text
+    original, rewrite = tmp_path / "original", tmp_path / "rewrite"
+    for place, source in ((original, GROWS), (rewrite, CLEAN)):
+        place.mkdir()
+        (place / "app.py").write_text(source)
+    report = run_probe("app:lambda_handler", [{"id": 1}, {"id": 2}], ["e1", "e2"], root=str(rewrite),
+                       cold_root=str(original), findings=False)
+    assert report.differing == (0, 1)
+    text = render_text(dataclasses.replace(report, after=True))
+    assert "invocation 1 (e1): warm (rewrite) differs from cold (original)\n  --- cold (original)\n  +++ warm (rewrite)" \
+        in text
+    assert text.endswith("2 of 2 invocation(s): the rewrite's warm result differs from the original's cold one\n")
 
 
 def test_after_says_when_the_rewrite_changed_nothing(project: Path) -> None:

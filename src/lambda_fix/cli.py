@@ -235,8 +235,8 @@ Exit status:
               help="One event per file (SAM's events/*.json); repeatable, after --events.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Run the sequence of events N times.")
 @click.option("--after", is_flag=True,
-              help="Probe lambda-fix's rewrite of the project instead, made in a temporary copy (the project is "
-                   "not touched); the exit status is the rewrite's.")
+              help="Probe lambda-fix's rewrite of the project, made in a temporary copy (the project is not "
+                   "touched): its warm results against the original's cold ones.")
 @click.option("--setup", metavar="MODULE",
               help="A module each interpreter imports before the handler's (start mocks there: moto's mock_aws).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,

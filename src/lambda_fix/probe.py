@@ -11,6 +11,7 @@ under the shared literal `/tmp` is removed before the next run starts, so each c
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import shutil
@@ -66,7 +67,6 @@ class ProbeReport:
     state: dict[str, Any] = field(default_factory=dict)
     files: tuple[dict[str, Any], ...] = ()
     clients: tuple[dict[str, Any], ...] = ()
-    cold_clients: tuple[dict[str, Any], ...] = ()
     # lambda-fix's findings on the project: (path relative to root, line, code, message); None: not looked for
     findings: tuple[tuple[str, int, str, str], ...] | None = None
     after: bool = False  # this is the probe of lambda-fix's rewrite (--after)
@@ -106,11 +106,12 @@ def _read_json(path: str) -> Any:
 
 def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
           python: str = sys.executable, setup: str | None = None, findings: bool = True,
-          timeout: float = DEFAULT_TIMEOUT) -> ProbeReport:
+          timeout: float = DEFAULT_TIMEOUT, cold_root: str | None = None) -> ProbeReport:
     """target: `module:function` (a dotted module, imported from root). setup: a module each
     interpreter imports first (where a test's mocks start). findings: also run lambda-fix's check on
     root, to say which finding covers what the probe saw. timeout: the function's, in seconds: an
-    invocation that runs longer times out and ends its environment, as in Lambda."""
+    invocation that runs longer times out and ends its environment, as in Lambda. cold_root: where the
+    cold runs import the project from instead (the original, when root is its rewrite)."""
     module, _, function = target.partition(":")
     if not module or not function:
         raise ProbeError(f"{target!r}: give the handler as MODULE:FUNCTION (app:lambda_handler)")
@@ -121,23 +122,24 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
                    "factories": sorted(CLIENT_FACTORIES), "scratch": scratch, "timeout_ms": int(timeout * 1000)}
         warm = _run(python, request, plan, Path(scratch, "warm"))
         ran = plan[:len(warm["invocations"])]  # all of it, unless an invocation ended the environment
-        cold_runs = [_run(python, request, [step], Path(scratch, f"cold{step[0]}")) for step in ran]
-        cold = [invocation for run in cold_runs for invocation in run["invocations"]]
-        differing, not_compared = _compared(python, request, plan, warm["invocations"], cold, Path(scratch))
+        cold_request = {**request, "root": os.path.abspath(cold_root)} if cold_root else request
+        cold = [invocation for step in ran
+                for invocation in _run(python, cold_request, [step], Path(scratch, f"cold{step[0]}"))["invocations"]]
+        differing, not_compared = _compared(python, cold_request, plan, warm["invocations"], cold, Path(scratch))
     for name, entry in warm["state"].items():
         entry["line"] = _definition_line(entry["file"], name[len(entry["module"]) + 1:].split(".")[0])
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
                        planned=len(plan), ended=warm.get("ended"), not_compared=not_compared, state=warm["state"],
                        files=tuple(warm["files"]), clients=tuple(warm["clients"]),
-                       cold_clients=tuple(c for run in cold_runs for c in run["clients"]),
                        findings=static_findings(root) if findings else None)
 
 
 def _compared(python: str, request: dict[str, Any], plan: list[tuple[int, int]], warm: list[Invocation],
               cold: list[Invocation], scratch: Path) -> tuple[tuple[int, ...], dict[int, tuple[ValuePath, ...]]]:
     """The invocations whose warm outcome differs from the cold one, and for each invocation that
-    differs, the values it does not compare: an invocation that differs is run cold once more, and
-    what differs between its two cold runs (a timestamp, a uuid4) differs whatever the state."""
+    differs, the values it does not compare: an invocation that differs is run cold once more (as
+    request says), and what differs between its two cold runs (a timestamp, a uuid4) differs whatever
+    the state."""
     differing, not_compared = [], {}
     for w, c in zip(warm, cold):
         if w.outcome == c.outcome:
@@ -155,7 +157,8 @@ def _compared(python: str, request: dict[str, Any], plan: list[tuple[int, int]],
 def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
                   python: str = sys.executable, setup: str | None = None,
                   timeout: float = DEFAULT_TIMEOUT) -> ProbeReport:
-    """The probe of lambda-fix's rewrite of root, made in a temporary copy; root is not touched."""
+    """The probe of lambda-fix's rewrite of root, made in a temporary copy (root is not touched): the
+    rewrite's warm results against the original's cold ones, which is what a correct rewrite keeps."""
     from .config import Settings
     from .engine import Mode, run
     from .model import Status
@@ -166,7 +169,7 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
         shutil.copytree(root, copy, ignore=_NOT_COPIED, symlinks=True)
         summary = run([copy], Settings(), Mode.WRITE)
         rewritten = tuple(os.path.relpath(r.path, copy) for r in summary.results if r.status is Status.CHANGED)
-        report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout)
+        report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout, cold_root=root)
     return _relocated(report, copy, root, rewritten)
 
 
@@ -177,11 +180,9 @@ def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, 
         if isinstance(value, str) and value.startswith(copy + os.sep):
             return {**record, key: root + value[len(copy):]}
         return record
-    return ProbeReport(
-        report.target, root, report.event_names, report.warm, report.cold, report.differing,
-        planned=report.planned, ended=report.ended, not_compared=report.not_compared, state={k: moved(v, "file") for k, v in report.state.items()},
+    return dataclasses.replace(
+        report, root=root, state={k: moved(v, "file") for k, v in report.state.items()},
         files=tuple(moved(f, "site") for f in report.files), clients=tuple(moved(c, "site") for c in report.clients),
-        cold_clients=tuple(moved(c, "site") for c in report.cold_clients), findings=report.findings,
         after=True, rewritten=rewritten)
 
 

@@ -185,13 +185,17 @@ def render_text(report: ProbeReport) -> str:
     if report.after:
         changed = (f"{len(report.rewritten)} file(s) changed: {', '.join(report.rewritten)}" if report.rewritten
                    else "it changed no file")
-        lines.append(f"after lambda-fix's rewrite in a temporary copy ({changed})")
+        lines.append(f"after lambda-fix's rewrite in a temporary copy ({changed}): its warm results against the "
+                     "original's cold ones")
+    # With --after, warm is the rewrite's and cold the original's: a correct rewrite returns warm what
+    # the original returns cold.
+    cold_is, warm_is = ("cold (original)", "warm (rewrite)") if report.after else ("cold", "warm")
     for number in report.differing:
         warm, cold = report.warm[number], report.cold[number]
-        lines.append(f"invocation {number + 1} ({report.event_names[warm.event]}): warm differs from cold")
+        lines.append(f"invocation {number + 1} ({report.event_names[warm.event]}): {warm_is} differs from {cold_is}")
         skipped = report.not_compared.get(number, ())
         lines += ["  " + line.rstrip("\n") for line in difflib.unified_diff(
-            _pretty(cold.outcome, skipped), _pretty(warm.outcome, skipped), fromfile="cold", tofile="warm")]
+            _pretty(cold.outcome, skipped), _pretty(warm.outcome, skipped), fromfile=cold_is, tofile=warm_is)]
     lines += _not_compared_lines(report)
     lines += _state_lines(report) + _file_lines(report) + _client_lines(report)
     for invocation in report.warm:
@@ -205,9 +209,16 @@ def render_text(report: ProbeReport) -> str:
         lines.append(f"invocation {report.ended + 1} ended its execution environment, as a timeout or an exit does "
                      f"in Lambda: the probe stopped there, and {skipped} not run")
     lines.append(f"time per invocation: warm median {_median(report.warm)} ms, cold median {_median(report.cold)} ms")
-    lines.append(f"{len(report.differing)} of {len(report.warm)} invocation(s) differ warm from cold"
-                 if report.differing else "warm and cold results agree")
+    lines.append(_verdict(report))
     return "\n".join(lines) + "\n"
+
+
+def _verdict(report: ProbeReport) -> str:
+    count = f"{len(report.differing)} of {len(report.warm)} invocation(s)"
+    if report.after:
+        return (f"{count}: the rewrite's warm result differs from the original's cold one" if report.differing
+                else "the rewrite's warm results agree with the original's cold ones")
+    return f"{count} differ warm from cold" if report.differing else "warm and cold results agree"
 
 
 def _state_lines(report: ProbeReport) -> list[str]:
