@@ -538,3 +538,7 @@ def test_outcomes_are_compared_leaf_by_leaf() -> None:
     assert masked(first, paths)["result"]["items"][0] == {"id": 1, "at": NOT_COMPARED}
     assert differing_paths({"result": [1, 2]}, {"result": [1]}) == [("result",)]  # lengths differ: the whole list
     assert differing_paths({"error": "E: x"}, {"result": 1}) == [("error",), ("result",)]
+    from lambda_fix.probe_compare import decoded
+    assert decoded({"result": {"body": '{"a": [1]}', "api": '[{"x": "{\\"y\\": 2}"}]', "text": "{not json"}}) == \
+        {"result": {"body (decoded JSON)": {"a": [1]}, "api (decoded JSON)": [{"x (decoded JSON)": {"y": 2}}],
+                    "text": "{not json"}}

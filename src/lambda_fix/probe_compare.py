@@ -1,7 +1,7 @@
 """How the probe compares a warm outcome with its cold one.
 
 An outcome is `{"result": ...}` or `{"error": "Type: message"}`, as the probe's interpreter serialised
-it. An API Gateway response's `body` that holds JSON is compared (and shown) decoded. Some values differ
+it. A string that holds JSON (an API Gateway response's `body`) is compared, and shown, decoded. Some values differ
 on every run whatever the state: a timestamp, a `uuid4()`, the time left. Those are found by running
 the invocation cold a second time: what differs between two cold runs is not compared.
 """
@@ -15,22 +15,31 @@ from typing import Any
 
 ValuePath = tuple[str | int, ...]  # dict keys and list indexes, from the outcome down
 
-DECODED_BODY = "body (decoded JSON)"
+DECODED = " (decoded JSON)"  # appended to the key of a string decoded
 NOT_COMPARED = "<not compared: differs from one cold run to the next>"
 _JSON_TEXT = re.compile(r"\s*[\[{]")
 
 
-def decoded(outcome: Any) -> Any:
-    """The outcome with a response's JSON `body` string decoded, under DECODED_BODY."""
-    result = outcome.get("result") if isinstance(outcome, dict) else None
-    if isinstance(result, dict) and isinstance(result.get("body"), str) and _JSON_TEXT.match(result["body"]):
-        try:
-            body = json.loads(result["body"])
-        except json.JSONDecodeError:
-            return outcome
-        result = {**{k: v for k, v in result.items() if k != "body"}, DECODED_BODY: body}
-        return {**outcome, "result": result}
-    return outcome
+def decoded(value: Any) -> Any:
+    """The value with each dict's string that holds a JSON object or array decoded, under its key with
+    DECODED appended: an API Gateway response's `body`, a field that carries `json.dumps(...)`."""
+    if isinstance(value, list):
+        return [decoded(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    found = {}
+    for key, inner in value.items():
+        if isinstance(inner, str) and _JSON_TEXT.match(inner):
+            try:
+                parsed = json.loads(inner)
+            except json.JSONDecodeError:
+                pass
+            else:
+                if isinstance(parsed, (dict, list)):
+                    found[f"{key}{DECODED}"] = decoded(parsed)
+                    continue
+        found[key] = decoded(inner)
+    return found
 
 
 def differing_paths(first: Any, second: Any, at: ValuePath = ()) -> list[ValuePath]:
