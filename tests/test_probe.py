@@ -451,6 +451,30 @@ def test_after_probes_the_rewrite_in_a_copy(project: Path) -> None:
     assert (project / "app.py").read_text() == GROWS
 
 
+def test_a_rewrite_that_cannot_be_imported_where_the_original_can_is_the_rewrites_failure(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from lambda_fix import engine
+    from lambda_fix import probe as probe_module
+    from lambda_fix.model import Status
+
+    def breaks(paths: list[str], settings: object, mode: object) -> SimpleNamespace:  # a stand-in for a bad rewrite
+        broken = Path(paths[0], "app.py")
+        broken.write_text("raise ImportError('the rewrite broke it')\n")
+        return SimpleNamespace(results=[SimpleNamespace(path=str(broken), status=Status.CHANGED)])
+
+    (project / "app.py").write_text(CLEAN)
+    monkeypatch.setattr(engine, "run", breaks)
+    with pytest.raises(probe_module.RewriteFails, match=r"lambda-fix's rewrite \(app.py\) fails where the original "
+                                                        r"runs: cannot import app:lambda_handler: ImportError"):
+        probe_module.probe_rewrite("app:lambda_handler", [{"id": 1}], ["e"], root=str(project))
+    (project / "app.py").write_text("import no_such_module\n")  # the original fails too: its own error
+    with pytest.raises(probe_module.ProbeError, match="No module named 'no_such_module'") as raised:
+        probe_module.probe_rewrite("app:lambda_handler", [{"id": 1}], ["e"], root=str(project))
+    assert not isinstance(raised.value, probe_module.RewriteFails)
+
+
 def test_a_rewrite_that_changes_what_a_cold_invocation_returns_is_caught(tmp_path: Path) -> None:
     # What --after checks, with a stand-in for a harmful rewrite: warm runs import the rewrite, cold
     # runs the original; a rewrite that is warm-safe but returns something else still differs.

@@ -258,6 +258,9 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
         events, names = probe.load_events(events_file, event_files)
         run = probe.probe_rewrite if after else probe.probe
         report = run(target, events, names, repeat=repeat, setup=setup, timeout=timeout)
+    except probe.RewriteFails as exc:
+        click.echo(f"lambda-fix probe: {exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
     except probe.ProbeError as exc:
         click.echo(f"lambda-fix probe: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -38,6 +38,11 @@ class ProbeError(Exception):
     """The probe could not run: a bad target or event file, or a handler that cannot be imported."""
 
 
+class RewriteFails(ProbeError):
+    """With --after: the rewrite cannot be imported or run where the original can (exit 1: it changed
+    behaviour)."""
+
+
 @dataclass(frozen=True)
 class Invocation:
     number: int  # 0-based, in the order of the warm run
@@ -169,8 +174,19 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
         shutil.copytree(root, copy, ignore=_NOT_COPIED, symlinks=True)
         summary = run([copy], Settings(), Mode.WRITE)
         rewritten = tuple(os.path.relpath(r.path, copy) for r in summary.results if r.status is Status.CHANGED)
-        report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout, cold_root=root)
+        try:
+            report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout, cold_root=root)
+        except ProbeError as exc:
+            _raise_if_the_original_fails(target, events[:1], names[:1], root, python, setup, timeout)
+            raise RewriteFails(f"lambda-fix's rewrite ({', '.join(rewritten) or 'no file changed'}) fails where "
+                               f"the original runs: {str(exc).replace(copy, root)}") from None
     return _relocated(report, copy, root, rewritten)
+
+
+def _raise_if_the_original_fails(target: str, events: list[Any], names: list[str], root: str, python: str,
+                                 setup: str | None, timeout: float) -> None:
+    """The original's own ProbeError (a missing dependency, a bad setup module), when it has one."""
+    probe(target, events, names, 1, root, python, setup, findings=False, timeout=timeout)
 
 
 def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, ...]) -> ProbeReport:
