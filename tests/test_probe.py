@@ -377,6 +377,21 @@ def test_a_client_built_per_invocation_is_counted(project: Path) -> None:
            "3 invocations\n" in done.stdout
 
 
+def test_a_client_a_library_builds_for_the_handler_names_the_librarys_function(
+        project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambda_fix.probe import probe as run_probe
+    from lambda_fix.probe_report import render_text
+    library = tmp_path_factory.mktemp("library")  # outside the project: not the project's code
+    (library / "boto3.py").write_text(FAKE_BOTO3)
+    (library / "storage.py").write_text("import boto3\n\n\ndef fetch(key):\n    return boto3.client('s3').service\n")
+    (project / "app.py").write_text("import storage\n\n\ndef lambda_handler(event, context):\n"
+                                    "    return storage.fetch(event['id'])\n")
+    monkeypatch.setenv("PYTHONPATH", str(library))
+    report = run_probe("app:lambda_handler", [{"id": 1}, {"id": 2}], ["e1", "e2"], root=str(project), findings=False)
+    assert "  boto3.client('s3') at app.py:5, inside storage.fetch: 2 built, 1 in each of the 2 invocations\n" \
+        in render_text(report)
+
+
 def test_clients_built_once_are_not_counted(project: Path) -> None:
     (project / "boto3.py").write_text(FAKE_BOTO3)
     (project / "app.py").write_text(CACHED_CLIENT)

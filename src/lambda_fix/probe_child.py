@@ -34,6 +34,7 @@ import types
 from typing import Any, Callable
 
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
+_THIS_FILE = os.path.realpath(__file__)
 _REPR_LIMIT = 120
 
 
@@ -292,7 +293,8 @@ _SESSION_METHODS = ("boto3.session.Session.client", "boto3.session.Session.resou
 class ClientWatch:
     """Wraps the client factories as their modules are imported and counts what each phase builds.
 
-    clients: [{"factory", "label", "phase", "site": "file:line", "used_in": [phases]}], and for one built
+    clients: [{"factory", "label", "phase", "site": "file:line", "inside": the library function the
+    project called that called the factory, or None, "used_in": [phases]}], and for one built
     from an event's value: "from_event" (its path, `/headers/x-region`), "parameter", "credential" (the
     parameter names a key, secret, token or password), "held_in": [[phase, module state holding it]];
     "used_in" then lists the invocations whose event has another value there that called it."""
@@ -346,7 +348,8 @@ class ClientWatch:
     def _built(self, label: str, arguments: tuple[Any, ...], keywords: dict[str, Any], made: Any) -> None:
         service = arguments[0] if arguments and isinstance(arguments[0], str) else keywords.get("service_name")
         record = {"factory": label, "label": f"{label}({service!r})" if isinstance(service, str) else f"{label}()",
-                  "phase": Phase.current, "site": _project_site(self.project), "from_event": None, "used_in": []}
+                  "phase": Phase.current, "site": _project_site(self.project), "inside": self._called_inside(),
+                  "from_event": None, "used_in": []}
         self.built.append(record)
         given = [*((f"argument {i + 1}", v) for i, v in enumerate(arguments)), *keywords.items()]
         found = _from_event(given, Phase.event) if Phase.current > 0 else None
@@ -357,6 +360,21 @@ class ClientWatch:
                       credential=bool(_CREDENTIAL.search(parameter)))
         self._from_events.append((record, made, value))
         self._watch_use(made, record, where, value)
+
+    def _called_inside(self) -> str | None:
+        """When the project's code did not call the factory itself but a library's function that did
+        (`requests.get` builds a `requests.Session`): that function, as module.name."""
+        frame, callee = sys._getframe(1), None
+        while frame is not None:
+            path = os.path.realpath(frame.f_code.co_filename)
+            if path == _THIS_FILE:
+                frame = frame.f_back  # the probe's own wrappers
+                continue
+            if _within(path, self.project) and not any(p in ("site-packages", "dist-packages")
+                                                       for p in path.split(os.sep)):
+                return f"{callee.f_globals.get('__name__', '?')}.{callee.f_code.co_name}" if callee else None
+            callee, frame = frame, frame.f_back
+        return None
 
     @staticmethod
     def _watch_use(made: Any, record: dict[str, Any], where: str, value: str) -> None:

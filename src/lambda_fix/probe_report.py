@@ -44,6 +44,7 @@ class ClientsBuilt:
     per_invocation: tuple[int, ...]  # how many each warm invocation built (index n-1 for invocation n)
     at_import: int
     codes: tuple[str, ...]
+    inside: str | None = None  # the library function the project called, that built it
 
 
 @dataclass(frozen=True)
@@ -134,18 +135,19 @@ def _in_order(pieces: list[str], text: str) -> bool:
 
 def clients_built(report: ProbeReport) -> list[ClientsBuilt]:
     count = len(report.warm)
-    by_site: dict[tuple[str, str | None], list[int]] = {}
+    by_site: dict[tuple[str, str | None, str | None], list[int]] = {}
     for record in report.clients:
-        by_site.setdefault((record["label"], _relative_site(record.get("site"), report)), []).append(record["phase"])
+        key = (record["label"], _relative_site(record.get("site"), report), record.get("inside"))
+        by_site.setdefault(key, []).append(record["phase"])
     found = []
-    for (label, where), phases in sorted(by_site.items(), key=lambda item: (item[0][1] or "", item[0][0])):
+    for (label, where, inside), phases in sorted(by_site.items(), key=lambda item: (item[0][1] or "", item[0][0])):
         tally = Counter(phases)
         per_invocation = tuple(tally.get(n, 0) for n in range(1, count + 1))
         if sum(1 for n in per_invocation if n) < 2:
             continue  # built at import, or once when first needed: what Lambda code should do
         site_path, _, site_line = (where or "").rpartition(":")
         codes = _codes(report, site_path, lines=(int(site_line),), rules=("LF004",)) if where else ()
-        found.append(ClientsBuilt(label, where, per_invocation, tally.get(0, 0), codes))
+        found.append(ClientsBuilt(label, where, per_invocation, tally.get(0, 0), codes, inside))
     return found
 
 
@@ -271,7 +273,7 @@ def _client_lines(report: ProbeReport) -> list[str]:
     built, reused = clients_built(report), reused_clients(report)
     lines = ["clients built per invocation:"] if built else []
     for entry in built:
-        where = f" at {entry.where}" if entry.where else ""
+        where = (f" at {entry.where}" if entry.where else "") + (f", inside {entry.inside}" if entry.inside else "")
         total = sum(entry.per_invocation)
         each = sorted(set(entry.per_invocation))
         building = tuple(n for n, built in enumerate(entry.per_invocation, 1) if built)
@@ -330,7 +332,7 @@ def render_json(report: ProbeReport) -> str:
                   for c in state_changes(report)],
         "files": [{"path": f.path, "made_by": f.made_by, "there_at": list(f.there_at), "read_by": list(f.read_by),
                    "where": f.where, "via": f.via, "codes": list(f.codes)} for f in left_files(report)],
-        "clients": [{"label": c.label, "where": c.where, "per_invocation": list(c.per_invocation),
+        "clients": [{"label": c.label, "where": c.where, "inside": c.inside, "per_invocation": list(c.per_invocation),
                      "at_import": c.at_import, "codes": list(c.codes)} for c in clients_built(report)],
         "reused_clients": [{"label": c.label, "where": c.where, "from_event": c.from_event, "parameter": c.parameter,
                             "built_in": c.built_in, "used_in": list(c.used_in),
