@@ -86,10 +86,7 @@ class StateWatch:
             path = getattr(module, "__file__", None)
             if not path or name == "__main__":
                 continue
-            real = os.path.realpath(path)
-            inside = real.startswith(self.root + os.sep)
-            vendored = any(part in ("site-packages", "dist-packages") for part in real.split(os.sep))
-            if inside and not vendored:
+            if _is_project_code(os.path.realpath(path), self.root):
                 found.append(module)
         return found
 
@@ -278,10 +275,15 @@ def _project_site(project: str) -> str | None:
 def _site_in(frame: Any, project: str) -> str | None:
     while frame is not None:
         path = os.path.realpath(frame.f_code.co_filename)
-        if _within(path, project) and not any(p in ("site-packages", "dist-packages") for p in path.split(os.sep)):
+        if _is_project_code(path, project):
             return f"{path}:{frame.f_lineno}"
         frame = frame.f_back
     return None
+
+
+def _is_project_code(real: str, project: str) -> bool:
+    """Under the project's directory, and not a package vendored or installed there."""
+    return _within(real, project) and not any(p in ("site-packages", "dist-packages") for p in real.split(os.sep))
 
 
 # --- clients --------------------------------------------------------------------------------------
@@ -370,8 +372,7 @@ class ClientWatch:
             if path == _THIS_FILE:
                 frame = frame.f_back  # the probe's own wrappers
                 continue
-            if _within(path, self.project) and not any(p in ("site-packages", "dist-packages")
-                                                       for p in path.split(os.sep)):
+            if _is_project_code(path, self.project):
                 return f"{callee.f_globals.get('__name__', '?')}.{callee.f_code.co_name}" if callee else None
             callee, frame = frame, frame.f_back
         return None
