@@ -237,6 +237,8 @@ def test_a_handler_that_exits_ends_the_warm_environment(project: Path) -> None:
     ({"app.py": CLEAN, "one.json": "{}"}, ["app:lambda_handler", "--events", "one.json"], "a JSON array of events"),
     ({"app.py": CLEAN}, ["app:lambda_handler"], "no events"),
     ({"app.py": CLEAN}, ["app", "--events", "events.json"], "MODULE:FUNCTION"),
+    ({"app.py": CLEAN}, ["app:lambda_handler", "--events", "events.json", "--python", "/no/such/python"],
+     "/no/such/python: no such interpreter"),
     ({"app.py": CLEAN, "bad_setup.py": "raise RuntimeError('no moto')\n"},
      ["app:lambda_handler", "--events", "events.json", "--setup", "bad_setup"],
      "the setup module bad_setup raised: RuntimeError: no moto"),
@@ -246,6 +248,20 @@ def test_what_stops_the_probe_is_one_line_and_exit_2(project: Path, setup: dict,
         (project / name).write_text(text)
     done = probe(project, *args)
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_sams_handler_spelling_and_another_interpreter(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import venv
+    # A bare environment, as a project's own would be: the handler's side needs nothing of lambda-fix.
+    bare = tmp_path_factory.mktemp("bare-venv")
+    venv.create(bare, with_pip=False)
+    (project / "app.py").write_text("import sys\n\n\ndef lambda_handler(event, context):\n"
+                                    "    return sys.prefix\n")
+    done = probe(project, "app.lambda_handler", "--events", "events.json", "--python", str(bare / "bin" / "python"),
+                 "--format", "json")
+    assert done.returncode == 0, done.stderr
+    results = {i["warm"]["result"] for i in json.loads(done.stdout)["invocations"]}
+    assert results == {str(bare)}
 
 
 def test_help_says_it_runs_the_projects_code() -> None:

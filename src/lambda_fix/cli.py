@@ -226,6 +226,7 @@ def _run_stdin(config: Config, show_diff: bool, check: bool, name: str) -> int:
 Exit status:
   0    warm and cold results agree
   1    some invocation's warm result differs from its cold one
+  1    with --after: also, the rewrite fails where the original runs
   2    the probe could not run (bad target or event file, a setup module that raises,
        a handler that cannot be imported)
 """)
@@ -242,9 +243,12 @@ Exit status:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               metavar="SECONDS", help="The function's timeout: an invocation that runs longer times out and, as "
                                       "in Lambda, ends its execution environment.")
+@click.option("--python", "python", metavar="PATH", default=sys.executable, show_default="this interpreter",
+              help="The interpreter that runs the handler: the project's virtual environment's, with its "
+                   "dependencies (it needs nothing of lambda-fix).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def probe_command(target: str, events_file: str | None, event_files: tuple[str, ...], repeat: int,
-                  after: bool, setup: str | None, timeout: float, output_format: str) -> None:
+                  after: bool, setup: str | None, timeout: float, python: str, output_format: str) -> None:
     """Invoke a handler as one execution environment does (imported once, called with each event in
     turn), then each invocation cold in a fresh interpreter, and show where the results differ.
 
@@ -257,7 +261,7 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
     try:
         events, names = probe.load_events(events_file, event_files)
         run = probe.probe_rewrite if after else probe.probe
-        report = run(target, events, names, repeat=repeat, setup=setup, timeout=timeout)
+        report = run(target, events, names, repeat=repeat, setup=setup, timeout=timeout, python=python)
     except probe.RewriteFails as exc:
         click.echo(f"lambda-fix probe: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)

@@ -117,9 +117,12 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     root, to say which finding covers what the probe saw. timeout: the function's, in seconds: an
     invocation that runs longer times out and ends its environment, as in Lambda. cold_root: where the
     cold runs import the project from instead (the original, when root is its rewrite)."""
-    module, _, function = target.partition(":")
+    # SAM's and the console's `Handler: app.lambda_handler` is taken too.
+    module, _, function = target.partition(":") if ":" in target else target.rpartition(".")
     if not module or not function:
         raise ProbeError(f"{target!r}: give the handler as MODULE:FUNCTION (app:lambda_handler)")
+    if shutil.which(python) is None:
+        raise ProbeError(f"{python}: no such interpreter")
     root = os.path.abspath(root)
     plan = [(number, number % len(events)) for number in range(len(events) * repeat)]
     with tempfile.TemporaryDirectory(prefix="lambda-fix-probe-") as scratch:
