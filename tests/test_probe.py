@@ -281,6 +281,18 @@ def test_state_that_grows_is_named_with_its_history_and_finding(project: Path) -
         ("app.seen", ["LF001"], [0, 1, 2, 3])]
 
 
+def test_a_library_installed_in_the_project_directory_is_not_the_projects_state(project: Path) -> None:
+    # `pip install -t .`, as a zip's dependencies beside the handler: its module state is the library's.
+    (project / "tally.py").write_text("counts = {}\n\n\ndef add(key):\n    counts[key] = counts.get(key, 0) + 1\n")
+    (project / "tally-1.0.dist-info").mkdir()
+    (project / "tally-1.0.dist-info" / "RECORD").write_text("tally.py,,\ntally-1.0.dist-info/RECORD,,\n")
+    (project / "app.py").write_text(GROWS.replace("seen.append(event[\"id\"])",
+                                                  "seen.append(event[\"id\"])\n    tally.add(event[\"id\"])")
+                                    .replace("seen = []", "import tally\n\nseen = []"))
+    report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)
+    assert [entry["name"] for entry in report["state"]] == ["app.seen"]
+
+
 def test_a_clean_handler_reports_nothing_kept(project: Path) -> None:
     (project / "app.py").write_text(CLEAN)
     report = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)

@@ -283,7 +283,36 @@ def _site_in(frame: Any, project: str) -> str | None:
 
 def _is_project_code(real: str, project: str) -> bool:
     """Under the project's directory, and not a package vendored or installed there."""
-    return _within(real, project) and not any(p in ("site-packages", "dist-packages") for p in real.split(os.sep))
+    return _within(real, project) and not any(p in ("site-packages", "dist-packages") for p in real.split(os.sep)) \
+        and not any(_within(real, v) for v in _vendored_under(project))
+
+
+@functools.cache
+def _vendored_under(project: str) -> tuple[str, ...]:
+    """What `pip install -t` put in the project's directory or one level down (a layer's `python/`,
+    a zip's dependencies beside the handler): the top-level packages and modules each `*.dist-info`'s
+    RECORD lists. Libraries, not the project's code."""
+    found: set[str] = set()
+    for directory in [project, *(os.path.join(project, n) for n in _listed(project))]:
+        for name in _listed(directory):
+            if not name.endswith(".dist-info"):
+                continue
+            try:
+                with open(os.path.join(directory, name, "RECORD"), encoding="utf-8") as stream:
+                    tops = {line.split(",")[0].split("/")[0] for line in stream}
+            except OSError:
+                continue
+            for top in tops:
+                if top and top != ".." and not top.endswith((".dist-info", ".data")):
+                    found.add(os.path.realpath(os.path.join(directory, top)))
+    return tuple(sorted(found))
+
+
+def _listed(directory: str) -> list[str]:
+    try:
+        return [n for n in os.listdir(directory) if not n.startswith(".")]
+    except OSError:
+        return []
 
 
 # --- clients --------------------------------------------------------------------------------------
