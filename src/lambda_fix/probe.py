@@ -180,7 +180,7 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
         try:
             report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout, cold_root=root)
         except ProbeError as exc:
-            _raise_if_the_original_fails(target, events[:1], names[:1], root, python, setup, timeout)
+            _raise_if_the_original_fails(target, events, names, root, python, setup, timeout)
             raise RewriteFails(f"lambda-fix's rewrite ({', '.join(rewritten) or 'no file changed'}) fails where "
                                f"the original runs: {str(exc).replace(copy, root)}") from None
     return _relocated(report, copy, root, rewritten)
