@@ -5,9 +5,10 @@ one execution environment does, and invoke it with each event in turn, watching 
 
 REQUEST_JSON holds {"root", "module", "function", "events", "plan": [[number, index], ...],
 "factories": ["boto3.client", ...], "tmpdir", "scratch", "setup": module or null, "timeout_ms"}. Run
-by its path, it imports nothing of lambda-fix, and root replaces its own directory at the head of `sys.path`, so the user's code imports
-as it would in Lambda. A plan entry's number is the invocation's (its request id), its index the
-event's. Each result is serialised right after its call returns, as the Lambda runtime does, so a
+by its path, it imports nothing of lambda-fix (so any interpreter of the project's can run it, Python
+3.9 or newer), and root replaces its own directory at the head of `sys.path`, so the user's code
+imports as it would in Lambda. A plan entry's number is the invocation's (its request id), its index
+the event's. Each result is serialised right after its call returns, as the Lambda runtime does, so a
 result that a later invocation mutates shows what the caller received.
 
 OUTPUT gets one JSON document: {"setup_error" | "import_error": "..."}, or {"invocations": [{"number",
