@@ -210,7 +210,8 @@ def render_text(report: ProbeReport) -> str:
         skipped = f"invocations {first}-{last} of {last} were" if last > first else f"invocation {last} of {last} was"
         lines.append(f"invocation {report.ended + 1} ended its execution environment, as a timeout or an exit does "
                      f"in Lambda: the probe stopped there, and {skipped} not run")
-    lines.append(f"time per invocation: warm median {_median(report.warm)} ms, cold median {_median(report.cold)} ms")
+    lines.append(f"time per invocation: {warm_is} median {_median(report.warm)} ms, "
+                 f"{cold_is} median {_median(report.cold)} ms")
     lines.append(_verdict(report))
     return "\n".join(lines) + "\n"
 
@@ -306,8 +307,8 @@ def _tag(codes: tuple[str, ...], report: ProbeReport) -> str:
 
 
 def _pretty(outcome: Any, not_compared: tuple[ValuePath, ...]) -> list[str]:
-    """An outcome as indented JSON, its JSON `body` decoded (so a diff shows the field that differs
-    rather than one long line) and what is not compared marked."""
+    """An outcome as indented JSON, its strings that hold JSON decoded (so a diff shows the field that
+    differs rather than one long line) and what is not compared marked."""
     shown = masked(decoded(outcome), not_compared)
     return (json.dumps(shown, indent=2, sort_keys=True) + "\n").splitlines(keepends=True)
 
