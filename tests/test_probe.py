@@ -184,31 +184,44 @@ def test_events_one_per_file_and_the_projects_own_modules(project: Path) -> None
     assert report["invocations"][0]["warm"] == {"result": {"name": "the config of the project"}}
 
 
-ENDS_ITS_ENVIRONMENT = '''import sys
+ENDS_ITS_ENVIRONMENT = '''import os
+import sys
 import time
+
+seen = []
 
 
 def lambda_handler(event, context):
+    seen.append(event["id"])
+    there = os.path.exists(PATH)
+    open(PATH, "w").close()
     if event.get("sleep"):
         time.sleep(event["sleep"])
     if event.get("exit"):
         sys.exit(3)
-    return {"id": event["id"], "time left": context.get_remaining_time_in_millis() > 0}
+    return {"id": event["id"], "seen": list(seen), "file there": there,
+            "time left": context.get_remaining_time_in_millis() > 0}
 '''
 
 
-def test_an_invocation_past_the_timeout_ends_the_warm_environment(project: Path) -> None:
-    (project / "app.py").write_text(ENDS_ITS_ENVIRONMENT)
+def test_after_a_timeout_the_next_invocation_runs_in_a_new_environment_with_tmp_kept(project: Path) -> None:
+    path = f"/tmp/lambda-fix-probe-test-{os.getpid()}-{project.name}.txt"
+    (project / "app.py").write_text(f"PATH = {path!r}\n" + ENDS_ITS_ENVIRONMENT)
     (project / "slow.json").write_text('[{"id": 1}, {"id": 2, "sleep": 30}, {"id": 3}, {"id": 4}]')
     done = probe(project, "app:lambda_handler", "--events", "slow.json", "--timeout", "0.5")
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
     assert "invocation 2 (slow.json[1]): Task timed out after 0.50 seconds\n" in done.stdout
-    assert "invocation 2 ended its execution environment, as a timeout or an exit does in Lambda: the probe " \
-           "stopped there, and invocations 3-4 of 4 were not run\n" in done.stdout
+    assert "invocation 2 ended its execution environment (a timeout or an exit): the next ran in a new one, as " \
+           "in Lambda (the module imported again, /tmp as it was left)\n" in done.stdout
+    # The module starts again; the file the first environment left is still there.
+    assert "app.seen (list, app.py:6) [LF001]: [] (len 0) after import -> [1] (len 1) after invocation 1 -> " \
+           "[] (len 0) after the new environment's import -> [3] (len 1) after invocation 3 -> " in done.stdout
     report = json.loads(probe(project, "app:lambda_handler", "--events", "slow.json", "--timeout", "0.5",
                               "--format", "json").stdout)
-    assert (report["ended"], report["planned"], len(report["invocations"])) == (2, 4, 2)
-    assert report["invocations"][0]["warm"] == {"result": {"id": 1, "time left": True}}
+    assert report["ended"] == [2] and len(report["invocations"]) == 4
+    assert report["invocations"][2]["warm"] == {"result": {"id": 3, "seen": [3], "file there": True, "time left": True}}
+    assert report["invocations"][2]["cold"] == {"result": {"id": 3, "seen": [3], "file there": False, "time left": True}}
+    assert not os.path.exists(path)
 
 
 def test_a_process_that_cannot_be_timed_out_is_stopped(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -221,12 +234,14 @@ def test_a_process_that_cannot_be_timed_out_is_stopped(project: Path, monkeypatc
 
 
 def test_a_handler_that_exits_ends_the_warm_environment(project: Path) -> None:
-    (project / "app.py").write_text(ENDS_ITS_ENVIRONMENT)
+    path = f"/tmp/lambda-fix-probe-test-{os.getpid()}-{project.name}.txt"
+    (project / "app.py").write_text(f"PATH = {path!r}\n" + ENDS_ITS_ENVIRONMENT)
     (project / "exits.json").write_text('[{"id": 1}, {"id": 2, "exit": true}, {"id": 3}]')
     done = probe(project, "app:lambda_handler", "--events", "exits.json")
-    assert done.returncode == 0, done.stdout + done.stderr
     assert "invocation 2 (exits.json[1]): Runtime.ExitError: the handler exited (sys.exit(3))\n" in done.stdout
-    assert "and invocation 3 of 3 was not run\n" in done.stdout
+    assert "invocation 2 ended its execution environment (a timeout or an exit): the next ran in a new one" \
+        in done.stdout
+    assert not os.path.exists(path)
 
 
 @pytest.mark.parametrize(("setup", "args", "message"), [

@@ -64,8 +64,7 @@ class ProbeReport:
     warm: tuple[Invocation, ...]
     cold: tuple[Invocation, ...]
     differing: tuple[int, ...] = field(default=())  # invocation numbers whose warm and cold outcomes differ
-    planned: int = 0  # invocations asked for (more than were run when one ended the warm environment)
-    ended: int | None = None  # the invocation that did (timed out, or exited)
+    ended: tuple[int, ...] = ()  # invocations that ended their warm environment (timed out, or exited)
     # Invocation number -> where its outcome differs from one cold run to the next (probe_compare.py)
     not_compared: dict[int, tuple[ValuePath, ...]] = field(default_factory=dict)
     # What the warm process's watches recorded (probe_child.py documents each).
@@ -128,18 +127,45 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     with tempfile.TemporaryDirectory(prefix="lambda-fix-probe-") as scratch:
         request = {"root": root, "module": module, "function": function, "events": events, "setup": setup,
                    "factories": sorted(CLIENT_FACTORIES), "scratch": scratch, "timeout_ms": int(timeout * 1000)}
-        warm = _run(python, request, plan, Path(scratch, "warm"))
-        ran = plan[:len(warm["invocations"])]  # all of it, unless an invocation ended the environment
+        warm = _warm_run(python, request, plan, Path(scratch))
         cold_request = {**request, "root": os.path.abspath(cold_root)} if cold_root else request
-        cold = [invocation for step in ran
+        cold = [invocation for step in plan
                 for invocation in _run(python, cold_request, [step], Path(scratch, f"cold{step[0]}"))["invocations"]]
         differing, not_compared = _compared(python, cold_request, plan, warm["invocations"], cold, Path(scratch))
     for name, entry in warm["state"].items():
         entry["line"] = _definition_line(entry["file"], name[len(entry["module"]) + 1:].split(".")[0])
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
-                       planned=len(plan), ended=warm.get("ended"), not_compared=not_compared, state=warm["state"],
+                       ended=warm["ended"], not_compared=not_compared, state=warm["state"],
                        files=tuple(warm["files"]), clients=tuple(warm["clients"]),
                        findings=static_findings(root) if findings else None)
+
+
+def _warm_run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scratch: Path) -> dict[str, Any]:
+    """The warm run: one execution environment, and after an invocation that ends it (a timeout, an
+    exit) a new one for the rest, as Lambda starts: the module imported again, /tmp as it was left.
+    The environments' records merged; what they made under /tmp is removed once all have run."""
+    documents: list[dict[str, Any]] = []
+    remaining: list[tuple[int, int]] = plan
+    try:
+        while remaining:
+            known = documents[-1]["files"] if documents else []
+            document = _run(python, {**request, "known_files": known}, remaining, scratch / f"warm{len(documents)}",
+                            remove_made=False)
+            documents.append(document)
+            remaining = remaining[len(document["invocations"]):] if document.get("ended") is not None else []
+    finally:
+        for document in documents:
+            _remove_made(document)
+    state: dict[str, Any] = {}
+    for document in documents:
+        for name, entry in document["state"].items():
+            if name in state:
+                state[name]["phases"] = state[name]["phases"] + entry["phases"]  # from a new import: phase 0 again
+            else:
+                state[name] = entry
+    return {"invocations": [i for d in documents for i in d["invocations"]], "state": state,
+            "files": documents[-1]["files"] if documents else [], "clients": [c for d in documents for c in d["clients"]],
+            "ended": tuple(d["ended"] for d in documents if d.get("ended") is not None)}
 
 
 def _compared(python: str, request: dict[str, Any], plan: list[tuple[int, int]], warm: list[Invocation],
@@ -238,9 +264,11 @@ def _definition_line(path: str, variable: str) -> int | None:
     return None
 
 
-def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scratch: Path) -> dict[str, Any]:
+def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scratch: Path,
+         remove_made: bool = True) -> dict[str, Any]:
     """One execution environment: a fresh interpreter, with an empty TMPDIR of its own. What it made
-    under /tmp is removed when it ends, as a new environment would not have it."""
+    under /tmp is removed when it ends (unless remove_made is false), as a new environment would not
+    have it."""
     tmpdir = scratch / "tmp"
     tmpdir.mkdir(parents=True)
     request_path, output = scratch / "request.json", scratch / "output.json"
@@ -258,7 +286,8 @@ def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scra
                          f"{len(plan)} invocation(s) and {_IMPORT_ALLOWANCE} s for the import)") from None
     finally:
         document = json.loads(output.read_text(encoding="utf-8")) if output.exists() else None
-        _remove_made(document)
+        if remove_made:
+            _remove_made(document)
     if document is None:
         last = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "no output"
         raise ProbeError(f"the handler's process ended without a result (exit {completed.returncode}): {last}")

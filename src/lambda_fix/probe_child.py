@@ -4,7 +4,8 @@ one execution environment does, and invoke it with each event in turn, watching 
     python path/to/probe_child.py REQUEST_JSON OUTPUT
 
 REQUEST_JSON holds {"root", "module", "function", "events", "plan": [[number, index], ...],
-"factories": ["boto3.client", ...], "tmpdir", "scratch", "setup": module or null, "timeout_ms"}. Run
+"factories": ["boto3.client", ...], "tmpdir", "scratch", "setup": module or null, "timeout_ms",
+"known_files": the files of the environment this one follows}. Run
 by its path, it imports nothing of lambda-fix (so any interpreter of the project's can run it, Python
 3.9 or newer), and root replaces its own directory at the head of `sys.path`, so the user's code
 imports as it would in Lambda. A plan entry's number is the invocation's (its request id), its index
@@ -14,8 +15,8 @@ result that a later invocation mutates shows what the caller received.
 OUTPUT gets one JSON document: {"setup_error" | "import_error": "..."}, or {"invocations": [{"number",
 "event", "result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...]} where each watch
 below says what it records, and "ended": the number of the invocation that ended the environment (it
-ran past "timeout_ms", or exited), when one did: the rest of the plan did not run. Phase 0 is the
-import; invocation number n is phase n + 1.
+ran past "timeout_ms", or exited), when one did: the rest of the plan did not run here. Phase 0 is
+the import; invocation number n is phase n + 1.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import threading
 import time
 import traceback
 import types
+import zlib
 from typing import Any, Callable
 
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
@@ -112,7 +114,10 @@ class StateWatch:
         except Exception:  # noqa: BLE001 - a broken __repr__ is the project's; its size still tells
             text = f"<{type(value).__name__}>"
         size = len(value) if not isinstance(value, SCALARS) and hasattr(value, "__len__") else None
-        row = [phase, size, text if len(text) <= _REPR_LIMIT else text[:_REPR_LIMIT - 3] + "...", hash(text)]
+        # A digest of the whole repr tells a change the shortened one hides; stable from one process to
+        # the next (str's hash() is not), as a new environment's rows follow the last one's.
+        digest = zlib.crc32(text.encode("utf-8", "replace"))
+        row = [phase, size, text if len(text) <= _REPR_LIMIT else text[:_REPR_LIMIT - 3] + "...", digest]
         entry = self.state.setdefault(key, {"file": path, "module": module, "type": type(value).__name__, "phases": []})
         if not entry["phases"] or entry["phases"][-1][1:] != row[1:]:
             entry["phases"].append(row)
@@ -544,6 +549,8 @@ def main(argv: list[str]) -> int:
     root = request["root"]
     state, clients = StateWatch(root), ClientWatch(request["factories"], root)
     files = FileWatch(request["tmpdir"], request["scratch"], root)
+    # A new environment after a timeout or an exit: Lambda keeps /tmp, so what the last one made is known.
+    files.files.update({entry["path"]: entry for entry in request.get("known_files", ())})
     files.install()
     clients.install()
     try:

@@ -65,8 +65,8 @@ def state_changes(report: ProbeReport) -> list[StateChange]:
     changes = []
     for name, entry in sorted(report.state.items()):
         rows = entry["phases"]
-        if len(rows) < 2:
-            continue  # never changed after the import
+        if all(row[1:] == rows[0][1:] for row in rows):
+            continue  # never changed after the import (nor after a new environment's)
         relative = os.path.relpath(entry["file"], report.root)
         variable = name[len(entry["module"]) + 1:].split(".")[0]
         line = entry.get("line")
@@ -182,8 +182,10 @@ def _codes(report: ProbeReport, relative: str, lines: tuple[int | None, ...] = (
 # --- text ------------------------------------------------------------------------------------------
 
 def render_text(report: ProbeReport) -> str:
+    restarts = sum(1 for n in report.ended if n + 1 < len(report.warm))
+    processes = f"{restarts + 1} processes, one per execution environment" if restarts else "one process"
     lines = [(f"probe {report.target}: {len(report.event_names)} event(s), {len(report.warm)} invocation(s) warm "
-              "in one process, each also cold in a fresh one")]
+              f"in {processes}, each also cold in a fresh one")]
     if report.after:
         changed = (f"{len(report.rewritten)} file(s) changed: {', '.join(report.rewritten)}" if report.rewritten
                    else "it changed no file")
@@ -202,14 +204,13 @@ def render_text(report: ProbeReport) -> str:
     lines += _state_lines(report) + _file_lines(report) + _client_lines(report)
     for invocation in report.warm:
         if invocation.error is not None:
-            how = ":" if invocation.number == report.ended else " raised"  # a timeout is not an exception
+            how = ":" if invocation.number in report.ended else " raised"  # a timeout is not an exception
             lines.append(f"invocation {invocation.number + 1} ({report.event_names[invocation.event]}){how} "
                          f"{invocation.error}")
-    if report.ended is not None and report.planned > len(report.warm):
-        first, last = len(report.warm) + 1, report.planned
-        skipped = f"invocations {first}-{last} of {last} were" if last > first else f"invocation {last} of {last} was"
-        lines.append(f"invocation {report.ended + 1} ended its execution environment, as a timeout or an exit does "
-                     f"in Lambda: the probe stopped there, and {skipped} not run")
+    for number in report.ended:
+        then = (": the next ran in a new one, as in Lambda (the module imported again, /tmp as it was left)"
+                if number + 1 < len(report.warm) else "")
+        lines.append(f"invocation {number + 1} ended its execution environment (a timeout or an exit){then}")
     lines.append(f"time per invocation: {warm_is} median {_median(report.warm)} ms, "
                  f"{cold_is} median {_median(report.cold)} ms")
     lines.append(_verdict(report))
@@ -230,8 +231,9 @@ def _state_lines(report: ProbeReport) -> list[str]:
         return []
     lines = ["module-level state that changed between invocations:"]
     for change in changes:
-        steps = [f"{_shown(size, text)} after {'import' if phase == 0 else f'invocation {phase}'}"
-                 for phase, size, text in change.history]
+        steps = [f"{_shown(size, text)} after "
+                 + (f"invocation {phase}" if phase else "import" if at == 0 else "the new environment's import")
+                 for at, (phase, size, text) in enumerate(change.history)]
         if len(steps) > 5:
             steps = [*steps[:3], "...", steps[-1]]
         lines.append(f"  {change.name} ({change.type}, {change.where}){_tag(change.codes, report)}: {' -> '.join(steps)}")
@@ -323,7 +325,7 @@ def render_json(report: ProbeReport) -> str:
     document = {
         "target": report.target, "agrees": report.agrees, "differing": [n + 1 for n in report.differing],
         "after": report.after, "rewritten": list(report.rewritten),
-        "ended": report.ended + 1 if report.ended is not None else None, "planned": report.planned,
+        "ended": [n + 1 for n in report.ended],
         "invocations": [{"number": w.number + 1, "event": report.event_names[w.event], "warm": w.outcome,
                          "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms,
                          "not_compared": [spelled(p) for p in report.not_compared.get(w.number, ())]}
