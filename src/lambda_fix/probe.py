@@ -206,16 +206,11 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
         try:
             report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout, cold_root=root)
         except ProbeError as exc:
-            _raise_if_the_original_fails(target, events, names, root, python, setup, timeout)
+            # The original's own error (a missing dependency, a bad setup module) when it fails too.
+            probe(target, events, names, repeat, root, python, setup, findings=False, timeout=timeout)
             raise RewriteFails(f"lambda-fix's rewrite ({', '.join(rewritten) or 'no file changed'}) fails where "
                                f"the original runs: {str(exc).replace(copy, root)}") from None
     return _relocated(report, copy, root, rewritten)
-
-
-def _raise_if_the_original_fails(target: str, events: list[Any], names: list[str], root: str, python: str,
-                                 setup: str | None, timeout: float) -> None:
-    """The original's own ProbeError (a missing dependency, a bad setup module), when it has one."""
-    probe(target, events, names, 1, root, python, setup, findings=False, timeout=timeout)
 
 
 def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, ...]) -> ProbeReport:

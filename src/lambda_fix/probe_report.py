@@ -100,19 +100,21 @@ _PLACEHOLDER = re.compile(r"\{[^{}]*\}|%[sdr]")
 def _tmp_codes(report: ProbeReport, path: str, where: str | None) -> tuple[str, ...]:
     """LF003 when a finding names path (or the directory it is in), or its path expression could spell
     path: a string literal in the finding's `...` whose fixed pieces (around `{}` and `%s`) appear in
-    path in order, anchored at its ends. Only the findings of the file that made it, when known."""
+    path in order, anchored at its ends. Only the findings of the file that made it, when known.
+    It reads what LF003's messages put between their first backticks (rules/fixed_tmp_path.py and
+    _runtime_tmp_paths.py): a finding carries no path of its own."""
     site_path = (where or "").rpartition(":")[0]
     for relative, _, code, message in report.findings or ():
         if code != "LF003" or "`" not in message or (where and relative != site_path):
             continue
-        spelled = message.split("`")[1]
-        directory = spelled.rstrip("/")
-        if not _QUOTED.search(spelled) and (path == spelled or (directory not in ("", "/tmp")
-                                                                and path.startswith(directory + "/"))):
+        named = message.split("`")[1]  # the path, or the expression that makes it
+        directory = named.rstrip("/")
+        if not _QUOTED.search(named) and (path == named or (directory not in ("", "/tmp")
+                                                              and path.startswith(directory + "/"))):
             return (code,)  # the rule names the fixed path itself (or the directory it is in)
-        literals = [(literal, True) for _, literal in _QUOTED.findall(spelled)]
-        cut = _CUT_LITERAL.search(spelled) if spelled.endswith("...") else None
-        if cut and not _QUOTED.match(spelled, cut.start()):
+        literals = [(literal, True) for _, literal in _QUOTED.findall(named)]
+        cut = _CUT_LITERAL.search(named) if named.endswith("...") else None
+        if cut and not _QUOTED.match(named, cut.start()):
             # shortened: its end is not known, and a placeholder it cuts in two is dropped
             literals.append((re.sub(r"\{[^{}]*$", "", cut.group(2)[:-3]), False))
         for literal, whole in literals:
