@@ -297,7 +297,8 @@ def _is_project_code(real: str, project: str) -> bool:
 def _vendored_under(project: str) -> tuple[str, ...]:
     """What `pip install -t` put in the project's directory or one level down (a layer's `python/`,
     a zip's dependencies beside the handler): the top-level packages and modules each `*.dist-info`'s
-    RECORD lists. Libraries, not the project's code."""
+    RECORD lists. Libraries, not the project's code. (The analysis asks the same in
+    Project.vendored, of a whole code root; this file imports nothing of lambda-fix, so cannot call it.)"""
     found: set[str] = set()
     for directory in [project, *(os.path.join(project, n) for n in _listed(project))]:
         for name in _listed(directory):
