@@ -208,3 +208,10 @@ def test_the_review_names_the_commit_its_lines_are_of(repo: Path) -> None:
     git(repo, "commit", "-q", "-am", "pr")
     _, document = review_with(repo)
     assert document["commit_id"] == git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_a_path_that_does_not_exist_is_an_error_with_diff_base(repo: Path) -> None:
+    (repo / "app.py").write_text(BASE.replace("def unrelated", "def unrelated_renamed"))
+    git(repo, "commit", "-q", "-am", "pr without leaks")
+    result = CliRunner().invoke(cli.main, ["--check", "--diff-base", "main", ".", "no-such-dir/"])
+    assert result.exit_code == 2 and "no-such-dir" in result.output

@@ -165,7 +165,10 @@ def limit_to_pull_request(summary: RunSummary, pull_request: Any) -> RunSummary:
     repository (or a file nobody touched that does not parse) does not fail every pull request."""
     results = []
     for result in summary.results:
-        if result.status is Status.FAILED and not pull_request.changed_file(result.path):
+        # A path that does not exist is an error whatever the pull request changed (a typo in PATHS
+        # must not read as "nothing to fix").
+        if (result.status is Status.FAILED and not pull_request.changed_file(result.path)
+                and os.path.lexists(result.path)):
             continue
         kept = tuple(f for f in result.findings
                      if pull_request.touches(f.path, f.line, max(f.line, f.end_line or f.line))
