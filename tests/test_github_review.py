@@ -215,3 +215,48 @@ def test_a_path_that_does_not_exist_is_an_error_with_diff_base(repo: Path) -> No
     git(repo, "commit", "-q", "-am", "pr without leaks")
     result = CliRunner().invoke(cli.main, ["--check", "--diff-base", "main", ".", "no-such-dir/"])
     assert result.exit_code == 2 and "no-such-dir" in result.output
+
+
+LEAKY = '''import boto3
+
+
+def lambda_handler(event, context):
+    s3 = boto3.client("s3")
+    return {"buckets": s3.list_buckets()}
+'''
+# Names git quotes in a diff's header (a byte above 127, a quote, a tab, a newline, a backslash), and
+# names it writes with a tab after them (a space).
+ODD_NAMES = ["café.py", "a b.py", 'q"uote.py', "tab\there.py", "new\nline.py", "back\\slash.py", "end .py"]
+
+
+def added(repo: Path, names: list[str], source: str) -> list[str]:
+    """The names the filesystem accepts, each written with source."""
+    kept = []
+    for name in names:
+        try:
+            (repo / name).write_text(source)
+        except OSError:
+            continue
+        kept.append(name)
+    return kept
+
+
+def test_files_whose_names_git_quotes_are_reviewed(repo: Path) -> None:
+    names = added(repo, ODD_NAMES, LEAKY)
+    assert "café.py" in names and "a b.py" in names
+    git(repo, "add", "--", *names)
+    git(repo, "commit", "-q", "-m", "pr")
+    status, document = review_with(repo)
+    validate(document)
+    assert status == 1
+    assert {c["path"] for c in document["comments"]} == set(names)
+    assert all("```suggestion" in c["body"] for c in document["comments"])
+
+
+def test_a_broken_file_whose_name_git_quotes_fails_the_review(repo: Path) -> None:
+    names = added(repo, ["broken é.py", 'bro"ken.py'], "def lambda_handler(event, context):\n    return (\n")
+    git(repo, "add", "--", *names)
+    git(repo, "commit", "-q", "-m", "pr")
+    result = CliRunner().invoke(cli.main, ["--check", "--format", "github-review", "--diff-base", "main", "."])
+    assert result.exit_code == 2
+    assert all(f"{name}: error: syntax error" in result.stderr for name in names)
