@@ -75,6 +75,7 @@ class ProbeReport:
     findings: tuple[tuple[str, int, str, str], ...] | None = None
     after: bool = False  # this is the probe of lambda-fix's rewrite (--after)
     rewritten: tuple[str, ...] = ()  # then: the files the rewrite changed
+    not_copied: tuple[tuple[str, str], ...] = ()  # and what its copy left out: (path relative to root, why)
 
     @property
     def agrees(self) -> bool:
@@ -192,15 +193,20 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
                   python: str = sys.executable, setup: str | None = None,
                   timeout: float = DEFAULT_TIMEOUT) -> ProbeReport:
     """The probe of lambda-fix's rewrite of root, made in a temporary copy (root is not touched): the
-    rewrite's warm results against the original's cold ones, which is what a correct rewrite keeps."""
+    rewrite's warm results against the original's cold ones, which is what a correct rewrite keeps.
+    The copy holds no symbolic link (probe_copy.py), as the rewrite writes through links."""
     from .config import Settings
     from .engine import Mode, run
     from .model import Status
+    from .probe_copy import CopyError, copy_project
 
     root = os.path.abspath(root)
     with tempfile.TemporaryDirectory(prefix="lambda-fix-after-") as place:
         copy = os.path.join(place, os.path.basename(root) or "project")
-        shutil.copytree(root, copy, ignore=_NOT_COPIED, symlinks=True)
+        try:
+            not_copied = copy_project(root, copy, ignore=_NOT_COPIED)
+        except (CopyError, OSError) as exc:
+            raise ProbeError(f"{root}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)) from None
         summary = run([copy], Settings(), Mode.WRITE)
         rewritten = tuple(os.path.relpath(r.path, copy) for r in summary.results if r.status is Status.CHANGED)
         try:
@@ -210,7 +216,7 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
             probe(target, events, names, repeat, root, python, setup, findings=False, timeout=timeout)
             raise RewriteFails(f"lambda-fix's rewrite ({', '.join(rewritten) or 'no file changed'}) fails where "
                                f"the original runs: {str(exc).replace(copy, root)}") from None
-    return _relocated(report, copy, root, rewritten)
+    return dataclasses.replace(_relocated(report, copy, root, rewritten), not_copied=tuple(not_copied))
 
 
 def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, ...]) -> ProbeReport:

@@ -193,6 +193,9 @@ def render_text(report: ProbeReport) -> str:
                    else "it changed no file")
         lines.append(f"after lambda-fix's rewrite in a temporary copy ({changed}): its warm results against the "
                      "original's cold ones")
+        if report.not_copied:
+            lines.append("left out of the copy (the rewrite runs without them):")
+            lines += [f"  {path}: {why}" for path, why in report.not_copied]
     # With --after, warm is the rewrite's and cold the original's: a correct rewrite returns warm what
     # the original returns cold.
     cold_is, warm_is = ("cold (original)", "warm (rewrite)") if report.after else ("cold", "warm")
@@ -327,6 +330,7 @@ def render_json(report: ProbeReport) -> str:
     document = {
         "target": report.target, "agrees": report.agrees, "differing": [n + 1 for n in report.differing],
         "after": report.after, "rewritten": list(report.rewritten),
+        "not_copied": [{"path": path, "why": why} for path, why in report.not_copied],
         "ended": [n + 1 for n in report.ended],
         "invocations": [{"number": w.number + 1, "event": report.event_names[w.event], "warm": w.outcome,
                          "cold": c.outcome, "warm_ms": w.ms, "cold_ms": c.ms,
