@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -20,6 +21,16 @@ ROOT = Path(__file__).parent.parent
 TOKEN = "ghs_not-a-real-token-1234"
 
 
+@dataclass
+class Answer:
+    """An answer the stand-in gives instead of its own; if it takes effect, the request is done too."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: object = None
+    takes_effect: bool = False
+
+
 class StandIn:
     """Reviews and review comments of one pull request, as GitHub keeps them."""
 
@@ -27,7 +38,22 @@ class StandIn:
         self.reviews: list[dict] = []
         self.comments: dict[int, dict] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, Authorization)
+        self.scripted: list[tuple[str, str, list[Answer], bool]] = []
         self._ids = iter(range(1, 10**6))
+
+    def answer(self, method: str, route: str, *answers: Answer, always: bool = False) -> None:
+        """Answer the next requests of method to a path matching route (a regex) with answers in turn,
+        and with the last one for good if always."""
+        self.scripted.append((method, route, list(answers), always))
+
+    def respond(self, method: str, path: str, body: dict | None) -> tuple[int, object, dict[str, str]]:
+        for wanted, route, answers, always in self.scripted:
+            if wanted == method and answers and re.fullmatch(route, path.split("?")[0]):
+                answer = answers[0] if always and len(answers) == 1 else answers.pop(0)
+                if answer.takes_effect:
+                    self.handle(method, path, body)
+                return answer.status, answer.body, answer.headers
+        return (*self.handle(method, path, body), {})
 
     def handle(self, method: str, path: str, body: dict | None) -> tuple[int, object]:
         route = path.split("?")[0]
@@ -63,10 +89,12 @@ def github():
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
             state.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-            status, answer = state.handle(self.command, self.path, body)
+            status, answer, headers = state.respond(self.command, self.path, body)
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -117,16 +145,20 @@ def pull_request(tmp_path: Path) -> dict[str, str]:
     return {"repo": str(repo), "head": head, "base": base, "temp": str(tmp_path / "runner-temp")}
 
 
-def run_the_step(pull_request: dict[str, str], github: StandIn) -> subprocess.CompletedProcess:
-    """The Action's last step, with the environment the workflow gives it."""
-    step = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"][-1]
+def step_env(pull_request: dict[str, str], github: StandIn, **settings: str) -> dict[str, str]:
+    """The environment the workflow gives the Action's last step; settings replace some of it."""
     Path(pull_request["temp"]).mkdir(exist_ok=True)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": "o/r", "PR_NUMBER": "7",
-           "BASE_SHA": pull_request["base"], "HEAD_SHA": pull_request["head"], "PATHS": ".", "EXTRA_ARGS": "",
-           "RUNNER_TEMP": pull_request["temp"], "LAMBDA_FIX_NO_CACHE": "1"}
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", step["run"]], cwd=pull_request["repo"], env=env,
-                          capture_output=True, text=True, check=False)
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": "o/r", "PR_NUMBER": "7",
+            "BASE_SHA": pull_request["base"], "HEAD_SHA": pull_request["head"], "HEAD_REPO": "o/r", "PATHS": ".",
+            "EXTRA_ARGS": "", "RUNNER_TEMP": pull_request["temp"], "LAMBDA_FIX_NO_CACHE": "1", **settings}
+
+
+def run_the_step(pull_request: dict[str, str], github: StandIn, **settings: str) -> subprocess.CompletedProcess:
+    """The Action's last step, as the workflow runs it."""
+    step = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"][-1]
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", step["run"]], cwd=pull_request["repo"],
+                          env=step_env(pull_request, github, **settings), capture_output=True, text=True, check=False)
 
 
 def rewrite_of_head(pull_request: dict[str, str], tmp_path: Path) -> str:
