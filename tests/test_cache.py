@@ -16,6 +16,8 @@ import pytest
 
 import lambda_fix.worker as worker
 from lambda_fix import Config, Mode, run
+from lambda_fix.model import Status
+from lambda_fix import cache_key
 from lambda_fix.cache import DIRECTORY_NAME
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -31,6 +33,10 @@ def lambda_handler(event, context):
     collect(event["item"])
     return len(results)
 '''
+
+
+# A finding without a fix: a generator handler's state cannot be reset around the invocation.
+REPORTED_ONLY = (FIXTURES / "LF002" / "report_generator_handler.py").read_text()
 
 
 @pytest.fixture
@@ -74,8 +80,14 @@ def test_an_unchanged_tree_is_not_processed_again(tmp_path: Path, processed: lis
     assert processed
     processed.clear()
     second = run([str(tmp_path / "code")], config, Mode.DIFF)
-    assert processed == []
+    # The cache holds no source text: only the files whose fixes the diff shows are rewritten again.
+    assert sorted(processed) == sorted(r.path for r in first.results if r.status is Status.CHANGED)
     assert second == first  # findings, diffs, errors: all the same
+    processed.clear()
+    assert run([str(tmp_path / "code")], config, Mode.CHECK) == run([str(tmp_path / "code")], config, Mode.CHECK)
+    processed.clear()
+    run([str(tmp_path / "code")], config, Mode.CHECK)
+    assert processed == []
 
 
 def test_json_details_are_cached_apart_and_equal(tmp_path: Path, processed: list[str]) -> None:
@@ -86,17 +98,17 @@ def test_json_details_are_cached_apart_and_equal(tmp_path: Path, processed: list
     assert len(processed) == 2  # other settings, another cache file
     assert detailed.results[0].findings[0].fix.edits and not plain.results[0].findings[0].fix.edits
     assert run([str(tmp_path / "code")], config, Mode.DIFF, details=True) == detailed
-    assert len(processed) == 2
+    assert len(processed) == 3  # a fix's edits are source text, which the cache never holds
 
 
-def test_writing_from_the_cache_writes_the_same_file(tmp_path: Path, processed: list[str]) -> None:
+def test_writing_after_a_cached_run_writes_the_same_file(tmp_path: Path, processed: list[str]) -> None:
     for name in ("cached", "fresh"):
         _tree(tmp_path / name, {"app.py": LEAKY})
     config = _config(tmp_path / "cache")
     run([str(tmp_path / "cached")], config, Mode.DIFF)  # fills the cache
     processed.clear()
-    run([str(tmp_path / "cached")], config, Mode.WRITE)  # answered from it
-    assert processed == []
+    run([str(tmp_path / "cached")], config, Mode.WRITE)  # the new source is never taken from it
+    assert processed == [str(tmp_path / "cached" / "app.py")]
     run([str(tmp_path / "fresh")], Config(jobs=1), Mode.WRITE)
     assert (tmp_path / "cached" / "app.py").read_text() == (tmp_path / "fresh" / "app.py").read_text() != LEAKY
 
@@ -185,22 +197,47 @@ def test_other_settings_never_see_each_others_results(tmp_path: Path) -> None:
     assert not run([str(tmp_path / "app.py")], ignored, Mode.CHECK).results[0].findings
 
 
+def _contents(cache_file: Path) -> dict:
+    """The JSON of a cache file, after its signature line."""
+    return json.loads(cache_file.read_bytes().partition(b"\n")[2])
+
+
+def _signed(data: bytes) -> bytes:
+    return cache_key.sign(data).encode() + b"\n" + data
+
+
 def test_a_corrupt_cache_is_an_empty_one(tmp_path: Path, processed: list[str]) -> None:
     _tree(tmp_path, {"app.py": LEAKY})
     config = _config(tmp_path / "cache")
     first = run([str(tmp_path / "app.py")], config, Mode.CHECK)
     [cache_file] = (tmp_path / "cache").rglob("*.json")
-    written = json.loads(cache_file.read_bytes())
+    written = _contents(cache_file)
     [entry] = written["entries"].values()
     shaped = {"format": written["format"], "stats": {}, "dependency_lists": []}
+    deep = b"[" * 100_000 + b"]" * 100_000
     for damage in (b"{not json", b"[]", json.dumps({**shaped, "entries": {"x": 3}}).encode(),
                    json.dumps({**shaped, "entries": {str(tmp_path / "app.py"): {"digest": 1}}}).encode(),
-                   json.dumps({**shaped, "entries": {str(tmp_path / "app.py"): entry}}).encode()):  # no list 0
-        cache_file.write_bytes(damage)
+                   json.dumps({**shaped, "entries": {str(tmp_path / "app.py"): entry}}).encode(),  # no list 0
+                   deep):
+        for content in (damage, _signed(damage)):
+            cache_file.write_bytes(content)
+            processed.clear()
+            assert run([str(tmp_path / "app.py")], config, Mode.CHECK) == first
+            assert processed == [str(tmp_path / "app.py")]
+            _contents(cache_file)  # rewritten whole
+
+
+def test_a_cache_file_that_is_a_device_or_a_fifo_is_an_empty_one(tmp_path: Path, processed: list[str]) -> None:
+    _tree(tmp_path, {"app.py": LEAKY})
+    config = _config(tmp_path / "cache")
+    first = run([str(tmp_path / "app.py")], config, Mode.CHECK)
+    [cache_file] = (tmp_path / "cache").rglob("*.json")
+    for make in (lambda: cache_file.symlink_to("/dev/zero"), lambda: os.mkfifo(cache_file)):
+        cache_file.unlink()
+        make()
         processed.clear()
         assert run([str(tmp_path / "app.py")], config, Mode.CHECK) == first
         assert processed == [str(tmp_path / "app.py")]
-        json.loads(cache_file.read_bytes())  # rewritten whole
 
 
 def test_an_unwritable_cache_is_a_warning(tmp_path: Path) -> None:
@@ -212,7 +249,7 @@ def test_an_unwritable_cache_is_a_warning(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_") or k == "LAMBDA_FIX_KEY_DIR"}
     environment.update(env or {})
     return subprocess.run([sys.executable, "-m", "lambda_fix", *args], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=120)
@@ -241,7 +278,7 @@ def test_no_cache_reads_and_writes_none(tmp_path: Path) -> None:
 def test_concurrent_runs_share_a_cache_safely(tmp_path: Path) -> None:
     _tree(tmp_path / "code", {f"pkg{i}/handler_{j}.py": LEAKY.replace("results", f"results_{j}")
                               for i in range(4) for j in range(10)})
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_") or k == "LAMBDA_FIX_KEY_DIR"}
     command = [sys.executable, "-m", "lambda_fix", "--check", "--cache-dir", "cache", "code"]
     runs = [subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, text=True)
             for _ in range(6)]
@@ -249,8 +286,8 @@ def test_concurrent_runs_share_a_cache_safely(tmp_path: Path) -> None:
     assert [r.returncode for r in runs] == [1] * 6
     assert len(set(outputs)) == 1 and "40 files would change" in outputs[0]
     [cache_file] = (tmp_path / "cache").rglob("*.json")
-    assert len(json.loads(cache_file.read_bytes())["entries"]) == 40
-    assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.endswith(".tmp")]
+    assert len(_contents(cache_file)["entries"]) == 40
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.endswith(".lambda-fix")]
     again = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
     assert again.stdout == outputs[0]
 
@@ -265,8 +302,9 @@ def test_the_cache_dir_setting_is_relative_to_its_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("output", ["text", "json", "sarif", "rdjson", "github", "github-review"])
 def test_a_run_answered_from_the_cache_loads_neither_the_analysis_nor_libcst(tmp_path: Path, output: str) -> None:
     """What keeps a cached run fast, in every format: the imports it never makes (rule names and docs
-    come from the table of rules, not from the fixes)."""
-    _tree(tmp_path, {"app.py": LEAKY})
+    come from the table of rules, not from the fixes). A file whose fix a format shows as edits is
+    rewritten again (the cache holds no source text), so the file here has a finding and no fix."""
+    _tree(tmp_path, {"app.py": LEAKY if output in ("text", "github") else REPORTED_ONLY})
     flags = ["--check", "--format", output, "--cache-dir", "cache", "app.py"]
     _cli(*flags, cwd=tmp_path)
     probe = ("import atexit, sys\n"
@@ -275,10 +313,10 @@ def test_a_run_answered_from_the_cache_loads_neither_the_analysis_nor_libcst(tmp
              "atexit.register(lambda: print([m for m in heavy if m in sys.modules], file=sys.stderr))\n"
              "from lambda_fix.cli import main\n"
              f"main({flags!r})\n")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_FIX_") or k == "LAMBDA_FIX_KEY_DIR"}
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, capture_output=True,
                             text=True, timeout=60)
-    assert result.returncode == 1 and "LF001" in result.stdout, result.stderr
+    assert result.returncode == 1 and "LF00" in result.stdout, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
 

@@ -291,14 +291,16 @@ def test_version() -> None:
 
 def test_read_errors_are_reported_not_raised(project, monkeypatch) -> None:
     (project / "app.py").write_text(LEAKY)
-    original = Path.read_bytes
+    import lambda_fix.files as files
 
-    def refuse(self: Path) -> bytes:
-        if self.name == "app.py":
+    original = files.read_regular
+
+    def refuse(path, limit=files.READ_LIMIT):  # noqa: ANN001, ANN202
+        if str(path).endswith("app.py"):
             raise PermissionError(13, "Permission denied")
-        return original(self)
+        return original(path, limit)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(files, "read_regular", refuse)
     result = invoke("app.py")
     assert result.exit_code == 2
     assert "app.py: error: cannot read: Permission denied" in result.output

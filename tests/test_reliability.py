@@ -68,16 +68,19 @@ def test_very_large_files_are_refused_and_the_limit_is_a_setting(project: Path) 
     assert "too large to process" in invoke("--check", "app.py").output
     assert invoke("--max-file-size", "4", "app.py").exit_code == 0  # the flag wins over the file
     (project / "pyproject.toml").write_text("[tool.lambda-fix]\nmax-file-size = 0\n")
-    assert "max-file-size: must be a whole number of KiB, 1 or more" in invoke("--check", "app.py").output
+    assert "max-file-size: must be a whole number of KiB from 1 to 1024" in invoke("--check", "app.py").output
 
 
 def test_a_failed_write_leaves_the_file_and_no_temporary(project: Path, monkeypatch) -> None:
     (project / "app.py").write_text(LEAKY)
 
+    import lambda_fix.files as files
+
     def refuse(source: str, target: str) -> None:
         raise PermissionError(13, "Permission denied", target)
 
-    monkeypatch.setattr(engine.os, "replace", refuse)
+    monkeypatch.setattr(files, "_exchange", refuse)
+    monkeypatch.setattr(files.os, "replace", refuse)
     result = invoke("app.py")
     assert result.exit_code == 2 and "app.py: error: cannot write: Permission denied" in result.output
     assert (project / "app.py").read_text() == LEAKY

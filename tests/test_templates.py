@@ -68,3 +68,11 @@ def test_an_unreadable_template_is_a_warning_not_a_crash(project: Path) -> None:
     summary = run(["."], Config(jobs=1), Mode.CHECK)
     assert len(summary.warnings) == 1 and "template not read" in summary.warnings[0]
     assert not summary.failed
+
+
+def test_a_template_nested_too_deeply_is_a_warning_not_a_crash(project: Path) -> None:
+    write(project / "template.yaml", "Resources: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    write(project / "app.py", "def lambda_handler(event, context):\n    return 1\n")
+    summary = run(["."], Config(jobs=1), Mode.CHECK)
+    assert len(summary.warnings) == 1 and "nested too deeply" in summary.warnings[0]
+    assert not summary.failed

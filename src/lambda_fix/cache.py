@@ -17,26 +17,33 @@ remembered that way ("racily clean", in git's words): its next change could keep
 Concurrent runs are safe: the cache is one JSON file per settings, replaced by an atomic rename
 (the last run to finish wins; nothing is ever half-written), and an entry is only ever used after
 the checks above. A missing, corrupt or unreadable cache is an empty one.
+
+Nothing in the cache is trusted because it is there (docs/trust.md): a file counts only when its HMAC,
+under a key kept outside the repository (cache_key.py), shows this user wrote it on this machine, and
+it holds no source text at all. A result whose fix must be written, shown or posted is computed and
+verified afresh, like any other rewrite.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .model import Applicability, Edit, FileResult, Finding, Fix, Record, Stat, Status
+from .model import Applicability, FileResult, Finding, Fix, Record, Stat, Status, Wanted
+from . import cache_key, files
+from .files import read_regular
 from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"
-_FORMAT = 4  # bumped when the layout of the file (or of what it records) changes
+_FORMAT = 5  # bumped when the layout of the file (or of what it records) changes
 # A file modified this recently may change again within the same timestamp tick.
 _RACY_NANOSECONDS = 2_000_000_000
 
@@ -111,7 +118,7 @@ class Cache:
         else:
             now = time.time_ns()
             try:
-                value = digest_bytes(Path(path).read_bytes())
+                value = digest_bytes(read_regular(path))
             except OSError:
                 value = None
             self._remember_stat(path, trusted(stat, now), value)
@@ -119,14 +126,14 @@ class Cache:
         return value
 
     def lookup(self, path: str, run_files: tuple[str, ...], answers: Callable[[tuple[Any, ...]], bool],
-               need_new_source: bool = True) -> tuple[FileResult, str | None, str | None] | None:
+               wanted: Wanted = Wanted()) -> tuple[FileResult, str | None, str | None] | None:
         """(result, encoding, digest) from an earlier run when nothing it depends on changed.
 
         answers: whether a question the analysis asked about the run's other files (Record.questions)
         still gets the answer it got; asked only when some file of the run changed.
 
-        A `--check` run does not build new sources: its results for files with a fix serve only
-        runs that do not need them either (the others share all the rest)."""
+        The cache holds no source text: a file with a fix is processed again when the run writes,
+        shows or posts fixes (wanted.new_source, wanted.fix_edits); a plain `--check` reuses it."""
         entry = self.entries.get(path)
         if entry is None:
             return None
@@ -142,12 +149,14 @@ class Cache:
             result = _result_from_plain(entry["result"], path)
         except (KeyError, TypeError, ValueError, IndexError):
             return None  # an entry of a shape this version does not write: recompute
-        if result.status is Status.CHANGED and result.new_source is None and need_new_source:
+        if result.status is Status.CHANGED and wanted.new_source:
+            return None
+        if wanted.fix_edits and any(f.fix is not None for f in result.findings):
             return None
         if result.status is Status.CHANGED:
             # The source before the fix is the file itself (checked against the digest once more).
             try:
-                data = Path(path).read_bytes()
+                data = read_regular(path)
                 if digest_bytes(data) != entry["digest"]:
                     return None
                 result = replace(result, old_source=decode(data).text)
@@ -239,16 +248,13 @@ class Cache:
         data = json.dumps({"format": _FORMAT, "version": __version__, "entries": entries,
                            "dependency_lists": lists, "stats": stats}, separators=(",", ":")).encode()
         try:
+            signed = cache_key.sign(data).encode() + b"\n" + data
+        except cache_key.KeyUnavailable as exc:
+            return f"warning: {exc}; the cache was not written"
+        try:
             _prepare(self.path.parent.parent)
-            self.path.parent.mkdir(exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(data)
-                os.replace(temporary, self.path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
+            _no_link(self.path.parent, create=True)
+            _replace(self.path, signed)
         except OSError as exc:
             return f"warning: cannot write the cache in {self.path.parent.parent}: {exc.strerror or exc}"
         return None
@@ -264,12 +270,18 @@ def _index_in(table: list[list[list[Any]]], ids: dict[str, int], dependencies: l
 
 
 def _load(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any], Stat | None] | None:
-    """(entries, stats, dependency lists, the file's stat as read), or None: no cache, or one this
-    version cannot use."""
+    """(entries, stats, dependency lists, the file's stat as read), or None: no cache, one this version
+    cannot use, or one this user did not write here (its HMAC does not check out)."""
     stat = stat_of(str(path))
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        _no_link(path.parent, create=False)
+        if os.path.islink(path):
+            return None
+        signature, _, data = read_regular(path, _MAX_SIZE).partition(b"\n")
+        if not cache_key.verify(data, signature.decode("ascii")):
+            return None
+        data = json.loads(data)
+    except (OSError, ValueError, RecursionError, MemoryError, cache_key.KeyUnavailable):
         return None
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
         return None
@@ -279,51 +291,88 @@ def _load(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any], 
     return entries, stats, lists, stat
 
 
+# Far above the cache of an 11,500-file site-packages (about 10 MB).
+_MAX_SIZE = 512 * 1024 * 1024
+
+
+def _no_link(directory: Path, create: bool) -> None:
+    """The version directory is the cache's own: a link there (committed to the repository, say) would
+    send reads and writes elsewhere, so it is refused."""
+    if os.path.islink(directory):
+        raise OSError(errno.ELOOP, "a symbolic link where the cache's directory should be", str(directory))
+    if create:
+        directory.mkdir(exist_ok=True)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write data to path through a temporary file and a rename; temporary files that killed runs left
+    beside it are removed first."""
+    files.remove_leftovers(str(path.parent), os.listdir(path.parent))
+    handle, temporary = files.temporary_beside(path)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+_MARKERS = {
+    ".gitignore": b"# Created by lambda-fix automatically.\n*\n",
+    "CACHEDIR.TAG": b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                    b"# This file is a cache directory tag created by lambda-fix.\n"
+                    b"# For information about cache directory tags see https://bford.info/cachedir/\n",
+}
+
+
 def _prepare(directory: Path) -> None:
-    """Create the cache directory, marked so that git and backup tools leave it alone."""
-    if directory.is_dir():
-        return
+    """Create the cache directory, marked so that git and backup tools leave it alone; a marker that is
+    missing or incomplete (a disk that filled up while it was written) is written again."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / ".gitignore").write_text("# Created by lambda-fix automatically.\n*\n")
-    (directory / "CACHEDIR.TAG").write_text(
-        "Signature: 8a477f597d28d172789f06886806bc55\n"
-        "# This file is a cache directory tag created by lambda-fix.\n"
-        "# For information about cache directory tags see https://bford.info/cachedir/\n")
+    for name, content in _MARKERS.items():
+        marker = directory / name
+        try:
+            if not os.path.islink(marker) and read_regular(marker, len(content)) == content:
+                continue
+        except OSError:
+            pass
+        _replace(marker, content)
 
 
 # ---- results as JSON ------------------------------------------------------------------------------
 
 
 def _result_to_plain(result: FileResult) -> dict[str, Any]:
+    """Without source text: neither the new source nor any fix's edits (the old source is the file)."""
     plain: dict[str, Any] = {"status": result.status.value}  # and only what is there: most files have nothing
     if result.findings:
         plain["findings"] = [_finding_to_plain(f) for f in result.findings]
-    for key in ("new_source", "error"):  # the old source is the file itself
-        if getattr(result, key) is not None:
-            plain[key] = getattr(result, key)
+    if result.error is not None:
+        plain["error"] = result.error
     return plain
 
 
 def _finding_to_plain(finding: Finding) -> list[Any]:
     fix = finding.fix
-    plain_fix = None if fix is None else [fix.title, fix.applicability.value,
-                                          [[e.start_line, e.start_column, e.end_line, e.end_column, e.content]
-                                           for e in fix.edits], fix.diff]
+    plain_fix = None if fix is None else [fix.title, fix.applicability.value]
     return [finding.line, finding.column, finding.code, finding.message, plain_fix, finding.applied,
             finding.end_line, finding.end_column, [list(r) for r in finding.related]]
 
 
 def _result_from_plain(plain: dict[str, Any], path: str) -> FileResult:
     return FileResult(path=path, status=Status(plain["status"]), findings=tuple(
-        _finding_from_plain(f, path) for f in plain.get("findings", ())), new_source=plain.get("new_source"),
-        error=plain.get("error"))
+        _finding_from_plain(f, path) for f in plain.get("findings", ())), error=plain.get("error"))
 
 
 def _finding_from_plain(plain: list[Any], path: str) -> Finding:
     line, column, code, message, plain_fix, applied, end_line, end_column, related = plain
     fix = None
     if plain_fix is not None:
-        title, applicability, edits, diff = plain_fix
-        fix = Fix(title, Applicability(applicability), tuple(Edit(*e) for e in edits), diff)
+        title, applicability = plain_fix
+        fix = Fix(str(title), Applicability(applicability))
     return Finding(path=path, line=line, column=column, code=code, message=message, fix=fix, applied=applied,
                    end_line=end_line, end_column=end_column, related=tuple(tuple(r) for r in related))

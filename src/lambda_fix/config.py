@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .codes import CODES, unknown_codes
+from .files import read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -17,6 +18,10 @@ else:  # pragma: no cover - exercised on older interpreters only
     import tomli as tomllib
 
 SECTION = "lambda-fix"
+# The most a settings file (which a pull request can change) may ask a run to parse: about 100 s and
+# 1 GB of memory per file (docs/performance.md). The command line may ask for more.
+MAX_FILE_SIZE_IN_SETTINGS = 1024  # KiB
+_MAX_SIZE = 4 * 1024 * 1024  # of a pyproject.toml
 
 
 class ConfigError(Exception):
@@ -45,6 +50,9 @@ class Config:
     # Reuse results of earlier runs (the command line does unless --no-cache; the Python API only when asked).
     cache: bool = False
     cache_dir: str | None = None  # default: .lambda-fix-cache beside the settings file, else in the working directory
+    # The cache_dir came from a settings file, which a pull request can change: it must stay inside
+    # the settings file's directory (the command line and the environment may put it anywhere).
+    cache_dir_from_settings: bool = False
 
     def enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(s) for s in self.select)
@@ -53,6 +61,8 @@ class Config:
     def merged(self, **overrides: Any) -> "Config":
         """Flags win over the file; None means the flag was not given."""
         given = {k: v for k, v in overrides.items() if v is not None}
+        if "cache_dir" in given:
+            given["cache_dir_from_settings"] = False
         return dataclasses.replace(self, **given)
 
 
@@ -74,11 +84,13 @@ def _tool_tables(path: Path) -> dict[str, Any]:
     """The [tool] table of a pyproject.toml; ConfigError when it cannot be read or parsed."""
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular(path, _MAX_SIZE).decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(where, "-", f"cannot read: {exc}") from exc
+        raise ConfigError(where, "-", f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(where, "-", f"not valid TOML: {exc}") from exc
+    except (RecursionError, MemoryError) as exc:
+        raise ConfigError(where, "-", "not read: nested too deeply to parse") from exc
     tool = data.get("tool", {})
     return tool if isinstance(tool, dict) else {}
 
@@ -102,7 +114,13 @@ def load(path: Path) -> Config:
             if unknown:
                 raise ConfigError(where, key, f"unknown code {unknown[0]!r} (known: {', '.join(CODES)})")
     if "cache_dir" in values:  # relative to the file that names it, like every path in it
-        values["cache_dir"] = str(path.parent / values["cache_dir"])
+        relative = os.path.normpath(values["cache_dir"])
+        if os.path.isabs(relative) or relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            raise ConfigError(where, "cache-dir", "must be a directory inside the project (relative to this file, "
+                                                  "without '..'); only --cache-dir or LAMBDA_FIX_CACHE_DIR can put "
+                                                  "the cache elsewhere")
+        values["cache_dir"] = str(path.parent / relative)
+        values["cache_dir_from_settings"] = True
     return Config(**values)
 
 
@@ -121,8 +139,9 @@ def _check(where: str, key: str, value: Any, expected: type) -> Any:
         return value
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigError(where, key, "must be a whole number, 0 or more")
-    if key == "max-file-size" and value < 1:
-        raise ConfigError(where, key, "must be a whole number of KiB, 1 or more")
+    if key == "max-file-size" and not 1 <= value <= MAX_FILE_SIZE_IN_SETTINGS:
+        raise ConfigError(where, key, f"must be a whole number of KiB from 1 to {MAX_FILE_SIZE_IN_SETTINGS} "
+                                      "(only --max-file-size can set more)")
     return value
 
 

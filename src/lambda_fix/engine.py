@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 import os
 import re
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import cache as result_cache
+from . import files
 from . import templates
 from .config import Config, Settings
 from .discovery import discover, exclusion
@@ -77,16 +76,19 @@ def _run_group(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[
     """The files that share one configuration: from the cache where it still holds, else analysed.
     named: the files named on the command line, which are parsed even when a walk would skip them."""
     cache = _open_cache(config, wanted) if config.cache else None
+    warnings: list[str] = []
+    if isinstance(cache, str):
+        warnings.append(cache)
+        cache = None
     reused = {}
     if cache is not None:
         answers = _answers(run_files)
         for path in files:
-            hit = cache.lookup(path, run_files, answers, need_new_source=wanted.new_source)
+            hit = cache.lookup(path, run_files, answers, wanted)
             if hit is not None and not (hit[0].status is Status.SKIPPED and path in named):
                 reused[path] = Outcome(*hit)
     todo = tuple(path for path in files if path not in reused)
     outcomes = list(reused.values())
-    warnings: list[str] = []
     for outcome in _map(todo, run_files, named, config, progress, wanted, cache is not None, warnings):
         outcomes.append(outcome)
         if cache is not None:
@@ -115,7 +117,7 @@ def _answers(run_files: tuple[str, ...]) -> Callable[[tuple[Any, ...]], bool]:
 
 def _read_source(path: str) -> str | None:
     try:
-        return decode(Path(path).read_bytes()).text
+        return decode(files.read_regular(path)).text
     except (OSError, SourceError):
         return None
 
@@ -142,14 +144,19 @@ def _by_settings(files: tuple[str, ...], settings: Settings,
     return [(config, tuple(group)) for config, group in groups.values()]
 
 
-def _open_cache(config: Config, wanted: Wanted) -> result_cache.Cache:
-    """The cache for these settings: in cache_dir, else beside the settings file, else here."""
+def _open_cache(config: Config, wanted: Wanted) -> result_cache.Cache | str:
+    """The cache for these settings: in cache_dir, else beside the settings file, else here; or a
+    warning when a place the repository chose leads out of it (a committed link, say)."""
+    project = Path(config.source).parent if config.source else Path.cwd()
     if config.cache_dir:
         directory = Path(config.cache_dir)
-    elif config.source:
-        directory = Path(config.source).parent / result_cache.DIRECTORY_NAME
     else:
-        directory = Path(result_cache.DIRECTORY_NAME)
+        directory = project / result_cache.DIRECTORY_NAME
+    if not config.cache_dir or config.cache_dir_from_settings:
+        inside = Path(os.path.realpath(directory)).is_relative_to(os.path.realpath(project))
+        if not inside:
+            return (f"warning: the cache directory {directory} leads outside {project} (a symbolic link?); "
+                    "the cache was not used (--cache-dir can put it elsewhere)")
     # Everything that changes a result; not jobs, and not exclude (the run's file list covers it).
     # Not wanted.new_source: results without it are told apart in the cache itself.
     settings = (config.select, config.ignore, config.handlers, config.allow_state, config.unsafe_fixes,
@@ -224,7 +231,10 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
     # Imported here: a run answered from the cache needs neither the analysis nor a pool.
     from . import worker
 
-    jobs = config.jobs or os.cpu_count() or 1
+    # More processes than cores or than files never makes a run faster (a settings file asking for 48
+    # on two cores would only cost memory).
+    cores = os.cpu_count() or 1
+    jobs = min(config.jobs or cores, cores, len(files))
     done = 0
     if jobs > 1 and len(files) >= _POOL_THRESHOLD:
         try:
@@ -280,39 +290,18 @@ def _write(outcome: Outcome, written: dict[str, bytes] | None = None) -> FileRes
     if written.get(str(path)) == data:
         return result  # the same file by another name (a link and its target), written already
     try:
-        current = path.read_bytes()
-        links = path.stat().st_nlink
+        links = os.stat(path).st_nlink
     except OSError as exc:
         return replace(result, status=Status.FAILED, error=f"cannot read before writing: {exc.strerror or exc}")
-    if hashlib.sha256(current).hexdigest() != outcome.digest:
-        return replace(result, status=Status.FAILED,
-                       error="the file changed on disk while lambda-fix ran; it was not written (run again)")
     if links > 1:
         return replace(result, status=Status.FAILED, error=(
             f"the file has {links} hard links, which a rewrite would split (the other names would keep the "
             "old text); it was not written: apply the fix with --diff, or run on a copy without links"))
     try:
-        write_atomically(path, data)
+        files.replace_file(path, data, outcome.digest or "")
+    except files.ReplaceRefused as exc:
+        return replace(result, status=Status.FAILED, error=str(exc))
     except OSError as exc:
         return replace(result, status=Status.FAILED, error=f"cannot write: {exc.strerror or exc}")
     written[str(path)] = data
     return result
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside path, then rename over it: readers see old or new, never half."""
-    mode = path.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".lambda-fix")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

@@ -3,7 +3,8 @@ and keep one live review per pull request.
 
 `python -m lambda_fix.github_bot`, with the workflow's context in the environment: GITHUB_TOKEN,
 GITHUB_API_URL, GITHUB_REPOSITORY, PR_NUMBER, BASE_SHA, HEAD_SHA, HEAD_REPO, PATHS, EXTRA_ARGS and
-RUNNER_TEMP.
+RUNNER_TEMP. With REVIEW_FILE, the review in that file is posted instead of running lambda-fix: a job
+that has no token made it (see docs/github-action.md on forks), so it is read as untrusted data.
 
 - GitHub places review comments on the pull request's head commit, but a `pull_request` workflow
   checks out the merge commit by default; when the base has moved on, its lines differ. So the head
@@ -22,6 +23,7 @@ host (API calls never follow a redirect), kept from lambda-fix's environment, an
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import http.client
 import json
 import os
@@ -41,6 +43,7 @@ _DIGEST = re.compile(r"<!-- lambda-fix:digest=(\w+) -->")
 # In a superseded review's body, written once its suggestions are gone: a review without it may still
 # hold some, when the run that superseded it stopped half way.
 RETIRED = "<!-- lambda-fix:retired -->"
+NOTHING = f"{MARKER}\nlambda-fix: nothing to fix"  # how a review with no finding and no error starts
 ATTEMPTS = 5  # of one API call, when GitHub answers that it is busy or limiting the rate
 LONGEST_WAIT = 300.0  # seconds; a job that would wait longer for the rate limit fails instead
 FORKS = "see \"Pull requests from forks\" in lambda-fix's docs/github-action.md for safe ways to review them"
@@ -74,28 +77,21 @@ def main(env: dict[str, str] | None = None, sleep: Sleep = time.sleep, clock: Cl
 
 
 def _review(env: dict[str, str], sleep: Sleep, clock: Clock) -> int:
-    head, base = _required(env, "HEAD_SHA"), _required(env, "BASE_SHA")
+    head = _required(env, "HEAD_SHA")
     api = _Api(env, sleep, clock)  # its settings are checked before anything runs
-    directory = _head_checkout(head, base, env.get("RUNNER_TEMP") or "/tmp")
-    command = [sys.executable, "-m", "lambda_fix", "--check", "--format", "github-review", "--diff-base", base,
-               *shlex.split(env.get("EXTRA_ARGS", "")), *(shlex.split(env.get("PATHS", "")) or ["."])]
-    # lambda-fix reads the pull request's files and settings, which anyone may have written: it has no
-    # use for the token.
-    child = {name: value for name, value in env.items() if name != "GITHUB_TOKEN"}
-    completed = subprocess.run(command, cwd=directory, env=child, capture_output=True, text=True, check=False)
-    sys.stderr.write(_hidden(completed.stderr, env))
-    if completed.returncode not in (0, 1):
-        raise BotError(f"lambda-fix exited {completed.returncode}: nothing is posted, and earlier reviews are "
-                       "left as they are")
-    review = _parsed_review(completed.stdout)
+    if env.get("REVIEW_FILE"):
+        review, found = _review_file(env["REVIEW_FILE"], head)
+        api.check_head(head)
+    else:
+        review, found = _run_lambda_fix(env, head)
     earlier = [r for r in api.reviews() if MARKER in (r.get("body") or "")]
     latest = earlier[-1] if earlier else None
     if latest is not None and _digest(latest.get("body")) == _digest(review["body"]):
-        finished = _retire(api, earlier[:-1], latest.get("commit_id") or head)
+        finished = _retire(api, earlier[:-1], str(latest.get("commit_id") or head))
         print("lambda-fix: nothing new since the bot's last review"
               + (f"; superseded {finished} earlier review(s) an interrupted run left live" if finished else ""))
         return 0
-    if completed.returncode == 0 and latest is None:
+    if not found and latest is None:
         print("lambda-fix: nothing to fix in this pull request")
         return 0
     if not review["comments"] and latest is not None:
@@ -123,16 +119,70 @@ def _retire(api: _Api, reviews: list[dict[str, Any]], commit: str) -> int:
     return count
 
 
-def _parsed_review(output: str) -> dict[str, Any]:
+def _run_lambda_fix(env: dict[str, str], head: str) -> tuple[dict[str, Any], bool]:
+    """lambda-fix's review of the pull request's head commit, and whether it found anything."""
+    base = _required(env, "BASE_SHA")
+    directory = _head_checkout(head, base, env.get("RUNNER_TEMP") or "/tmp")
+    command = [sys.executable, "-m", "lambda_fix", "--check", "--format", "github-review", "--diff-base", base,
+               *shlex.split(env.get("EXTRA_ARGS", "")), *(shlex.split(env.get("PATHS", "")) or ["."])]
+    # lambda-fix reads the pull request's files and settings, which anyone may have written: it has no
+    # use for the token.
+    child = {name: value for name, value in env.items() if name != "GITHUB_TOKEN"}
+    completed = subprocess.run(command, cwd=directory, env=child, capture_output=True, text=True, check=False)
+    sys.stderr.write(_hidden(completed.stderr, env))
+    if completed.returncode not in (0, 1):
+        raise BotError(f"lambda-fix exited {completed.returncode}: nothing is posted, and earlier reviews are "
+                       "left as they are")
+    review = _parsed_review(completed.stdout, "lambda-fix's output", "; does EXTRA_ARGS choose another --format?")
+    if _digest(review["body"]) is None:
+        raise BotError("lambda-fix's review has no digest")
+    return review, completed.returncode == 1
+
+
+def _review_file(path: str, head: str) -> tuple[dict[str, Any], bool]:
+    """The review in REVIEW_FILE, which a job without the token made from the pull request (see
+    docs/github-action.md, "Pull requests from forks"), and whether it found anything.
+
+    Whoever wrote the pull request could have written this file: of it only a comment's place and
+    text, and the body, are taken; the review is a comment (never an approval) on the head commit."""
     try:
-        review = json.loads(output)
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BotError(f"cannot read REVIEW_FILE: {exc}") from None
+    given = _parsed_review(text, "REVIEW_FILE")
+    # The markers the bot goes by are its own: the digest is made again from what is kept.
+    body = _DIGEST.sub("", given["body"]).replace(RETIRED, "").rstrip()
+    if not body.startswith(MARKER):
+        body = f"{MARKER}\n{body}"
+    comments = [_comment_of(comment) for comment in given["comments"]]
+    digest = hashlib.sha256(json.dumps([body, comments], sort_keys=True).encode()).hexdigest()[:16]
+    review = {"body": f"{body}\n<!-- lambda-fix:digest={digest} -->", "event": "COMMENT", "commit_id": head,
+              "comments": comments}
+    return review, bool(comments) or not body.startswith(NOTHING)
+
+
+def _comment_of(given: Any) -> dict[str, Any]:  # noqa: ANN401 - JSON
+    """A review comment's fields GitHub places and shows, checked."""
+    if not isinstance(given, dict):
+        raise BotError("REVIEW_FILE: a comment is not an object")
+    kinds = {"path": str, "body": str, "line": int, "start_line": int, "side": str, "start_side": str}
+    comment = {name: given[name] for name in kinds if name in given}
+    if any(not isinstance(value, kinds[name]) or isinstance(value, bool) for name, value in comment.items()) \
+            or not {"path", "body", "line"} <= comment.keys():
+        raise BotError("REVIEW_FILE: a comment has no path, body and line, or one of the wrong type")
+    return comment
+
+
+def _parsed_review(text: str, what: str, hint: str = "") -> dict[str, Any]:
+    """The review text holds, or a BotError that says what (and hint) when it holds none."""
+    try:
+        review = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BotError(f"lambda-fix's output is not a review (not JSON: {exc}); does EXTRA_ARGS choose another "
-                       "--format?") from None
+        raise BotError(f"{what} is not a review (not JSON: {exc}){hint}") from None
     if (not isinstance(review, dict) or not isinstance(review.get("body"), str)
             or not isinstance(review.get("comments"), list)):
-        raise BotError("lambda-fix's output is not a review (no body and comments); does EXTRA_ARGS choose "
-                       "another --format?")
+        raise BotError(f"{what} is not a review (no body and comments){hint}")
     return review
 
 
@@ -160,7 +210,8 @@ def _head_checkout(head: str, base: str, temporary: str) -> str:
     if _git(["rev-parse", "HEAD"]).strip() == head:
         return "."
     for commit in (head, base):
-        if subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True, check=False).returncode:
+        present = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True, check=False)
+        if present.returncode:
             _git(["fetch", "--no-tags", "--quiet", "origin", commit])
     worktree = os.path.join(temporary, f"lambda-fix-head-{head[:12]}")
     if not os.path.exists(worktree):
@@ -194,10 +245,20 @@ class _Api:
         repository = _required(env, "GITHUB_REPOSITORY")
         self._pulls = f"{root}/repos/{repository}/pulls"
         self._number = _required(env, "PR_NUMBER")
+        if not (self._number.isascii() and self._number.isdigit()):
+            raise BotError(f"PR_NUMBER is not a number: {self._number!r}")
         head_repository = env.get("HEAD_REPO", "")
         self._fork = head_repository if head_repository and head_repository.lower() != repository.lower() else ""
         self._opener = urllib.request.build_opener(_NoRedirects)
         self._sleep, self._clock = sleep, clock
+
+    def check_head(self, head: str) -> None:
+        """Stop unless the pull request's head commit is head (its number came from elsewhere)."""
+        pull = self._call("GET", f"{self._pulls}/{self._number}")
+        head_of = pull.get("head") if isinstance(pull, dict) else None
+        found = head_of.get("sha") if isinstance(head_of, dict) else None
+        if found != head:
+            raise BotError(f"pull request {self._number}'s head is {found}, not HEAD_SHA {head}: nothing is posted")
 
     def reviews(self) -> list[dict[str, Any]]:
         return self._pages(f"{self._pulls}/{self._number}/reviews")
@@ -301,7 +362,7 @@ def _asked_wait(headers: Any, clock: Clock) -> float | None:  # noqa: ANN401 - a
     """Seconds GitHub asks the bot to wait: its Retry-After (seconds or a date), else the time until its
     rate limit resets when none of it remains."""
     after = (headers.get("Retry-After") or "").strip()
-    if after.isdigit():
+    if after.isascii() and after.isdigit():
         return float(after)
     if after:
         try:
@@ -309,7 +370,7 @@ def _asked_wait(headers: Any, clock: Clock) -> float | None:  # noqa: ANN401 - a
         except (TypeError, ValueError):
             return None
     reset = (headers.get("X-RateLimit-Reset") or "").strip()
-    if headers.get("X-RateLimit-Remaining") == "0" and reset.isdigit():
+    if headers.get("X-RateLimit-Remaining") == "0" and reset.isascii() and reset.isdigit():
         return max(0.0, int(reset) - clock()) + 1.0  # the reset's second has to have passed
     return None
 

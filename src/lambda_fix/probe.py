@@ -14,20 +14,25 @@ import ast
 import dataclasses
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .analysis.clients import CLIENT_FACTORIES
+from .probe_child import end_processes, processes_under
 from .probe_compare import ValuePath, decoded, differing_paths, masked
 
 _CHILD = Path(__file__).with_name("probe_child.py")
 DEFAULT_TIMEOUT = 30.0  # seconds per invocation; Lambda's own default is 3, most functions set more
 _IMPORT_ALLOWANCE = 60  # seconds for the setup module and the handler's import
+_NOTING = 0.25  # seconds between two looks at the processes below a running child
 # Not copied for --after: what the handler does not import from the project's directory.
 _NOT_COPIED = shutil.ignore_patterns(".git", ".hg", ".venv", "venv", "node_modules", ".tox", ".nox",
                                      "__pycache__", ".aws-sam", "cdk.out", ".mypy_cache", ".pytest_cache",
@@ -279,19 +284,26 @@ def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scra
     # The child times each invocation out itself; this bounds a process whose watchdog cannot run (a
     # handler in C code that holds the interpreter) and an import that never ends.
     limit = request["timeout_ms"] / 1000 * len(plan) + _IMPORT_ALLOWANCE
+    errors = scratch / "stderr"
+    # Its own session holds what the handler starts. Its output goes to files, never to a pipe read to
+    # its end: a program the handler left running would hold that open, and the probe would wait for it.
+    with open(errors, "wb") as stream:
+        child = subprocess.Popen(command, cwd=request["root"], env=environment, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=stream, start_new_session=True)
+    known: dict[int, int] = {}
     try:
-        completed = subprocess.run(command, cwd=request["root"], env=environment, capture_output=True, text=True,
-                                   check=False, timeout=limit)
-    except subprocess.TimeoutExpired:
-        raise ProbeError(f"the handler's process did not finish within {limit:.0f} s (the timeouts of its "
-                         f"{len(plan)} invocation(s) and {_IMPORT_ALLOWANCE} s for the import)") from None
+        finished = _waited(child, limit, known)
     finally:
+        _end(child, known)
         document = json.loads(output.read_text(encoding="utf-8")) if output.exists() else None
         if remove_made:
             _remove_made(document)
+    if not finished:
+        raise ProbeError(f"the handler's process did not finish within {limit:.0f} s (the timeouts of its "
+                         f"{len(plan)} invocation(s) and {_IMPORT_ALLOWANCE} s for the import)")
     if document is None:
-        last = completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "no output"
-        raise ProbeError(f"the handler's process ended without a result (exit {completed.returncode}): {last}")
+        last = _last_line(errors) or "no output"
+        raise ProbeError(f"the handler's process ended without a result (exit {child.returncode}): {last}")
     if "setup_error" in document:
         raise ProbeError(f"the setup module {request['setup']} raised: {document['setup_error'].splitlines()[-1]}")
     if "import_error" in document:
@@ -300,6 +312,63 @@ def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scra
     document["invocations"] = [Invocation(r["number"], r["event"], r.get("result"), r.get("error"), r.get("ms", 0.0))
                                for r in document["invocations"]]
     return document
+
+
+def _waited(child: subprocess.Popen[bytes], limit: float, known: dict[int, int]) -> bool:
+    """Whether child exited within limit seconds. The processes below it are noted in known as it runs,
+    to be found once it has exited even if they left its session (probe_child.processes_under)."""
+    deadline = time.monotonic() + limit
+    try:
+        handle: int | None = os.pidfd_open(child.pid)  # readable once it exits: no need to poll for that
+    except (AttributeError, OSError):
+        handle = None
+    pause = 0.005
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if handle is not None:
+                select.select([handle], [], [], max(0, min(left, _NOTING)))
+            else:
+                time.sleep(max(0, min(left, pause)))
+                pause = min(pause * 2, _NOTING)
+            if _exited(child):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            known.update(processes_under(child.pid, known))
+    finally:
+        if handle is not None:
+            os.close(handle)
+
+
+def _exited(child: subprocess.Popen[bytes]) -> bool:
+    """Whether child has exited, without reaping it: until it is reaped its pid, which names its session
+    and its process group, is given to no other process, so _end signals none but the handler's."""
+    if not hasattr(os, "waitid"):
+        return child.poll() is not None
+    try:
+        return os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _end(child: subprocess.Popen[bytes], known: dict[int, int]) -> None:
+    """End child and every process it started, then reap it."""
+    if not _exited(child):
+        os.kill(child.pid, signal.SIGSTOP)  # it starts nothing more while the others are ended
+    end_processes(child.pid, known)
+    try:
+        os.killpg(child.pid, signal.SIGKILL)  # itself, and what is left of its group where there is no /proc
+    except OSError:
+        pass
+    child.wait()
+
+
+def _last_line(path: Path) -> str:
+    with open(path, "rb") as stream:
+        stream.seek(max(0, os.fstat(stream.fileno()).st_size - 4096))
+        text = stream.read().decode("utf-8", "replace").strip()
+    return text.splitlines()[-1] if text else ""
 
 
 def _remove_made(document: dict[str, Any] | None) -> None:

@@ -13,10 +13,14 @@ the event's. Each result is serialised right after its call returns, as the Lamb
 result that a later invocation mutates shows what the caller received.
 
 OUTPUT gets one JSON document: {"setup_error" | "import_error": "..."}, or {"invocations": [{"number",
-"event", "result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...]} where each watch
-below says what it records, and "ended": the number of the invocation that ended the environment (it
-ran past "timeout_ms", or exited), when one did: the rest of the plan did not run here. Phase 0 is
-the import; invocation number n is phase n + 1.
+"event", "result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...], "processes": [...]}
+where each watch below says what it records, and "ended": the number of the invocation that ended the
+environment (it ran past "timeout_ms", or exited), when one did: the rest of the plan did not run here.
+Phase 0 is the import; invocation number n is phase n + 1.
+
+The parent starts it as the leader of a session of its own. Every process the handler starts stays
+below it (adopt_orphans) and is ended when it ends, as at the end of an execution environment; the
+parent ends what is left (a process that outlived it) with the same functions.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import sys
 import threading
 import time
@@ -132,6 +137,11 @@ def _carries_data(value: Any) -> bool:
         type(value).__module__ == "collections" and hasattr(value, "__len__"))
 
 
+# Set while the probe itself opens files, or while the hook runs: what the watches see then is not the
+# handler's doing.
+_OWN = threading.local()
+
+
 # --- files under /tmp -----------------------------------------------------------------------------
 
 # Audit events that start another program: the position of its command line among their arguments.
@@ -159,7 +169,6 @@ class FileWatch:
         # Paths under /tmp named on the command line of a program the handler started, not there then:
         # {path: (phase, site, program)}. The program writes them where the hook cannot see, later.
         self._handed: dict[str, tuple[int, str | None, str]] = {}
-        self._inside = threading.local()
 
     def watches(self, real: str) -> bool:
         if _within(real, self.tmpdir):
@@ -170,9 +179,9 @@ class FileWatch:
         sys.addaudithook(self._hook)
 
     def _hook(self, event: str, arguments: tuple[Any, ...]) -> None:
-        if getattr(self._inside, "busy", False):
+        if getattr(_OWN, "busy", False):
             return
-        self._inside.busy = True
+        _OWN.busy = True
         try:
             if event == "open" and arguments and isinstance(arguments[0], (str, bytes, os.PathLike)):
                 path, mode, flags = (list(arguments) + [None, 0])[:3]
@@ -188,7 +197,7 @@ class FileWatch:
             elif event in _STARTS_PROGRAM and len(arguments) > _STARTS_PROGRAM[event]:
                 self._handed_to_program(arguments[_STARTS_PROGRAM[event]])
         finally:
-            self._inside.busy = False
+            _OWN.busy = False
 
     def _seen(self, path: Any, writes: bool, replaces: bool = False) -> None:
         try:
@@ -539,12 +548,153 @@ class _PatchingLoader(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
+# --- processes ------------------------------------------------------------------------------------
+
+_PR_SET_CHILD_SUBREAPER = 36
+_STOP_ROUNDS = 100  # a fork loop that outruns this many rounds of stopping is left to the parent
+
+
+def adopt_orphans() -> None:
+    """On Linux, make this process the one the orphans below it are given to (a daemon's double fork
+    and setsid, a program whose parent exited), so every process the handler started stays below it,
+    by parent links, until it ends them. Elsewhere, its session is what holds them."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (ImportError, OSError, AttributeError):
+        pass
+
+
+def processes_under(leader: int, known: dict[int, int] | None = None) -> dict[int, int]:
+    """{pid: start time} of the running processes below leader by parent links, in its session (what
+    a process whose parent exited before it was adopted keeps), or in known ({pid: start time}, those
+    that have not been replaced by another process with their pid), and those below them; never
+    leader itself. Empty where there is no /proc."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return {}
+    table = {}
+    was, _OWN.busy = getattr(_OWN, "busy", False), True  # the probe's own reading: not the handler's
+    try:
+        for name in names:
+            if name.isdigit():
+                row = _stat(int(name))
+                if row is not None:
+                    table[int(name)] = row
+    finally:
+        _OWN.busy = was
+    below: dict[int, list[int]] = {}
+    for pid, (parent, _, _, _) in table.items():
+        below.setdefault(parent, []).append(pid)
+    found = {pid for pid, (_, session, _, _) in table.items() if session == leader}
+    found |= {pid for pid, start in (known or {}).items() if pid in table and table[pid][2] == start}
+    stack = [leader, *found]
+    while stack:
+        for pid in below.get(stack.pop(), ()):
+            if pid not in found:
+                found.add(pid)
+                stack.append(pid)
+    # A zombie has ended: it runs nothing and cannot be signalled.
+    return {pid: table[pid][2] for pid in found if pid != leader and table[pid][3] not in ("Z", "X", "x")}
+
+
+def end_processes(leader: int, known: dict[int, int] | None = None) -> None:
+    """Kill every process under leader (processes_under). Each is stopped first, and the stopping goes
+    on until no new one shows: a stopped process starts no other, so a fork loop runs out."""
+    stopped: dict[int, int] = {}
+    for _ in range(_STOP_ROUNDS):
+        new = {pid: start for pid, start in processes_under(leader, {**(known or {}), **stopped}).items()
+               if stopped.get(pid) != start}
+        if not new:
+            break
+        for pid, start in new.items():
+            signal_process(pid, start, signal.SIGSTOP)
+        stopped.update(new)
+    for pid, start in stopped.items():
+        signal_process(pid, start, signal.SIGKILL)
+
+
+def signal_process(pid: int, start: int, number: int) -> None:
+    """Signal pid if it is still the process that started at start, not another given its number since."""
+    row = _stat(pid)
+    if row is None or row[2] != start:
+        return
+    try:
+        os.kill(pid, number)
+    except OSError:
+        pass
+
+
+def _stat(pid: int) -> tuple[int, int, int, str] | None:
+    """(parent pid, session, start time, state) from /proc/PID/stat."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stream:
+            text = stream.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()  # after the command's name, which may hold anything
+    try:
+        return int(fields[1]), int(fields[3]), int(fields[19]), fields[0]
+    except (IndexError, ValueError):
+        return None
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as stream:
+            words = [os.fsdecode(w) for w in stream.read().split(b"\0") if w]
+        if not words:
+            with open(f"/proc/{pid}/comm", "rb") as stream:
+                words = [f"[{os.fsdecode(stream.read().strip())}]"]
+    except OSError:
+        return "?"
+    text = shlex.join(words)
+    return text if len(text) <= _REPR_LIMIT else text[:_REPR_LIMIT - 3] + "..."
+
+
+class ProcessWatch:
+    """The processes the handler left running when a phase ended. Lambda freezes them with the
+    environment, and they run again in the next invocation, with what the last one left them.
+
+    processes: [{"pid", "command", "started": the phase after which it was first running,
+    "running_after": [phases]}]."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[int, int], dict[str, Any]] = {}
+
+    def after(self, phase: int) -> None:
+        for pid, start in processes_under(os.getpid()).items():
+            entry = self._seen.get((pid, start))
+            if entry is None:
+                entry = self._seen[(pid, start)] = {"pid": pid, "command": _command(pid), "started": phase,
+                                                    "running_after": []}
+            entry["running_after"].append(phase)
+
+    @property
+    def processes(self) -> list[dict[str, Any]]:
+        return list(self._seen.values())
+
+
 # --- the run --------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
     request_path, output = argv
     with open(request_path, encoding="utf-8") as stream:
         request = json.load(stream)
+    global _LEADER
+    _LEADER = os.getpid()
+    adopt_orphans()
+    try:
+        return _probe(request, output)
+    finally:
+        end_processes(_LEADER)  # as the end of an execution environment ends what it started
+
+
+def _probe(request: dict[str, Any], output: str) -> int:
     sys.path[0] = request["root"]  # not lambda-fix's package directory, whose modules would shadow the project's
     events = request["events"]
     root = request["root"]
@@ -567,6 +717,8 @@ def main(argv: list[str]) -> int:
         _write(output, {"import_error": traceback.format_exc(limit=-3).strip()})
         return 0
     state.snapshot(0)
+    processes = ProcessWatch()
+    processes.after(0)
     invocations: list[dict[str, object]] = []
 
     def report(ended: int | None = None) -> None:
@@ -574,7 +726,7 @@ def main(argv: list[str]) -> int:
             record.pop("_keep", None)
         files.settle()
         document = {"invocations": invocations, "state": state.state, "files": list(files.files.values()),
-                    "clients": clients.built}
+                    "clients": clients.built, "processes": processes.processes}
         _write(output, {**document, "ended": ended} if ended is not None else document)
 
     timeout_ms = int(request.get("timeout_ms", 30_000))
@@ -589,15 +741,21 @@ def main(argv: list[str]) -> int:
         watchdog = threading.Timer(timeout_ms / 1000, _timed_out, (record, invocations, started, timeout_ms, report))
         watchdog.daemon = True
         watchdog.start()
-        exited = False
+        exited, status = False, 0
         try:
             result = handler(events[index], LambdaContext(number, timeout_ms))
             record["result"] = json.loads(json.dumps(result, sort_keys=True, default=repr))
         except Exception as exc:  # noqa: BLE001 - an invocation that raises is a result too
             record["error"] = f"{type(exc).__name__}: {exc}"
+            status = 1
         except SystemExit as exc:  # the runtime's process ends, and with it the environment
             record["error"] = f"Runtime.ExitError: the handler exited (sys.exit({exc.code!r}))"
             exited = True
+            status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        if os.getpid() != _LEADER:
+            # A copy of this process the handler forked has come back out of it: it ends as a forked child
+            # that runs off the end of its code, and runs no further invocation.
+            os._exit(status)
         with _FINISHING:  # the invocation is over, unless the watchdog said so first (it then ends the process)
             watchdog.cancel()
             record["ms"] = round((time.perf_counter() - started) * 1000, 3)
@@ -605,6 +763,7 @@ def main(argv: list[str]) -> int:
         if exited:
             report(ended=number)
             return 0
+        processes.after(number + 1)
         Phase.current = -1  # between invocations: what the watches see now is the probe's own
         state.snapshot(number + 1)
     report()
@@ -624,11 +783,17 @@ def _timed_out(record: dict[str, object], invocations: list[dict[str, object]], 
         invocations.append(record)
         try:
             report(ended=record["number"])
+            end_processes(_LEADER)
         finally:
             os._exit(0)
 
 
+_LEADER = 0  # the pid of the process that runs the probe, not of a copy the handler forked
+
+
 def _write(path: str, document: dict[str, object]) -> None:
+    if os.getpid() != _LEADER:
+        return  # a forked copy of the probe does not speak for it
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(document, stream, default=repr)
 

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .files import read_regular
+
 SAM_NAMES = ("template.yaml", "template.yml")
 SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml")
+_MAX_SIZE = 16 * 1024 * 1024  # far above any real template
 _FUNCTION_TYPES = frozenset({"AWS::Serverless::Function", "AWS::Lambda::Function"})
 
 
@@ -52,9 +55,14 @@ def find(paths: Iterable[str]) -> TemplateHandlers:
         import yaml
 
         try:
-            data = yaml.load(template.read_text(encoding="utf-8"), Loader=_loader())  # noqa: S506 - SafeLoader
+            text = read_regular(template, _MAX_SIZE).decode("utf-8")
+            data = yaml.load(text, Loader=_loader())  # noqa: S506 - SafeLoader
+        except (RecursionError, MemoryError):
+            warnings.append(f"{template}: warning: template not read (nested too deeply to parse); "
+                            "its handlers are not known")
+            continue
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = getattr(exc, "strerror", None) or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             warnings.append(f"{template}: warning: template not read ({reason}); its handlers are not known")
             continue
         if not isinstance(data, dict):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache as result_cache
-from . import codemods
+from . import codemods, files
 from .analysis import module as module_facts
 from .analysis.clients import may_name_a_factory
 from .analysis.handlers import extra_names, may_contain_handler
@@ -83,7 +83,9 @@ def process_file(path: str) -> Outcome:
     config = _run.config
     stat, read_at = result_cache.stat_of(path), time.time_ns()
     try:
-        data = Path(path).read_bytes()
+        data = files.read_regular(path)
+    except (files.NotRegularFile, files.TooLarge) as exc:
+        return Outcome(FileResult(path, Status.FAILED, error=exc.strerror))
     except OSError as exc:
         return Outcome(FileResult(path, Status.FAILED, error=f"cannot read: {exc.strerror or exc}"))
     digest = result_cache.digest_bytes(data)
@@ -177,7 +179,7 @@ def _read_text(path: str) -> str | None:
         _run.reads[path] = (None, None)
         return None
     try:
-        data = Path(path).read_bytes()
+        data = files.read_regular(path)
     except OSError:
         _run.reads[path] = (None, None)
         return None
