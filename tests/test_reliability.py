@@ -174,20 +174,23 @@ _process_file = worker.process_file
 
 def _dies_in_a_worker(path: str):  # noqa: ANN202 - an Outcome
     if os.getpid() != _MAIN_PROCESS and path.endswith("handler_20.py"):
-        os._exit(1)  # a worker killed mid-run (out of memory, say)
+        os.kill(os.getpid(), signal.SIGSEGV)  # a native parser's crash, as on a file nested too deeply
     return _process_file(path)
 
 
-def test_a_worker_that_dies_leaves_the_rest_to_one_process(project: Path, monkeypatch) -> None:
+def test_a_file_that_kills_its_worker_is_that_files_error_and_the_run_goes_on(project: Path, monkeypatch) -> None:
     from lambda_fix import Config, Mode, Status, run
 
-    for number in range(40):
+    for number in range(80):
         (project / f"handler_{number:02}.py").write_text(LEAKY)
     monkeypatch.setattr(worker, "process_file", _dies_in_a_worker)
     summary = run(["."], Config(jobs=2), Mode.DIFF)
-    assert [r.status for r in summary.results] == [Status.CHANGED] * 40
-    assert len({r.path for r in summary.results}) == 40
-    assert any("process pool failed" in w for w in summary.warnings), summary.warnings
+    assert len({r.path for r in summary.results}) == 80
+    by_name = {Path(r.path).name: r for r in summary.results}
+    assert by_name.pop("handler_20.py").status is Status.FAILED
+    assert "worker process died on this file" in (summary.results[20].error or "")
+    assert {r.status for r in by_name.values()} == {Status.CHANGED}
+    assert any("a worker process died" in w for w in summary.warnings), summary.warnings
 
 
 def test_a_file_reached_through_a_symbolic_link_is_written_through_and_the_link_kept(project: Path) -> None:

@@ -175,7 +175,7 @@ class Cache:
         if self._run_fingerprint is None:
             hasher = hashlib.sha256()
             for path in run_files:  # discovery sorts them
-                hasher.update(f"{path}\0{self.digest(path)}\0".encode())
+                hasher.update(f"{path}\0{self.digest(path)}\0".encode("utf-8", "surrogateescape"))
             self._run_fingerprint = hasher.hexdigest()
         return self._run_fingerprint
 

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from .files import is_leftover_name, read_regular
+
 if TYPE_CHECKING:
     import pathspec
+
+_MAX_GITIGNORE = 4 * 1024 * 1024
 
 # Directories that hold no project code: VCS data, environments, dependencies, build output, caches.
 SKIPPED_DIRECTORIES = frozenset({
@@ -24,24 +28,37 @@ class Discovery:
     files: tuple[str, ...]
     errors: tuple[tuple[str, str], ...]  # (path, reason)
     named: tuple[str, ...] = ()  # the files named on the command line: always parsed
+    # Temporary files of lambda-fix's own writes (files.py) found on the way, which a killed run may
+    # have left: (directory, name).
+    leftovers: tuple[tuple[str, str], ...] = ()
 
 
 def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     files: list[str] = []
     named: list[str] = []
     errors: list[tuple[str, str]] = []
+    leftovers: list[tuple[str, str]] = []
     extra = _spec(list(exclude)) if exclude else None
     for raw in paths:
         path = Path(raw)
         if path.is_file():
             files.append(str(path))  # named on the command line: always included
             named.append(str(path))
+            directory = os.path.dirname(raw) or "."
+            leftovers.extend((directory, n) for n in _listdir(directory) if is_leftover_name(n))
         elif path.is_dir():
-            _walk(path, extra, files, errors)
+            _walk(path, extra, files, errors, leftovers)
         else:
             errors.append((raw, _why_missing(raw)))
     unique = sorted(set(files))
-    return Discovery(tuple(unique), tuple(errors), tuple(sorted(set(named))))
+    return Discovery(tuple(unique), tuple(errors), tuple(sorted(set(named))), tuple(dict.fromkeys(leftovers)))
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
 
 
 def _why_missing(raw: str) -> str:
@@ -69,7 +86,8 @@ def _spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], errors: list[tuple[str, str]]) -> None:
+def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], errors: list[tuple[str, str]],
+          leftovers: list[tuple[str, str]]) -> None:
     # Plain strings and os functions: on a large repository pathlib alone costs more than a cached run.
     ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (directory + "/", its .gitignore)
     seen: set[tuple[int, int]] = set()
@@ -97,8 +115,8 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
         here = top_prefix + directory[len(top):].strip("/") + "/" if directory != top else top_prefix
         if ".gitignore" in names:
             try:
-                with open(here + ".gitignore", encoding="utf-8", errors="replace") as stream:
-                    ignores.append((here, _spec(stream.read().splitlines())))
+                lines = read_regular(here + ".gitignore", _MAX_GITIGNORE).decode("utf-8", "replace").splitlines()
+                ignores.append((here, _spec(lines)))
             except OSError:
                 pass
         subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES and not d.endswith(".egg-info")
@@ -106,3 +124,5 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
         for name in sorted(names):
             if name.endswith(".py") and not ignored(here + name, False):
                 files.append(here + name)
+            elif name.startswith(".") and is_leftover_name(name):
+                leftovers.append((here or ".", name))

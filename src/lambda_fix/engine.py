@@ -67,6 +67,9 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
         outcomes.extend(done)
         warnings += tuple(problems)
     written: dict[str, bytes] = {}  # real path -> what was written there (a link and its target: once)
+    if mode is Mode.WRITE:
+        for directory, name in found.leftovers:  # what a run killed while writing left behind
+            files.remove_leftovers(directory, [name])
     results = [_write(o, written) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
 
@@ -224,8 +227,9 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
          warnings: list[str]) -> Iterator[Outcome]:
     """Process files (some of run_files: the rest came from the cache), in a pool when there are many.
 
-    When the pool cannot start or a worker dies, the files not done yet are processed in this
-    process, and warnings says so."""
+    A worker that dies takes no other file with it: the files it may have held are processed again
+    each in a process of its own, so the one that kills its process is that file's error, and the
+    pool goes on with the rest. When the pool cannot start at all, this process does the work."""
     if not files:
         return
     # Imported here: a run answered from the cache needs neither the analysis nor a pool.
@@ -236,39 +240,84 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
     cores = os.cpu_count() or 1
     jobs = min(config.jobs or cores, cores, len(files))
     done = 0
-    if jobs > 1 and len(files) >= _POOL_THRESHOLD:
-        try:
-            for outcome in _pooled(files, run_files, named, config, wanted, records, jobs):
-                done += 1
-                yield outcome
-                if progress:
-                    progress(done, len(files))
-        except (OSError, RuntimeError, ImportError) as exc:  # BrokenProcessPool is a RuntimeError
-            warnings.append(f"the process pool failed ({type(exc).__name__}: {exc or 'a worker died'}); "
-                            f"the other {len(files) - done} file(s) were processed in one process")
-        else:
-            return
-    worker.init(run_files, config, wanted, records=records, named=named)
-    for path in files[done:]:
+
+    def count(outcome: Outcome) -> Outcome:
+        nonlocal done
         done += 1
-        yield worker.process_file(path)
         if progress:
             progress(done, len(files))
+        return outcome
+
+    pending = files
+    setup = (run_files, config, wanted, records, named)
+    while jobs > 1 and len(pending) >= _POOL_THRESHOLD:
+        chunk = max(1, min(64, len(pending) // (jobs * 8)))
+        finished = 0
+        try:
+            for outcome in _pooled(pending, setup, jobs, chunk):
+                finished += 1
+                yield count(outcome)
+            return
+        except _BrokenPool as exc:
+            # Results come in order: the file that killed a worker is among those handed out after
+            # the last result, at most a chunk for each worker and each call queued ahead.
+            suspects = pending[finished:finished + (2 * jobs + 1) * chunk]
+            warnings.append(f"a worker process died ({exc or 'killed'}); the {len(suspects)} file(s) it may "
+                            "have held were processed each in a process of its own")
+            for path in suspects:
+                yield count(_isolated(path, setup))
+            pending = pending[finished + len(suspects):]
+        except (OSError, RuntimeError, ImportError) as exc:
+            warnings.append(f"the process pool failed ({type(exc).__name__}: {exc or 'a worker died'}); "
+                            f"the other {len(pending) - finished} file(s) were processed in one process")
+            pending = pending[finished:]
+            break
+    worker.init(run_files, config, wanted, records=records, named=named)
+    for path in pending:
+        yield count(worker.process_file(path))
 
 
-def _pooled(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, ...], config: Config,
-            wanted: Wanted, records: bool, jobs: int) -> Iterator[Outcome]:
+def _broken_pool() -> type[BaseException]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    return BrokenProcessPool
+
+
+class _BrokenPool(Exception):
+    """A worker of the pool died (a signal, the out-of-memory killer, a native crash)."""
+
+
+def _pooled(files: tuple[str, ...], setup: tuple[Any, ...], jobs: int, chunk: int) -> Iterator[Outcome]:
     from concurrent.futures import ProcessPoolExecutor
 
     from . import worker
 
-    chunk = max(1, min(64, len(files) // (jobs * 8)))
+    run_files, config, wanted, records, named = setup
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker.init,
-                               initargs=(run_files, config, wanted, True, records, named))
+                               initargs=(run_files, config, wanted, True, records, named, os.getpid()))
     try:
         yield from pool.map(worker.process_file, files, chunksize=chunk)
+    except _broken_pool() as exc:
+        raise _BrokenPool(str(exc)) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # on an interrupt, start nothing new
+
+
+def _isolated(path: str, setup: tuple[Any, ...]) -> Outcome:
+    """One file in a process of its own: its result, or its error when the process dies."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from . import worker
+
+    run_files, config, wanted, records, named = setup
+    with ProcessPoolExecutor(max_workers=1, initializer=worker.init,
+                             initargs=(run_files, config, wanted, True, records, named, os.getpid())) as pool:
+        try:
+            return pool.submit(worker.process_file, path).result()
+        except _broken_pool():
+            return Outcome(FileResult(path, Status.FAILED, error=(
+                "lambda-fix's worker process died on this file (a crash in a native parser, or out of "
+                "memory); the file was left unchanged")))
 
 
 # ---- writing -----------------------------------------------------------------------------------

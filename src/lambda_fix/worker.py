@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache as result_cache
-from . import codemods, files
+from . import codemods, files, native_parse
 from .analysis import module as module_facts
 from .analysis.clients import may_name_a_factory
 from .analysis.handlers import extra_names, may_contain_handler
@@ -59,15 +59,42 @@ _run = _Run()
 
 
 def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_pool: bool = False,
-         records: bool = False, named: tuple[str, ...] = ()) -> None:
+         records: bool = False, named: tuple[str, ...] = (), parent: int | None = None) -> None:
     """Set up a worker (or the main process, for a small run) for a run over files; named: those
-    named on the command line, always parsed."""
+    named on the command line, always parsed; parent: the pid of the process that started the pool."""
     global _run
     _run = _Run(files, config, wanted, records, Path.cwd().resolve(), named=frozenset(named))
     if in_pool:
         # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if parent is not None:
+            _end_with(parent)
+
+
+def _end_with(parent: int) -> None:
+    """A worker ends when the process that started it does, even by SIGKILL, which gives it no chance
+    to stop its pool: otherwise workers would wait forever, holding the caller's stdout open. Linux
+    kills the worker itself (PR_SET_PDEATHSIG); elsewhere a thread watches the parent."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the request was made
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def check_text(source: str, config: Config, path: str = STDIN, details: bool = False) -> FileResult:
@@ -190,18 +217,38 @@ def _read_text(path: str) -> str | None:
         return None
 
 
+class TooDeep(Exception):
+    """The file nests deeper than Python's parser allows: no Python runs it, and it is never handed to
+    libcst's native parser, which would crash."""
+
+
+# CPython's messages for its nesting limits (200 brackets, 100 indents, 20 blocks, the parser's stack).
+_NESTING_LIMITS = ("too many nested parentheses", "too many levels of indentation",
+                   "too many statically nested blocks", "too complex", "parser stack overflow")
+
+
 def _for_ast(text: str, path: str) -> tuple[ast.Module, str]:
     """The tree the analysis reads and the text it is of: the source itself or, for syntax newer than
-    this interpreter's, its stand-in with the same lines and columns (newer_syntax.py)."""
+    this interpreter's, its stand-in with the same lines and columns (newer_syntax.py).
+    SyntaxError, or TooDeep for a file past Python's nesting limits."""
     try:
         return ast.parse(text, filename=path), text
-    except SyntaxError:
+    except SyntaxError as exc:
+        if any(limit in str(exc.msg) for limit in _NESTING_LIMITS):
+            raise TooDeep(f"line {exc.lineno} nests deeper than Python's parser allows ({exc.msg}); "
+                          "no Python version runs it") from exc
+        if not native_parse.survives(text):
+            raise TooDeep("nests deeper than any Python's parser allows (libcst's parser crashes on it); "
+                          "no Python version runs it") from exc
         from . import newer_syntax  # imports libcst: only for such files
 
         readable = newer_syntax.stand_in(text)
         if readable is None:
             raise
         return ast.parse(readable, filename=path), readable
+    except (RecursionError, MemoryError) as exc:
+        raise TooDeep("nests deeper than Python's parser allows (too complex to parse); "
+                      "no Python version runs it") from exc
 
 
 def _process_text(path: str, text: str, config: Config, project: Project, wanted: Wanted) -> FileResult:
@@ -209,11 +256,17 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
     built nor verified (the costly part of a run)."""
     try:
         tree, readable = _for_ast(text, path)
+    except TooDeep as exc:
+        return FileResult(path, Status.FAILED, error=str(exc))
     except SyntaxError as exc:
         return FileResult(path, Status.FAILED, error=_syntax_error(text, exc))
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return FileResult(path, Status.FAILED, error=f"cannot parse: {type(exc).__name__}")
-    diagnoses = _analyze(path, readable, tree, config, project)
+    except ValueError as exc:
+        return FileResult(path, Status.FAILED, error=f"cannot parse: {exc}")
+    try:
+        diagnoses = _analyze(path, readable, tree, config, project)
+    except RecursionError:
+        return FileResult(path, Status.FAILED, error="nested too deeply to analyse (Python's recursion limit); "
+                                                     "the file was left unchanged")
     fixable = [d for d in diagnoses if _applies(d, config)]
     if fixable:
         # ast accepts some programs the compiler rejects (`async with` at module level, a name used
@@ -277,7 +330,7 @@ def _verify(path: str, new_text: str, config: Config, project: Project) -> str |
     try:
         tree, readable = _for_ast(new_text, path)
         compile(readable, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, TooDeep, RecursionError, MemoryError) as exc:
         return f"the rewrite does not compile ({exc})"
     # The worker's project: only this module changed, and the modules it imports are parsed already.
     again = _analyze(path, readable, tree, config, project)
@@ -309,7 +362,7 @@ def _syntax_error(text: str, exc: SyntaxError) -> str:
 def _compile_error(text: str, path: str) -> str | None:
     try:
         compile(_for_ast(text, path)[1], path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, TooDeep, RecursionError, MemoryError) as exc:
         return f"line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}"
     return None
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Applicability, FileResult, Finding, RunSummary, Status
+from ._names import code_span, one_line, shown
 from ._source import source_lines
 from .diff import unified_diff
 
@@ -49,7 +50,7 @@ def render(summary: RunSummary, wrote: bool) -> str:  # noqa: ARG001 - a review 
     findings = 0
     for result in summary.results:
         if result.status is Status.FAILED:
-            errors.append(f"- `{result.path}`: {result.error}")
+            errors.append(f"- {code_span(shown(result.path))}: {one_line(result.error)}")
             continue
         findings += len(result.findings)
         placed, unplaced = _file_comments(result, pull_request)
@@ -102,7 +103,7 @@ def _file_comments(result: FileResult, pull_request: Any) -> tuple[list[dict[str
             header += (UNSAFE if unsafe else EXPLANATION) + _patch(finding.fix.diff)
         anchor = _anchor(finding, pull_request)
         if anchor is None:
-            notes.append(f"- `{finding.path}:{finding.line}` {header}")
+            notes.append(f"- {code_span(f'{shown(finding.path)}:{finding.line}')} {header}")
         else:
             comments.append(_comment(finding.path, anchor, anchor, header))
     return comments, notes
@@ -188,7 +189,7 @@ def _suggest(result: FileResult, component: list[_Group], lines: list[str],
     patch = _patch(_component_diff(path, lines, component))
     anchor = next((a for a in (_anchor(f, pull_request) for f in findings) if a is not None), None)
     if anchor is None:
-        return [], [f"- `{path}:{findings[0].line}` {header}{EXPLANATION}{patch}"]
+        return [], [f"- {code_span(f'{shown(path)}:{findings[0].line}')} {header}{EXPLANATION}{patch}"]
     return [_comment(path, anchor, anchor, header + EXPLANATION + patch)], []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.parse
+import os
 from pathlib import PurePath
 from typing import Any
 
@@ -100,11 +101,13 @@ def _fingerprint(finding: Finding, lines: list[str], seen: dict[str, int]) -> st
     text = lines[finding.line - 1].strip() if 0 < finding.line <= len(lines) else ""
     key = f"{finding.code}\0{finding.path}\0{text}"
     seen[key] = seen.get(key, 0) + 1  # the same line text twice in a file gets two fingerprints
-    return hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{key}\0{seen[key]}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _uri(path: str) -> str:
     """A URI reference (RFC 3986), as SARIF requires: relative paths percent-encoded (a space is `%20`),
     absolute ones as `file://` URIs."""
     pure = PurePath(path)
-    return pure.as_uri() if pure.is_absolute() else urllib.parse.quote(pure.as_posix(), safe="/")
+    # A name that is not UTF-8 is percent-encoded byte for byte (os.fsencode gives its bytes back).
+    quoted = urllib.parse.quote(os.fsencode(pure.as_posix()), safe="/")
+    return "file://" + quoted if pure.is_absolute() else quoted
