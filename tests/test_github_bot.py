@@ -39,6 +39,7 @@ class StandIn:
         self.comments: dict[int, dict] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, Authorization)
         self.scripted: list[tuple[str, str, list[Answer], bool]] = []
+        self.head: str | None = None  # the pull request's head commit
         self._ids = iter(range(1, 10**6))
 
     def answer(self, method: str, route: str, *answers: Answer, always: bool = False) -> None:
@@ -57,10 +58,13 @@ class StandIn:
 
     def handle(self, method: str, path: str, body: dict | None) -> tuple[int, object]:
         route = path.split("?")[0]
+        if route == "/repos/o/r/pulls/7" and method == "GET":
+            return 200, {"number": 7, "head": {"sha": self.head}}
         if match := re.fullmatch(r"/repos/o/r/pulls/7/reviews", route):
             if method == "GET":
                 return 200, [{k: v for k, v in r.items() if k != "comments"} for r in self.reviews]
-            review = {"id": next(self._ids), "body": body["body"], "commit_id": body.get("commit_id"), "comments": []}
+            review = {"id": next(self._ids), "body": body["body"], "commit_id": body.get("commit_id"),
+                      "event": body.get("event"), "comments": []}
             for comment in body["comments"]:
                 stored = {**comment, "id": next(self._ids), "commit_id": body.get("commit_id")}
                 self.comments[stored["id"]] = stored

@@ -66,7 +66,7 @@ class _Busy(Exception):
 
 def main(env: dict[str, str] | None = None, sleep: Sleep = time.sleep, clock: Clock = time.time) -> int:
     env = dict(os.environ if env is None else env)
-    if not env.get("PR_NUMBER"):
+    if not env.get("PR_NUMBER") and not env.get("REVIEW_FILE"):
         print("lambda-fix: not a pull_request event; nothing to review")
         return 0
     try:
