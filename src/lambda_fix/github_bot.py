@@ -280,20 +280,21 @@ class _Api:
         """Edit the suggestions out of a review's comments, which keep their threads; those edited
         already are left alone."""
         for comment in self._pages(f"{self._pulls}/{self._number}/reviews/{review_id}/comments"):
-            body = comment.get("body") or ""
+            body = str(comment.get("body") or "")
             if "```suggestion" in body:
                 kept = body.split("```suggestion", 1)[0].rstrip()
                 self._call("PATCH", f"{self._pulls}/comments/{comment['id']}",
                            {"body": f"{kept}\n\n(Superseded by lambda-fix's review of {commit[:12]}.)"})
 
     def _pages(self, url: str) -> list[dict[str, Any]]:
+        """Every item of a list GitHub gives a page at a time (those with an id: the bot edits by id)."""
         found: list[dict[str, Any]] = []
         page = 1
         while True:
             batch = self._call("GET", f"{url}?per_page=100&page={page}")
             if not isinstance(batch, list):
                 raise BotError(f"GitHub's answer to GET {url} is not a list")
-            found += [item for item in batch if isinstance(item, dict)]
+            found += [item for item in batch if isinstance(item, dict) and isinstance(item.get("id"), int)]
             if len(batch) < 100:
                 return found
             page += 1
@@ -344,8 +345,9 @@ class _Api:
         code, headers = answer.code, answer.headers
         said = f"GitHub answered {code} to {what}"
         if 300 <= code < 400:
-            return BotError(f"{said}, a redirect (to {headers.get('Location') or 'nowhere'}); API calls do not "
-                            "follow redirects, so the token goes only to GITHUB_API_URL's host")
+            target = " ".join((headers.get("Location") or "nowhere").split())[:200]
+            return BotError(f"{said}, a redirect (to {target}); API calls do not follow redirects, so the token "
+                            "goes only to GITHUB_API_URL's host")
         wait = _asked_wait(headers, self._clock)
         if code >= 500 or code == 429:
             return _Busy(said, wait)
