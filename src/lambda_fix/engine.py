@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import cache as result_cache
-from . import files
+from .files import ReplaceRefused, read_regular, remove_leftovers, replace_file
 from . import templates
 from .config import Config, Settings
 from .discovery import discover, exclusion
@@ -69,7 +69,7 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
     written: dict[str, bytes] = {}  # real path -> what was written there (a link and its target: once)
     if mode is Mode.WRITE:
         for directory, name in found.leftovers:  # what a run killed while writing left behind
-            files.remove_leftovers(directory, [name])
+            remove_leftovers(directory, [name])
     results = [_write(o, written) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
 
@@ -120,7 +120,7 @@ def _answers(run_files: tuple[str, ...]) -> Callable[[tuple[Any, ...]], bool]:
 
 def _read_source(path: str) -> str | None:
     try:
-        return decode(files.read_regular(path)).text
+        return decode(read_regular(path)).text
     except (OSError, SourceError):
         return None
 
@@ -347,8 +347,8 @@ def _write(outcome: Outcome, written: dict[str, bytes] | None = None) -> FileRes
             f"the file has {links} hard links, which a rewrite would split (the other names would keep the "
             "old text); it was not written: apply the fix with --diff, or run on a copy without links"))
     try:
-        files.replace_file(path, data, outcome.digest or "")
-    except files.ReplaceRefused as exc:
+        replace_file(path, data, outcome.digest or "")
+    except ReplaceRefused as exc:
         return replace(result, status=Status.FAILED, error=str(exc))
     except OSError as exc:
         return replace(result, status=Status.FAILED, error=f"cannot write: {exc.strerror or exc}")
