@@ -164,7 +164,14 @@ def replace_file(path: Path, data: bytes, expected_digest: str) -> None:
                 _checkpoint("exchanged")
                 # The old file now bears the temporary name: it must be the one read, as it was read.
                 if not _same_file(temporary, before) or not _unchanged_content(old, before, expected_digest):
-                    _exchange(temporary, str(path))
+                    try:
+                        _exchange(temporary, str(path))
+                    except OSError as exc:
+                        # The temporary name holds the other version now: it must outlive this run.
+                        kept, temporary = temporary, ""
+                        raise ReplaceRefused(f"the file changed on disk while lambda-fix wrote it, and the two "
+                                             f"could not be swapped back ({exc.strerror}): your version is in "
+                                             f"{kept}") from exc
                     raise ReplaceRefused("the file changed on disk while lambda-fix wrote it; your version was "
                                          "kept and the fix was not applied (run again)")
                 os.unlink(temporary)
@@ -177,7 +184,8 @@ def replace_file(path: Path, data: bytes, expected_digest: str) -> None:
                                          "put back and the fix was not applied (run again)")
         except BaseException:
             try:
-                os.unlink(temporary)
+                if temporary:
+                    os.unlink(temporary)
             except OSError:
                 pass
             raise
@@ -190,18 +198,18 @@ def _digest(data: bytes) -> str:
 
 
 def _checkpoint(name: str) -> None:
-    """Where the tests make an edit land (tests/test_writing.py); nothing happens here otherwise."""
+    """Where the tests make an edit land (tests/test_hostile_input.py); nothing happens here otherwise."""
 
 
 def _read_all(descriptor: int) -> bytes:
+    """Everything in the open file, from its start (read again after each step of a replacement)."""
+    os.lseek(descriptor, 0, os.SEEK_SET)
     chunks = []
-    offset = 0
     while True:
-        chunk = os.pread(descriptor, 1 << 20, offset)
+        chunk = os.read(descriptor, 1 << 20)
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
-        offset += len(chunk)
 
 
 def _refuse_what_a_rename_would_change(before: os.stat_result) -> None:
@@ -224,7 +232,8 @@ def _keep_owner_and_mode(descriptor: int, before: os.stat_result) -> None:
             raise ReplaceRefused(f"the file's group (gid {before.st_gid}) cannot be kept by a rewrite, so it was "
                                  "not written: run as its owner, or apply the fix with --diff") from exc
     # After chown, which clears the set-id bits.
-    os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
+    if hasattr(os, "fchmod"):
+        os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
 
 
 def _same_file(path: str, before: os.stat_result) -> bool:
