@@ -76,6 +76,9 @@ class ProbeReport:
     state: dict[str, Any] = field(default_factory=dict)
     files: tuple[dict[str, Any], ...] = ()
     clients: tuple[dict[str, Any], ...] = ()
+    # What the warm run left running after a phase (probe_child.ProcessWatch), each with "environment":
+    # 0 for the first, n for the one after the nth that ended.
+    processes: tuple[dict[str, Any], ...] = ()
     # lambda-fix's findings on the project: (path relative to root, line, code, message); None: not looked for
     findings: tuple[tuple[str, int, str, str], ...] | None = None
     after: bool = False  # this is the probe of lambda-fix's rewrite (--after)
@@ -143,7 +146,7 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
                        ended=warm["ended"], not_compared=not_compared, state=warm["state"],
                        files=tuple(warm["files"]), clients=tuple(warm["clients"]),
-                       findings=static_findings(root) if findings else None)
+                       processes=tuple(warm["processes"]), findings=static_findings(root) if findings else None)
 
 
 def _warm_run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scratch: Path) -> dict[str, Any]:
@@ -171,6 +174,7 @@ def _warm_run(python: str, request: dict[str, Any], plan: list[tuple[int, int]],
                 state[name] = entry
     return {"invocations": [i for d in documents for i in d["invocations"]], "state": state,
             "files": documents[-1]["files"] if documents else [], "clients": [c for d in documents for c in d["clients"]],
+            "processes": [{**p, "environment": n} for n, d in enumerate(documents) for p in d.get("processes", ())],
             "ended": tuple(d["ended"] for d in documents if d.get("ended") is not None)}
 
 

@@ -1,6 +1,7 @@
 """What a probe found, in words: results that differ warm from cold, module-level state that changed
 between invocations, files under /tmp one invocation left for the next, clients built per
-invocation, each with the lambda-fix finding that covers it; as text or JSON."""
+invocation, each with the lambda-fix finding that covers it, and processes the handler left running;
+as text or JSON."""
 
 from __future__ import annotations
 
@@ -59,6 +60,18 @@ class ReusedClient:
     built_in: int
     used_in: tuple[int, ...]
     held_in: tuple[tuple[int, str], ...]  # (invocation, module state holding it)
+
+
+@dataclass(frozen=True)
+class LeftProcess:
+    """A process the handler started that was still running when an invocation returned: Lambda freezes
+    it with the environment, and it runs on in the next invocation, with what the last one left it."""
+
+    command: str
+    pid: int
+    started_by: int  # the invocation it started in, 1-based; 0: an import
+    new_environment: bool  # then: the import of an environment after one that ended
+    running_after: tuple[int, ...]  # the invocations after which it was running
 
 
 def state_changes(report: ProbeReport) -> list[StateChange]:
@@ -160,6 +173,16 @@ def reused_clients(report: ProbeReport) -> list[ReusedClient]:
             for r in report.clients if r.get("from_event") and (r["used_in"] or r.get("held_in"))]
 
 
+def left_processes(report: ProbeReport) -> list[LeftProcess]:
+    found = []
+    for entry in report.processes:
+        running_after = tuple(phase for phase in entry["running_after"] if phase > 0)
+        if running_after:
+            found.append(LeftProcess(entry["command"], entry["pid"], entry["started"],
+                                     entry["started"] == 0 and entry.get("environment", 0) > 0, running_after))
+    return found
+
+
 def _subscript(path: str) -> str:
     """/headers/x-region -> event["headers"]["x-region"]"""
     keys = [k for k in path.split("/") if k]
@@ -206,7 +229,7 @@ def render_text(report: ProbeReport) -> str:
         lines += ["  " + line.rstrip("\n") for line in difflib.unified_diff(
             _pretty(cold.outcome, skipped), _pretty(warm.outcome, skipped), fromfile=cold_is, tofile=warm_is)]
     lines += _not_compared_lines(report)
-    lines += _state_lines(report) + _file_lines(report) + _client_lines(report)
+    lines += _state_lines(report) + _file_lines(report) + _client_lines(report) + _process_lines(report)
     for invocation in report.warm:
         if invocation.error is not None:
             how = ":" if invocation.number in report.ended else " raised"  # a timeout is not an exception
@@ -302,6 +325,20 @@ def _client_lines(report: ProbeReport) -> list[str]:
     return lines
 
 
+def _process_lines(report: ProbeReport) -> list[str]:
+    left = left_processes(report)
+    if not left:
+        return []
+    lines = ["processes left running when an invocation returned (Lambda freezes them with the environment, "
+             "and they run on in the next invocation; the probe ended them):"]
+    for entry in left:
+        started = (f"invocation {entry.started_by}" if entry.started_by
+                   else "the new environment's import" if entry.new_environment else "the import")
+        lines.append(f"  `{entry.command}` (pid {entry.pid}) [warm-start hazard]: started in {started}; "
+                     f"still running after {_invocations(entry.running_after)}")
+    return lines
+
+
 def _invocations(numbers: tuple[int, ...]) -> str:
     shown = ", ".join([str(n) for n in numbers[:5]] + (["..."] if len(numbers) > 5 else []))
     return f"invocation {shown}" if len(numbers) == 1 else f"invocations {shown}"
@@ -347,5 +384,7 @@ def render_json(report: ProbeReport) -> str:
                             "built_in": c.built_in, "used_in": list(c.used_in),
                             "held_in": [{"invocation": p, "by": h} for p, h in c.held_in]}
                            for c in reused_clients(report)],
+        "processes": [{"command": p.command, "pid": p.pid, "started_by": p.started_by,
+                       "running_after": list(p.running_after), "hazard": "warm-start"} for p in left_processes(report)],
     }
     return json.dumps(document, indent=2) + "\n"
