@@ -49,13 +49,17 @@ def lambda_handler(event, context):
 '''
 ESCAPES = '''
 def daemon():
-    """A double fork: the grandchild, in a session of its own, outlives its parent."""
+    """A double fork: the grandchild, in a session of its own, outlives its parent. It has noted
+    itself when this returns."""
+    noted, told = os.pipe()
     first = os.fork()
     if first == 0:
         os.setsid()
         if os.fork() == 0:
             note(os.getpid())
+            os.write(told, b"x")
             time.sleep(300)
+        os.read(noted, 1)
         os._exit(0)
     os.waitpid(first, 0)
 
@@ -155,17 +159,18 @@ def test_what_a_process_that_cannot_be_timed_out_started_is_ended(
     (project / "app.py").write_text(NOTE.format(pids=str(pids)) + ESCAPES.replace("def lambda_handler", "def unused")
                                     + "\ndaemon()\ntime.sleep(30)\n\n\ndef lambda_handler(event, context):\n"
                                       "    return 1\n")
-    monkeypatch.setattr(probe_module, "_IMPORT_ALLOWANCE", 2)
+    monkeypatch.setattr(probe_module, "_IMPORT_ALLOWANCE", 5)
     with pytest.raises(probe_module.ProbeError, match="did not finish"):
         probe_module.probe("app:lambda_handler", [{}], ["e"], root=str(project), timeout=0.1, findings=False)
-    assert len(noted(pids)) == 1 and not any(running(*p) for p in noted(pids))
+    assert len(noted(pids)) == 1, noted(pids)
+    assert not any(running(*p) for p in noted(pids))
 
 
 def test_what_a_handler_that_ends_its_process_started_is_ended(project: Path, pids: Path) -> None:
     # os._exit ends the interpreter before it can end what it started: the probe, which saw the daemon
     # below it, ends it.
     (project / "app.py").write_text(NOTE.format(pids=str(pids)) + ESCAPES.replace("def lambda_handler", "def unused")
-                                    + "\n\ndef lambda_handler(event, context):\n    daemon()\n    time.sleep(1)\n"
+                                    + "\n\ndef lambda_handler(event, context):\n    daemon()\n    time.sleep(3)\n"
                                       "    os._exit(1)\n")
     (project / "one.json").write_text('[{"id": 1}]')
     done = probe(project, "--events", "one.json")

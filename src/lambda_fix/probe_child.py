@@ -691,7 +691,8 @@ def main(argv: list[str]) -> int:
     try:
         return _probe(request, output)
     finally:
-        end_processes(_LEADER)  # as the end of an execution environment ends what it started
+        if os.getpid() == _LEADER:  # a forked copy would stop itself and what the handler still runs
+            end_processes(_LEADER)  # as the end of an execution environment ends what it started
 
 
 def _probe(request: dict[str, Any], output: str) -> int:
