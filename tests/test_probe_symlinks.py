@@ -121,10 +121,25 @@ def test_after_says_what_it_left_out_of_the_copy(linked: tuple[Path, Path]) -> N
     assert (tree(project), tree(outside)) == before
 
 
+def test_links_that_name_one_directory_many_times_over_are_bounded(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambda_fix import probe_copy
+    project = tmp_path / "project"
+    project.mkdir()
+    for level in range(40):  # each level's two links name the next: 2 ** 40 directories to copy
+        (project / f"level{level}").mkdir()
+        for name in ("a", "b"):
+            (project / f"level{level}" / name).symlink_to(project / f"level{level + 1}", target_is_directory=True)
+    (project / "level40").mkdir()
+    monkeypatch.setattr(probe_copy, "LIMIT_FILES", 1000)
+    with pytest.raises(probe_copy.CopyError, match="more than 1000 files and directories"):
+        probe_copy.copy_project(str(project), str(tmp_path / "copy"))
+
+
 def test_a_project_too_large_to_copy_is_an_error(linked: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     from lambda_fix import probe_copy
     from lambda_fix.probe import ProbeError, probe_rewrite
     project, _ = linked
     monkeypatch.setattr(probe_copy, "LIMIT_FILES", 3)
-    with pytest.raises(ProbeError, match="the project copies to more than 3 files"):
+    with pytest.raises(ProbeError, match="the project copies to more than 3 files and directories"):
         probe_rewrite("app:lambda_handler", [{"id": 1}], ["e"], root=str(project))

@@ -61,6 +61,7 @@ def copy_project(root: str, copy: str,
                 if key in ancestors or (os.path.islink(source) and _within(real_root, os.path.realpath(source))):
                     skipped.append((relative, "a symbolic link to a directory that holds it (a loop)"))
                     continue
+                budget.spend(0)  # links can name one directory many times over: each is copied again
                 os.mkdir(target)
                 stack.append((source, target, relative, ancestors | {key}))
             elif stat.S_ISREG(info.st_mode):
@@ -69,19 +70,20 @@ def copy_project(root: str, copy: str,
                     skipped.append((relative, why))
             else:
                 skipped.append((relative, "not a regular file or a directory (a FIFO, a device or a socket)"))
-    return skipped
+    return sorted(skipped)
 
 
 class _Budget:
     def __init__(self) -> None:
-        self.bytes = self.files = 0
+        self.bytes = self.entries = 0
 
     def spend(self, size: int) -> None:
         self.bytes += size
-        self.files += 1
-        if self.bytes > LIMIT_BYTES or self.files > LIMIT_FILES:
-            raise CopyError(f"the project copies to more than {LIMIT_FILES} files or {LIMIT_BYTES // 1024 ** 3} GB "
-                            "(a symbolic link to a large directory or file?): --after cannot copy it")
+        self.entries += 1
+        if self.bytes > LIMIT_BYTES or self.entries > LIMIT_FILES:
+            raise CopyError(f"the project copies to more than {LIMIT_FILES} files and directories or "
+                            f"{LIMIT_BYTES // 1024 ** 3} GB (a symbolic link to a large directory or file?): "
+                            "--after cannot copy it")
 
 
 def _copy_file(source: str, target: str, budget: _Budget) -> str | None:
