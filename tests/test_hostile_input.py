@@ -512,3 +512,13 @@ def test_cache_markers_left_empty_by_a_full_disk_are_written_again(tmp_path: Pat
     lambda_fix("--check", "app.py", cwd=tmp_path, key_dir=tmp_path / "key")
     assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+
+
+def test_a_link_to_a_directory_around_the_project_is_not_walked(project: Path) -> None:
+    (project / "p").mkdir()
+    (project / "p" / "app.py").write_text(LEAKY)
+    (project / "p" / "root").symlink_to("/", target_is_directory=True)
+    (project / "p" / "up").symlink_to("..", target_is_directory=True)
+    (project / "outside.py").write_text(LEAKY)
+    result = lambda_fix("--check", "--no-cache", "p", cwd=project, key_dir=project / "key", timeout=120)
+    assert result.returncode == 1 and "1 file checked" in result.stdout, result.stdout

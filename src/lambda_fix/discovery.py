@@ -103,6 +103,7 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
             return True
         return any(path.startswith(base) and spec.match_file(path[len(base):] + suffix) for base, spec in ignores)
 
+    real_top = os.path.realpath(top)
     for directory, subdirs, names in os.walk(top, onerror=on_error, followlinks=True):
         try:
             stat = os.stat(directory)
@@ -120,9 +121,19 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
             except OSError:
                 pass
         subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES and not d.endswith(".egg-info")
-                            and not ignored(here + d, True) and not os.path.exists(here + d + "/pyvenv.cfg"))
+                            and not ignored(here + d, True) and not os.path.exists(here + d + "/pyvenv.cfg")
+                            and not _holds_the_root(here + d, real_top))
         for name in sorted(names):
             if name.endswith(".py") and not ignored(here + name, False):
                 files.append(here + name)
             elif name.startswith(".") and is_leftover_name(name):
                 leftovers.append((here or ".", name))
+
+
+def _holds_the_root(directory: str, real_top: str) -> bool:
+    """A link to a directory that holds the walk's root (`..`, `/`, the home directory) would walk
+    everything around the project: such a link is not followed. Only links are asked (one readlink)."""
+    if not os.path.islink(directory):
+        return False
+    real = os.path.realpath(directory)
+    return real_top == real or real_top.startswith(real.rstrip("/") + "/")
