@@ -250,7 +250,7 @@ def test_what_cpython_parses_libcst_parses_in_process() -> None:
               "    libcst.parse_module(source)\n")
     accepted = []
     for make in shapes.values():
-        for levels in (199, 1000, 2000, 4000, 6000):
+        for levels in (199, 1000, 3000):
             source = "x = " + make(levels) + "\n"
             try:
                 ast.parse(source)

@@ -12,10 +12,15 @@ import ast
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 import lambda_fix.analysis.handlers as handlers
 import lambda_fix.analysis.module as module_facts
 import lambda_fix.worker as worker
 from lambda_fix import Config, Mode, Status, check_source, run
+
+# The corpus is whatever this interpreter has installed: run apart (`python -m pytest -m corpus`).
+pytestmark = pytest.mark.corpus
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 FILES = sorted(SITE_PACKAGES.rglob("*.py"))
