@@ -24,8 +24,10 @@ def render(summary: RunSummary, wrote: bool) -> str:
 
 
 def _data(text: str) -> str:
-    """Escape a message as GitHub's workflow commands require."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a message as GitHub's workflow commands require. A byte of a file name that is not UTF-8
+    (which Python holds as a lone surrogate, and no UTF-8 output can carry) is shown as %XX."""
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return "".join(f"%{ord(c) - 0xDC00:02X}" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in escaped)
 
 
 def _property(text: str) -> str:
