@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -396,7 +397,10 @@ def lambda_handler(event, context):
 ''')
     done = probe(project, "app:lambda_handler", "--events", "events.json")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"  {path} [no lambda-fix finding]: made by invocation 1 at app.py:9; still there" in done.stdout
+    # The library's thread may write before `start()` has returned (a busy machine): the handler's
+    # thread waits at line 8 then, else at line 9; either is where the handler waits.
+    assert re.search(rf"  {re.escape(path)} \[no lambda-fix finding\]: made by invocation 1 at app\.py:[89]; "
+                     "still there", done.stdout), done.stdout
 
 
 def test_a_file_under_tmp_from_before_the_probe_is_left_alone(project: Path) -> None:
