@@ -78,6 +78,7 @@ def every_function_is_a_handler(monkeypatch):
     monkeypatch.setattr(worker, "may_contain_handler", lambda *args: True)
 
 
+@pytest.mark.corpus  # a corpus of 100 generated programs: run apart, with `pytest -m corpus`
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated programs call literals: valid, odd
 @settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
@@ -95,6 +96,8 @@ def test_random_programs(every_function_is_a_handler, source: str) -> None:
         assert check_source(result.new_source, CONFIG, path="generated.py").status is Status.UNCHANGED
 
 
+@pytest.mark.corpus  # a corpus of 100 generated programs: run apart, with `pytest -m corpus`
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(source=hypothesmith.from_node())

@@ -264,6 +264,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
             suspects = pending[finished:finished + (2 * jobs + 1) * chunk]
             warnings.append(f"a worker process died ({exc or 'killed'}); the {len(suspects)} file(s) it may "
                             "have held were processed each in a process of its own")
+            worker.preload()  # each process of its own starts from this one, with what it needs loaded
             for path in suspects:
                 yield count(_isolated(path, setup))
             pending = pending[finished + len(suspects):]
