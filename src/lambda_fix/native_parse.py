@@ -1,39 +1,114 @@
 """Whether libcst's parser can read a text without taking the process down.
 
-libcst parses in native code, which overflows its stack on a file nested far deeper than any Python
-allows (about 1,500 parentheses, 20,000 `not`s) and kills the process: no exception to catch, no
-result for any file. CPython's own parser refuses such files with an error, and every text it
-accepted is one libcst reads safely (tests/test_hostile_input.py), so only text it rejected (newer
-syntax, or a syntax error to explain) is first parsed in a child process.
+libcst parses in native code, which overflows its stack on a file nested deeply enough (about 1,500
+parentheses, 20,000 `not`s, or 7,000 operands of one `and`) and kills the process: no exception to
+catch, no result for any file. CPython's parser refuses most such files itself, but it keeps a chain
+of `and`s or `or`s flat where libcst nests it. So a text is handed to libcst in this process only when
+CPython's parser accepted it and it nests no deeper than DEPTH_IN_PROCESS, counting each operand of a
+boolean chain as a level; any other text is first parsed in a child process, within a time limit
+(libcst takes time quadratic in some chains).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
+
+# Far below where libcst's parser crashes (tests/test_hostile_input.py), far above real code.
+DEPTH_IN_PROCESS = 500
+# A text libcst cannot parse in this long is refused as too complex (a real module takes milliseconds).
+TIME_LIMIT = 30.0
 
 _CHECK = "import sys, libcst\nlibcst.parse_module(sys.stdin.buffer.read().decode('utf-8', 'surrogatepass'))\n"
 
 
+def safe_in_process(text: str) -> bool:
+    """True when libcst may parse text in this process: CPython accepts it and it nests shallowly, or a
+    child process parsed it without crashing."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return survives(text)
+    return depth(tree) <= DEPTH_IN_PROCESS or survives(text)
+
+
+def depth(tree: ast.AST) -> int:
+    """How deeply libcst would nest the tree: its depth, with each operand of a boolean chain a level."""
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, level = stack.pop()
+        level += len(node.values) - 1 if isinstance(node, ast.BoolOp) else 1
+        deepest = max(deepest, level)
+        stack.extend((child, level) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 @functools.lru_cache(maxsize=16)
 def survives(text: str) -> bool:
-    """True when parsing text with libcst ends, with a tree or an exception, rather than a crash."""
+    """True when parsing text with libcst ends within TIME_LIMIT, with a tree or an exception, rather
+    than a crash."""
     import libcst
 
     if hasattr(os, "fork") and threading.active_count() == 1:
         pid = os.fork()
         if pid == 0:  # the child: parse, and say only whether it got that far
+            _child_of(os.getppid())
             try:
                 libcst.parse_module(text)
             except BaseException:  # noqa: BLE001 - an exception is an answer too
                 pass
             os._exit(0)
-        _, status = os.waitpid(pid, 0)
-        return os.WIFEXITED(status)
+        return _exited_in_time(pid)
     # Forking a process with threads can deadlock the child: a fresh interpreter instead.
-    completed = subprocess.run([sys.executable, "-c", _CHECK], input=text.encode("utf-8", "surrogatepass"),
-                               capture_output=True, check=False)
+    try:
+        completed = subprocess.run([sys.executable, "-c", _CHECK], input=text.encode("utf-8", "surrogatepass"),
+                                   capture_output=True, check=False, timeout=TIME_LIMIT)
+    except subprocess.TimeoutExpired:
+        return False
     return completed.returncode >= 0
+
+
+def _child_of(parent: int) -> None:
+    """The child ends with its parent, and on the signals that would end the parent: Python's handlers,
+    which never run while native code parses, are not kept."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _exited_in_time(pid: int) -> bool:
+    deadline = time.monotonic() + TIME_LIMIT
+    pause = 0.001
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.WIFEXITED(status)
+            if time.monotonic() >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+    except BaseException:  # an interrupt while waiting: the child does not outlive it
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        raise

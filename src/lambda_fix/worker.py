@@ -238,8 +238,8 @@ def _for_ast(text: str, path: str) -> tuple[ast.Module, str]:
             raise TooDeep(f"line {exc.lineno} nests deeper than Python's parser allows ({exc.msg}); "
                           "no Python version runs it") from exc
         if not native_parse.survives(text):
-            raise TooDeep("nests deeper than any Python's parser allows (libcst's parser crashes on it); "
-                          "no Python version runs it") from exc
+            raise TooDeep("nests too deeply or is too complex for libcst's parser (it crashes on it, or takes "
+                          f"more than {native_parse.TIME_LIMIT:.0f} s)") from exc
         from . import newer_syntax  # imports libcst: only for such files
 
         readable = newer_syntax.stand_in(text)
@@ -268,6 +268,10 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
         return FileResult(path, Status.FAILED, error="nested too deeply to analyse (Python's recursion limit); "
                                                      "the file was left unchanged")
     fixable = [d for d in diagnoses if _applies(d, config)]
+    if fixable and not native_parse.safe_in_process(text):
+        return FileResult(path, Status.FAILED, error=(
+            "nests too deeply or is too complex for libcst's parser, which rewrites files (it crashes on it, "
+            f"or takes more than {native_parse.TIME_LIMIT:.0f} s): the file was left unchanged"))
     if fixable:
         # ast accepts some programs the compiler rejects (`async with` at module level, a name used
         # before its `global`): such a file is an error in every mode, not only when a rewrite is built.
