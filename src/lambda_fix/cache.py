@@ -330,17 +330,22 @@ _MARKERS = {
 
 
 def _prepare(directory: Path) -> None:
-    """Create the cache directory, marked so that git and backup tools leave it alone; a marker that is
-    missing or incomplete (a disk that filled up while it was written) is written again."""
+    """Create the cache directory, marked so that git and backup tools leave it alone. A marker that is
+    missing, or that a full disk left short of lambda-fix's own text, is written again; any other
+    file of that name is someone else's, and is left as it is."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in _MARKERS.items():
         marker = directory / name
+        if os.path.islink(marker):
+            continue
         try:
-            if not os.path.islink(marker) and read_regular(marker, len(content)) == content:
-                continue
+            current = read_regular(marker, len(content) + 1)
+        except FileNotFoundError:
+            current = b""
         except OSError:
-            pass
-        _replace(marker, content)
+            continue
+        if current != content and content.startswith(current):
+            _replace(marker, content)
 
 
 # ---- results as JSON ------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ def _key_in(directory: Path) -> bytes:
         return _read(path)
     except FileNotFoundError:
         pass
+    except OSError as exc:  # a link, another user's file: never read through
+        raise KeyUnavailable(f"cannot read the cache's key {path}: {exc.strerror or exc}") from exc
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{_NAME}.")

@@ -14,6 +14,7 @@ from . import __version__, codes, engine
 from .config import Config, ConfigError, Settings, load
 from .formats import DETAILED, NAMES, WITH_FIX_EDITS, renderer
 from .formats import diff as diff_format
+from .formats._names import one_line
 from .formats import text as text_format
 from .model import RunSummary, Status
 from .pull_request import GitError, lines_changed_since
@@ -140,7 +141,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         try:
             summary = engine.limit_to_pull_request(summary, lines_changed_since(diff_base))
         except GitError as exc:
-            click.echo(f"lambda-fix: error: --diff-base {diff_base}: {exc}", err=True)
+            click.echo(f"lambda-fix: error: --diff-base {one_line(diff_base)}: {one_line(str(exc))}", err=True)
             sys.exit(EXIT_ERROR)
     unmatched = engine.unmatched_handlers(handlers, [r.path for r in summary.results])
     if unmatched:
@@ -163,7 +164,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
 
 
 def _config_error(exc: ConfigError) -> NoReturn:
-    click.echo(f"lambda-fix: error: {exc}", err=True)
+    # The settings file's path is the repository's to choose: one line, whatever it holds.
+    click.echo(f"lambda-fix: error: {one_line(str(exc))}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -207,7 +209,7 @@ def _run_stdin(config: Config, show_diff: bool, check: bool, name: str) -> int:
     try:
         decoded = decode(data)
     except SourceError as exc:
-        click.echo(f"{name}: error: {exc}", err=True)
+        click.echo(f"{one_line(name)}: error: {exc}", err=True)
         sys.stdout.buffer.write(data)  # a filter must not swallow its input
         return EXIT_ERROR
     result = engine.check_source(decoded.text, config, path=name)

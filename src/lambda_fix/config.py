@@ -115,9 +115,10 @@ def load(path: Path) -> Config:
                 raise ConfigError(where, key, f"unknown code {unknown[0]!r} (known: {', '.join(CODES)})")
     if "cache_dir" in values:  # relative to the file that names it, like every path in it
         relative = os.path.normpath(values["cache_dir"])
-        if os.path.isabs(relative) or relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        if (os.path.isabs(relative) or relative in (os.curdir, os.pardir)
+                or relative.startswith(os.pardir + os.sep)):
             raise ConfigError(where, "cache-dir", "must be a directory inside the project (relative to this file, "
-                                                  "without '..'); only --cache-dir or LAMBDA_FIX_CACHE_DIR can put "
+                                                  "without '..', not '.' itself); only --cache-dir or LAMBDA_FIX_CACHE_DIR can put "
                                                   "the cache elsewhere")
         values["cache_dir"] = str(path.parent / relative)
         values["cache_dir_from_settings"] = True

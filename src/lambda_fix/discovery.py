@@ -122,7 +122,7 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
                 pass
         subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES and not d.endswith(".egg-info")
                             and not ignored(here + d, True) and not os.path.exists(here + d + "/pyvenv.cfg")
-                            and not _holds_the_root(here + d, real_top))
+                            and not _leaves_the_root(here + d, real_top))
         for name in sorted(names):
             if name.endswith(".py") and not ignored(here + name, False):
                 files.append(here + name)
@@ -130,10 +130,11 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
                 leftovers.append((here or ".", name))
 
 
-def _holds_the_root(directory: str, real_top: str) -> bool:
-    """A link to a directory that holds the walk's root (`..`, `/`, the home directory) would walk
-    everything around the project: such a link is not followed. Only links are asked (one readlink)."""
+def _leaves_the_root(directory: str, real_top: str) -> bool:
+    """A link to a directory outside the walk's root (`..`, `/`, `/proc`, another checkout) would take
+    the walk, and a run that writes, outside the project: such a link is not followed. Only links are
+    asked (one readlink)."""
     if not os.path.islink(directory):
         return False
     real = os.path.realpath(directory)
-    return real_top == real or real_top.startswith(real.rstrip("/") + "/")
+    return not (real == real_top or real.startswith(real_top.rstrip("/") + "/"))

@@ -167,8 +167,14 @@ def replace_file(path: Path, data: bytes, expected_digest: str) -> None:
                     try:
                         _exchange(temporary, str(path))
                     except OSError as exc:
-                        # The temporary name holds the other version now: it must outlive this run.
-                        kept, temporary = temporary, ""
+                        # The temporary name holds the other version now: it must outlive this run, under
+                        # a name no later run takes for its own leftover.
+                        kept = path.with_name(f"{path.name}.yours-{time.strftime('%Y%m%d%H%M%S')}")
+                        try:
+                            os.rename(temporary, kept)
+                        except OSError:
+                            kept = Path(temporary)
+                        temporary = ""
                         raise ReplaceRefused(f"the file changed on disk while lambda-fix wrote it, and the two "
                                              f"could not be swapped back ({exc.strerror}): your version is in "
                                              f"{kept}") from exc
