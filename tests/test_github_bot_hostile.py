@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 import yaml
 from test_github_bot import (ROOT, TOKEN, Answer, StandIn, github, pull_request,  # noqa: F401 - fixtures
                              repository, rewrite_of_head, run_the_step, step_env)
-from test_github_review import BASE, PR_THREE_FIXES, git
+from test_github_review import PR_THREE_FIXES, git
 
 from lambda_fix import github_bot
 
@@ -269,94 +267,3 @@ def test_lambda_fix_does_not_get_the_token(pull_request, github, monkeypatch, ca
     assert run_here(pull_request, github, monkeypatch, capsys)[0] == 0
     [env] = seen
     assert "GITHUB_TOKEN" not in env and TOKEN not in json.dumps(env)
-
-
-# The second half of the two-workflow pattern for forks: a review made without the token, posted as data.
-
-def review_file(pull_request: dict[str, str], tmp_path: Path, change=None) -> Path:  # noqa: ANN001 - a callable
-    """The review the read-only job makes of the pull request's head, as its artifact; change edits it."""
-    checkout = tmp_path / "untrusted-checkout"
-    git(Path(pull_request["repo"]), "worktree", "add", "-q", "--detach", str(checkout), pull_request["head"])
-    done = subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", "--check", "--format", "github-review",
-                           "--diff-base", pull_request["base"], "."], cwd=checkout, capture_output=True, text=True,
-                          check=False)
-    assert done.returncode in (0, 1), done.stderr
-    review = json.loads(done.stdout)
-    if change is not None:
-        change(review)
-    artifact = tmp_path / "artifact" / "review.json"
-    artifact.parent.mkdir()
-    artifact.write_text(json.dumps(review))
-    return artifact
-
-
-def post_file(pull_request: dict[str, str], github: StandIn, artifact: Path, monkeypatch, capsys,
-              tmp_path: Path) -> tuple[int, str, str, list[float]]:
-    """The bot as the workflow_run job runs it: no checkout, no BASE_SHA, the review from the artifact."""
-    elsewhere = tmp_path / "no-checkout"
-    elsewhere.mkdir(exist_ok=True)
-    return run_here({**pull_request, "repo": str(elsewhere)}, github, monkeypatch, capsys, REVIEW_FILE=str(artifact),
-                    BASE_SHA="", HEAD_REPO="someone/r")
-
-
-def hostile(review: dict) -> None:
-    review.update(event="APPROVE", commit_id="0" * 40)
-    review["body"] += f"\n{github_bot.RETIRED}"
-    review["comments"][0].update(position=1, subject_type="file", in_reply_to=1)
-
-
-def test_a_review_file_is_posted_as_a_comment_on_the_head_and_only_as_that(pull_request, github, monkeypatch,
-                                                                           capsys, tmp_path) -> None:
-    artifact = review_file(pull_request, tmp_path, hostile)
-    github.head = pull_request["head"]
-    status, out, err, _ = post_file(pull_request, github, artifact, monkeypatch, capsys, tmp_path)
-    assert status == 0 and "review posted" in out, err
-    [review] = github.reviews
-    assert review["event"] == "COMMENT" and review["commit_id"] == pull_request["head"]
-    assert github_bot.RETIRED not in review["body"] and review["body"].startswith(github_bot.MARKER)
-    comments = [github.comments[i] for i in review["comments"]]
-    assert comments and all(set(c) <= {"path", "line", "side", "start_line", "start_side", "body", "id", "commit_id"}
-                            for c in comments)
-    status, out, _, _ = post_file(pull_request, github, artifact, monkeypatch, capsys, tmp_path)
-    assert status == 0 and "nothing new" in out and len(github.reviews) == 1
-
-
-def test_a_review_file_for_another_head_is_not_posted(pull_request, github, monkeypatch, capsys, tmp_path) -> None:
-    artifact = review_file(pull_request, tmp_path)
-    github.head = pull_request["base"]  # the number in the artifact names a pull request of another commit
-    status, _, err, _ = post_file(pull_request, github, artifact, monkeypatch, capsys, tmp_path)
-    assert status == 2 and "not HEAD_SHA" in err and writes(github) == []
-
-
-@pytest.mark.parametrize("text", ["not json", '{"body": 1}', '{"body": "x", "comments": [{"path": "a.py"}]}',
-                                  '{"body": "x", "comments": [{"path": "a.py", "line": true, "body": "b"}]}'])
-def test_a_review_file_that_is_not_a_review_is_refused(pull_request, github, monkeypatch, capsys, tmp_path,
-                                                       text) -> None:
-    artifact = tmp_path / "review.json"
-    artifact.write_text(text)
-    github.head = pull_request["head"]
-    status, _, err, _ = post_file(pull_request, github, artifact, monkeypatch, capsys, tmp_path)
-    assert status == 2 and "REVIEW_FILE" in err and "Traceback" not in err and writes(github) == []
-
-
-def test_a_review_file_with_nothing_to_fix_posts_nothing(tmp_path, github, monkeypatch, capsys) -> None:
-    repo, base = repository(tmp_path, BASE)
-    (repo / "README.md").write_text("docs\n")
-    git(repo, "add", "README.md")
-    git(repo, "commit", "-q", "-m", "pr: docs only")
-    clean = {"repo": str(repo), "head": git(repo, "rev-parse", "HEAD").strip(), "base": base,
-             "temp": str(tmp_path / "t")}
-    github.head = clean["head"]
-    status, out, _, _ = post_file(clean, github, review_file(clean, tmp_path), monkeypatch, capsys, tmp_path)
-    assert status == 0 and "nothing to fix" in out and writes(github) == []
-
-
-@pytest.mark.parametrize("number", ["", "7/../../../orgs/o", "²"])
-def test_a_review_file_needs_the_number_of_a_pull_request(pull_request, github, monkeypatch, capsys, tmp_path,
-                                                          number) -> None:
-    artifact = review_file(pull_request, tmp_path)
-    github.head = pull_request["head"]
-    monkeypatch.chdir(tmp_path)
-    env = step_env(pull_request, github, REVIEW_FILE=str(artifact), BASE_SHA="", PR_NUMBER=number)
-    assert github_bot.main(env, sleep=pytest.fail) == 2
-    assert "PR_NUMBER is not" in capsys.readouterr().err and github.requests == []

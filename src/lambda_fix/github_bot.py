@@ -3,8 +3,7 @@ and keep one live review per pull request.
 
 `python -m lambda_fix.github_bot`, with the workflow's context in the environment: GITHUB_TOKEN,
 GITHUB_API_URL, GITHUB_REPOSITORY, PR_NUMBER, BASE_SHA, HEAD_SHA, HEAD_REPO, PATHS, EXTRA_ARGS and
-RUNNER_TEMP. With REVIEW_FILE, the review in that file is posted instead of running lambda-fix: a job
-that has no token made it (see docs/github-action.md on forks), so it is read as untrusted data.
+RUNNER_TEMP.
 
 - GitHub places review comments on the pull request's head commit, but a `pull_request` workflow
   checks out the merge commit by default; when the base has moved on, its lines differ. So the head
@@ -23,7 +22,6 @@ host (API calls never follow a redirect), kept from lambda-fix's environment, an
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import http.client
 import json
 import os
@@ -43,7 +41,6 @@ _DIGEST = re.compile(r"<!-- lambda-fix:digest=(\w+) -->")
 # In a superseded review's body, written once its suggestions are gone: a review without it may still
 # hold some, when the run that superseded it stopped half way.
 RETIRED = "<!-- lambda-fix:retired -->"
-NOTHING = f"{MARKER}\nlambda-fix: nothing to fix"  # how a review with no finding and no error starts
 ATTEMPTS = 5  # of one API call, when GitHub answers that it is busy or limiting the rate
 LONGEST_WAIT = 300.0  # seconds; a job that would wait longer for the rate limit fails instead
 FORKS = "see \"Pull requests from forks\" in lambda-fix's docs/github-action.md for safe ways to review them"
@@ -66,7 +63,7 @@ class _Busy(Exception):
 
 def main(env: dict[str, str] | None = None, sleep: Sleep = time.sleep, clock: Clock = time.time) -> int:
     env = dict(os.environ if env is None else env)
-    if not env.get("PR_NUMBER") and not env.get("REVIEW_FILE"):
+    if not env.get("PR_NUMBER"):
         print("lambda-fix: not a pull_request event; nothing to review")
         return 0
     try:
@@ -79,11 +76,7 @@ def main(env: dict[str, str] | None = None, sleep: Sleep = time.sleep, clock: Cl
 def _review(env: dict[str, str], sleep: Sleep, clock: Clock) -> int:
     head = _required(env, "HEAD_SHA")
     api = _Api(env, sleep, clock)  # its settings are checked before anything runs
-    if env.get("REVIEW_FILE"):
-        review, found = _review_file(env["REVIEW_FILE"], head)
-        api.check_head(head)
-    else:
-        review, found = _run_lambda_fix(env, head)
+    review, found = _run_lambda_fix(env, head)
     earlier = [r for r in api.reviews() if MARKER in (r.get("body") or "")]
     latest = earlier[-1] if earlier else None
     if latest is not None and _digest(latest.get("body")) == _digest(review["body"]):
@@ -137,41 +130,6 @@ def _run_lambda_fix(env: dict[str, str], head: str) -> tuple[dict[str, Any], boo
     if _digest(review["body"]) is None:
         raise BotError("lambda-fix's review has no digest")
     return review, completed.returncode == 1
-
-
-def _review_file(path: str, head: str) -> tuple[dict[str, Any], bool]:
-    """The review in REVIEW_FILE, which a job without the token made from the pull request (see
-    docs/github-action.md, "Pull requests from forks"), and whether it found anything.
-
-    Whoever wrote the pull request could have written this file: of it only a comment's place and
-    text, and the body, are taken; the review is a comment (never an approval) on the head commit."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BotError(f"cannot read REVIEW_FILE: {exc}") from None
-    given = _parsed_review(text, "REVIEW_FILE")
-    # The markers the bot goes by are its own: the digest is made again from what is kept.
-    body = _DIGEST.sub("", given["body"]).replace(RETIRED, "").rstrip()
-    if not body.startswith(MARKER):
-        body = f"{MARKER}\n{body}"
-    comments = [_comment_of(comment) for comment in given["comments"]]
-    digest = hashlib.sha256(json.dumps([body, comments], sort_keys=True).encode()).hexdigest()[:16]
-    review = {"body": f"{body}\n<!-- lambda-fix:digest={digest} -->", "event": "COMMENT", "commit_id": head,
-              "comments": comments}
-    return review, bool(comments) or not body.startswith(NOTHING)
-
-
-def _comment_of(given: Any) -> dict[str, Any]:  # noqa: ANN401 - JSON
-    """A review comment's fields GitHub places and shows, checked."""
-    if not isinstance(given, dict):
-        raise BotError("REVIEW_FILE: a comment is not an object")
-    kinds = {"path": str, "body": str, "line": int, "start_line": int, "side": str, "start_side": str}
-    comment = {name: given[name] for name in kinds if name in given}
-    if any(not isinstance(value, kinds[name]) or isinstance(value, bool) for name, value in comment.items()) \
-            or not {"path", "body", "line"} <= comment.keys():
-        raise BotError("REVIEW_FILE: a comment has no path, body and line, or one of the wrong type")
-    return comment
 
 
 def _parsed_review(text: str, what: str, hint: str = "") -> dict[str, Any]:
@@ -251,14 +209,6 @@ class _Api:
         self._fork = head_repository if head_repository and head_repository.lower() != repository.lower() else ""
         self._opener = urllib.request.build_opener(_NoRedirects)
         self._sleep, self._clock = sleep, clock
-
-    def check_head(self, head: str) -> None:
-        """Stop unless the pull request's head commit is head (its number came from elsewhere)."""
-        pull = self._call("GET", f"{self._pulls}/{self._number}")
-        head_of = pull.get("head") if isinstance(pull, dict) else None
-        found = head_of.get("sha") if isinstance(head_of, dict) else None
-        if found != head:
-            raise BotError(f"pull request {self._number}'s head is {found}, not HEAD_SHA {head}: nothing is posted")
 
     def reviews(self) -> list[dict[str, Any]]:
         return self._pages(f"{self._pulls}/{self._number}/reviews")
