@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 import lambda_fix.worker as worker
-from lambda_fix import Config, Mode, run
-from lambda_fix.model import Status
-from lambda_fix import cache_key
+from lambda_fix import Config, Mode, cache_key, run
 from lambda_fix.cache import DIRECTORY_NAME
+from lambda_fix.model import Status
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

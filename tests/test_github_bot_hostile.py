@@ -12,8 +12,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_github_bot import (ROOT, TOKEN, Answer, StandIn, github, pull_request,  # noqa: F401 - fixtures
-                             repository, rewrite_of_head, run_the_step, step_env)
+from test_github_bot import (  # noqa: F401 - fixtures
+    ROOT,
+    TOKEN,
+    Answer,
+    StandIn,
+    github,
+    pull_request,
+    repository,
+    rewrite_of_head,
+    run_the_step,
+    step_env,
+)
 from test_github_review import PR_THREE_FIXES, git
 
 from lambda_fix import github_bot

@@ -9,7 +9,6 @@ import hmac
 import json
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -259,7 +258,8 @@ def test_what_cpython_parses_libcst_parses_in_process() -> None:
 
     shapes = {"and": lambda n: "a" + " and a" * n, "or": lambda n: "a" + " or a" * n,
               "bits": lambda n: "a" + " | a" * n, "strings": lambda n: "'a' " * n,
-              "comparison": lambda n: "a" + " < a" * n, "parens": lambda n: "(" * n + "1" + ")" * n, "not": lambda n: "not " * n + "1",
+              "comparison": lambda n: "a" + " < a" * n, "parens": lambda n: "(" * n + "1" + ")" * n,
+              "not": lambda n: "not " * n + "1",
               "minus": lambda n: "-" * n + "1", "power": lambda n: "2**" * n + "2",
               "conditional": lambda n: "1 if a else " * n + "2", "lambda": lambda n: "lambda: " * n + "1",
               "call": lambda n: "f" + "()" * n, "subscript": lambda n: "a" + "[0]" * n}

@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from helpers import FIXTURES
 
-import lambda_fix.engine as engine
 import lambda_fix.worker as worker
 from lambda_fix import cli
 

@@ -36,10 +36,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import __version__
-from .model import Applicability, FileResult, Finding, Fix, Record, Stat, Status, Wanted
-from . import cache_key, files
+from . import __version__, cache_key, files
 from .files import read_regular
+from .model import Applicability, FileResult, Finding, Fix, Record, Stat, Status, Wanted
 from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"

@@ -14,8 +14,8 @@ from . import __version__, codes, engine
 from .config import Config, ConfigError, Settings, load
 from .formats import DETAILED, NAMES, WITH_FIX_EDITS, renderer
 from .formats import diff as diff_format
-from .formats._names import one_line
 from .formats import text as text_format
+from .formats._names import one_line
 from .model import RunSummary, Status
 from .pull_request import GitError, lines_changed_since
 from .source import SourceError, decode, encode

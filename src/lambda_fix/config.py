@@ -117,9 +117,9 @@ def load(path: Path) -> Config:
         relative = os.path.normpath(values["cache_dir"])
         if (os.path.isabs(relative) or relative in (os.curdir, os.pardir)
                 or relative.startswith(os.pardir + os.sep)):
-            raise ConfigError(where, "cache-dir", "must be a directory inside the project (relative to this file, "
-                                                  "without '..', not '.' itself); only --cache-dir or LAMBDA_FIX_CACHE_DIR can put "
-                                                  "the cache elsewhere")
+            raise ConfigError(where, "cache-dir", "must be a directory inside the project (relative to this "
+                                                  "file, without '..', not '.' itself); only --cache-dir or "
+                                                  "LAMBDA_FIX_CACHE_DIR can put the cache elsewhere")
         values["cache_dir"] = str(path.parent / relative)
         values["cache_dir_from_settings"] = True
     return Config(**values)

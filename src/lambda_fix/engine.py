@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import cache as result_cache
-from .files import ReplaceRefused, read_regular, remove_leftovers, replace_file
 from . import templates
 from .config import Config, Settings
 from .discovery import discover, exclusion
+from .files import ReplaceRefused, read_regular, remove_leftovers, replace_file
 from .model import FileResult, Outcome, RunSummary, Status, Wanted
 from .source import STDIN, Decoded, SourceError, decode, encode
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import urllib.parse
 import os
+import urllib.parse
 from pathlib import PurePath
 from typing import Any
 
