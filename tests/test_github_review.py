@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -260,3 +261,26 @@ def test_a_broken_file_whose_name_git_quotes_fails_the_review(repo: Path) -> Non
     result = CliRunner().invoke(cli.main, ["--check", "--format", "github-review", "--diff-base", "main", "."])
     assert result.exit_code == 2
     assert result.stderr.count(": error: syntax error") == len(names) and "broken é.py" in result.stderr
+
+
+def test_a_fence_in_the_code_cannot_end_a_suggestion_early(repo: Path) -> None:
+    """A line of backticks in the pull request's code (a docstring's example, say) would end a
+    three-backtick block, and the rest of the comment would render as Markdown."""
+    fenced = PR_THREE_FIXES.replace("import boto3\n", 'import boto3\n\nEXAMPLE = """\n```\nseen\n```\n"""\n', 1)
+    (repo / "app.py").write_text(fenced)
+    git(repo, "commit", "-q", "-am", "pr")
+    document = review(repo)
+    validate(document)
+    for body in [c["body"] for c in document["comments"]] + [document["body"]]:
+        for fence, content in re.findall(r"^(`{3,})(?:suggestion|diff)\n(.*?)^\1$", body, re.MULTILINE | re.DOTALL):
+            assert not re.search(rf"^{fence}", content, re.MULTILINE), body
+    suggestions = [c["body"] for c in document["comments"] if "suggestion\n" in c["body"]]
+    assert suggestions and all(b.count("````suggestion") <= 1 for b in suggestions)
+
+
+def test_a_fence_is_longer_than_any_run_of_backticks_in_what_it_holds() -> None:
+    from lambda_fix.formats.github_review import fence_for
+
+    assert fence_for("x = 1\n") == "```"
+    assert fence_for('"""\n```\nexample\n```\n"""\n') == "````"
+    assert fence_for("s = '`````'\n") == "``````"

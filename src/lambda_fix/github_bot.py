@@ -37,6 +37,8 @@ from typing import Any, Callable
 
 from .formats.github_review import MARKER
 
+# A suggestion block opens with a fence of three backticks or more (more when the code holds backticks).
+_SUGGESTION = re.compile(r"^`{3,}suggestion$", re.MULTILINE)
 _DIGEST = re.compile(r"<!-- lambda-fix:digest=(\w+) -->")
 # In a superseded review's body, written once its suggestions are gone: a review without it may still
 # hold some, when the run that superseded it stopped half way.
@@ -231,8 +233,9 @@ class _Api:
         already are left alone."""
         for comment in self._pages(f"{self._pulls}/{self._number}/reviews/{review_id}/comments"):
             body = str(comment.get("body") or "")
-            if "```suggestion" in body:
-                kept = body.split("```suggestion", 1)[0].rstrip()
+            opening = _SUGGESTION.search(body)
+            if opening:
+                kept = body[:opening.start()].rstrip()
                 self._call("PATCH", f"{self._pulls}/comments/{comment['id']}",
                            {"body": f"{kept}\n\n(Superseded by lambda-fix's review of {commit[:12]}.)"})
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +185,9 @@ def _suggest(result: FileResult, component: list[_Group], lines: list[str],
                 text = header + (f"\n\n(part 1 of {total}: accept every part, or none)" if total > 1 else "")
             else:
                 text = f"**{findings[0].code}** part {number} of {total}: accept every part, or none"
-            comments.append(_comment(path, group.first, group.last, f"{text}\n\n```suggestion\n{group.content}```"))
+            fence = fence_for(group.content)
+            comments.append(_comment(path, group.first, group.last,
+                                     f"{text}\n\n{fence}suggestion\n{group.content}{fence}"))
         return comments, []
     patch = _patch(_component_diff(path, lines, component))
     anchor = next((a for a in (_anchor(f, pull_request) for f in findings) if a is not None), None)
@@ -222,4 +225,12 @@ def _comment(path: str, first: int, last: int, body: str) -> dict[str, Any]:
 
 
 def _patch(diff: str) -> str:
-    return f"\n\n```diff\n{diff}```"
+    fence = fence_for(diff)
+    return f"\n\n{fence}diff\n{diff}{fence}"
+
+
+def fence_for(content: str) -> str:
+    """A code fence longer than any run of backticks in content (the pull request's own lines), so
+    that none of them ends the block and makes the rest of the comment Markdown."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    return "`" * max(3, longest + 1)
