@@ -135,6 +135,12 @@ def test_suppression_comments() -> None:
     assert not module.suppressed(4, "LF001")
 
 
+def test_noqa_is_read_in_any_case_as_ruff_reads_it() -> None:
+    module = build("a = []  # NOQA: LF001\nb = []  # NoQA\nc = []  # noqa: lf002\n")
+    assert module.suppressed(1, "LF001") and not module.suppressed(1, "LF002")
+    assert module.suppressed(2, "LF005") and module.suppressed(3, "LF002") and not module.suppressed(3, "LF001")
+
+
 # ---- leak or deliberate ------------------------------------------------------------------------
 
 

@@ -33,8 +33,10 @@ _BUILTINS = frozenset(dir(builtins))
 # are fixed for its life (the premise of reusing clients built from them), so reading them again
 # inside the handler gives what the import read.
 _PURE_CALLS = frozenset({"tuple", "frozenset", "int", "str", "float", "bool", "os.environ.get", "os.getenv"})
+# `noqa` in any case, as Ruff and flake8 read it (`# NOQA: LF001`); codes in any case too.
 _SUPPRESSION = re.compile(
-    r"#\s*(?:lambda-fix:\s*ignore|noqa)\b(?:\s*(?:\[|:)\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?"
+    r"#\s*(?:lambda-fix:\s*ignore|(?i:noqa))\b"
+    r"(?:\s*(?:\[|:)\s*(?P<codes>[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+)*))?"
 )
 ALL_CODES = "*"
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
@@ -518,13 +520,13 @@ def _is_immutable_constant(info: ModuleInfo, name: str) -> bool:
 
 def _suppressions(source: str) -> dict[int, frozenset[str]]:
     found: dict[int, frozenset[str]] = {}
-    if "noqa" not in source and "lambda-fix" not in source:
+    if "lambda-fix" not in source and "noqa" not in source.lower():
         return found
     for number, line in enumerate(source.splitlines(), start=1):
         match = _SUPPRESSION.search(line)
         if match:
             codes = match.group("codes")
-            found[number] = frozenset(c.strip() for c in codes.split(",")) if codes else frozenset({ALL_CODES})
+            found[number] = frozenset(c.strip().upper() for c in codes.split(",")) if codes else frozenset({ALL_CODES})
     return found
 
 
