@@ -390,3 +390,10 @@ def test_the_usage_page_names_every_directory_a_walk_skips() -> None:
 
     page = (Path(__file__).parent.parent / "docs" / "usage.md").read_text()
     assert [name for name in sorted(SKIPPED_DIRECTORIES) if f"`{name}`" not in page] == []
+
+
+def test_a_config_file_without_the_table_is_an_error(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    (project / "other.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    result = invoke("--check", "--config", "other.toml", "app.py")
+    assert result.exit_code == 2 and "[tool.lambda-fix] lambda-fix: no such table" in result.output

@@ -109,7 +109,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     config: Config | Settings
     try:
         if config_path:  # one file's settings for every path
-            base = load(Path(config_path))
+            base = load(Path(config_path), required=True)
             config = base.merged(**flags, handlers=(base.handlers + handlers) if handlers else None)
         else:  # each file gets its own project's settings
             config = Settings(flags, extra_handlers=handlers)

@@ -95,10 +95,15 @@ def _tool_tables(path: Path) -> dict[str, Any]:
     return tool if isinstance(tool, dict) else {}
 
 
-def load(path: Path) -> Config:
-    """Read one pyproject.toml; every unknown key or wrong type raises ConfigError."""
+def load(path: Path, required: bool = False) -> Config:
+    """Read one pyproject.toml; every unknown key or wrong type raises ConfigError, and so does a file
+    without the table when it is required (named with --config: its settings were meant to apply)."""
     where = str(path)
-    table = _tool_tables(path).get(SECTION, {})
+    tables = _tool_tables(path)
+    if required and SECTION not in tables:
+        raise ConfigError(where, SECTION, "no such table: the file given with --config holds no settings "
+                                          f"for lambda-fix (add a [tool.{SECTION}] table)")
+    table = tables.get(SECTION, {})
     if not isinstance(table, dict):
         raise ConfigError(where, SECTION, "must be a table")
     values: dict[str, Any] = {"source": where}
