@@ -513,6 +513,17 @@ def test_after_probes_the_rewrite_in_a_copy(project: Path) -> None:
     assert (project / "app.py").read_text() == GROWS
 
 
+def test_after_takes_an_interpreter_named_relative_to_the_project(project: Path) -> None:
+    """As docs/probe.md suggests, `--python .venv/bin/python`: each run starts in the copy's directory,
+    where the relative name would name nothing."""
+    (project / "app.py").write_text(GROWS)
+    (project / ".venv" / "bin").mkdir(parents=True)
+    (project / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    done = probe(project, "app:lambda_handler", "--events", "events.json", "--after", "--python", ".venv/bin/python")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the rewrite's warm results agree with the original's cold ones\n" in done.stdout
+
+
 def test_a_rewrite_that_cannot_be_imported_where_the_original_can_is_the_rewrites_failure(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace

@@ -129,8 +129,7 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     module, _, function = target.partition(":") if ":" in target else target.rpartition(".")
     if not module or not function:
         raise ProbeError(f"{target!r}: give the handler as MODULE:FUNCTION (app:lambda_handler)")
-    if shutil.which(python) is None:
-        raise ProbeError(f"{python}: no such interpreter")
+    python = _interpreter(python)
     root = os.path.abspath(root)
     plan = [(number, number % len(events)) for number in range(len(events) * repeat)]
     with tempfile.TemporaryDirectory(prefix="lambda-fix-probe-") as scratch:
@@ -147,6 +146,16 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
                        ended=warm["ended"], not_compared=not_compared, state=warm["state"],
                        files=tuple(warm["files"]), clients=tuple(warm["clients"]),
                        processes=tuple(warm["processes"]), findings=static_findings(root) if findings else None)
+
+
+def _interpreter(python: str) -> str:
+    """The interpreter as an absolute path: each run starts in the project's directory (or its copy, for
+    --after), where a relative path such as `.venv/bin/python` would name another file. Not resolved
+    further: a virtual environment's python is a link that must stay one to find its packages."""
+    found = shutil.which(python)
+    if found is None:
+        raise ProbeError(f"{python}: no such interpreter")
+    return os.path.abspath(found)
 
 
 def _warm_run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scratch: Path) -> dict[str, Any]:
