@@ -397,3 +397,11 @@ def test_a_config_file_without_the_table_is_an_error(project) -> None:
     (project / "other.toml").write_text("[tool.ruff]\nline-length = 100\n")
     result = invoke("--check", "--config", "other.toml", "app.py")
     assert result.exit_code == 2 and "[tool.lambda-fix] lambda-fix: no such table" in result.output
+
+
+def test_ruffs_spellings_are_taken(project) -> None:
+    (project / "app.py").write_text(LEAKY)
+    assert '"findings"' in invoke("--check", "--output-format", "json", "app.py").output
+    assert invoke("--fix", "--check", "app.py").exit_code == 2
+    assert invoke("--fix", "app.py").exit_code == 0 and (project / "app.py").read_text() != LEAKY
+    assert "lambda-fix probe" in invoke("--help").output

@@ -49,13 +49,17 @@ Exit status:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
-@click.option("--format", "output_format", type=click.Choice(sorted(NAMES)), default=None,
-              help="How to report: text (default), diff (same as --diff), json, sarif, github, rdjson, github-review.")
+@click.option("--output-format", "--format", "output_format", type=click.Choice(sorted(NAMES)), default=None,
+              help="How to report: text (default), diff (same as --diff), json, sarif, github, rdjson, github-review. "
+                   "--format is the same option.")
 @click.option("--diff-base", metavar="REF",
               help="Report only on lines changed since the merge base of REF (a git ref such as origin/main).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (errors still exit 2).")
 @click.option("--explain", metavar="CODE", help="Print the documentation of a rule (LF001 ...) and exit.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when any file would change.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when any file would change or a finding remains.")
+@click.option("--fix", "fix", is_flag=True,
+              help="Rewrite the files in place: what a run does without --check or --diff, spelled out.")
 @click.option("--select", help="Only these codes (comma-separated prefixes, e.g. LF001,LF002).")
 @click.option("--ignore", help="Leave out these codes (comma-separated prefixes).")
 @click.option("--handler", "handlers", multiple=True, metavar="NAME",
@@ -75,7 +79,7 @@ Exit status:
 @click.version_option(__version__, prog_name="lambda-fix")
 def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
          explain: str | None,
-         check: bool, select: str | None, ignore: str | None, handlers: tuple[str, ...], unsafe_fixes: bool | None,
+         check: bool, fix: bool, select: str | None, ignore: str | None, handlers: tuple[str, ...], unsafe_fixes: bool | None,
          jobs: int | None, max_file_size: int | None, no_cache: bool, cache_dir: str | None,
          config_path: str | None,
          stdin_filename: str | None) -> None:
@@ -83,6 +87,9 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
 
     Rewrites PATHS (files or directories) in place; '-' reads one module from standard input
     and writes the result to standard output.
+
+    `lambda-fix probe MODULE:FUNCTION --events FILE` runs a handler warm and cold and compares
+    (it runs your code; see `lambda-fix probe --help`).
     """
     from pathlib import Path
 
@@ -97,6 +104,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         sys.exit(EXIT_OK)
     if not paths:
         raise click.UsageError("give at least one PATH (or '-' for standard input)")
+    if fix and (check or show_diff or output_format == "diff"):
+        raise click.UsageError("--fix rewrites files in place: it cannot be combined with --check or --diff")
     if output_format == "github-review" and not check:
         # A review proposes changes; a run that has already written them has nothing to propose.
         raise click.UsageError("--format github-review describes what a run would change: use it with --check")
