@@ -183,7 +183,7 @@ def _calls_a_factory(module: ModuleInfo) -> bool:
 def find(context: Context) -> list[Diagnosis]:
     project, module, flows = context.project, context.module, context.flows
     found: dict[tuple[str, int], Diagnosis] = {}
-    accessors: dict[str, str] = {}  # built_by -> accessor name, so one expression gets one accessor
+    accessors: dict[str, str] = {}  # built_by's tree -> accessor name, so one expression gets one accessor
     elsewhere: dict[tuple[str, str, int], Diagnosis] = {}
     hoisted: list[ast.Call] = []  # calls a fix builds once: what they contain is built once with them
     for flow in flows:
@@ -277,8 +277,9 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
         built_by, reason = _inline(module, function, call.node)
     if reason is not None or built_by is None:
         return Diagnosis.reported(CODE, call.node.lineno, call.node.col_offset, message, reason, verb="hoisted")
-    accessor = accessors.get(built_by) or _accessor_name(module, call, set(accessors.values()))
-    accessors[built_by] = accessor
+    same = _tree_of(built_by)  # `boto3.client('s3')` and `boto3.client("s3")` share one accessor
+    accessor = accessors.get(same) or _accessor_name(module, call, set(accessors.values()))
+    accessors[same] = accessor
     top_level = call.function[1].split(".")[0]
     plan = HoistPlan(call.function[1], Span(*module.span(call.node)), accessor, built_by, top_level,
                      CLOSED_TESTS.get(call.factory))
@@ -528,6 +529,14 @@ def _substitute(module: ModuleInfo, expr: ast.AST, source: str, substitutions: d
     for start, end, text in edits:
         source = source[:start] + text + source[end:]
     return source
+
+
+def _tree_of(expression: str) -> str:
+    """What an expression is, whatever its quotes, spaces, line breaks and parentheses: its tree."""
+    try:
+        return ast.dump(ast.parse(expression.strip(), mode="eval"))
+    except (SyntaxError, ValueError, RecursionError):
+        return expression
 
 
 def _accessor_name(module: ModuleInfo, call: ClientCall, taken: set[str]) -> str:
