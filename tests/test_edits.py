@@ -76,6 +76,17 @@ def test_a_new_import_block_is_set_off_from_the_code() -> None:
     assert add_module_statements(cst.parse_module("x = 1\n"), ["import copy"]).code == "import copy\n\nx = 1\n"
 
 
+def test_imports_join_the_others_below_the_module_dunders() -> None:
+    """PEP 8 puts `__author__` and the like above the imports: the new import goes with the others."""
+    source = '"""Doc."""\n__author__ = "someone"\n__version__: str = "1.0"\n\nimport json\n\nx = 1\n'
+    added = add_module_statements(cst.parse_module(source), ["import copy"]).code
+    assert added == ('"""Doc."""\n__author__ = "someone"\n__version__: str = "1.0"\n\nimport copy\nimport json\n'
+                     "\nx = 1\n")
+    alone = '"""Doc."""\n__author__ = "someone"\n\n\ndef f():\n    pass\n'
+    assert add_module_statements(cst.parse_module(alone), ["import copy"]).code == (
+        '"""Doc."""\n__author__ = "someone"\n\nimport copy\n\n\ndef f():\n    pass\n')
+
+
 # ---- arguments and parameters ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("before, after", [

@@ -175,6 +175,8 @@ def add_module_statements(module: cst.Module, lines: Sequence[str]) -> cst.Modul
             first = body[index]
             body[index] = first.with_changes(leading_lines=[])
             new = new.with_changes(leading_lines=first.leading_lines)
+        if start == end and index > 0 and _dunder_assignment(body[index - 1]):
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])  # a new block, set off from the dunders
         body.insert(index, new)
         after = index + 1
         if start == end and after < len(body) and not _blank_prefix(body[after]):
@@ -211,15 +213,28 @@ def _blank_prefix(stmt: cst.BaseStatement) -> bool:
 
 
 def _import_block(body: Sequence[cst.BaseStatement]) -> tuple[int, int]:
-    """[start, end) of the leading imports, after the docstring and `from __future__` lines."""
+    """[start, end) of the leading imports, after the docstring, `from __future__` lines and module
+    dunders (`__author__ = ...`, which PEP 8 puts above the imports)."""
     start = 1 if body and is_docstring(body[0]) else 0
-    while start < len(body) and m.matches(body[start], m.SimpleStatementLine(
-            body=[m.ImportFrom(module=m.Name("__future__"))])):
+    while start < len(body) and (
+            m.matches(body[start], m.SimpleStatementLine(body=[m.ImportFrom(module=m.Name("__future__"))]))
+            or _dunder_assignment(body[start])):
         start += 1
     end = start
     while end < len(body) and m.matches(body[end], m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
         end += 1
     return start, end
+
+
+def _dunder_assignment(stmt: cst.BaseStatement) -> bool:
+    """`__author__ = "..."`, `__version__: str = "1.0"`: a module dunder."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return False
+    small = stmt.body[0]
+    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+        [small.target] if isinstance(small, cst.AnnAssign) else []
+    return bool(targets) and all(isinstance(t, cst.Name) and t.value.startswith("__") and t.value.endswith("__")
+                                 and len(t.value) > 4 for t in targets)
 
 
 def _import_key(stmt: cst.BaseStatement) -> tuple[bool, str]:
