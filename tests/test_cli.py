@@ -405,3 +405,11 @@ def test_ruffs_spellings_are_taken(project) -> None:
     assert invoke("--fix", "--check", "app.py").exit_code == 2
     assert invoke("--fix", "app.py").exit_code == 0 and (project / "app.py").read_text() != LEAKY
     assert "lambda-fix probe" in invoke("--help").output
+
+
+def test_every_finding_reported_without_a_fix_says_how_to_mark_it_deliberate() -> None:
+    from helpers import FIXTURES
+
+    reported = sorted(str(p) for p in FIXTURES.rglob("report_*.py"))
+    lines = [line for line in invoke("--check", "--no-cache", *reported).output.splitlines() if ": LF00" in line]
+    assert lines and all("[*]" in line or "lambda-fix: ignore[LF00" in line for line in lines), lines

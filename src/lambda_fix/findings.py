@@ -9,6 +9,7 @@ import difflib
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .codes import BY_CODE
 from .formats import diff as diff_format
 from .model import Edit, Finding, Fix, Wanted
 from .rules import Diagnosis
@@ -36,7 +37,8 @@ def build_findings(path: str, text: str, readable: str, tree: ast.Module, diagno
         column = _character_column(lines, d.line, d.column) + 1
         end_line, end_byte = ends.get((d.line, d.column), (d.line, d.column))
         end_column = _character_column(lines, end_line, end_byte) + 1 if wanted.ends else 0
-        findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=d.message, fix=fix,
+        message = d.message if fix is not None else d.message + _how_to_suppress(d.code)
+        findings.append(Finding(path=path, line=d.line, column=column, code=d.code, message=message, fix=fix,
                                 applied=id(d) in applied_ids, end_line=end_line if wanted.ends else 0,
                                 end_column=end_column, related=_related(path, d.related)))
     return tuple(findings)
@@ -86,3 +88,10 @@ def _character_column(lines: list[str], line: int, byte_offset: int) -> int:
     if not 0 < line <= len(lines):
         return 0 if byte_offset > 10**5 else byte_offset
     return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def _how_to_suppress(code: str) -> str:
+    """For a finding with no fix to apply, which a check would otherwise fail on for good: how to mark
+    it deliberate."""
+    where = BY_CODE[code].suppression if code in BY_CODE else "on its line"
+    return f" (if it is deliberate, put `# lambda-fix: ignore[{code}]` {where})"
