@@ -413,3 +413,22 @@ def test_every_finding_reported_without_a_fix_says_how_to_mark_it_deliberate() -
     reported = sorted(str(p) for p in FIXTURES.rglob("report_*.py"))
     lines = [line for line in invoke("--check", "--no-cache", *reported).output.splitlines() if ": LF00" in line]
     assert lines and all("[*]" in line or "lambda-fix: ignore[LF00" in line for line in lines), lines
+
+
+def test_extend_select_and_extend_ignore_add_to_the_settings(project) -> None:
+    from helpers import FIXTURES
+
+    (project / "app.py").write_text((FIXTURES / "LF001" / "report_invocation_counter.py").read_text())
+    (project / "pyproject.toml").write_text('[tool.lambda-fix]\nselect = ["LF001"]\n')
+    assert invoke("--check", "app.py").exit_code == 0  # an LF002 finding, not selected
+    assert invoke("--check", "--extend-select", "LF002", "app.py").exit_code == 1
+    (project / "pyproject.toml").write_text("[tool.lambda-fix]\n")
+    assert invoke("--check", "--extend-ignore", "LF002", "app.py").exit_code == 0
+
+
+def test_statistics_count_the_findings_of_each_code(project) -> None:
+    (project / "a.py").write_text(LEAKY)
+    (project / "b.py").write_text(LEAKY)
+    result = invoke("--check", "--statistics", ".")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "    2\tLF001\t[*] handler-state-at-module-level"

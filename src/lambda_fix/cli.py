@@ -62,6 +62,9 @@ Exit status:
               help="Rewrite the files in place: what a run does without --check or --diff, spelled out.")
 @click.option("--select", help="Only these codes (comma-separated prefixes, e.g. LF001,LF002).")
 @click.option("--ignore", help="Leave out these codes (comma-separated prefixes).")
+@click.option("--extend-select", help="Add these codes to those selected (by --select or the settings).")
+@click.option("--extend-ignore", help="Leave out these codes too, besides those the settings ignore.")
+@click.option("--statistics", is_flag=True, help="Print how many findings each code has, instead of each finding.")
 @click.option("--handler", "handlers", multiple=True, metavar="NAME",
               help="Another handler: a function name, or module:function. Repeatable.")
 @click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")
@@ -79,7 +82,8 @@ Exit status:
 @click.version_option(__version__, prog_name="lambda-fix")
 def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
          explain: str | None,
-         check: bool, fix: bool, select: str | None, ignore: str | None, handlers: tuple[str, ...], unsafe_fixes: bool | None,
+         check: bool, fix: bool, select: str | None, ignore: str | None, extend_select: str | None,
+         extend_ignore: str | None, statistics: bool, handlers: tuple[str, ...], unsafe_fixes: bool | None,
          jobs: int | None, max_file_size: int | None, no_cache: bool, cache_dir: str | None,
          config_path: str | None,
          stdin_filename: str | None) -> None:
@@ -112,7 +116,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     show_diff = show_diff or output_format == "diff"
     output_format = output_format or ("diff" if show_diff else "text")
     _stop_on_sigterm()
-    flags = dict(select=_codes(select), ignore=_codes(ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
+    flags = dict(select=_codes(select), ignore=_codes(ignore), extend_select=_codes(extend_select),
+                 extend_ignore=_codes(extend_ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
                  max_file_size=max_file_size,
                  cache=not no_cache, cache_dir=cache_dir)
     config: Config | Settings
@@ -157,7 +162,9 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         summary = dataclasses.replace(summary, warnings=summary.warnings + tuple(
             f"warning: --handler {entry} matches no function of the files checked" for entry in unmatched))
     wrote = mode is engine.Mode.WRITE
-    if output_format == "text":
+    if statistics and output_format == "text":
+        click.echo(text_format.statistics(summary, wrote), nl=False)
+    elif output_format == "text":
         click.echo(text_format.render(summary, wrote), nl=False)
     else:
         # stdout carries only the diff or the machine-readable output; what a person reads goes to

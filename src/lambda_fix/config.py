@@ -59,11 +59,19 @@ class Config:
         return selected and not any(code.startswith(i) for i in self.ignore)
 
     def merged(self, **overrides: Any) -> "Config":
-        """Flags win over the file; None means the flag was not given."""
+        """Flags win over the file; None means the flag was not given. `extend_select` and
+        `extend_ignore` add to the codes the file (or `select`/`ignore`) chose, as Ruff's do."""
+        extend_select = overrides.pop("extend_select", None) or ()
+        extend_ignore = overrides.pop("extend_ignore", None) or ()
         given = {k: v for k, v in overrides.items() if v is not None}
         if "cache_dir" in given:
             given["cache_dir_from_settings"] = False
-        return dataclasses.replace(self, **given)
+        config = dataclasses.replace(self, **given)
+        if extend_select and config.select:  # an empty select is every code already
+            config = dataclasses.replace(config, select=config.select + tuple(extend_select))
+        if extend_ignore:
+            config = dataclasses.replace(config, ignore=config.ignore + tuple(extend_ignore))
+        return config
 
 
 # key in the file -> (field, expected type)

@@ -75,3 +75,21 @@ def summary_line(summary: RunSummary, wrote: bool) -> str:
 
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
+
+
+def statistics(summary: RunSummary, wrote: bool) -> str:
+    """`--statistics`, as Ruff prints it: one line per code, the most frequent first (`[*]` when every
+    one of them has a fix that applies), then the problems and the summary line."""
+    from ..codes import BY_CODE
+
+    counts: dict[str, list[int]] = {}
+    for result in summary.results:
+        for finding in result.findings:
+            if finding.applied and wrote and result.status is Status.CHANGED:
+                continue
+            seen = counts.setdefault(finding.code, [0, 0])
+            seen[0] += 1
+            seen[1] += finding.applied
+    lines = [f"{total:5d}\t{code}\t{'[*] ' if fixed == total else ''}{BY_CODE[code].name if code in BY_CODE else ''}"
+             for code, (total, fixed) in sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))]
+    return "\n".join(lines) + ("\n" if lines else "") + problems(summary) + summary_line(summary, wrote) + "\n"
