@@ -432,3 +432,9 @@ def test_statistics_count_the_findings_of_each_code(project) -> None:
     result = invoke("--check", "--statistics", ".")
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == "    2\tLF001\t[*] handler-state-at-module-level"
+
+
+def test_a_machine_format_with_standard_input_is_a_usage_error_not_ignored() -> None:
+    result = CliRunner().invoke(cli.main, ["--format", "json", "-"], input=LEAKY)
+    assert result.exit_code == 2 and "not available with standard input" in result.output
+    assert CliRunner().invoke(cli.main, ["--diff", "-"], input=LEAKY).exit_code == 1

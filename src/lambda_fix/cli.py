@@ -133,6 +133,11 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         _config_error(exc)
     if paths == (engine.STDIN,):
         assert isinstance(config, Config)
+        if output_format not in ("text", "diff") or statistics:
+            # Standard input gives back the module (or its diff): a report in another format would be
+            # mixed into it.
+            raise click.UsageError(f"--format {output_format} and --statistics are not available with standard "
+                                   "input ('-'): name the file, or use --diff")
         code = _run_stdin(config, show_diff, check, stdin_filename or engine.STDIN)
         sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
     if engine.STDIN in paths:
