@@ -307,17 +307,7 @@ def _replace(path: Path, data: bytes) -> None:
     """Write data to path through a temporary file and a rename; temporary files that killed runs left
     beside it are removed first."""
     files.remove_leftovers(str(path.parent), os.listdir(path.parent))
-    handle, temporary = files.temporary_beside(path)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    files.write_beside(path, data)
 
 
 _MARKERS = {

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 # The most any file is read for: far above any real source, settings or cache file, far below
 # what would exhaust a worker's memory.
@@ -264,12 +264,20 @@ def _unchanged(path: Path, descriptor: int, before: os.stat_result, expected: st
 def _put_back(path: Path, descriptor: int, before: os.stat_result) -> None:
     """After a plain rename: the old file's current content back under its name (the fallback where
     names cannot be exchanged)."""
-    content = _read_all(descriptor)
+    write_beside(path, _read_all(descriptor), lambda written: _keep_owner_and_mode(written, before))
+
+
+def write_beside(path: Path, data: bytes, finish: Callable[[int], None] | None = None) -> None:
+    """Replace path with data through a temporary file beside it and a rename: readers see the old
+    content or the new, never half. finish: called with the temporary file's descriptor once data is in
+    it. On any failure the temporary file is removed."""
     handle, temporary = temporary_beside(path)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            _keep_owner_and_mode(stream.fileno(), before)
+            stream.write(data)
+            if finish is not None:
+                stream.flush()
+                finish(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         try:
