@@ -233,6 +233,8 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
     if not files:
         return
     # Imported here: a run answered from the cache needs neither the analysis nor a pool.
+    from concurrent.futures.process import BrokenProcessPool
+
     from . import worker
 
     # More processes than cores or than files never makes a run faster (a settings file asking for 48
@@ -258,7 +260,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
                 finished += 1
                 yield count(outcome)
             return
-        except _BrokenPool as exc:
+        except BrokenProcessPool as exc:  # a worker died: a signal, the out-of-memory killer, a native crash
             # Results come in order: the file that killed a worker is among those handed out after
             # the last result, at most a chunk for each worker and each call queued ahead.
             suspects = pending[finished:finished + (2 * jobs + 1) * chunk]
@@ -278,16 +280,6 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
         yield count(worker.process_file(path))
 
 
-def _broken_pool() -> type[BaseException]:
-    from concurrent.futures.process import BrokenProcessPool
-
-    return BrokenProcessPool
-
-
-class _BrokenPool(Exception):
-    """A worker of the pool died (a signal, the out-of-memory killer, a native crash)."""
-
-
 def _pooled(files: tuple[str, ...], setup: tuple[Any, ...], jobs: int, chunk: int) -> Iterator[Outcome]:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -298,8 +290,6 @@ def _pooled(files: tuple[str, ...], setup: tuple[Any, ...], jobs: int, chunk: in
                                initargs=(run_files, config, wanted, True, records, named, os.getpid()))
     try:
         yield from pool.map(worker.process_file, files, chunksize=chunk)
-    except _broken_pool() as exc:
-        raise _BrokenPool(str(exc)) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # on an interrupt, start nothing new
 
@@ -307,6 +297,7 @@ def _pooled(files: tuple[str, ...], setup: tuple[Any, ...], jobs: int, chunk: in
 def _isolated(path: str, setup: tuple[Any, ...]) -> Outcome:
     """One file in a process of its own: its result, or its error when the process dies."""
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     from . import worker
 
@@ -315,7 +306,7 @@ def _isolated(path: str, setup: tuple[Any, ...]) -> Outcome:
                              initargs=(run_files, config, wanted, True, records, named, os.getpid())) as pool:
         try:
             return pool.submit(worker.process_file, path).result()
-        except _broken_pool():
+        except BrokenProcessPool:
             return Outcome(FileResult(path, Status.FAILED, error=(
                 "lambda-fix's worker process died on this file (a crash in a native parser, or out of "
                 "memory); the file was left unchanged")))
