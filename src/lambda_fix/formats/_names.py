@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import unicodedata
 
-_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
+# C's escapes, as git writes them in quoted names (diff headers use them too).
+ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
             '"': '\\"', "\\": "\\\\"}
 
 
@@ -15,7 +16,7 @@ def shown(name: str) -> str:
     format character, a line or paragraph separator, a quote or a backslash."""
     if not any(_unsafe(c) or c in '"\\' for c in name):
         return name
-    return '"' + "".join(_ESCAPES.get(c) or (_code(c) if _unsafe(c) else c) for c in name) + '"'
+    return '"' + "".join(ESCAPES.get(c) or (_code(c) if _unsafe(c) else c) for c in name) + '"'
 
 
 def _unsafe(character: str) -> bool:
@@ -33,13 +34,18 @@ def _code(character: str) -> str:
 
 def code_span(text: str) -> str:
     """text as a Markdown code span that no backtick in it can end early."""
+    fence = "`" * (longest_backtick_run(text) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def longest_backtick_run(text: str) -> int:
+    """The most backticks in a row in text: a Markdown fence or code span around it needs more."""
     longest = run = 0
     for character in text:
         run = run + 1 if character == "`" else 0
         longest = max(longest, run)
-    fence = "`" * (longest + 1)
-    padding = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{padding}{text}{padding}{fence}"
+    return longest
 
 
 def one_line(text: str | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from ..model import RunSummary, Status
+from ._names import ESCAPES
 
 
 def render(summary: RunSummary, wrote: bool = False) -> str:
@@ -26,8 +27,6 @@ def unified_diff(path: str, old: str, new: str) -> str:
     return "".join(out)
 
 
-_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
-            '"': '\\"', "\\": "\\\\"}
 
 
 def header_name(name: str) -> str:
@@ -35,11 +34,11 @@ def header_name(name: str) -> str:
     C-quoted when it holds a quote, a backslash, a control or a non-ASCII character (bytes as octal
     escapes), and followed by a tab when it holds a space (a name ends at a tab)."""
     quoted = name
-    if any(c in _ESCAPES or ord(c) < 0x20 or ord(c) >= 0x7F for c in name):
+    if any(c in ESCAPES or ord(c) < 0x20 or ord(c) >= 0x7F for c in name):
         parts = []
         for c in name:
-            if c in _ESCAPES:
-                parts.append(_ESCAPES[c])
+            if c in ESCAPES:
+                parts.append(ESCAPES[c])
             elif ord(c) < 0x20 or ord(c) >= 0x7F:
                 parts.extend(f"\\{byte:03o}" for byte in c.encode("utf-8", "surrogateescape"))
             else:

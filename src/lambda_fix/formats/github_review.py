@@ -16,12 +16,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Applicability, FileResult, Finding, RunSummary, Status
-from ._names import code_span, one_line, shown
+from ._names import code_span, longest_backtick_run, one_line, shown
 from ._source import source_lines
 from .diff import unified_diff
 
@@ -232,5 +231,4 @@ def _patch(diff: str) -> str:
 def fence_for(content: str) -> str:
     """A code fence longer than any run of backticks in content (the pull request's own lines), so
     that none of them ends the block and makes the rest of the comment Markdown."""
-    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
-    return "`" * max(3, longest + 1)
+    return "`" * max(3, longest_backtick_run(content) + 1)

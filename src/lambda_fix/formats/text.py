@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 from ..model import Applicability, FileResult, RunSummary, Status
-from ._names import one_line as _one_line
-from ._names import shown
+from ._names import one_line, shown
 
 
 def problems(summary: RunSummary) -> str:
     """The warnings, one `path: error: reason` line per file that could not be processed and one `path:
     note: ...` per file skipped for a reason worth telling: what a machine-readable format's run tells
     a person on stderr, before the summary."""
-    lines = [*map(_one_line, summary.warnings), *filter(None, map(_file_problem, summary.results))]
+    lines = [*map(one_line, summary.warnings), *filter(None, map(_file_problem, summary.results))]
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -20,14 +19,14 @@ def _file_problem(result: FileResult) -> str | None:
     """`path: error: reason` for a file that could not be processed; `path: note: ...` for one skipped
     for a reason worth telling."""
     if result.status is Status.FAILED:
-        return f"{shown(result.path)}: error: {_one_line(result.error)}"
+        return f"{shown(result.path)}: error: {one_line(result.error)}"
     if result.status is Status.SKIPPED and result.error:
-        return f"{shown(result.path)}: note: {_one_line(result.error)}"
+        return f"{shown(result.path)}: note: {one_line(result.error)}"
     return None
 
 
 def render(summary: RunSummary, wrote: bool) -> str:
-    lines = [_one_line(w) for w in summary.warnings]
+    lines = [one_line(w) for w in summary.warnings]
     for result in summary.results:
         problem = _file_problem(result)
         if problem:
@@ -37,7 +36,7 @@ def render(summary: RunSummary, wrote: bool) -> str:
                 continue  # fixed on disk: nothing left to report
             marker = "[*] " if finding.applied else ""
             lines.append(f"{shown(finding.path)}:{finding.line}:{finding.column}: {finding.code} {marker}"
-                         f"{_one_line(finding.message)}")
+                         f"{one_line(finding.message)}")
     lines.append(summary_line(summary, wrote))
     return "\n".join(lines) + "\n"
 
