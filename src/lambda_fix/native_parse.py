@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 
+from . import lifetime
+
 # Far below where libcst's parser crashes (tests/test_hostile_input.py), far above real code.
 DEPTH_IN_PROCESS = 500
 # A text libcst cannot parse in this long is refused as too complex (a real module takes milliseconds).
@@ -80,15 +82,8 @@ def _child_of(parent: int) -> None:
     which never run while native code parses, are not kept."""
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(0)
+    # No watching thread: the parent waits at most TIME_LIMIT and kills it then.
+    lifetime.end_with(parent, watch=False)
 
 
 def _exited_in_time(pid: int) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache as result_cache
-from . import codemods, files, native_parse
+from . import codemods, files, lifetime, native_parse
 from .analysis import module as module_facts
 from .analysis.clients import may_name_a_factory
 from .analysis.handlers import extra_names, may_contain_handler
@@ -69,32 +69,7 @@ def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_p
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if parent is not None:
-            _end_with(parent)
-
-
-def _end_with(parent: int) -> None:
-    """A worker ends when the process that started it does, even by SIGKILL, which gives it no chance
-    to stop its pool: otherwise workers would wait forever, holding the caller's stdout open. Linux
-    kills the worker itself (PR_SET_PDEATHSIG); elsewhere a thread watches the parent."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            pr_set_pdeathsig = 1
-            if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
-                if os.getppid() != parent:  # the parent died before the request was made
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-    import threading
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+            lifetime.end_with(parent)
 
 
 def check_text(source: str, config: Config, path: str = STDIN, details: bool = False) -> FileResult:
