@@ -44,12 +44,12 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
         if path.is_file():
             files.append(str(path))  # named on the command line: always included
             named.append(str(path))
-            directory = os.path.dirname(raw) or "."
-            leftovers.extend((directory, n) for n in _listdir(directory) if is_leftover_name(n))
         elif path.is_dir():
             _walk(path, extra, files, errors, leftovers)
         else:
             errors.append((raw, _why_missing(raw)))
+    for directory in dict.fromkeys(os.path.dirname(path) or "." for path in named):  # each listed once
+        leftovers.extend((directory, n) for n in _listdir(directory) if is_leftover_name(n))
     unique = sorted(set(files))
     return Discovery(tuple(unique), tuple(errors), tuple(sorted(set(named))), tuple(dict.fromkeys(leftovers)))
 
