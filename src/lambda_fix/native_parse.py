@@ -30,12 +30,10 @@ TIME_LIMIT = 30.0
 _CHECK = "import sys, libcst\nlibcst.parse_module(sys.stdin.buffer.read().decode('utf-8', 'surrogatepass'))\n"
 
 
-def safe_in_process(text: str) -> bool:
-    """True when libcst may parse text in this process: CPython accepts it and it nests shallowly, or a
-    child process parsed it without crashing."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+def safe_in_process(text: str, tree: ast.AST | None) -> bool:
+    """True when libcst may parse text in this process: CPython accepted it (tree: its tree, or None
+    when CPython rejected it) and it nests shallowly, or a child process parsed it without crashing."""
+    if tree is None:
         return survives(text)
     return depth(tree) <= DEPTH_IN_PROCESS or survives(text)
 

@@ -243,7 +243,8 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
         return FileResult(path, Status.FAILED, error="nested too deeply to analyse (Python's recursion limit); "
                                                      "the file was left unchanged")
     fixable = [d for d in diagnoses if _applies(d, config)]
-    if fixable and not native_parse.safe_in_process(text):
+    # The tree of the text itself, unless the analysis read a stand-in for syntax newer than this Python.
+    if fixable and not native_parse.safe_in_process(text, tree if readable == text else None):
         return FileResult(path, Status.FAILED, error=(
             "nests too deeply or is too complex for libcst's parser, which rewrites files (it crashes on it, "
             f"or takes more than {native_parse.TIME_LIMIT:.0f} s): the file was left unchanged"))
