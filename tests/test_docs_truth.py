@@ -1,0 +1,84 @@
+"""What the docs say is what the project does: each claim below was once found wrong (issue 22, section 5)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def section(page: str, heading: str) -> str:
+    """The text of `heading` (a `## ` heading of `page` under docs/), up to the next heading of its level."""
+    text = (DOCS / page).read_text()
+    start = text.index(f"\n{heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def fenced(text: str, language: str = "") -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
+
+
+# 1. pre-commit: a `rev` that exists, hooks that exist, and a local hook that runs without a download.
+
+
+def pre_commit_configs() -> list[dict]:
+    return [yaml.safe_load(block) for block in fenced(section("usage.md", "## pre-commit"), "yaml")]
+
+
+def test_the_pre_commit_configs_name_hooks_the_repository_ships() -> None:
+    shipped = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    configs = pre_commit_configs()
+    remote = [repo for config in configs for repo in config["repos"] if repo["repo"] != "local"]
+    local = [repo for config in configs for repo in config["repos"] if repo["repo"] == "local"]
+    assert remote and local
+    for repo in remote:
+        assert {hook["id"] for hook in repo["hooks"]} <= shipped.keys()
+    for repo in local:
+        for hook in repo["hooks"]:
+            # a local hook is the shipped one run from the installed console script
+            assert hook["entry"] == shipped[hook["id"]]["entry"]
+            assert hook["language"] == "system" and hook["types"] == shipped[hook["id"]]["types"]
+
+
+def test_the_pre_commit_rev_is_a_commit_not_an_invented_tag() -> None:
+    (repo,) = [repo for config in pre_commit_configs() for repo in config["repos"] if repo["repo"] != "local"]
+    rev = str(repo["rev"])
+    # a placeholder for a SHA, or a SHA: never a version tag that was never made
+    assert re.fullmatch(r"<[^>]*commit SHA[^>]*>|[0-9a-f]{40}", rev), rev
+    page = section("usage.md", "## pre-commit")
+    if "has no release tags" in page and (ROOT / ".git").exists():
+        tags = subprocess.run(["git", "-C", str(ROOT), "tag", "--list"], capture_output=True, text=True)
+        assert tags.returncode != 0 or tags.stdout.strip() == ""
+
+
+def test_the_documented_local_hook_runs_in_pre_commit(tmp_path: Path) -> None:
+    """The `repo: local` configuration, as the page shows it, in a real pre-commit run (it installs nothing)."""
+    pytest.importorskip("pre_commit")
+    if shutil.which("lambda-fix") is None or shutil.which("git") is None:
+        pytest.skip("needs the lambda-fix console script and git")
+    (local,) = [block for block in fenced(section("usage.md", "## pre-commit"), "yaml") if "repo: local" in block]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(FIXTURES / "LF001" / "issue_example.py", repo / "app.py")
+    (repo / ".pre-commit-config.yaml").write_text(local)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "GIT_CONFIG_NOSYSTEM": "1",
+           "LAMBDA_FIX_NO_CACHE": "1"}
+    for command in (["git", "init", "-q"], ["git", "add", "."]):
+        subprocess.run(command, cwd=repo, check=True, env=env)
+    before = (repo / "app.py").read_text()
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr  # the hook fixed the file, so the commit stops
+    assert "files were modified by this hook" in done.stdout
+    assert "myresult = []" in (repo / "app.py").read_text() != before
