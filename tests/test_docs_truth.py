@@ -82,3 +82,28 @@ def test_the_documented_local_hook_runs_in_pre_commit(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr  # the hook fixed the file, so the commit stops
     assert "files were modified by this hook" in done.stdout
     assert "myresult = []" in (repo / "app.py").read_text() != before
+
+
+# 2. The probe's `--python .venv/bin/python`, a relative name, in a real virtual environment without lambda-fix.
+
+
+def test_the_probes_python_option_as_the_page_gives_it(tmp_path: Path) -> None:
+    page = (DOCS / "probe.md").read_text()
+    suggested = re.search(r"`--python (\S+)`", page)
+    assert suggested and not Path(suggested.group(1)).is_absolute()
+    interpreter = Path(suggested.group(1))
+    project = tmp_path / "project"
+    project.mkdir()
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / interpreter.parent.parent)],
+                   check=True)
+    (project / "app.py").write_text("seen = []\n\n\ndef lambda_handler(event, context):\n"
+                                    "    seen.append(event['id'])\n    return {'seen': list(seen)}\n")
+    (project / "events.json").write_text('[{"id": 1}, {"id": 2}]')
+    # the page says what runs there needs nothing of lambda-fix: this environment does not have it
+    assert subprocess.run([str(project / interpreter), "-c", "import lambda_fix"], cwd=tmp_path,
+                          capture_output=True).returncode != 0
+    for after, status in ((["--after"], 0), ([], 1)):  # the rewrite agrees with cold; the original differs
+        done = subprocess.run([sys.executable, "-m", "lambda_fix", "probe", "app:lambda_handler", "--events",
+                               "events.json", "--python", str(interpreter), *after], cwd=project,
+                              capture_output=True, text=True, timeout=300)
+        assert "Traceback" not in done.stderr and done.returncode == status, done.stdout + done.stderr
