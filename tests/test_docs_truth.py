@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,31 @@ def test_the_probes_python_option_as_the_page_gives_it(tmp_path: Path) -> None:
                                "events.json", "--python", str(interpreter), *after], cwd=project,
                               capture_output=True, text=True, timeout=300)
         assert "Traceback" not in done.stderr and done.returncode == status, done.stdout + done.stderr
+
+
+# 3. The Python lambda-fix runs on (not the Python of the code it analyses), said once and the same everywhere.
+
+
+def minimum_python() -> tuple[int, int]:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    found = re.fullmatch(r">=\s*3\.(\d+)", declared)
+    assert found, f"requires-python is {declared!r}: a lower bound, as the docs state it"
+    return 3, int(found.group(1))
+
+
+def test_the_python_lambda_fix_runs_on_is_stated_one_way() -> None:
+    major, minor = minimum_python()
+    assert sys.version_info[:2] >= (major, minor)  # the tests (and CI) run on a Python the project declares
+    readme = (ROOT / "README.md").read_text()
+    assert f"lambda-fix running on Python {major}.{minor} or newer" in " ".join(readme.split())
+    pages = {path.name: " ".join(path.read_text().split()) for path in [ROOT / "README.md", *DOCS.glob("*.md")]}
+    # every place that says which Python lambda-fix itself runs on gives the declared minimum, and no
+    # page promises an older one
+    statements = {(name, found.group(0), found.group(1)) for name, text in pages.items()
+                  for found in re.finditer(r"lambda-fix (?:running |runs )?on (?:Python )?(3\.\d+)", text)}
+    assert statements
+    assert [said for said in statements if said[2] != f"{major}.{minor}"] == []
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    default = tuple(int(part) for part in action["inputs"]["python-version"]["default"].split("."))
+    assert default >= (major, minor)
+    assert f"{major}.{minor} or newer" in pages["github-action.md"]
