@@ -136,3 +136,15 @@ def test_the_python_lambda_fix_runs_on_is_stated_one_way() -> None:
     default = tuple(int(part) for part in action["inputs"]["python-version"]["default"].split("."))
     assert default >= (major, minor)
     assert f"{major}.{minor} or newer" in pages["github-action.md"]
+
+
+# 4. The usage page's `--format` row lists every format there is.
+
+
+def test_the_format_option_lists_every_format() -> None:
+    from lambda_fix.formats import NAMES
+
+    (row,) = [line for line in (DOCS / "usage.md").read_text().splitlines() if line.startswith("| `--output-format")]
+    assert [name for name in NAMES if f"`{name}`" not in row] == []
+    output_formats = (DOCS / "output-formats.md").read_text()
+    assert [name for name in NAMES if f"`{name}`" not in output_formats] == []
