@@ -148,3 +148,36 @@ def test_the_format_option_lists_every_format() -> None:
     assert [name for name in NAMES if f"`{name}`" not in row] == []
     output_formats = (DOCS / "output-formats.md").read_text()
     assert [name for name in NAMES if f"`{name}`" not in output_formats] == []
+
+
+# 5. The usage page's errors for files that cannot be processed, as the tool prints them.
+
+
+def run_lambda_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_error_lines_are_what_the_tool_prints(tmp_path: Path) -> None:
+    page = section("usage.md", "## Output")
+    (block,) = [block for block in fenced(page) if "error:" in block]
+    documented = block.splitlines()
+    (tmp_path / "binary.py").write_bytes(b"x = 1\0\n")
+    (tmp_path / "broken.py").write_text("x = 1\ny = (\n")
+    # Latin-1 without a coding cookie, with `GREETING = "café"` on its third line, as the page says
+    (tmp_path / "latin.py").write_bytes('import json\n\nGREETING = "café"\n'.encode("latin-1"))
+    assert '(`GREETING = "café"` on its third line)' in " ".join(page.split())
+    done = run_lambda_fix(tmp_path, *[line.split(":")[0] for line in documented])
+    assert done.returncode == 2
+    assert done.stdout.splitlines()[: len(documented)] == documented, done.stdout
+
+
+def test_what_the_page_says_of_a_latin_1_file(tmp_path: Path) -> None:
+    page = " ".join(section("usage.md", "## Output").split())
+    cookie = re.search(r"\(`(# -\*- coding: latin-1 -\*-)`\)", page).group(1)
+    top_message = re.search(r"the message is Python's: `([^`]+)`", page).group(1)
+    (tmp_path / "cookie.py").write_bytes(f'{cookie}\nGREETING = "café"\n'.encode("latin-1"))
+    (tmp_path / "top.py").write_bytes('GREETING = "café"\n'.encode("latin-1"))
+    done = run_lambda_fix(tmp_path, "--check", "cookie.py", "top.py")
+    assert done.stdout.splitlines()[0] == f"top.py: error: {top_message}", done.stdout
+    assert "cookie.py" not in done.stdout
