@@ -181,3 +181,50 @@ def test_what_the_page_says_of_a_latin_1_file(tmp_path: Path) -> None:
     done = run_lambda_fix(tmp_path, "--check", "cookie.py", "top.py")
     assert done.stdout.splitlines()[0] == f"top.py: error: {top_message}", done.stdout
     assert "cookie.py" not in done.stdout
+
+
+# 6. The bot's environment: every variable it reads is in the table of github-action.md, required as it says.
+
+
+def variables_the_bot_reads() -> tuple[set[str], set[str]]:
+    """(every name github_bot.py reads from its environment, the names it requires)."""
+    import ast
+
+    tree = ast.parse((ROOT / "src" / "lambda_fix" / "github_bot.py").read_text())
+    read: set[str] = set()
+    required: set[str] = set()
+    def name(node: ast.expr) -> str | None:  # a literal name; `env.get(name)` inside _required is not a read
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            function = node.func
+            if isinstance(function, ast.Name) and function.id == "_required" and len(node.args) == 2:
+                required.add(name(node.args[1]) or "")
+            elif isinstance(function, ast.Attribute) and (
+                    (function.attr == "get" and ast.unparse(function.value) in ("env", "os.environ"))
+                    or ast.unparse(function) == "os.getenv"):
+                read.add(name(node.args[0]) or "")
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("env", "os.environ"):
+            read.add(name(node.slice) or "")
+    read.discard("")
+    assert "" not in required, "a required variable whose name is not a literal"
+    return read | required, required
+
+
+def test_the_bot_page_lists_every_variable_the_bot_reads() -> None:
+    read, required = variables_the_bot_reads()
+    assert {"GITHUB_TOKEN", "GITHUB_REPOSITORY", "HEAD_SHA", "BASE_SHA"} <= required and "GITHUB_API_URL" in read
+    table = section("github-action.md", "## The environment the bot reads")
+    rows = {found.group(1): found.group(0) for found in re.finditer(r"^\| `([A-Z_]+)` \|.*$", table, re.M)}
+    assert sorted(read - rows.keys()) == []
+    # without PR_NUMBER, the bot has nothing to review and passes; every other required name stops it
+    assert "exits 0" in rows["PR_NUMBER"] and "nothing to review" in rows["PR_NUMBER"]
+    required = required - {"PR_NUMBER"}
+    assert sorted(name for name in required if "| required" not in rows[name]) == []
+    assert sorted(name for name, row in rows.items() if "| required" in row and name not in required) == []
+    # and the Action's step sets each variable the page says it does
+    (step,) = [step for step in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"]
+               if step.get("run", "").strip() == "python -m lambda_fix.github_bot"]
+    assert sorted(name for name, row in rows.items() if "the Action" in row and name not in step["env"]) == []
+    assert sorted(name for name in step["env"] if name not in rows) == []
