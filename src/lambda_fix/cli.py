@@ -6,7 +6,7 @@ import dataclasses
 import os
 import signal
 import sys
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import click
 
@@ -65,6 +65,8 @@ Exit status:
 @click.option("--extend-select", help="Add these codes to those selected (by --select or the settings).")
 @click.option("--extend-ignore", help="Leave out these codes too, besides those the settings ignore.")
 @click.option("--statistics", is_flag=True, help="Print how many findings each code has, instead of each finding.")
+@click.option("--show-fixes/--no-show-fixes", default=False,
+              help="After the findings, list the fixes applied (or, with --check or --diff, available), by file.")
 @click.option("--handler", "handlers", multiple=True, metavar="NAME",
               help="Another handler: a function name, or module:function. Repeatable.")
 @click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")
@@ -83,7 +85,7 @@ Exit status:
 def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
          explain: str | None,
          check: bool, fix: bool, select: str | None, ignore: str | None, extend_select: str | None,
-         extend_ignore: str | None, statistics: bool, handlers: tuple[str, ...], unsafe_fixes: bool | None,
+         extend_ignore: str | None, statistics: bool, show_fixes: bool, handlers: tuple[str, ...], unsafe_fixes: bool | None,
          jobs: int | None, max_file_size: int | None, no_cache: bool, cache_dir: str | None,
          config_path: str | None,
          stdin_filename: str | None) -> None:
@@ -93,7 +95,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     and writes the result to standard output.
 
     `lambda-fix probe MODULE:FUNCTION --events FILE` runs a handler warm and cold and compares
-    (it runs your code; see `lambda-fix probe --help`).
+    (it runs your code; see `lambda-fix probe --help`). `lambda-fix rule --all` prints every rule's
+    documentation, `lambda-fix rule CODE` one.
     """
     from pathlib import Path
 
@@ -122,13 +125,12 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
                  cache=not no_cache, cache_dir=cache_dir)
     config: Config | Settings
     try:
-        if config_path:  # one file's settings for every path
-            base = load(Path(config_path), required=True)
-            config = base.merged(**flags, handlers=(base.handlers + handlers) if handlers else None)
-        else:  # each file gets its own project's settings
-            config = Settings(flags, extra_handlers=handlers)
-            if paths == (engine.STDIN,):
-                config = config.for_path(stdin_filename or os.path.join(os.getcwd(), engine.STDIN))
+        # Each file gets its own project's settings, or with --config one file's for every path; then
+        # the flags, and the codes its per-file-ignores leave out.
+        fixed = load(Path(config_path), required=True) if config_path else None
+        config = Settings(flags, extra_handlers=handlers, fixed=fixed)
+        if paths == (engine.STDIN,):
+            config = config.for_path(stdin_filename or os.path.join(os.getcwd(), engine.STDIN))
     except ConfigError as exc:
         _config_error(exc)
     if paths == (engine.STDIN,):
@@ -138,7 +140,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
             # mixed into it.
             raise click.UsageError(f"--format {output_format} and --statistics are not available with standard "
                                    "input ('-'): name the file, or use --diff")
-        code = _run_stdin(config, show_diff, check, stdin_filename or engine.STDIN)
+        code = _run_stdin(config, show_diff, check, stdin_filename or engine.STDIN, show_fixes)
         sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
     if engine.STDIN in paths:
         raise click.UsageError("'-' (standard input) cannot be combined with other paths")
@@ -168,20 +170,37 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
             f"warning: --handler {entry} matches no function of the files checked" for entry in unmatched))
     wrote = mode is engine.Mode.WRITE
     if statistics and output_format == "text":
-        click.echo(text_format.statistics(summary, wrote), nl=False)
+        color = _color(sys.stdout)
+        click.echo(text_format.statistics(summary, wrote, color, show_fixes), nl=False, color=color)
     elif output_format == "text":
-        click.echo(text_format.render(summary, wrote), nl=False)
+        color = _color(sys.stdout)
+        click.echo(text_format.render(summary, wrote, color, show_fixes), nl=False, color=color)
     else:
         # stdout carries only the diff or the machine-readable output; what a person reads goes to
         # stderr: with a diff, every finding as `text` shows it; else the errors and the summary.
         click.echo(renderer(output_format)(summary, wrote), nl=False)
         if output_format == "diff":
-            click.echo(text_format.render(summary, wrote), nl=False, err=True)
+            color = _color(sys.stderr)
+            click.echo(text_format.render(summary, wrote, color, show_fixes), nl=False, err=True, color=color)
         else:
             click.echo(text_format.problems(summary), nl=False, err=True)
-            click.echo(text_format.summary_line(summary, wrote), err=True)
+            fixes = text_format.fixes(summary, wrote) if show_fixes else ""
+            click.echo(fixes + text_format.summary_line(summary, wrote), err=True)
     code = exit_code(summary, pending_is_failure=not wrote)
     sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _color(stream: TextIO) -> bool:
+    """Colour for a person at a terminal: NO_COLOR (any value but empty) turns it off, else FORCE_COLOR
+    (any value but empty) turns it on even when the stream is not a terminal."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return bool(stream.isatty()) and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
 
 
 def _config_error(exc: ConfigError) -> NoReturn:
@@ -225,7 +244,7 @@ def exit_code(summary: RunSummary, pending_is_failure: bool) -> int:
     return EXIT_OK
 
 
-def _run_stdin(config: Config, show_diff: bool, check: bool, name: str) -> int:
+def _run_stdin(config: Config, show_diff: bool, check: bool, name: str, show_fixes: bool = False) -> int:
     data = sys.stdin.buffer.read()
     try:
         decoded = decode(data)
@@ -241,7 +260,9 @@ def _run_stdin(config: Config, show_diff: bool, check: bool, name: str) -> int:
         new = result.new_source if result.status is Status.CHANGED and result.new_source is not None else None
         sys.stdout.buffer.write(encode(new, decoded) if new is not None else data)
         sys.stdout.buffer.flush()
-    click.echo(text_format.render(summary, wrote=False), nl=False, err=True)
+    color = _color(sys.stderr)
+    click.echo(text_format.render(summary, wrote=False, color=color, show_fixes=show_fixes), nl=False, err=True,
+               color=color)
     return exit_code(summary, pending_is_failure=show_diff or check)
 
 
@@ -296,9 +317,35 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
     sys.exit(EXIT_OK if report.agrees else EXIT_FINDINGS)
 
 
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("code", required=False, metavar="CODE")
+@click.option("--all", "every", is_flag=True, help="Every rule, in the order of their codes.")
+@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              help="text: each rule's page in Markdown (as --explain prints it); json: its fields and page.")
+def rule_command(code: str | None, every: bool, output_format: str) -> None:
+    """Print the documentation of the rule CODE (as `lambda-fix --explain CODE` does), or with --all
+    of every rule."""
+    from .rule_docs import fields, render
+
+    if every == (code is not None):
+        raise click.UsageError("give one CODE, or --all")
+    if code is not None and code.strip().upper() not in codes.BY_CODE:
+        raise click.BadParameter(f"unknown code {code!r} (known: {', '.join(codes.CODES)})", param_hint="CODE")
+    chosen = codes.RULES if every else (codes.BY_CODE[code.strip().upper()],)  # type: ignore[union-attr]
+    if output_format == "json":
+        import json
+
+        data = [fields(rule) for rule in chosen]
+        click.echo(json.dumps(data if every else data[0], indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(render(rule) for rule in chosen), nl=False)
+
+
 def entry() -> None:
-    """The `lambda-fix` command: `lambda-fix probe ...` is the probe; anything else names paths (a path
-    called `probe` is `./probe`)."""
+    """The `lambda-fix` command: `lambda-fix probe ...` is the probe, `lambda-fix rule ...` the rules'
+    documentation; anything else names paths (a path called `probe` or `rule` is `./probe`, `./rule`)."""
     if len(sys.argv) > 1 and sys.argv[1] == "probe":
         probe_command(args=sys.argv[2:], prog_name="lambda-fix probe")
+    if len(sys.argv) > 1 and sys.argv[1] == "rule":
+        rule_command(args=sys.argv[2:], prog_name="lambda-fix rule")
     main(prog_name="lambda-fix")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ class Config:
     # The cache_dir came from a settings file, which a pull request can change: it must stay inside
     # the settings file's directory (the command line and the environment may put it anywhere).
     cache_dir_from_settings: bool = False
+    # `per-file-ignores` and `extend-per-file-ignores`: (glob, codes), as Ruff's; see `for_file`.
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(s) for s in self.select)
@@ -73,6 +76,126 @@ class Config:
             config = dataclasses.replace(config, ignore=config.ignore + tuple(extend_ignore))
         return config
 
+    def ignored_in(self, path: str) -> tuple[str, ...]:
+        """The codes `per-file-ignores` leaves out of path, in the order the settings give them.
+
+        As in Ruff, a glob applies when it matches the file's name, or its path when the glob is taken
+        relative to the settings file's directory (the project root); `*` also matches `/`, `**/` any
+        number of directories, `{a,b}` either; a glob that starts with `!` applies where it does not
+        match."""
+        if not self.per_file_ignores:
+            return ()
+        root = os.path.dirname(os.path.abspath(self.source)) if self.source else os.getcwd()
+        absolute = os.path.abspath(path)
+        relative = os.path.relpath(absolute, root)  # the root's own name may hold `[` or `*`
+        name = os.path.basename(absolute)
+        codes: list[str] = []
+        for pattern, ignored in self.per_file_ignores:
+            negated = pattern.startswith("!")
+            glob = pattern[1:] if negated else pattern
+            whole = (glob, absolute) if os.path.isabs(glob) else (os.path.normpath(glob), relative)
+            matches = _glob_matches(glob, name) or _glob_matches(*whole)
+            if matches != negated:
+                codes.extend(code for code in ignored if code not in codes)
+        return tuple(codes)
+
+    def for_file(self, path: str) -> Config:
+        """These settings as they apply to path: its `per-file-ignores` added to `ignore` (so a file
+        gets the same results, and the same cache, as with `ignore` naming those codes)."""
+        extra = tuple(code for code in self.ignored_in(path) if code not in self.ignore)
+        return dataclasses.replace(self, ignore=self.ignore + extra) if extra else self
+
+
+# A settings file can come with a pull request: its globs are matched in time linear in their length
+# and the path's (a set of positions, not a backtracking regex), and bounded in size.
+_MAX_GLOB = 512  # characters
+_MAX_ALTERNATIVES = 64  # of a glob's {a,b} groups, multiplied out
+_Token = tuple[str, Any]  # ("char", "a"), ("any", None), ("star", None), ("dirs", None), ("class", (negated, ranges))
+
+
+def _glob_matches(glob: str, text: str) -> bool:
+    """Whether glob, as Ruff's per-file-ignores read it (globset: `*` matches `/` too, `**/` any number
+    of directories, `?` one character, `[a-z]`/`[!a-z]` a class, `{a,b}` either), matches all of text."""
+    return any(_tokens_match(tokens, text) for tokens in _compile_glob(glob))
+
+
+def _tokens_match(tokens: tuple[_Token, ...], text: str) -> bool:
+    positions = {0}  # where in text each way of matching the tokens so far has got to
+    for kind, value in tokens:
+        if kind == "star":
+            reached = set(range(min(positions), len(text) + 1))
+        elif kind == "dirs":  # nothing, or anything up to and including a `/`
+            reached = set(positions)
+            slashes = [k + 1 for k, c in enumerate(text) if c == "/"]
+            reached.update(k for k in slashes if k > min(positions))
+        else:
+            reached = {p + 1 for p in positions if p < len(text) and _one(kind, value, text[p])}
+        positions = reached
+        if not positions:
+            return False
+    return len(text) in positions
+
+
+def _one(kind: str, value: Any, char: str) -> bool:
+    if kind == "char":
+        return bool(char == value)
+    if kind == "any":
+        return True
+    negated, ranges = value
+    return any(low <= char <= high for low, high in ranges) != negated
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_glob(glob: str) -> tuple[tuple[_Token, ...], ...]:
+    """glob as sequences of tokens, one per way its `{a,b}` groups can be read; ValueError when it is
+    too long or has too many."""
+    if len(glob) > _MAX_GLOB:
+        raise ValueError(f"a glob must be at most {_MAX_GLOB} characters")
+    alternatives: list[list[_Token]] = [[]]
+    i = 0
+    while i < len(glob):
+        char = glob[i]
+        tokens: list[tuple[_Token, ...]]
+        if glob.startswith("**/", i) and (i == 0 or glob[i - 1] == "/"):
+            tokens, i = [(("dirs", None),)], i + 3
+        elif char == "*":
+            while i < len(glob) and glob[i] == "*" and not (glob.startswith("**/", i) and glob[i - 1] == "/"):
+                i += 1
+            tokens = [(("star", None),)]
+        elif char == "?":
+            tokens, i = [(("any", None),)], i + 1
+        elif char == "[" and "]" in glob[i + 2:]:
+            end = glob.index("]", i + 2)
+            tokens, i = [(("class", _char_class(glob[i + 1:end])),)], end + 1
+        elif char == "{" and "}" in glob[i:]:
+            end = glob.index("}", i)
+            if "{" in glob[i + 1:end]:
+                raise ValueError("a glob's {a,b} groups cannot nest (nor can Ruff's)")
+            tokens = [alternative for part in glob[i + 1:end].split(",")
+                      for alternative in (_compile_glob(part) if part else ((),))]
+            i = end + 1
+        else:
+            tokens, i = [(("char", char),)], i + 1
+        alternatives = [[*before, *after] for before in alternatives for after in tokens]
+        if len(alternatives) > _MAX_ALTERNATIVES:
+            raise ValueError(f"a glob's {{a,b}} groups must make at most {_MAX_ALTERNATIVES} alternatives")
+    return tuple(tuple(tokens) for tokens in alternatives)
+
+
+def _char_class(inner: str) -> tuple[bool, tuple[tuple[str, str], ...]]:
+    negated = inner[:1] in ("!", "^")
+    inner = inner[1:] if negated else inner
+    ranges = []
+    i = 0
+    while i < len(inner):
+        if i + 2 < len(inner) and inner[i + 1] == "-":
+            ranges.append((inner[i], inner[i + 2]))
+            i += 3
+        else:
+            ranges.append((inner[i], inner[i]))
+            i += 1
+    return negated, tuple(ranges)
+
 
 # key in the file -> (field, expected type)
 _KEYS: dict[str, tuple[str, type]] = {
@@ -85,6 +208,8 @@ _KEYS: dict[str, tuple[str, type]] = {
     "jobs": ("jobs", int),
     "max-file-size": ("max_file_size", int),
     "cache-dir": ("cache_dir", str),
+    "per-file-ignores": ("per_file_ignores", dict),
+    "extend-per-file-ignores": ("per_file_ignores", dict),  # added to per-file-ignores, as in Ruff
 }
 
 
@@ -120,6 +245,9 @@ def load(path: Path, required: bool = False) -> Config:
             known = ", ".join(sorted(_KEYS))
             raise ConfigError(where, key, f"unknown key (known keys: {known})")
         name, expected = _KEYS[key]
+        if expected is dict:
+            values[name] = values.get(name, ()) + _per_file_ignores(where, key, value)
+            continue
         values[name] = _check(where, key, value, expected)
         if key in ("select", "ignore"):
             values[name] = tuple(code.strip().upper() for code in values[name])
@@ -136,6 +264,28 @@ def load(path: Path, required: bool = False) -> Config:
         values["cache_dir"] = str(path.parent / relative)
         values["cache_dir_from_settings"] = True
     return Config(**values)
+
+
+def _per_file_ignores(where: str, key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A table of glob -> list of codes (or prefixes), as Ruff's per-file-ignores."""
+    if not isinstance(value, dict):
+        raise ConfigError(where, key, 'must be a table of glob = ["CODE", ...]')
+    entries = []
+    for glob, codes in value.items():
+        if not glob or glob == "!":
+            raise ConfigError(where, key, "a glob must not be empty")
+        try:
+            _compile_glob(glob.removeprefix("!"))
+        except ValueError as exc:
+            raise ConfigError(where, f"{key}.{glob[:40]!r}", str(exc)) from None
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ConfigError(where, f"{key}.{glob!r}", "must be a list of codes")
+        codes = tuple(code.strip().upper() for code in codes)
+        unknown = unknown_codes(codes)
+        if unknown:
+            raise ConfigError(where, f"{key}.{glob!r}", f"unknown code {unknown[0]!r} (known: {', '.join(CODES)})")
+        entries.append((glob, codes))
+    return tuple(entries)
 
 
 def _check(where: str, key: str, value: Any, expected: type) -> Any:
@@ -163,26 +313,39 @@ class Settings:
     """Each file's settings: those of the nearest pyproject.toml with a [tool.lambda-fix] table above
     it (walking up), so each project of a monorepo keeps its own; then the command-line flags.
 
-    Looked up once per directory, each file read once. Raises ConfigError as `load` does."""
+    Looked up once per directory, each file read once. Raises ConfigError as `load` does.
 
-    def __init__(self, flags: dict[str, Any] | None = None, extra_handlers: tuple[str, ...] = ()) -> None:
+    fixed: the settings of one file for every path (`--config`), instead of each file's nearest.
+    Either way a file's `per-file-ignores` are added to its `ignore` (Config.for_file)."""
+
+    def __init__(self, flags: dict[str, Any] | None = None, extra_handlers: tuple[str, ...] = (),
+                 fixed: Config | None = None) -> None:
         self.flags = dict(flags or {})  # Config fields given on the command line; None: not given
         self.extra_handlers = extra_handlers  # --handler: added to each file's own handlers
+        self.fixed = fixed
         self._by_directory: dict[str, Config] = {}  # as the run spells it: files in it share the answer
         self._nearest: dict[str, Path | None] = {}  # absolute directory -> its settings file
         self._by_file: dict[Path | None, Config] = {}
+        self._per_file: dict[tuple[int, tuple[str, ...]], Config] = {}  # (id of base, codes ignored) -> Config
 
     def for_path(self, path: str) -> Config:
-        """The settings for path: the same object for every file that shares a settings file."""
+        """The settings for path: the same object for every file that shares a settings file and the
+        codes its `per-file-ignores` leave out (the run groups files, and their caches, by it)."""
         spelled = os.path.dirname(path)
         if spelled not in self._by_directory:
-            found = self._settings_file(os.path.abspath(spelled or "."))
+            found = None if self.fixed is not None else self._settings_file(os.path.abspath(spelled or "."))
             if found not in self._by_file:
-                base = load(found) if found else Config()
+                base = self.fixed if self.fixed is not None else load(found) if found else Config()
                 handlers = base.handlers + self.extra_handlers if self.extra_handlers else None
                 self._by_file[found] = base.merged(**self.flags, handlers=handlers)
             self._by_directory[spelled] = self._by_file[found]
-        return self._by_directory[spelled]
+        config = self._by_directory[spelled]
+        if not config.per_file_ignores:
+            return config
+        key = (id(config), config.ignored_in(path))
+        if key not in self._per_file:
+            self._per_file[key] = config.for_file(path)
+        return self._per_file[key]
 
     def _settings_file(self, directory: str) -> Path | None:
         """The nearest pyproject.toml with a [tool.lambda-fix] table at or above directory, up the path

@@ -21,6 +21,14 @@ def render(rule: RuleInfo) -> str:
     return header + rule.doc.strip() + "\n" + suppression(rule)
 
 
+def fields(rule: RuleInfo) -> dict[str, str]:
+    """A rule as `lambda-fix rule --output-format json` gives it (after Ruff's `ruff rule`): its code,
+    name, summary, what its fixes are, and its page (`explanation`, as `render` writes it)."""
+    fix = rule.fix_safety.value.split(" (", 1)[0] if rule.fixable else "reported only"
+    return {"code": rule.code, "name": rule.name, "summary": _sentence(rule.summary), "fix": fix,
+            "explanation": render(rule)}
+
+
 def suppression(rule: RuleInfo) -> str:
     """How to keep what the rule flags, from the rule's own row of the table."""
     text = (f"\n## Suppressing it\n\nPut `# lambda-fix: ignore[{rule.code}]` or `# noqa: {rule.code}` "
