@@ -55,7 +55,8 @@ Exit status:
 @click.option("--diff-base", metavar="REF",
               help="Report only on lines changed since the merge base of REF (a git ref such as origin/main).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (errors still exit 2).")
-@click.option("--explain", metavar="CODE", help="Print the documentation of a rule (LF001 ...) and exit.")
+@click.option("--explain", metavar="CODE",
+              help="Print the documentation of a rule (LF001 ...) and exit; `lambda-fix rule --all` prints every rule's.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when any file would change or a finding remains.")
 @click.option("--fix", "fix", is_flag=True,
