@@ -48,7 +48,8 @@ def test_per_file_ignores_leave_codes_out_of_matching_files_in_every_mode_format
         '[tool.lambda-fix]\nper-file-ignores = { "tests/**" = ["LF00"] }\n'
         'extend-per-file-ignores = { "!{src,tests}/**" = ["LF001"] }\n')
     for args in (["--check"], ["--diff"], ["--check", "--format", "json"], ["--check", "--format", "sarif"],
-                 ["--check", "--format", "github"]):
+                 ["--check", "--format", "github"], ["--check", "--format", "rdjson"],
+                 ["--check", "--format", "github-review"]):
         result = invoke(*args, ".")
         assert "tests/" not in result.output and "src/app.py" in result.output, (args, result.output)
     assert invoke("--check", "--statistics", ".").output.startswith("    1\tLF001\t")

@@ -319,7 +319,7 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("code", required=False, metavar="CODE")
+@click.argument("code", required=False)
 @click.option("--all", "every", is_flag=True, help="Every rule, in the order of their codes.")
 @click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               help="text: each rule's page in Markdown (as --explain prints it); json: its fields and page.")
