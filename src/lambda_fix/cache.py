@@ -42,7 +42,7 @@ from .model import Applicability, FileResult, Finding, Fix, Record, Stat, Status
 from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"
-_FORMAT = 6  # bumped when the layout of the file (or of what it records) changes
+_FORMAT = 7  # bumped when the layout of the file (or of what it records) changes
 # A file modified this recently may change again within the same timestamp tick.
 _RACY_NANOSECONDS = 2_000_000_000
 
@@ -91,6 +91,9 @@ class Cache:
     _digests: dict[str, str | None] = field(default_factory=dict)  # this run's, by path
     _updated: dict[str, dict[str, Any]] = field(default_factory=dict)
     _run_fingerprint: str | None = None
+    # The files of the run it reports on, when not all of them (files named on the command line, read
+    # with their project around them): "is that file checked too?" is a question about the run.
+    checked: tuple[str, ...] | None = None
     _changed = False  # anything to save: a new result, or a digest learnt the slow way
 
     @classmethod
@@ -175,6 +178,8 @@ class Cache:
             hasher = hashlib.sha256()
             for path in run_files:  # discovery sorts them
                 hasher.update(f"{path}\0{self.digest(path)}\0".encode("utf-8", "surrogateescape"))
+            if self.checked is not None:
+                hasher.update("\0checked\0".join(("", *self.checked)).encode("utf-8", "surrogateescape"))
             self._run_fingerprint = hasher.hexdigest()
         return self._run_fingerprint
 

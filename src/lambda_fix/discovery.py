@@ -6,7 +6,7 @@ import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .files import is_leftover_name, read_regular
 
@@ -52,6 +52,40 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
         leftovers.extend((directory, n) for n in _listdir(directory) if is_leftover_name(n))
     unique = sorted(set(files))
     return Discovery(tuple(unique), tuple(errors), tuple(sorted(set(named))), tuple(dict.fromkeys(leftovers)))
+
+
+# What marks the top of a project, besides a repository's `.git`: a packaging file or a deployment
+# definition (templates.py reads the same names).
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "template.yaml", "template.yml", "serverless.yml",
+                   "serverless.yaml")
+
+
+def project_root(path: str) -> str:
+    """The project a file named on the command line belongs to, which its analysis looks across: the
+    repository that holds it (the nearest directory up with a `.git`, as pre-commit and a pull request
+    see it), else the nearest with a packaging file or a deployment template, else the file's own
+    directory. Never above the working directory when the file is inside it, as imports resolve and
+    templates are read no higher."""
+    directory = os.path.dirname(os.path.abspath(path))
+    cwd = os.getcwd()
+    inside = directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep)
+    nearest = None
+    for candidate in _upwards(directory, cwd if inside else None):
+        if os.path.exists(os.path.join(candidate, ".git")):
+            return candidate
+        if nearest is None and any(os.path.isfile(os.path.join(candidate, m)) for m in PROJECT_MARKERS):
+            nearest = candidate
+    return nearest or directory
+
+
+def _upwards(directory: str, last: str | None) -> Iterator[str]:
+    """directory and those above it, up to last (or the root of the file system)."""
+    while True:
+        yield directory
+        parent = os.path.dirname(directory)
+        if directory == last or parent == directory:
+            return
+        directory = parent
 
 
 def _listdir(directory: str) -> list[str]:
@@ -117,9 +151,15 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
         if ".gitignore" in names:
             try:
                 lines = read_regular(here + ".gitignore", _MAX_GITIGNORE).decode("utf-8", "replace").splitlines()
-                ignores.append((here, _spec(lines)))
             except OSError:
-                pass
+                lines = []
+            if [line.strip() for line in lines if line.strip() and not line.startswith("#")] == ["*"]:
+                # A cache's own (lambda-fix's, Ruff's, pytest's): all of it is ignored, no patterns to compile.
+                subdirs[:] = []
+                leftovers.extend((here or ".", n) for n in sorted(names) if n.startswith(".") and is_leftover_name(n))
+                continue
+            if lines:
+                ignores.append((here, _spec(lines)))
         subdirs[:] = sorted(d for d in subdirs if d not in SKIPPED_DIRECTORIES and not d.endswith(".egg-info")
                             and not ignored(here + d, True) and not os.path.exists(here + d + "/pyvenv.cfg")
                             and not _leaves_the_root(here + d, real_top))

@@ -44,10 +44,14 @@ def package_markers(path: Path) -> list[str]:
 class Project:
     """Modules parsed on demand. Search roots: each handler's code root and the directories above it."""
 
-    def __init__(self, read: ReadSource, boundary: Path | None = None, files: tuple[str, ...] = ()) -> None:
+    def __init__(self, read: ReadSource, boundary: Path | None = None, files: tuple[str, ...] = (),
+                 checked: tuple[str, ...] | None = None) -> None:
         self._read = read
         self._boundary = boundary.resolve() if boundary else None
         self._files = files  # every file of the run, for "is this name used anywhere else?"
+        # The files the run reports on, when not all of files: a file named on the command line is
+        # analysed with its whole project around it, and the project's other files are only read.
+        self._checked = None if checked is None else frozenset(os.path.realpath(p) for p in checked)
         self._files_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
         self._by_path: dict[str, ModuleInfo | None] = {}
         self._keys: dict[str, str] = {}  # path as asked for -> resolved
@@ -65,6 +69,10 @@ class Project:
         # What the analysis asked about the other files of the run, and the answers: ("imported", path,
         # module, name, answer) and ("mentions", path, topic, word, answer). A cached result holds while they do.
         self.questions: list[tuple[object, ...]] = []
+
+    def text(self, path: str) -> str | None:
+        """The decoded text of the file at path, None when it cannot be read."""
+        return self._read(path)
 
     def record(self) -> None:
         """From now on, remember every file the analysis looks at (what a cached result depends on)."""
@@ -102,6 +110,8 @@ class Project:
             return "\n".join(self.importers_of(str(path), str(words[0]))) == answer
         if kind == "patched":
             return self.patched_elsewhere(str(path), str(words[0]), str(words[1])) == answer
+        if kind == "checked":
+            return self.in_run(str(path)) == answer
         return kind == "mentions" and self.mentioned_elsewhere(str(path), str(words[1]), str(words[0])) == answer
 
     def referenced_elsewhere(self, module: ModuleInfo, name: str) -> bool:
@@ -145,7 +155,12 @@ class Project:
     def in_run(self, path: str) -> bool:
         """Is path one of the files this run checks (and may rewrite)?"""
         here = self.resolved(path)
-        return any(self.resolved(other) == here for other in self._files)
+        if self._checked is not None:
+            answer = here in self._checked
+        else:
+            answer = any(self.resolved(other) == here for other in self._files)
+        self.questions.append(("checked", path, answer))
+        return answer
 
     def _may_import(self, importer: str, path: str) -> bool:
         """Can importer's `import app` be this `app.py`? When the run holds several modules of that
@@ -265,18 +280,26 @@ class Project:
     def resolve(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
         """The project module an import names, looked up from importer's code root upwards. Where it
         is looked for depends on importer's directory only: each is looked up once per directory."""
-        key = (importer.path if importer.path == "-" else os.path.dirname(importer.path), dotted)
-        if key not in self._resolved:
-            self._resolved[key] = self._find(dotted, importer)
-        found, probed = self._resolved[key]
+        found, probed = self._lookup(dotted, importer.path)
         if self._looked_at is not None:
             # A file created where the search found none would change what the import means.
             self._looked_at.update(probed)
         return self.module_at(found) if found is not None else None
 
-    def _find(self, dotted: str, importer: ModuleInfo) -> tuple[str | None, tuple[str, ...]]:
+    def file_of(self, dotted: str, importer: str) -> str | None:
+        """The project file that `import dotted` names in the module at path importer, or None: as
+        resolve() finds it, without parsing either module."""
+        return self._lookup(dotted, importer)[0]
+
+    def _lookup(self, dotted: str, importer: str) -> tuple[str | None, tuple[str, ...]]:
+        key = (importer if importer == "-" else os.path.dirname(importer), dotted)
+        if key not in self._resolved:
+            self._resolved[key] = self._find(dotted, importer)
+        return self._resolved[key]
+
+    def _find(self, dotted: str, importer: str) -> tuple[str | None, tuple[str, ...]]:
         """(the file dotted names, or None; the paths looked at)."""
-        if not dotted or importer.path == "-":
+        if not dotted or importer == "-":
             return None, ()
         probed: list[str] = []
         for root in self._roots(importer):
@@ -307,7 +330,7 @@ class Project:
         Then `dotted.anything` may name a project module too."""
         if importer.path == "-":
             return False  # standard input: no project to import from (as _find)
-        for root in self._roots(importer):
+        for root in self._roots(importer.path):
             key = (root, dotted)
             if key not in self._directories:
                 self._directories[key] = os.path.isdir(os.path.join(root, *dotted.split(".")))
@@ -334,9 +357,10 @@ class Project:
                 return found, name
         return None
 
-    def _roots(self, importer: ModuleInfo) -> list[Path]:
-        """Where importer's imports are looked for: the same for every module of a directory."""
-        directory = os.path.dirname(self.resolved(importer.path))
+    def _roots(self, importer: str) -> list[Path]:
+        """Where the imports of the module at path importer are looked for: the same for every module
+        of a directory."""
+        directory = os.path.dirname(self.resolved(importer))
         if directory not in self._search_roots:
             roots = [self._code_root(directory)[0]]
             for parent in (Path(directory), *Path(directory).parents):

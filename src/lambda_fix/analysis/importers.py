@@ -1,0 +1,103 @@
+"""The files of a project that import given files, directly or through other files: where a change to
+those files can change what the analysis finds (a handler that calls into a helper, through a service
+module or not). Read from the text of import statements and resolved as the analysis resolves
+imports (project.py), without parsing a file."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterable
+
+from .module import resolve_relative
+from .project import Project
+
+# An import statement, at the start of a line or after a `;`: `from .x import (a, b)` across lines,
+# `import a.b as c, d`, a backslash continuation. Text in strings that looks like one only costs a
+# look at one more file.
+_STATEMENT = re.compile(
+    r"(?:^|;)[ \t]*(?:from[ \t]+(?P<module>\.*[ \t]*[\w.]*)[ \t]+import\b(?P<names>[ \t]*\([^)]*\)|(?:\\\n|[^\n;])*)"
+    r"|import[ \t]+(?P<modules>(?:\\\n|[^\n;])*))", re.MULTILINE)
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def importers_of(project: Project, files: Iterable[str], targets: Iterable[str]) -> tuple[str, ...]:
+    """The files among files (not targets) that import one of targets, or a file that does, and so on:
+    sorted, spelled as in files. A file is searched for import statements only when its text holds the
+    name a target is imported by."""
+    texts = {path: project.text(path) or "" for path in files}
+    statements: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+    done = {project.resolved(t) for t in targets}
+    frontier = sorted(done)
+    importers: list[str] = []
+    while frontier:
+        target = frontier.pop()
+        stem = _stem(target)
+        for path, text in texts.items():
+            if stem not in text or project.resolved(path) in done:
+                continue
+            if path not in statements:
+                statements[path] = _statements(text)
+            if target in _imported(project, path, statements[path], stem):
+                done.add(project.resolved(path))
+                importers.append(path)
+                frontier.append(project.resolved(path))
+    return tuple(sorted(importers))
+
+
+def _stem(path: str) -> str:
+    """The last name of the module at path, which an import of it spells: a package's for `__init__.py`."""
+    directory, name = os.path.split(path)
+    return os.path.basename(directory) if name == "__init__.py" else os.path.splitext(name)[0]
+
+
+def _statements(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
+    """(level, module, names) of each import statement of text: `from ..a import b, c` is (2, "a",
+    ("b", "c")), `import a.b, c` is (0, "", ("a.b", "c"))."""
+    if "import" not in text:
+        return []
+    found = []
+    for match in _STATEMENT.finditer(text):
+        if match.group("modules") is not None:
+            found.append((0, "", _names(match.group("modules"))))
+            continue
+        module = re.sub(r"[ \t]", "", match.group("module"))
+        dotted = module.lstrip(".")
+        found.append((len(module) - len(dotted), dotted, _names(match.group("names"))))
+    return found
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """The dotted names of `a.b as c, d` (parentheses, comments and continuations left out)."""
+    plain = _COMMENT.sub("", text).replace("\\\n", " ").strip().strip("()")
+    names = []
+    for part in plain.split(","):
+        words = part.split()
+        if words and re.fullmatch(r"[\w.]+", words[0]):
+            names.append(words[0])
+    return tuple(names)
+
+
+def _imported(project: Project, path: str, statements: list[tuple[int, str, tuple[str, ...]]], stem: str) -> set[str]:
+    """The resolved paths of the project files that the statements of the file at path name by a
+    dotted name holding stem: for `from a import b`, a and a.b; for `import a.b`, a and a.b
+    (importing a.b runs a's `__init__.py` too)."""
+    name = project.module_name(path)
+    package = name if os.path.basename(path) == "__init__.py" else name.rpartition(".")[0]
+    dotted: list[str] = []
+    for level, module, names in statements:
+        if level == 0 and not module:  # `import a.b`
+            for imported in names:
+                parts = imported.split(".")
+                dotted += (".".join(parts[:cut]) for cut in range(1, len(parts) + 1))
+            continue
+        base = resolve_relative(package, module or None, level) if level else module
+        if base is None:
+            continue
+        dotted += [base, *(f"{base}.{n}" for n in names if n != "*")]
+    found = set()
+    for each in dict.fromkeys(d for d in dotted if stem in d.split(".")):
+        file = project.file_of(each, path)
+        if file is not None:
+            found.add(project.resolved(file))
+    return found
