@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 
 import pytest
+import vermin
 from helpers import Case, cases, interpreter, run_tool
 from syrupy.extensions.base import AbstractSyrupyExtension
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
@@ -54,9 +56,13 @@ def test_rewrite_compiles_and_second_run_changes_nothing(case: Case, tmp_path, m
     target = case.copy_to(tmp_path)
     monkeypatch.chdir(tmp_path)
     first = run_tool([target.name], case.config, Mode.WRITE)
+    targets = {directory: version for directory, version, _ in first.targets}
     for result in first.results:
         if result.status is Status.CHANGED:
             _compiles(result.new_source, case.python)
+            if case.python is None:
+                _runs_on_its_target(result.old_source, result.new_source,
+                                    targets[os.path.dirname(os.path.abspath(result.path))])
     second = run_tool([target.name], case.config, Mode.DIFF)
     assert second.changed == 0, diff.render(second)
     assert not second.failed
@@ -84,6 +90,15 @@ def test_check_reports_what_the_rewrite_does(case: Case, tmp_path, monkeypatch) 
     assert located(ends_only) == located(detailed)
     assert not ends_only.failed
     assert all(f.end_line for r in ends_only.results for f in r.findings)
+
+
+def _runs_on_its_target(old: str, new: str, version: tuple[int, int]) -> None:
+    """Everything the rewrite needs exists on the Python it targets, unless the original needed it
+    already: syntax (`ast.parse` with that feature version) and library names (vermin's minimum)."""
+    needed, had = vermin.detect(new)[1], vermin.detect(old)[1]
+    floor = max(had or version, version)
+    assert needed is None or needed <= floor, f"the rewrite needs Python {needed}, the target is {version}"
+    ast.parse(new, feature_version=floor)
 
 
 def _compiles(source: str, python: str | None) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import target
 from .codes import CODES, unknown_codes
 from .files import read_regular
 
@@ -56,6 +57,10 @@ class Config:
     cache_dir_from_settings: bool = False
     # `per-file-ignores` and `extend-per-file-ignores`: (glob, codes), as Ruff's; see `for_file`.
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The Python the fixes are written for (target.py): `target-version`, else per directory, from what
+    # the project declares (filled by the engine: (directory, version, why)).
+    target_version: tuple[int, int] | None = None
+    targets: tuple[tuple[str, tuple[int, int], str], ...] = ()
 
     def enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(s) for s in self.select)
@@ -208,6 +213,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "jobs": ("jobs", int),
     "max-file-size": ("max_file_size", int),
     "cache-dir": ("cache_dir", str),
+    "target-version": ("target_version", str),
     "per-file-ignores": ("per_file_ignores", dict),
     "extend-per-file-ignores": ("per_file_ignores", dict),  # added to per-file-ignores, as in Ruff
 }
@@ -249,6 +255,8 @@ def load(path: Path, required: bool = False) -> Config:
             values[name] = values.get(name, ()) + _per_file_ignores(where, key, value)
             continue
         values[name] = _check(where, key, value, expected)
+        if key == "target-version":
+            values[name] = target_version(where, value)
         if key in ("select", "ignore"):
             values[name] = tuple(code.strip().upper() for code in values[name])
             unknown = unknown_codes(values[name])
@@ -286,6 +294,14 @@ def _per_file_ignores(where: str, key: str, value: Any) -> tuple[tuple[str, tupl
             raise ConfigError(where, f"{key}.{glob!r}", f"unknown code {unknown[0]!r} (known: {', '.join(CODES)})")
         entries.append((glob, codes))
     return tuple(entries)
+
+
+def target_version(where: str, value: str) -> tuple[int, int]:
+    """`py38` (as in Ruff), `3.8` or `python3.8`."""
+    version = target.parse_setting(value)
+    if version is None:
+        raise ConfigError(where, "target-version", f"not a Python version: {value!r} (write it as py38 or 3.8)")
+    return version
 
 
 def _check(where: str, key: str, value: Any, expected: type) -> Any:

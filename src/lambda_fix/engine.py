@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import cache as result_cache
-from . import templates
+from . import declared_python, target, templates
 from .config import Config, Settings
 from .discovery import discover, exclusion
 from .files import ReplaceRefused, read_regular, remove_leftovers, replace_file
@@ -60,9 +60,14 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
                     new_source=mode is not Mode.CHECK or (details and fix_edits))
     outcomes: list[Outcome] = []
     warnings = named.warnings
+    targets: list[tuple[str, tuple[int, int], str]] = []
     for group_config, files in groups:
         if named.entries:
             group_config = dataclasses.replace(group_config, handlers=group_config.handlers + named.entries)
+        # Which Python each directory's fixes are written for (target.py).
+        group_config = dataclasses.replace(group_config, targets=declared_python.targets_for(
+            files, group_config.target_version, named.runtimes))
+        targets += group_config.targets
         done, problems = _run_group(files, found.files, found.named, group_config, wanted, progress)
         outcomes.extend(done)
         warnings += tuple(problems)
@@ -71,7 +76,8 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
         for directory, name in found.leftovers:  # what a run killed while writing left behind
             remove_leftovers(directory, [name])
     results = [_write(o, written) if mode is Mode.WRITE else o.result for o in outcomes]
-    return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings)
+    return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings,
+                      targets=tuple(sorted(set(targets))))
 
 
 def _run_group(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, ...], config: Config,
@@ -162,8 +168,10 @@ def _open_cache(config: Config, wanted: Wanted) -> result_cache.Cache | str:
                     "the cache was not used (--cache-dir can put it elsewhere)")
     # Everything that changes a result; not jobs, and not exclude (the run's file list covers it).
     # Not wanted.new_source: results without it are told apart in the cache itself.
+    # Of the target, only whether it is Python 2 (nothing fixed) shows in a result the cache keeps.
+    python2 = tuple(directory for directory, version, _ in config.targets if target.python2(version))
     settings = (config.select, config.ignore, config.handlers, config.allow_state, config.unsafe_fixes,
-                config.max_file_size, wanted.ends, wanted.fix_edits)
+                config.max_file_size, wanted.ends, wanted.fix_edits, python2)
     return result_cache.Cache.open(directory, settings)
 
 

@@ -122,6 +122,8 @@ class RunSummary:
     results: tuple[FileResult, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = ()  # about the run, not a file's code (a template that did not parse)
     pull_request: Any = None  # PullRequestLines from --diff-base: what the review may comment on
+    # The Python each directory's fixes were written for: (directory, version, why), for --verbose.
+    targets: tuple[tuple[str, tuple[int, int], str], ...] = ()
 
     @property
     def changed(self) -> int:

@@ -1,29 +1,39 @@
-"""Handlers named in deployment templates: AWS SAM / CloudFormation and the Serverless Framework.
+"""Handlers and runtimes named in deployment definitions: AWS SAM / CloudFormation templates, the
+Serverless Framework, and the runtimes of a CDK app.
 
 A template says which module and function the runtime calls (`Handler: app.lambda_handler`), so
-handlers with names lambda-fix would not guess are found too. Templates are read, never trusted: one
-that does not parse gives a warning and is otherwise ignored.
+handlers with names lambda-fix would not guess are found too, and which Python runs them
+(`Runtime: python3.8`), which the fixes must run on (target.py). Templates are read, never trusted:
+one that does not parse gives a warning and is otherwise ignored.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import target
 from .files import read_regular
+from .target import Declared
 
 SAM_NAMES = ("template.yaml", "template.yml")
 SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml")
 _MAX_SIZE = 16 * 1024 * 1024  # far above any real template
 _FUNCTION_TYPES = frozenset({"AWS::Serverless::Function", "AWS::Lambda::Function"})
+CDK_MARKER = "cdk.json"
+_CDK_SOURCES = (".py", ".ts", ".js")
+_CDK_SKIPPED = frozenset({"node_modules", "cdk.out", "__pycache__", "venv", "site-packages", "dist", "build"})
+_CDK_MAX_FILES = 5000  # a CDK app is tens of files; a tree this large is not one to read whole
 
 
 @dataclass(frozen=True)
 class TemplateHandlers:
     entries: tuple[str, ...]  # "/abs/path/to/module.py:function"
     warnings: tuple[str, ...]
+    runtimes: tuple[Declared, ...] = ()  # the Python each function's code runs on
 
 
 @functools.cache
@@ -51,7 +61,9 @@ def find(paths: Iterable[str]) -> TemplateHandlers:
     """Templates in the given directories and the directories above them, up to the working directory."""
     entries: list[str] = []
     warnings: list[str] = []
-    for template in _templates(paths):
+    runtimes: list[Declared] = []
+    directories = _directories(paths)
+    for template in _templates(directories):
         import yaml
 
         try:
@@ -67,12 +79,17 @@ def find(paths: Iterable[str]) -> TemplateHandlers:
             continue
         if not isinstance(data, dict):
             continue
-        found = _serverless(template, data) if template.name in SERVERLESS_NAMES else _sam(template, data)
+        read = _serverless if template.name in SERVERLESS_NAMES else _sam
+        found = read(template, data, runtimes)
         entries.extend(found)
-    return TemplateHandlers(tuple(dict.fromkeys(entries)), tuple(warnings))
+    for directory in directories:
+        if (directory / CDK_MARKER).is_file():
+            runtimes.extend(_cdk(directory))
+    return TemplateHandlers(tuple(dict.fromkeys(entries)), tuple(warnings), tuple(dict.fromkeys(runtimes)))
 
 
-def _templates(paths: Iterable[str]) -> list[Path]:
+def _directories(paths: Iterable[str]) -> list[Path]:
+    """The given directories (a file's own) and those above them, up to the working directory."""
     cwd = Path.cwd().resolve()
     directories: list[Path] = []
     for raw in paths:
@@ -86,14 +103,25 @@ def _templates(paths: Iterable[str]) -> list[Path]:
                 directories.append(directory)
             if directory == cwd or not directory.is_relative_to(cwd):
                 break
+    return directories
+
+
+def _templates(directories: list[Path]) -> list[Path]:
     return [d / name for d in directories for name in (*SAM_NAMES, *SERVERLESS_NAMES) if (d / name).is_file()]
 
 
-def _sam(template: Path, data: dict) -> list[str]:
+def _declared(directory: Path, runtime: Any, where: str) -> list[Declared]:
+    version = target.from_runtime(runtime)
+    return [Declared(str(directory.resolve()), version, f"{where}: Runtime {runtime}")] if version else []
+
+
+def _sam(template: Path, data: dict, runtimes: list[Declared]) -> list[str]:
     globals_ = data.get("Globals") if isinstance(data.get("Globals"), dict) else {}
     default_code = (globals_.get("Function") or {}).get("CodeUri") if isinstance(globals_.get("Function"), dict) \
         else None
     default_handler = (globals_.get("Function") or {}).get("Handler") if isinstance(globals_.get("Function"), dict) \
+        else None
+    default_runtime = (globals_.get("Function") or {}).get("Runtime") if isinstance(globals_.get("Function"), dict) \
         else None
     resources = data.get("Resources") if isinstance(data.get("Resources"), dict) else {}
     entries = []
@@ -106,22 +134,50 @@ def _sam(template: Path, data: dict) -> list[str]:
         handler = properties.get("Handler", default_handler)
         code = properties.get("CodeUri", default_code)
         if resource.get("Type") == "AWS::Lambda::Function":
-            code = None  # its Code is an S3 location or inline, never a local directory
-        entry = _entry(template.parent / code if isinstance(code, str) else template.parent, handler)
+            # Its Code is an S3 location or inline (a local path only before `package` uploads it).
+            code = properties.get("Code") if isinstance(properties.get("Code"), str) else None
+        code_dir = template.parent / code if isinstance(code, str) else template.parent
+        runtimes += _declared(code_dir, properties.get("Runtime", default_runtime), template.name)
+        entry = _entry(code_dir, handler)
         if entry:
             entries.append(entry)
     return entries
 
 
-def _serverless(template: Path, data: dict) -> list[str]:
+def _serverless(template: Path, data: dict, runtimes: list[Declared]) -> list[str]:
     functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
+    provider = data.get("provider") if isinstance(data.get("provider"), dict) else {}
     entries = []
     for function in functions.values():
         if isinstance(function, dict):
+            runtimes += _declared(template.parent, function.get("runtime", provider.get("runtime")), template.name)
             entry = _entry(template.parent, function.get("handler"))
             if entry:
                 entries.append(entry)
     return entries
+
+
+def _cdk(app: Path) -> list[Declared]:
+    """The Python runtimes a CDK app's sources name. Which function's code each one runs is a
+    program's business, not a text's: every one applies to the whole app, so its oldest wins."""
+    found = []
+    for number, path in enumerate(_sources(app)):
+        if number >= _CDK_MAX_FILES:
+            break
+        try:
+            text = read_regular(path, _MAX_SIZE).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        found += [Declared(str(app.resolve()), version, f"{path.relative_to(app)}: Runtime.PYTHON_"
+                                                         f"{version[0]}_{version[1]}")
+                  for version in target.cdk_runtimes(text)] if "Runtime.PYTHON_" in text else []
+    return found
+
+
+def _sources(app: Path) -> Iterable[Path]:
+    for root, directories, names in os.walk(app):  # links are not followed
+        directories[:] = sorted(d for d in directories if not d.startswith(".") and d not in _CDK_SKIPPED)
+        yield from (Path(root, name) for name in sorted(names) if name.endswith(_CDK_SOURCES))
 
 
 def _entry(code_dir: Path, handler: Any) -> str | None:

@@ -17,10 +17,11 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import cache as result_cache
-from . import codemods, files, lifetime, native_parse
+from . import codemods, files, lifetime, native_parse, target
+from .python2 import python2_only, python2_syntax
 from .analysis import module as module_facts
 from .analysis.clients import may_name_a_factory
 from .analysis.handlers import extra_names, may_contain_handler
@@ -197,6 +198,9 @@ class TooDeep(Exception):
     libcst's native parser, which would crash."""
 
 
+_PYTHON2_METHODS = re.compile(r"\.(?:iter|view)(?:items|keys|values)\(\s*\)")
+_PYTHON2 = ("Python 2 code ({}): skipped; lambda-fix fixes Python 3 code, and Lambda runs this file only "
+            "on the python2.7 runtime")
 # CPython's messages for its nesting limits (200 brackets, 100 indents, 20 blocks, the parser's stack).
 _NESTING_LIMITS = ("too many nested parentheses", "too many levels of indentation",
                    "too many statically nested blocks", "too complex", "parser stack overflow")
@@ -234,11 +238,21 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
     except TooDeep as exc:
         return FileResult(path, Status.FAILED, error=str(exc))
     except SyntaxError as exc:
+        python2 = python2_syntax(exc)
+        if python2:
+            return FileResult(path, Status.SKIPPED, error=_PYTHON2.format(python2))
         return FileResult(path, Status.FAILED, error=_syntax_error(text, exc))
     except ValueError as exc:
         return FileResult(path, Status.FAILED, error=f"cannot parse: {exc}")
+    python2 = python2_only(tree) if readable == text and _PYTHON2_METHODS.search(text) else None
+    if python2:
+        return FileResult(path, Status.SKIPPED, error=_PYTHON2.format(python2))
+    version, why = target_of(path, config)
+    rewrite = functools.partial(_rewrite, version=version)
     try:
         diagnoses = _analyze(path, readable, tree, config, project)
+        if target.python2(version):
+            diagnoses = [_not_for_python2(d, version, why) for d in diagnoses]
     except RecursionError:
         return FileResult(path, Status.FAILED, error="nested too deeply to analyse (Python's recursion limit); "
                                                      "the file was left unchanged")
@@ -256,16 +270,16 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
             return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
     if fixable and not wanted.new_source:
         return FileResult(path, Status.CHANGED, old_source=text,
-                          findings=build_findings(path, text, readable, tree, diagnoses, fixable, wanted, _rewrite))
-    new_text = _rewrite(text, fixable) if fixable else text
+                          findings=build_findings(path, text, readable, tree, diagnoses, fixable, wanted, rewrite))
+    new_text = rewrite(text, fixable) if fixable else text
     if new_text != text:
         problem = _verify(path, new_text, config, project)
         if problem:
-            culprit = _culprit(path, text, fixable)
-            return FileResult(path, Status.FAILED, findings=build_findings(path, text, readable, tree, diagnoses, (), Wanted(), _rewrite),
+            culprit = _culprit(path, text, fixable, rewrite)
+            return FileResult(path, Status.FAILED, findings=build_findings(path, text, readable, tree, diagnoses, (), Wanted(), rewrite),
                               error=f"internal error in {culprit}: {problem}; the file was left unchanged")
     findings = build_findings(path, text, readable, tree, diagnoses, fixable if new_text != text else (), wanted,
-                              _rewrite)
+                              rewrite)
     if new_text == text:
         return FileResult(path, Status.UNCHANGED, findings=findings)
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
@@ -284,11 +298,33 @@ def _applies(diagnosis: Diagnosis, config: Config) -> bool:
     return diagnosis.applicability is Applicability.SAFE or config.unsafe_fixes
 
 
-def _rewrite(text: str, fixable: list[Diagnosis]) -> str:
+def _rewrite(text: str, fixable: list[Diagnosis], version: target.Version = target.DEFAULT) -> str:
+    """text with the fixes, written for Python version."""
     plans: dict[str, list[object]] = {}
     for d in fixable:
         plans.setdefault(d.code, []).append(d.plan)
-    return codemods.apply(_parsed(text), plans).code
+    return codemods.apply(_parsed(text), plans, version).code
+
+
+def target_of(path: str, config: Config) -> tuple[target.Version, str]:
+    """The Python the fixes of path are written for, and why (target.py)."""
+    if config.target_version is not None:
+        return config.target_version, "the target-version setting"
+    found = _targets(config.targets).get(os.path.dirname(os.path.abspath(path)))
+    return found if found is not None else (target.DEFAULT, target.DEFAULT_REASON)
+
+
+@functools.lru_cache(maxsize=8)
+def _targets(table: tuple[tuple[str, target.Version, str], ...]) -> dict[str, tuple[target.Version, str]]:
+    return {directory: (version, why) for directory, version, why in table}
+
+
+def _not_for_python2(diagnosis: Diagnosis, version: target.Version, why: str) -> Diagnosis:
+    if diagnosis.plan is None:
+        return diagnosis
+    return dataclasses.replace(diagnosis, plan=None, fix_title=None, applicability=None, message=(
+        f"{diagnosis.message}; not fixed: the function runs Python {target.spelled(version)} ({why}), and "
+        "lambda-fix writes fixes for Python 3"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -329,10 +365,10 @@ def _verify(path: str, new_text: str, config: Config, project: Project) -> str |
     return None
 
 
-def _culprit(path: str, text: str, fixable: list[Diagnosis]) -> str:
+def _culprit(path: str, text: str, fixable: list[Diagnosis], rewrite: Callable[..., str]) -> str:
     """Which rule's rewrite, applied alone, breaks the file (for the report); all of them if none alone."""
     for code in sorted({d.code for d in fixable}):
-        alone = _rewrite(text, [d for d in fixable if d.code == code])
+        alone = rewrite(text, [d for d in fixable if d.code == code])
         if _compile_error(alone, path):
             return code
     return "+".join(sorted({d.code for d in fixable}))

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from ..codes import RULES
+from ..target import DEFAULT, Version
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -23,8 +24,9 @@ def fix_module(module_name: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{module_name}")
 
 
-def apply(tree: cst.Module, plans: Mapping[str, Sequence[object]]) -> cst.Module:
-    """Run each rule's fix over tree with its plans (by code), in the table's order."""
+def apply(tree: cst.Module, plans: Mapping[str, Sequence[object]], version: Version = DEFAULT) -> cst.Module:
+    """Run each rule's fix over tree with its plans (by code), in the table's order; what the fixes
+    write runs on Python version (target.py)."""
     from libcst.codemod import CodemodContext
 
     from ._edit import replace_spans
@@ -35,5 +37,5 @@ def apply(tree: cst.Module, plans: Mapping[str, Sequence[object]]) -> cst.Module
     for fix, its_plans in fixes:
         # transform_module_impl, not transform_module: the latter deep-copies the tree for metadata
         # that no rule uses, which costs more than the rewrite itself.
-        tree = fix.Fix(CodemodContext(), its_plans).transform_module_impl(tree)
+        tree = fix.Fix(CodemodContext(), its_plans, version).transform_module_impl(tree)
     return tree

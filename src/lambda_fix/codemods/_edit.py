@@ -10,6 +10,7 @@ from libcst.codemod import CodemodCommand, CodemodContext
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..rules._diagnosis import Span
+from ..target import DEFAULT, Version
 
 Plan = TypeVar("Plan")
 
@@ -355,9 +356,10 @@ class PlanCodemod(CodemodCommand):
 
     TRANSFORMER: type[cst.CSTTransformer]
 
-    def __init__(self, context: CodemodContext, plans: Sequence[object]) -> None:
+    def __init__(self, context: CodemodContext, plans: Sequence[object], version: Version = DEFAULT) -> None:
         super().__init__(context)
         self.plans = list(plans)
+        self.version = version  # what the fix writes must run on this Python (target.py)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         return tree.visit(self.TRANSFORMER(self.plans))

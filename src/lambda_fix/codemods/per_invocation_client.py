@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..rules._diagnosis import Span
 from ..rules.per_invocation_client import HoistPlan
+from ..target import CACHE_DECORATOR_SINCE, DEFAULT, Version
 from ._edit import PlanCodemod, Transformer, add_module_statements
 
 
@@ -16,24 +17,30 @@ def replacements(plans: list[HoistPlan]) -> list[tuple[Span, str]]:
     return [(plan.call, f"{plan.accessor}()") for plan in plans]
 
 
-def accessor_source(plan: HoistPlan) -> str:
+def accessor_source(plan: HoistPlan, version: Version = DEFAULT) -> str:
     def indented(depth: int) -> str:  # continuation lines follow the statement they are in
         return plan.built_by.replace("\n", "\n" + " " * depth)
 
     if plan.closed_test is None:
-        return f"@functools.cache\ndef {plan.accessor}():\n    return {indented(4)}\n"
+        return f"@{cache_decorator(version)}\ndef {plan.accessor}():\n    return {indented(4)}\n"
     variable = "_" + plan.accessor[len("_get_"):]
     closed = plan.closed_test.format(name=variable)
     return (f"{variable} = None\n\n\ndef {plan.accessor}():\n    global {variable}\n"
             f"    if {variable} is None or {closed}:\n        {variable} = {indented(8)}\n    return {variable}\n")
 
 
+def cache_decorator(version: Version) -> str:
+    """`functools.cache` exists from Python 3.9; before, `lru_cache(maxsize=None)` is the same cache."""
+    return "functools.cache" if version >= CACHE_DECORATOR_SINCE else "functools.lru_cache(maxsize=None)"
+
+
 class _AddAccessors(Transformer):
     """Each accessor goes above the top-level function or class that used the call."""
 
-    def __init__(self, plans: Sequence[HoistPlan]) -> None:
+    def __init__(self, plans: Sequence[HoistPlan], version: Version = DEFAULT) -> None:
         super().__init__()
         self.plans = list(plans)
+        self.version = version
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # only the module's body changes
@@ -50,7 +57,7 @@ class _AddAccessors(Transformer):
             done.add(plan.accessor)
             index = next((i for i, s in enumerate(body) if isinstance(s, (cst.FunctionDef, cst.ClassDef))
                           and s.name.value == plan.before), len(body))
-            added = list(cst.parse_module(accessor_source(plan)).body)
+            added = list(cst.parse_module(accessor_source(plan, self.version)).body)
             added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
             if index < len(body):
                 body[index] = _two_blank_lines_above(body[index])  # PEP 8, after the new function
@@ -74,4 +81,6 @@ def _two_blank_lines_above(stmt: cst.BaseStatement) -> cst.BaseStatement:
 
 class Fix(PlanCodemod):
     DESCRIPTION = "Build clients once per execution environment instead of on every invocation."
-    TRANSFORMER = _AddAccessors
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        return tree.visit(_AddAccessors(self.plans, self.version))  # type: ignore[arg-type]
