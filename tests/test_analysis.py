@@ -290,7 +290,19 @@ def test_allow_state_option() -> None:
 # ---- move or reset -----------------------------------------------------------------------------
 
 
-def test_move_plan_threads_through_callers() -> None:
+def test_move_plan_threads_through_a_caller() -> None:
+    [leak] = leaks_of("""
+        out = []
+        def leaf(x):
+            out.append(x)
+        def lambda_handler(event, context):
+            leaf(event["x"])
+            return out
+    """)
+    assert leak.plan == MovePlan(Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL),)))
+
+
+def test_a_move_through_several_callers_gives_way_to_a_new_value_at_entry() -> None:
     [leak] = leaks_of("""
         out = []
         def leaf(x):
@@ -301,7 +313,10 @@ def test_move_plan_threads_through_callers() -> None:
             middle(event["x"])
             return out
     """)
-    assert leak.plan == MovePlan(Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL), ("middle", PassAs.KEYWORD))))
+    assert leak.code == "LF001"
+    assert leak.plan == ResetPlan(handler="lambda_handler", state="out", reference="out", how=ResetHow.REBIND,
+                                  kind="list", init_source="[]", add_import=None, declare_global=True,
+                                  copy_returns=False)
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,120 @@ def test_pass_down_moves_the_binding_and_threads_positional_and_keyword() -> Non
         ''')
 
 
+LAYOUTS = '''
+rows = []
+
+
+def add(
+    item,
+    extra,
+):
+    rows.append((item, extra))
+
+
+def add_kw(item, flag=False, **options):
+    rows.append(item)
+
+
+def add_star(*items):
+    rows.extend(items)
+
+
+def lambda_handler(event, context):
+    add(
+        event["a"],
+        event["b"],
+    )
+    add_kw(event["c"], flag=True)
+    add_star(event["d"],
+             event["e"])
+    return rows
+'''
+
+
+def test_pass_down_keeps_multi_line_layouts() -> None:
+    plan = Threading("rows", "lambda_handler", (("add", PassAs.POSITIONAL), ("add_kw", PassAs.KEYWORD),
+                                                 ("add_star", PassAs.KEYWORD)))
+    assert parse(LAYOUTS).visit(PassDown([plan])).code == code('''
+        def add(
+            item,
+            extra,
+            rows,
+        ):
+            rows.append((item, extra))
+
+
+        def add_kw(item, flag=False, *, rows, **options):
+            rows.append(item)
+
+
+        def add_star(*items, rows):
+            rows.extend(items)
+
+
+        def lambda_handler(event, context):
+            rows = []
+            add(
+                event["a"],
+                event["b"],
+                rows,
+            )
+            add_kw(event["c"], flag=True, rows=rows)
+            add_star(event["d"],
+                     event["e"],
+                     rows=rows)
+            return rows
+        ''')
+
+
+def test_pass_down_renames_a_constant_and_annotates_annotated_helpers() -> None:
+    source = '''
+        RESPONSE: dict[str, object] = {"Data": {}}
+
+
+        def note(key: str, value: object) -> None:
+            RESPONSE["Data"][key] = value
+
+
+        def status(code, *, final=False):
+            RESPONSE["status"] = code
+
+
+        def lambda_handler(event, context):
+            note("id", event["id"])
+            status(200, final=True)
+            return {"body": RESPONSE, "RESPONSE": event.RESPONSE}
+        '''
+    plan = Threading("RESPONSE", "lambda_handler", (("note", PassAs.POSITIONAL), ("status", PassAs.KEYWORD)))
+    assert parse(source).visit(PassDown([plan], {"RESPONSE": "response"})).code == code('''
+        def note(key: str, value: object, response: dict[str, object]) -> None:
+            response["Data"][key] = value
+
+
+        def status(code, *, final=False, response):
+            response["status"] = code
+
+
+        def lambda_handler(event, context):
+            response: dict[str, object] = {"Data": {}}
+            note("id", event["id"], response)
+            status(200, final=True, response=response)
+            return {"body": response, "RESPONSE": event.RESPONSE}
+        ''')
+
+
+@pytest.mark.parametrize(("value", "annotation"), [("[]", "list"), ("set()", "set"), ("{1: 2}", "dict"),
+                                                   ("defaultdict(list)", "defaultdict"),
+                                                   ("collections.deque()", "collections.deque"), ("0", "int"),
+                                                   ("make()", None)])
+def test_pass_down_annotates_with_the_type_the_value_is_made_with(value: str, annotation: str | None) -> None:
+    source = (f"state = {value}\n\n\ndef use(item: int):\n    state\n\n\n"
+              "def lambda_handler(event, context):\n    use(1)\n")
+    plan = Threading("state", "lambda_handler", (("use", PassAs.POSITIONAL),))
+    expected = f"state: {annotation}" if annotation else "state"
+    assert f"def use(item: int, {expected}):" in cst.parse_module(source).visit(PassDown([plan])).code
+
+
 def test_pass_down_creates_a_fresh_value_when_told() -> None:
     plan = Threading("path", "lambda_handler", (), created='path = f"/tmp/x-{context.aws_request_id}"')
     source = "def lambda_handler(event, context):\n    return path\n"

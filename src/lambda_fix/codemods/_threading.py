@@ -3,23 +3,38 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Optional, Sequence
 
 import libcst as cst
 
 from ..analysis.parameters import PassAs, Threading
-from ._edit import ScopedTransformer, append_item, as_block, declares_global, split_preamble, without_global
+from ._edit import (
+    ScopedTransformer,
+    Transformer,
+    append_item,
+    as_block,
+    declares_global,
+    split_preamble,
+    without_global,
+)
 
 
 class PassDown(ScopedTransformer):
     """Applies Threading plans: the module-level binding of each name (if any) is removed and made at
-    the start of the handler instead (or `created` is), and the helpers gain it as a parameter."""
+    the start of the handler instead (or `created` is), and the helpers gain it as a parameter.
 
-    def __init__(self, plans: Sequence[Threading]) -> None:
+    renamed: the name the handler's local and the helpers' parameter take instead of the state's own
+    (`RESPONSE` -> `response`); every use in those functions follows. A helper whose signature is
+    annotated gets an annotated parameter: the module-level binding's annotation, else the type its
+    value is made with (`dict` for `{...}`), else none."""
+
+    def __init__(self, plans: Sequence[Threading], renamed: Optional[Mapping[str, str]] = None) -> None:
         super().__init__()
         self.plans = list(plans)
         self.states = {p.name for p in plans}
+        self.renamed = dict(renamed or {})
         self._removed: dict[str, cst.SimpleStatementLine] = {}
+        self._annotations: dict[str, cst.BaseExpression] = {}  # from the module-level bindings
         # function -> [(name, how)] parameters to add; calls to it gain the same arguments
         self._threaded: dict[str, list[tuple[str, PassAs]]] = {}
         for plan in self.plans:
@@ -27,6 +42,18 @@ class PassDown(ScopedTransformer):
                 self._threaded.setdefault(function, []).append((plan.name, mode))
         self._chain = {p.handler for p in self.plans} | set(self._threaded)
         self.within = self._chain  # known only now: the functions that gain parameters are entered too
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        for stmt in node.body:
+            name = _bound_state(stmt, self.states)
+            if name is not None and name not in self._annotations:
+                annotation = _annotation_of(stmt.body[0])  # type: ignore[attr-defined]
+                if annotation is not None:
+                    self._annotations[name] = annotation
+        return True
+
+    def local(self, state: str) -> str:
+        return self.renamed.get(state, state)
 
     # The bindings are removed first (module body order: they precede their users or not, so the
     # module is rewritten in leave_Module, where every piece has been collected).
@@ -54,13 +81,18 @@ class PassDown(ScopedTransformer):
         if kinds != ("function",):
             return updated_node  # only module-level functions gain parameters or lose `global`
         name = updated_node.name.value
-        if name in self._threaded:
-            updated_node = self._add_parameters(updated_node, self._threaded[name])
         for plan in self.plans:
-            if (name == plan.handler or name in dict(plan.threaded)) and declares_global(updated_node, plan.name):
+            if name != plan.handler and name not in dict(plan.threaded):
+                continue
+            if declares_global(updated_node, plan.name):
                 block = as_block(updated_node.body)
                 updated_node = updated_node.with_changes(
                     body=block.with_changes(body=without_global(block.body, plan.name)))
+            if self.local(plan.name) != plan.name:
+                updated_node = updated_node.with_changes(
+                    body=updated_node.body.visit(_Rename(plan.name, self.local(plan.name))))
+        if name in self._threaded:
+            updated_node = self._add_parameters(updated_node, self._threaded[name])
         return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
@@ -69,9 +101,9 @@ class PassDown(ScopedTransformer):
             return updated_node
         args = list(updated_node.args)
         for state, mode in self._threaded[func.value]:
-            new = cst.Arg(value=cst.Name(state))
+            new = cst.Arg(value=cst.Name(self.local(state)))
             if mode is PassAs.KEYWORD:
-                new = new.with_changes(keyword=cst.Name(state), equal=cst.AssignEqual(
+                new = new.with_changes(keyword=cst.Name(self.local(state)), equal=cst.AssignEqual(
                     whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
             args = append_item(args, new, updated_node.whitespace_before_args, "whitespace_after_arg")
         return updated_node.with_changes(args=args)
@@ -79,8 +111,11 @@ class PassDown(ScopedTransformer):
     def _add_parameters(self, function: cst.FunctionDef, added: list[tuple[str, PassAs]]) -> cst.FunctionDef:
         params = function.params
         opening = function.whitespace_before_params
+        annotated = _is_annotated(function)
         for state, mode in added:
-            new = cst.Param(name=cst.Name(state))
+            new = cst.Param(name=cst.Name(self.local(state)))
+            if annotated and state in self._annotations:
+                new = new.with_changes(annotation=cst.Annotation(annotation=self._annotations[state]))
             if mode is PassAs.POSITIONAL:
                 params = params.with_changes(params=append_item(params.params, new, opening, "whitespace_after_param"))
             elif isinstance(params.star_arg, cst.MaybeSentinel):
@@ -114,7 +149,10 @@ class PassDown(ScopedTransformer):
             if plan.created is not None:
                 moved.append(cst.parse_statement(plan.created))
             elif plan.name in self._removed:
-                moved.append(_for_function_body(self._removed[plan.name]))
+                line = _for_function_body(self._removed[plan.name])
+                if self.local(plan.name) != plan.name:
+                    line = line.visit(_Rename(plan.name, self.local(plan.name)))  # type: ignore[assignment]
+                moved.append(line)
         if not moved:
             return stmt
         block = as_block(stmt.body)
@@ -157,3 +195,62 @@ def _blank_prefix(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
 def _with_comma(params: Sequence[cst.Param]) -> list[cst.Param]:
     return [p if isinstance(p.comma, cst.Comma) else p.with_changes(comma=cst.Comma(
         whitespace_after=cst.SimpleWhitespace(" "))) for p in params]
+
+
+
+class _Rename(Transformer):
+    """Every use of a name becomes another (the rule checked that no nested scope binds it)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value=self.new) if updated_node.value == self.old else updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)  # `obj.RESPONSE` is not the state
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)  # nor `f(RESPONSE=...)`'s keyword
+
+
+def _is_annotated(function: cst.FunctionDef) -> bool:
+    params = function.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params,
+             *[p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]]
+    return function.returns is not None or any(p.annotation is not None for p in every)
+
+
+# Constructors whose name is also the type of what they make.
+_CONSTRUCTORS = frozenset({"dict", "list", "set", "frozenset", "tuple", "str", "int", "float", "bool",
+                           "defaultdict", "OrderedDict", "Counter", "deque"})
+
+
+def _annotation_of(binding: cst.BaseSmallStatement) -> cst.BaseExpression | None:
+    """The binding's own annotation, else the type of its value when the value says it plainly."""
+    if isinstance(binding, cst.AnnAssign):
+        return binding.annotation.annotation
+    value = getattr(binding, "value", None)
+    if isinstance(value, (cst.Dict, cst.DictComp)):
+        return cst.Name("dict")
+    if isinstance(value, (cst.List, cst.ListComp)):
+        return cst.Name("list")
+    if isinstance(value, (cst.Set, cst.SetComp)):
+        return cst.Name("set")
+    if isinstance(value, cst.Tuple):
+        return cst.Name("tuple")
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return cst.Name("str")
+    if isinstance(value, cst.Integer):
+        return cst.Name("int")
+    if isinstance(value, cst.Float):
+        return cst.Name("float")
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return cst.Name("bool")
+    if isinstance(value, cst.Call):
+        func = value.func
+        last = func.attr if isinstance(func, cst.Attribute) else func
+        if isinstance(last, cst.Name) and last.value in _CONSTRUCTORS:
+            return func.with_changes(lpar=[], rpar=[])
+    return None

@@ -44,7 +44,9 @@ def reset_lines(plan: ResetPlan) -> list[str]:
     return [f"{ref}.clear()", f"{ref}.update({value})"]
 
 
-class _ResetState(HandlerTransformer):
+class ResetState(HandlerTransformer):
+    """Puts the state back when the handler starts (LF002), or gives it a new value there (LF001)."""
+
     def edit_handler(self, handler: cst.FunctionDef, plans: list[ResetPlan]) -> cst.FunctionDef:
         block = as_block(handler.body)
         statements = list(block.body)
@@ -119,4 +121,4 @@ class Fix(PlanCodemod):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         resets = [plan for plan in self.plans if isinstance(plan, ResetPlan)]
-        return tree.visit(_ResetState(resets)) if resets else tree
+        return tree.visit(ResetState(resets)) if resets else tree
