@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -228,3 +229,84 @@ def test_the_bot_page_lists_every_variable_the_bot_reads() -> None:
                if step.get("run", "").strip() == "python -m lambda_fix.github_bot"]
     assert sorted(name for name, row in rows.items() if "the Action" in row and name not in step["env"]) == []
     assert sorted(name for name in step["env"] if name not in rows) == []
+
+
+# 7. What the usage page says of the summary's counts, the size limit, the progress counter, and --config.
+
+LEAKY = "seen = []\n\n\ndef lambda_handler(event, context):\n    seen.append(event)\n    return len(seen)\n"
+
+
+def test_a_helper_over_the_size_limit_is_skipped_with_a_note_not_counted_as_checked(tmp_path: Path) -> None:
+    page = " ".join((DOCS / "usage.md").read_text().split())
+    (tmp_path / "app.py").write_text(LEAKY)
+    (tmp_path / "plain.py").write_text("X = 1\n")  # nothing to analyse: read, and counted as checked
+    (tmp_path / "helper.py").write_text("import boto3\n\n\ndef s3():\n    return boto3.client('s3')\n"
+                                        + "".join(f"X{i} = {i}\n" for i in range(200)))
+    done = run_lambda_fix(tmp_path, "--check", "--max-file-size", "1", ".")
+    assert done.returncode == 1, done.stdout + done.stderr
+    note = next(line for line in done.stdout.splitlines() if line.startswith("helper.py: note: "))
+    documented = re.search(r"\(`(helper\.py: note: too large to process) \(\.\.\.\)(; it holds no handler: skipped)`\)",
+                           page)
+    assert documented and note.startswith(documented.group(1)) and note.endswith(documented.group(2)), note
+    assert done.stdout.endswith("0 errors (2 files checked, 1 skipped)\n"), done.stdout
+    assert "`(2 files checked, 1 skipped)`" in page
+    summary = json.loads(run_lambda_fix(tmp_path, "--check", "--max-file-size", "1", "--format", "json", ".").stdout)
+    assert (summary["summary"]["files_checked"], summary["summary"]["files_skipped"]) == (2, 1)
+    assert '"files_skipped"' in (DOCS / "output-formats.md").read_text()
+    # a file that may hold a handler and is too large is an error, not skipped
+    (tmp_path / "app.py").write_text(LEAKY + "".join(f"Y{i} = {i}\n" for i in range(200)))
+    done = run_lambda_fix(tmp_path, "--check", "--max-file-size", "1", ".")
+    assert done.returncode == 2 and "app.py: error: too large to process" in done.stdout
+    assert "1 error (1 file checked, 1 skipped)" in done.stdout
+
+
+def stderr_on_a_terminal(cwd: Path, args: list[str], env: dict[str, str]) -> bytes:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        subprocess.run([sys.executable, "-m", "lambda_fix", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=follower, timeout=300, check=False)
+    finally:
+        os.close(follower)
+    written = b""
+    try:
+        while chunk := os.read(leader, 65536):
+            written += chunk
+    except OSError:  # the terminal's other end is closed: all is read
+        pass
+    finally:
+        os.close(leader)
+    return written
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal as Linux has it")
+def test_the_progress_counter_is_where_and_when_the_page_says(tmp_path: Path) -> None:
+    page = " ".join((DOCS / "usage.md").read_text().split())
+    facts = re.search(r"a run that analyses (\d+) files or more shows a counter on standard error "
+                      r"\(`lambda-fix: (\d+)/(\d+) files`\), updated every (\d+) files", page)
+    assert facts, "the usage page describes the counter"
+    least, example, example_total, step = (int(n) for n in facts.groups())
+    assert example % step == 0 and example_total >= least
+    for number in range(example_total):
+        (tmp_path / f"app{number}.py").write_text(LEAKY)
+    env = {name: value for name, value in os.environ.items() if name != "CI"}
+    env |= {"LAMBDA_FIX_NO_CACHE": "1"}
+    shown = stderr_on_a_terminal(tmp_path, ["--check", "-j", "1", "."], env)
+    assert f"\rlambda-fix: {example}/{example_total} files".encode() in shown
+    assert shown.endswith(b"\r\033[K")  # erased at the end
+    assert b"lambda-fix: " not in stderr_on_a_terminal(tmp_path, ["--check", "-j", "1", "."], env | {"CI": "1"})
+    assert b"lambda-fix: " not in stderr_on_a_terminal(
+        tmp_path, ["--check", "-j", "1", "--format", "json", "."], env)
+    for number in range(least - 1, example_total):  # one file fewer than the threshold: no counter
+        (tmp_path / f"app{number}.py").unlink()
+    assert b"files" not in stderr_on_a_terminal(tmp_path, ["--check", "-j", "1", "."], env)
+
+
+def test_a_config_file_without_the_table_is_an_error_as_the_page_says(tmp_path: Path) -> None:
+    page = " ".join((DOCS / "configuration.md").read_text().split())
+    assert "`--config FILE` makes one file serve every path instead (a file without the table is then an error" in page
+    (tmp_path / "app.py").write_text(LEAKY)
+    (tmp_path / "other.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    done = run_lambda_fix(tmp_path, "--check", "--config", "other.toml", "app.py")
+    assert done.returncode == 2 and "[tool.lambda-fix]" in done.stderr, done.stderr

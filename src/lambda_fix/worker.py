@@ -113,8 +113,10 @@ def process_file(path: str) -> Outcome:
         return Outcome(FileResult(path, Status.SKIPPED, error=note), decoded.encoding, digest, alone)
     refusal = _refusal(data, config.max_file_size)
     if refusal:
-        status = Status.SKIPPED if helper else Status.FAILED
-        return Outcome(FileResult(path, status, error=None if helper else refusal), decoded.encoding, digest, alone)
+        # A helper module is skipped, not an error, but said: it was not checked for the clients it builds.
+        status, reason = ((Status.SKIPPED, f"{refusal}; it holds no handler: skipped") if helper
+                          else (Status.FAILED, refusal))
+        return Outcome(FileResult(path, status, error=reason), decoded.encoding, digest, alone)
     project = _run.project(_boundary(path))
     project.record()
     try:
