@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator
 from . import cache as result_cache
 from . import declared_python, target, templates
 from .config import Config, Settings
-from .discovery import discover, exclusion
+from .discovery import Discovery, discover, exclusion, project_root
 from .files import ReplaceRefused, read_regular, remove_leftovers, replace_file
 from .model import FileResult, Outcome, RunSummary, Status, Wanted
 from .source import STDIN, Decoded, SourceError, decode, encode
@@ -47,13 +47,14 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
     (edits and a diff), which the machine-readable formats need (`github` needs only the ends).
     """
     paths = list(paths)
+    found = discover(paths, () if isinstance(config, Settings) else config.exclude)
+    # Files named on the command line are analysed with their project around them (_Around).
+    around = _around(found, () if isinstance(config, Settings) else config.exclude)
     if isinstance(config, Settings):
-        found = discover(paths)
-        groups = _by_settings(found.files, config, paths)
+        groups = _by_settings(around.checked, config, paths)
     else:
-        found = discover(paths, config.exclude)
-        groups = [(config, found.files)]
-    named = templates.find(paths)  # handlers that deployment templates name
+        groups = [(config, around.checked)]
+    named = templates.find([*paths, *around.roots])  # handlers that deployment templates name
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
     # Each fix's own edits come from rewriting too: a check without them builds no new source.
     wanted = Wanted(ends=details, fix_edits=details and fix_edits,
@@ -68,47 +69,135 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
         group_config = dataclasses.replace(group_config, targets=declared_python.targets_for(
             files, group_config.target_version, named.runtimes))
         targets += group_config.targets
-        done, problems = _run_group(files, found.files, found.named, group_config, wanted, progress)
+        done, problems = _run_group(files, around, found.named, group_config, wanted, progress)
         outcomes.extend(done)
         warnings += tuple(problems)
     written: dict[str, bytes] = {}  # real path -> what was written there (a link and its target: once)
     if mode is Mode.WRITE:
         for directory, name in found.leftovers:  # what a run killed while writing left behind
             remove_leftovers(directory, [name])
+    if around.importers:
+        outcomes, notes = _caused_by_the_run(outcomes, around, found.files)
+        warnings += tuple(notes)
     results = [_write(o, written) if mode is Mode.WRITE else o.result for o in outcomes]
     return RunSummary(tuple(sorted([*failures, *results], key=lambda r: r.path)), warnings,
                       targets=tuple(sorted(set(targets))))
 
 
-def _run_group(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, ...], config: Config,
+@dataclasses.dataclass(frozen=True)
+class _Around:
+    """What a run reads and what it reports on.
+
+    A file named on the command line (pre-commit names the staged files) is analysed with its project
+    around it (discovery.project_root): the project's files are read, so a helper named is followed
+    from the handlers that call it, and those that import it, directly or through others, are checked
+    too, for what the named files cause there (_caused_by_the_run). A project whose files import no
+    named file costs a walk and a read of each file, not an analysis."""
+
+    files: tuple[str, ...]  # what the analysis reads: the run's files and the named files' projects
+    checked: tuple[str, ...]  # what the run analyses and reports on: its own files and the importers
+    importers: tuple[str, ...] = ()  # files not of the run that import a named file, or such a file
+    roots: tuple[str, ...] = ()  # the named files' projects
+
+    @property
+    def only(self) -> tuple[str, ...] | None:
+        """checked, when the run reads files it does not report on; else None."""
+        return self.checked if self.files != self.checked else None
+
+
+def _around(found: Discovery, exclude: Iterable[str]) -> _Around:
+    if not found.named:
+        return _Around(found.files, found.files)
+    from .analysis.importers import importers_of
+    from .analysis.project import Project
+
+    cwd = os.getcwd()
+    roots = tuple(dict.fromkeys(_spelled(project_root(path), cwd) for path in found.named))
+    own = {os.path.realpath(path) for path in found.files}
+    others = [path for path in discover(roots, exclude).files if os.path.realpath(path) not in own]
+    if not others:
+        return _Around(found.files, found.files, roots=roots)
+    files = tuple(sorted({*found.files, *others}))
+    inside = all(not os.path.isabs(root) for root in roots)
+    project = Project(_read_source, boundary=Path(cwd) if inside else None, files=files)
+    importers = tuple(path for path in importers_of(project, files, found.named) if path not in found.files)
+    return _Around(files, tuple(sorted({*found.files, *importers})), importers, roots)
+
+
+def _spelled(directory: str, cwd: str) -> str:
+    """directory relative to the working directory when inside it, so the files found under it are
+    spelled as those named are."""
+    relative = os.path.relpath(directory, cwd)
+    return directory if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
+
+
+def _caused_by_the_run(outcomes: list[Outcome], around: _Around,
+                       run_files: tuple[str, ...]) -> tuple[list[Outcome], list[str]]:
+    """The results of the importers of named files, cut to what the run's files cause there: the
+    findings whose place or chain of calls (Finding.related) is in one of them. An importer is not
+    of the run: its other findings are not reported, an error in it is a note, and it is never
+    rewritten (its findings are reported, and a run that names it fixes them)."""
+    importers = frozenset(around.importers)
+    ours = {os.path.realpath(path) for path in run_files}
+    kept: list[Outcome] = []
+    notes: list[str] = []
+    for outcome in outcomes:
+        result = outcome.result
+        if result.path not in importers:
+            kept.append(outcome)
+            continue
+        if result.status is Status.FAILED:
+            notes.append(f"{result.path}: note: imports a file named, but could not be analysed ({result.error}); "
+                         "what the named files cause there is not known")
+            continue
+        caused = tuple(replace(f, applied=False) for f in result.findings
+                       if any(os.path.realpath(p) in ours for p, _, _ in f.related))
+        if caused:
+            kept.append(Outcome(FileResult(result.path, Status.UNCHANGED, findings=caused)))
+            fixable = any(f.fix is not None for f in caused)
+            notes.append(f"{result.path}: note: reported for what the files named cause there (it imports one); "
+                         "not named itself, so not rewritten" + (f" (`lambda-fix {result.path}` fixes it)" if fixable else ""))
+    return kept, notes
+
+
+def _run_group(files: tuple[str, ...], around: _Around, named: tuple[str, ...], config: Config,
                wanted: Wanted, progress: Callable[[int, int], None] | None) -> tuple[list[Outcome], list[str]]:
     """The files that share one configuration: from the cache where it still holds, else analysed.
     named: the files named on the command line, which are parsed even when a walk would skip them."""
+    run_files = around.files
     cache = _open_cache(config, wanted) if config.cache else None
     warnings: list[str] = []
     if isinstance(cache, str):
         warnings.append(cache)
         cache = None
+    # An importer of a named file is only reported on, never rewritten: its new source is not built.
+    importers = frozenset(around.importers)
+    reported = dataclasses.replace(wanted, fix_edits=False, new_source=False)
     reused = {}
     if cache is not None:
-        answers = _answers(run_files)
+        cache.checked = around.only
+        answers = _answers(run_files, around.only)
         for path in files:
-            hit = cache.lookup(path, run_files, answers, wanted)
+            hit = cache.lookup(path, run_files, answers, reported if path in importers else wanted)
             if hit is not None and not (hit[0].status is Status.SKIPPED and path in named):
                 reused[path] = Outcome(*hit)
     todo = tuple(path for path in files if path not in reused)
     outcomes = list(reused.values())
-    for outcome in _map(todo, run_files, named, config, progress, wanted, cache is not None, warnings):
-        outcomes.append(outcome)
-        if cache is not None:
-            cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
+    parts = ((tuple(p for p in todo if p not in importers), wanted),
+             (tuple(p for p in todo if p in importers), reported))
+    for part, part_wanted in parts:
+        for outcome in _map(part, run_files, named, config, progress, part_wanted, cache is not None, warnings,
+                            around.only):
+            outcomes.append(outcome)
+            if cache is not None:
+                cache.store(outcome.result, outcome.encoding, outcome.digest, outcome.record)
     if cache is not None:
         problem = cache.save(run_files)
         warnings += [problem] if problem else []
     return outcomes, warnings
 
 
-def _answers(run_files: tuple[str, ...]) -> Callable[[tuple[Any, ...]], bool]:
+def _answers(run_files: tuple[str, ...], checked: tuple[str, ...] | None = None) -> Callable[[tuple[Any, ...]], bool]:
     """Whether a question a cached result's analysis asked about the other files of the run still
     gets the same answer: asked of a project over the run's files, built on the first question (a
     run where no file changed asks none, and never loads the analysis)."""
@@ -118,7 +207,7 @@ def _answers(run_files: tuple[str, ...]) -> Callable[[tuple[Any, ...]], bool]:
         if not project:
             from .analysis.project import Project
 
-            project.append(Project(_read_source, files=run_files))
+            project.append(Project(_read_source, files=run_files, checked=checked))
         return bool(project[0].answers(question))
 
     return answers
@@ -232,8 +321,9 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
 
 def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, ...], config: Config,
          progress: Callable[[int, int], None] | None, wanted: Wanted, records: bool,
-         warnings: list[str]) -> Iterator[Outcome]:
+         warnings: list[str], checked: tuple[str, ...] | None = None) -> Iterator[Outcome]:
     """Process files (some of run_files: the rest came from the cache), in a pool when there are many.
+    checked: the files of run_files the run reports on, when not all (_Around.only).
 
     A worker that dies takes no other file with it: the files it may have held are processed again
     each in a process of its own, so the one that kills its process is that file's error, and the
@@ -259,7 +349,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
         return outcome
 
     pending = files
-    setup = (run_files, config, wanted, records, named)
+    setup = (run_files, config, wanted, records, named, checked)
     while jobs > 1 and len(pending) >= _POOL_THRESHOLD:
         chunk = max(1, min(64, len(pending) // (jobs * 8)))
         finished = 0
@@ -283,7 +373,7 @@ def _map(files: tuple[str, ...], run_files: tuple[str, ...], named: tuple[str, .
                             f"the other {len(pending) - finished} file(s) were processed in one process")
             pending = pending[finished:]
             break
-    worker.init(run_files, config, wanted, records=records, named=named)
+    worker.init(run_files, config, wanted, records=records, named=named, checked=checked)
     for path in pending:
         yield count(worker.process_file(path))
 
@@ -293,9 +383,9 @@ def _pooled(files: tuple[str, ...], setup: tuple[Any, ...], jobs: int, chunk: in
 
     from . import worker
 
-    run_files, config, wanted, records, named = setup
+    run_files, config, wanted, records, named, checked = setup
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker.init,
-                               initargs=(run_files, config, wanted, True, records, named, os.getpid()))
+                               initargs=(run_files, config, wanted, True, records, named, os.getpid(), checked))
     try:
         yield from pool.map(worker.process_file, files, chunksize=chunk)
     finally:
@@ -309,9 +399,9 @@ def _isolated(path: str, setup: tuple[Any, ...]) -> Outcome:
 
     from . import worker
 
-    run_files, config, wanted, records, named = setup
+    run_files, config, wanted, records, named, checked = setup
     with ProcessPoolExecutor(max_workers=1, initializer=worker.init,
-                             initargs=(run_files, config, wanted, True, records, named, os.getpid())) as pool:
+                             initargs=(run_files, config, wanted, True, records, named, os.getpid(), checked)) as pool:
         try:
             return pool.submit(worker.process_file, path).result()
         except BrokenProcessPool:

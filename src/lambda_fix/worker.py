@@ -48,11 +48,12 @@ class _Run:
     # Every file this worker read for the analysis: its digest, and its stat when trusted.
     reads: dict[str, tuple[str | None, Stat | None]] = field(default_factory=dict)
     named: frozenset[str] = frozenset()  # named on the command line: parsed even without a handler
+    checked: tuple[str, ...] | None = None  # the files of the run it reports on, when not all of them
 
     def project(self, boundary: Path) -> Project:
         """One project per boundary: a helper imported by many handlers is parsed once."""
         if boundary not in self.projects:
-            self.projects[boundary] = Project(_read_text, boundary=boundary, files=self.files)
+            self.projects[boundary] = Project(_read_text, boundary=boundary, files=self.files, checked=self.checked)
         return self.projects[boundary]
 
 
@@ -60,11 +61,13 @@ _run = _Run()
 
 
 def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_pool: bool = False,
-         records: bool = False, named: tuple[str, ...] = (), parent: int | None = None) -> None:
+         records: bool = False, named: tuple[str, ...] = (), parent: int | None = None,
+         checked: tuple[str, ...] | None = None) -> None:
     """Set up a worker (or the main process, for a small run) for a run over files; named: those
-    named on the command line, always parsed; parent: the pid of the process that started the pool."""
+    named on the command line, always parsed; parent: the pid of the process that started the pool;
+    checked: the files the run reports on, when it reads more (a named file's project)."""
     global _run
-    _run = _Run(files, config, wanted, records, Path.cwd().resolve(), named=frozenset(named))
+    _run = _Run(files, config, wanted, records, Path.cwd().resolve(), named=frozenset(named), checked=checked)
     if in_pool:
         # Only the main process reacts to Ctrl-C and SIGTERM; it stops the pool and writes nothing more.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
