@@ -211,3 +211,23 @@ def test_what_the_fixes_write_parses_on_their_target(tmp_path: Path, monkeypatch
     monkeypatch.chdir(tmp_path)
     _project(tmp_path, {"app.py": HANDLER})
     ast.parse(_fixed(tmp_path), feature_version=DEFAULT)
+
+
+def test_verbose_output_says_which_target_each_file_got(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from lambda_fix.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, {"app.py": HANDLER, "template.yaml": """\
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties: {Handler: app.lambda_handler, Runtime: python3.8}
+    """})
+    result = CliRunner().invoke(main, ["-v", "--check", "--no-cache", "app.py"])
+    assert "app.py: target Python 3.8 (template.yaml: Runtime python3.8)\n" in result.output
+    result = CliRunner().invoke(main, ["--target-version", "py312", "--diff", "--no-cache", "app.py"])
+    assert NEW_SPELLING in result.output
+    result = CliRunner().invoke(main, ["--target-version", "3.x", "app.py"])
+    assert result.exit_code == 2 and "not a Python version" in result.output

@@ -15,10 +15,11 @@ from .config import Config, ConfigError, Settings, load
 from .formats import DETAILED, NAMES, WITH_FIX_EDITS, renderer
 from .formats import diff as diff_format
 from .formats import text as text_format
-from .formats._names import one_line
+from .formats._names import one_line, shown
 from .model import RunSummary, Status
 from .pull_request import GitError, lines_changed_since
 from .source import SourceError, decode, encode
+from .target import parse_setting as parse_target
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
@@ -81,6 +82,10 @@ Exit status:
               help="Where to keep the cache (default: .lambda-fix-cache beside pyproject.toml, else here).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="Read settings from this pyproject.toml instead of the nearest one.")
+@click.option("--target-version", metavar="VERSION",
+              help="The Python the fixes must run on (py38, 3.8); default: each function's runtime, else "
+                   "requires-python, else python3.6.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print which Python each file's fixes are written for, and why.")
 @click.option("--stdin-filename", help="The path to report for code read from '-'.")
 @click.version_option(__version__, prog_name="lambda-fix")
 def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
@@ -88,7 +93,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
          check: bool, fix: bool, select: str | None, ignore: str | None, extend_select: str | None,
          extend_ignore: str | None, statistics: bool, show_fixes: bool, handlers: tuple[str, ...], unsafe_fixes: bool | None,
          jobs: int | None, max_file_size: int | None, no_cache: bool, cache_dir: str | None,
-         config_path: str | None,
+         config_path: str | None, target_version: str | None, verbose: bool,
          stdin_filename: str | None) -> None:
     """Make AWS Lambda handlers safe for warm starts.
 
@@ -123,7 +128,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
     flags = dict(select=_codes(select), ignore=_codes(ignore), extend_select=_codes(extend_select),
                  extend_ignore=_codes(extend_ignore), unsafe_fixes=unsafe_fixes, jobs=jobs,
                  max_file_size=max_file_size,
-                 cache=not no_cache, cache_dir=cache_dir)
+                 cache=not no_cache, cache_dir=cache_dir, target_version=_target_version(target_version))
     config: Config | Settings
     try:
         # Each file gets its own project's settings, or with --config one file's for every path; then
@@ -170,6 +175,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
         summary = dataclasses.replace(summary, warnings=summary.warnings + tuple(
             f"warning: --handler {entry} matches no function of the files checked" for entry in unmatched))
     wrote = mode is engine.Mode.WRITE
+    if verbose:
+        click.echo(_targets(summary), nl=False, err=True)
     if statistics and output_format == "text":
         color = _color(sys.stdout)
         click.echo(text_format.statistics(summary, wrote, color, show_fixes), nl=False, color=color)
@@ -189,6 +196,28 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
             click.echo(fixes + text_format.summary_line(summary, wrote), err=True)
     code = exit_code(summary, pending_is_failure=not wrote)
     sys.exit(EXIT_OK if exit_zero and code == EXIT_FINDINGS else code)
+
+
+def _target_version(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    version = parse_target(value)
+    if version is None:
+        raise click.BadParameter(f"not a Python version: {value!r} (write it as py38 or 3.8)",
+                                 param_hint="--target-version")
+    return version
+
+
+def _targets(summary: RunSummary) -> str:
+    """Each file checked, with the Python its fixes are written for and why (--verbose)."""
+    by_directory = {directory: (version, why) for directory, version, why in summary.targets}
+    lines = []
+    for result in summary.results:
+        found = by_directory.get(os.path.dirname(os.path.abspath(result.path)))
+        if found is not None:
+            version, why = found
+            lines.append(f"{shown(result.path)}: target Python {version[0]}.{version[1]} ({one_line(why)})\n")
+    return "".join(lines)
 
 
 def _color(stream: TextIO) -> bool:
