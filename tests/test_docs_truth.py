@@ -310,3 +310,18 @@ def test_a_config_file_without_the_table_is_an_error_as_the_page_says(tmp_path: 
     (tmp_path / "other.toml").write_text("[tool.ruff]\nline-length = 100\n")
     done = run_lambda_fix(tmp_path, "--check", "--config", "other.toml", "app.py")
     assert done.returncode == 2 and "[tool.lambda-fix]" in done.stderr, done.stderr
+
+
+# 8. SARIF points at no address that is not the project's: no package index page for an unpublished package.
+
+
+def test_sarif_names_no_address_the_project_does_not_have() -> None:
+    from lambda_fix.formats import renderer
+    from lambda_fix.model import RunSummary
+
+    driver = json.loads(renderer("sarif")(RunSummary(), False))["runs"][0]["tool"]["driver"]
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("urls", {})
+    # an address, if ever given, is one the project declares in pyproject.toml's [project.urls]
+    assert driver.get("informationUri") in (None, *urls.values())
+    if "informationUri" not in driver:
+        assert "no `informationUri`" in (DOCS / "output-formats.md").read_text()

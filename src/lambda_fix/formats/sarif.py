@@ -36,7 +36,7 @@ def render(summary: RunSummary, wrote: bool) -> str:
         "tool": {"driver": {
             "name": "lambda-fix",
             "version": __version__,
-            "informationUri": "https://pypi.org/project/lambda-fix/",
+            # No informationUri (optional in SARIF): the project has no published address to give.
             "rules": [_rule(rule) for rule in RULES],
         }},
         "results": results,
