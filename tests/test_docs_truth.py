@@ -332,6 +332,6 @@ def test_every_pin_of_this_repository_in_the_docs_is_a_commit() -> None:
     """The GitHub Action and pip's git URL, like pre-commit's rev: no tag exists to pin to."""
     pages = [ROOT / "README.md", *DOCS.glob("*.md")]
     pins = [(page.name, found.group(1)) for page in pages
-            for found in re.finditer(r"<this repository>@(\S+?)[\"`\s]", page.read_text())]
+            for found in re.finditer(r"<this repository>@(<[^>]*>|[^\s\"`]+)", page.read_text())]
     assert pins
     assert [(name, pin) for name, pin in pins if not re.fullmatch(r"<full commit SHA>|[0-9a-f]{40}", pin)] == []
