@@ -123,6 +123,16 @@ def test_a_broken_importer_is_a_note_not_an_error(project) -> None:
     assert "0 errors" in result.output
 
 
+def test_a_file_of_no_project_is_analysed_on_its_own(tmp_path, monkeypatch) -> None:
+    """No `.git`, packaging file or template up to the working directory: nothing around it is read (a
+    scratch file in a home directory must not start a walk of it)."""
+    write(tmp_path, {"app.py": HANDLER.replace("helpers.store", "store"), "store.py": LEAKY_HELPER})
+    monkeypatch.chdir(tmp_path)
+    assert invoke("--check", "store.py").exit_code == 0
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert invoke("--check", "store.py").exit_code == 1
+
+
 def test_one_module_of_the_same_name_per_function_is_not_another_s_importer(tmp_path, monkeypatch) -> None:
     """Each function has its own `common.py`: naming one reports through its own handler only."""
     (tmp_path / ".git").mkdir()
@@ -258,8 +268,11 @@ def test_the_project_root_is_the_repository_then_a_project_file(tmp_path, monkey
     monkeypatch.chdir(tmp_path / "repo")
     assert project_root("services/a/src/app.py") == str(tmp_path / "repo")
     assert project_root("lib/x.py") == str(tmp_path / "repo")
-    # outside the working directory: the nearest marker, else the file's own directory
-    assert project_root(str(tmp_path / "loose" / "y.py")) == str(tmp_path / "loose")
+    # outside the working directory: the nearest marker, else none (the file is analysed on its own)
+    assert project_root(str(tmp_path / "repo" / "lib" / "x.py")) == str(tmp_path / "repo")
+    assert project_root(str(tmp_path / "loose" / "y.py")) is None
+    monkeypatch.chdir(tmp_path / "loose")
+    assert project_root(str(tmp_path / "repo" / "lib" / "x.py")) == str(tmp_path / "repo")
     monkeypatch.chdir(tmp_path / "repo" / "services")
     # never above the working directory
     assert project_root("a/src/app.py") == str(tmp_path / "repo" / "services" / "a")

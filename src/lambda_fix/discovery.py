@@ -60,12 +60,12 @@ PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "template.yaml", "
                    "serverless.yaml")
 
 
-def project_root(path: str) -> str:
+def project_root(path: str) -> str | None:
     """The project a file named on the command line belongs to, which its analysis looks across: the
     repository that holds it (the nearest directory up with a `.git`, as pre-commit and a pull request
-    see it), else the nearest with a packaging file or a deployment template, else the file's own
-    directory. Never above the working directory when the file is inside it, as imports resolve and
-    templates are read no higher."""
+    see it), else the nearest with a packaging file or a deployment template; never above the working
+    directory when the file is inside it, as imports resolve and templates are read no higher. None
+    for a file of no project (a scratch file in a home directory): it is analysed on its own."""
     directory = os.path.dirname(os.path.abspath(path))
     cwd = os.getcwd()
     inside = directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep)
@@ -75,7 +75,7 @@ def project_root(path: str) -> str:
             return candidate
         if nearest is None and any(os.path.isfile(os.path.join(candidate, m)) for m in PROJECT_MARKERS):
             nearest = candidate
-    return nearest or directory
+    return nearest
 
 
 def _upwards(directory: str, last: str | None) -> Iterator[str]:

@@ -112,7 +112,9 @@ def _around(found: Discovery, exclude: Iterable[str]) -> _Around:
     from .analysis.project import Project
 
     cwd = os.getcwd()
-    roots = tuple(dict.fromkeys(_spelled(project_root(path), cwd) for path in found.named))
+    roots = tuple(dict.fromkeys(_spelled(root, cwd) for root in map(project_root, found.named) if root))
+    if not roots:
+        return _Around(found.files, found.files)
     own = {os.path.realpath(path) for path in found.files}
     others = [path for path in discover(roots, exclude).files if os.path.realpath(path) not in own]
     if not others:
