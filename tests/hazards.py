@@ -12,7 +12,15 @@ NOISE = ["size = len(str(event))", "logger.info('event %s', event)", "flag = boo
          "# a comment between statements", "total = sum(range(3))", "name = str(event.get('name', ''))"]
 
 
-def module(seed: int) -> str:
+HAZARDS = ("state", "state_in_helper", "tmp", "tmp_in_directory", "client", "default", "counter")
+# What is fixed: not an invocation counter, which is reported (counting warm invocations may be the
+# point), nor a file under a fixed /tmp directory that the handler also names, which LF003 reports (the
+# two paths would have to change together). A module of these is rewritten whole, so warm and cold must
+# agree on all of it.
+FIXABLE = tuple(h for h in HAZARDS if h not in ("counter", "tmp_in_directory"))
+
+
+def module(seed: int, hazards: tuple[str, ...] = HAZARDS) -> str:
     rng = random.Random(seed)
     lines = ["import collections", "import json", "import logging", "import os", "", "import boto3", "",
              "logger = logging.getLogger(__name__)"]
@@ -20,7 +28,7 @@ def module(seed: int) -> str:
     globals_first: list[str] = []
     helpers: list[str] = []
     for number in range(rng.randint(1, 3)):
-        hazard = rng.choice(["state", "state_in_helper", "tmp", "client", "default", "counter"])
+        hazard = rng.choice(hazards)
         name = f"items_{number}"
         if hazard in ("state", "state_in_helper"):
             value = rng.choice(STATE_VALUES)
@@ -40,8 +48,9 @@ def module(seed: int) -> str:
                 write = [f"record_{number}(event)"]
             handler += [_surround(rng, write),
                         [f"result['{name}'] = len({name}) if not isinstance({name}, int) else {name}"]]
-        elif hazard == "tmp":
-            path = rng.choice(["/tmp/output.json", "/tmp/report.csv", "/tmp/work/data.txt"])
+        elif hazard in ("tmp", "tmp_in_directory"):
+            path = "/tmp/work/data.txt" if hazard == "tmp_in_directory" else \
+                rng.choice(["/tmp/output.json", "/tmp/report.csv"])
             if "work" in path:
                 handler += [["os.makedirs('/tmp/work', exist_ok=True)"]]
             handler += [[f"with open({path!r}, 'a') as stream_{number}:",

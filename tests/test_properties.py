@@ -53,10 +53,10 @@ def test_random_modules_around_known_hazards_are_rewritten_and_keep_their_proper
 
 @pytest.mark.parametrize("seed", range(0, 200, 6))
 def test_random_modules_rewritten_warm_return_what_the_original_returns_cold(seed: int) -> None:
-    source = hazards.module(seed)
+    # Only hazards that are fixed: every module is rewritten whole, so no seed is left out.
+    source = hazards.module(seed, hazards.FIXABLE)
     result = check_source(source, CONFIG, path="app.py")
-    if result.status is not Status.CHANGED or result.remaining:
-        pytest.skip("something is reported, not fixed (an invocation counter, say): warm and cold differ there")
+    assert result.status is Status.CHANGED and not result.remaining, (seed, result.error, result.remaining)
     if "/tmp/" in source and not fresh_tmp_available():
         pytest.skip("needs a private /tmp per process (unshare -m), as a cold start has")
     base = Path(tempfile.mkdtemp(prefix="lambda-fix-hazard-", dir="/var/tmp" if Path("/var/tmp").is_dir() else None))
