@@ -9,7 +9,7 @@ import libcst as cst
 from ..rules._diagnosis import Span
 from ..rules.per_invocation_client import HoistPlan
 from ..target import CACHE_DECORATOR_SINCE, DEFAULT, Version
-from ._edit import PlanCodemod, Transformer, add_module_statements
+from ._edit import PlanCodemod, ScopedTransformer, Transformer, add_module_statements
 
 
 def replacements(plans: list[HoistPlan]) -> list[tuple[Span, str]]:
@@ -83,4 +83,88 @@ class Fix(PlanCodemod):
     DESCRIPTION = "Build clients once per execution environment instead of on every invocation."
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        return tree.visit(_AddAccessors(self.plans, self.version))  # type: ignore[arg-type]
+        tree = tree.visit(_DropDeadLocals(self.plans))  # type: ignore[arg-type]
+        return tree.visit(_AddAccessors(_with_required(self.plans), self.version))  # type: ignore[arg-type]
+
+
+def _with_required(plans: Sequence[HoistPlan]) -> list[HoistPlan]:
+    """The plans, each after the plans whose accessors its accessor calls (a session's, for a client
+    made from it), which it adds even when that plan's own fix is not applied."""
+    ordered: list[HoistPlan] = []
+    for plan in plans:
+        ordered.extend([*_with_required(plan.requires), plan])
+    return ordered
+
+
+class _DropDeadLocals(ScopedTransformer):
+    """The assignment of a local goes when every call that read it now calls an accessor: `session =
+    boto3.Session()` once `session.client("s3")` is `_s3_client()`. A local that a call whose fix is not
+    applied still reads stays."""
+
+    def __init__(self, plans: Sequence[HoistPlan]) -> None:
+        applied = {plan.call for plan in plans}
+        self.dead: dict[str, set[str]] = {}
+        for plan in plans:
+            for local in plan.dead:
+                if all(reader in applied for reader in local.readers):
+                    self.dead.setdefault(plan.function, set()).add(local.name)
+        super().__init__(within={function.split(".")[0] for function in self.dead})
+
+    def leave_function(self, original: cst.FunctionDef, updated: cst.FunctionDef, qualified: str,
+                       kinds: tuple[str, ...]) -> cst.FunctionDef:
+        names = self.dead.get(qualified)
+        if not names:
+            return updated
+        return updated.with_changes(body=updated.body.visit(_DropAssignments(names)))
+
+
+class _DropAssignments(Transformer):
+    """Removes `name = value` for the given names from a function's body (not from functions or classes
+    nested in it). Comment lines above a removed statement stay, above the statement that follows."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+                            ) -> cst.IndentedBlock:
+        body: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] | None = None  # the lines above the statements just removed
+        for stmt in updated_node.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                kept = [small for small in stmt.body if not self._dead(small)]
+                if not kept:
+                    carried = [*(carried or []), *stmt.leading_lines]
+                    continue
+                if len(kept) < len(stmt.body):
+                    kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                    stmt = stmt.with_changes(body=kept)
+            if carried is not None:
+                stmt = stmt.with_changes(leading_lines=_joined(carried, stmt.leading_lines, first=not body))
+                carried = None
+            body.append(stmt)
+        if not body:
+            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+        return updated_node.with_changes(body=body)
+
+    def _dead(self, small: cst.BaseSmallStatement) -> bool:
+        return isinstance(small, cst.Assign) and len(small.targets) == 1 \
+            and isinstance(small.targets[0].target, cst.Name) and small.targets[0].target.value in self.names
+
+
+def _joined(carried: Sequence[cst.EmptyLine], own: Sequence[cst.EmptyLine], first: bool) -> list[cst.EmptyLine]:
+    """The lines above a removed statement, then the next one's own: one blank line where two runs meet,
+    none at the top of the block."""
+    lines: list[cst.EmptyLine] = []
+    for line in [*carried, *own]:
+        blank = line.comment is None
+        if blank and ((first and not lines) or (lines and lines[-1].comment is None)):
+            continue
+        lines.append(line)
+    return lines

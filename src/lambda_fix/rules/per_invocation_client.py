@@ -51,6 +51,15 @@ So is a client whose factory the project's tests patch (`mock.patch("app.boto3")
 `monkeypatch.setattr(boto3, "client", ...)` in a file that imports the module): a client built once
 would keep the first test's mock, out of reach of the later tests' patches.
 
+A local that the client is built from (`config = Config(...)`, `region = os.environ["AWS_REGION"]`,
+`session = boto3.Session()`) is copied into the accessor, and its assignment goes when nothing else
+reads it: the handler keeps no unused local. Under `try` or `with`, whose handler may catch what the
+value raises (`os.environ["AWS_REGION"]` when it is not set), only a value that cannot fail goes; the
+others stay, unread. Elsewhere such an error is raised where the client was built, a few lines later. A
+session that one client is made from is built inside that client's accessor; a session that several
+clients, or other code, use gets an accessor of its own, which the clients' accessors call, so they
+still share one session.
+
 A client that a helper in another module of the project builds on every invocation (a `get_table()`
 that builds `boto3.resource(...)`) is built once per environment in that module, by the same rules,
 when the run checks it: a module without a handler is read when it names a client's package and a
@@ -91,8 +100,8 @@ import ast
 import builtins
 import os
 import re
-from dataclasses import dataclass
-from typing import Optional
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ..analysis.callers import imported_modules
 from ..analysis.clients import CLIENT_FACTORIES, FACTORY_CALL_NAMES, SESSION_FACTORIES, may_build_client
@@ -141,16 +150,43 @@ _ACCESSOR_NAMES = {
 
 
 @dataclass(frozen=True)
+class DeadLocal:
+    """A local of the plan's function whose every read is in calls that become accessor calls (readers),
+    or in the values of other such locals: its assignment goes once every reader is rewritten."""
+
+    name: str
+    readers: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
 class HoistPlan(Plan):
     function: str  # where the call is: "name" or "Class.name"
     call: Span  # the call that becomes `accessor()`
     accessor: str  # the module-level function that builds it once
     built_by: str  # the expression the accessor evaluates (locals inlined)
     before: str  # the top-level def or class the accessor goes above
-    closed_test: Optional[str]  # for connections: the test that says it was closed, with {name}
+    closed_test: str | None  # for connections: the test that says it was closed, with {name}
+    # The accessors built_by calls (a session's, for a client made from it), added with this one.
+    requires: tuple[HoistPlan, ...] = ()
+    dead: tuple[DeadLocal, ...] = ()  # locals whose reads this hoist (with others) moves into accessors
 
     def functions(self) -> tuple[str, ...]:
         return (self.before,)  # the call itself is found by its span
+
+
+@dataclass
+class _Hoist:
+    """A call that is built once per environment, before its accessor is named: which accessor it gets
+    depends on the other hoists of its function (a session local that a client is made from)."""
+
+    call: ClientCall
+    function: FunctionNode
+    message: str
+    built_by: str
+    inlined: frozenset[str]  # the locals built_by spells out, at any depth
+    unsafe: bool
+    pinned: dict[str, _Hoist] = field(default_factory=dict)  # local -> the hoist of its value
+    accessor: str | None = None
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
@@ -182,8 +218,7 @@ def _calls_a_factory(module: ModuleInfo) -> bool:
 
 def find(context: Context) -> list[Diagnosis]:
     project, module, flows = context.project, context.module, context.flows
-    found: dict[tuple[str, int], Diagnosis] = {}
-    accessors: dict[str, str] = {}  # built_by's tree -> accessor name, so one expression gets one accessor
+    found: dict[tuple[str, int], Diagnosis | _Hoist] = {}
     elsewhere: dict[tuple[str, str, int], Diagnosis] = {}
     hoisted: list[ast.Call] = []  # calls a fix builds once: what they contain is built once with them
     for flow in flows:
@@ -200,12 +235,171 @@ def find(context: Context) -> list[Diagnosis]:
             key = (call.function[1], id(call.node))
             if key in found or any(call.node is not outer and _contains(outer, call.node) for outer in hoisted):
                 continue
-            finding = _judge(project, module, flow, call, accessors)
+            finding = _judge(project, module, flow, call)
             if finding is not None:
                 found[key] = finding
-                if finding.plan is not None:
+                if isinstance(finding, _Hoist):
                     hoisted.append(call.node)
-    return [*found.values(), *elsewhere.values()]
+    return [*_planned(module, list(found.values())), *elsewhere.values()]
+
+
+def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist]) -> list[Diagnosis]:
+    """The hoists of each function as one edit: a local that only the hoisted calls read goes with its
+    assignment; a session local that one client is made from is built inside that client's accessor,
+    and one that more clients or other code read gets an accessor of its own that the clients' call."""
+    hoists = [h for h in judged if isinstance(h, _Hoist)]
+    by_function: dict[FunctionKey, list[_Hoist]] = {}
+    for hoist in hoists:
+        by_function.setdefault(hoist.call.function, []).append(hoist)
+    inside: set[int] = set()  # hoists whose call is built inside a reader's accessor, with the session
+    dead: dict[FunctionKey, set[str]] = {}
+    for key, group in by_function.items():
+        function = group[0].function
+        dead[key] = _dead_locals(module, function, group)
+        for hoist in group:
+            name = _local_holding(function, hoist.call.node)
+            readers = [h for h in group if h is not hoist and name is not None and name in h.inlined]
+            if not readers:
+                continue
+            if name in dead[key] and len(readers) == 1 and not readers[0].unsafe:
+                inside.add(id(hoist))
+            else:
+                for reader in readers:
+                    reader.pinned[name] = hoist  # type: ignore[index]
+    accessors: dict[str, str] = {}  # built_by's tree -> accessor name, so one expression gets one accessor
+    kept = [h for h in hoists if id(h) not in inside]
+    for hoist in kept:
+        _name(module, hoist, accessors)
+    plans: dict[int, HoistPlan] = {}
+    for hoist in kept:
+        _plan(module, hoist, kept, dead[hoist.call.function], plans)
+    result = []
+    for item in judged:
+        if isinstance(item, Diagnosis):
+            result.append(item)
+        elif id(item) in plans:
+            plan = plans[id(item)]
+            node = item.call.node
+            result.append(Diagnosis(
+                CODE, node.lineno, node.col_offset, item.message,
+                f"build it once per environment with `{plan.accessor}()`",
+                Applicability.UNSAFE if item.unsafe else Applicability.SAFE, plan))
+    return result
+
+
+def _name(module: ModuleInfo, hoist: _Hoist, accessors: dict[str, str]) -> None:
+    """Give hoist its accessor, after the accessors its built_by calls: equal expressions share one."""
+    if hoist.accessor is not None:
+        return
+    if hoist.pinned:
+        for source in hoist.pinned.values():
+            _name(module, source, accessors)
+        built_by, _, inlined = _inline(module, hoist.function, hoist.call.node,
+                                       {name: f"{source.accessor}()" for name, source in hoist.pinned.items()})
+        if built_by is not None:
+            hoist.built_by, hoist.inlined = built_by, inlined
+        else:  # cannot happen: the same call inlined without the accessors
+            hoist.pinned.clear()
+    same = _tree_of(hoist.built_by)  # `boto3.client('s3')` and `boto3.client("s3")` share one accessor
+    hoist.accessor = accessors.get(same) or _accessor_name(module, hoist.call, set(accessors.values()))
+    accessors[same] = hoist.accessor
+
+
+def _plan(module: ModuleInfo, hoist: _Hoist, hoists: list[_Hoist], dead: set[str],
+          plans: dict[int, HoistPlan]) -> HoistPlan:
+    if id(hoist) in plans:
+        return plans[id(hoist)]
+    call = hoist.call
+    spans = {id(h): Span(*module.span(h.call.node)) for h in hoists if h.call.function == call.function}
+    gone = tuple(DeadLocal(name, tuple(spans[id(h)] for h in hoists
+                                       if h.call.function == call.function and name in h.inlined))
+                 for name in sorted(dead & hoist.inlined))
+    requires = tuple(_plan(module, source, hoists, dead, plans) for source in hoist.pinned.values())
+    plan = HoistPlan(call.function[1], spans[id(hoist)], hoist.accessor or "", hoist.built_by,
+                     call.function[1].split(".")[0], CLOSED_TESTS.get(call.factory), requires, gone)
+    plans[id(hoist)] = plan
+    return plan
+
+
+def _local_holding(function: FunctionNode, call: ast.Call) -> str | None:
+    """The local that call's value is assigned to (`session = boto3.Session()`), when that is its only
+    assignment."""
+    names = _bound_to(function, call)
+    if len(names) != 1:
+        return None
+    [name] = names
+    return name if assigned_once(function, name) is call and name in scope_bindings(function).local else None
+
+
+# Calls that read a function's locals by name: with one of them, no local is known to be unread.
+_READS_LOCALS = frozenset({"locals", "vars", "eval", "exec", "dir"})
+
+
+def _dead_locals(module: ModuleInfo, function: FunctionNode, hoists: list[_Hoist]) -> set[str]:
+    """The locals the hoisted calls spell out (inline) that nothing else reads: every read is in a hoisted
+    call or in the value of another such local. Each is assigned once, by a statement of the function's
+    own, from what the hoist copied (environment settings, constants, sessions), which does nothing but
+    build a value. Under `try` or `with` only a value that cannot fail goes: the handler may catch what
+    it raises (an environment variable that is not set), which the accessor would raise elsewhere."""
+    nodes = every_node(function)
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _READS_LOCALS
+           and n.func.id in _BUILTINS for n in nodes):
+        return set()
+    statements = _plain_assignments(function)
+    values = {name: statements[name][0].value for name in set().union(*(h.inlined for h in hoists))
+              if name in statements and assigned_once(function, name) is statements[name][0].value
+              and not (statements[name][1] and _may_fail(module, statements[name][0].value))}
+    hoisted = set().union(*({id(n) for n in ast.walk(h.call.node)} for h in hoists))
+    within = {name: {id(n) for n in ast.walk(value)} for name, value in values.items()}
+    declared = {name for n in nodes if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+    dead = set(values) - declared
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(dead):
+            target = statements[name][0].targets[0]
+            for node in nodes:
+                if not isinstance(node, ast.Name) or node.id != name or node is target:
+                    continue
+                if isinstance(node.ctx, ast.Load) and (id(node) in hoisted or any(
+                        id(node) in within[other] for other in dead if other != name)):
+                    continue
+                dead.discard(name)
+                changed = True
+                break
+    return dead
+
+
+# Calls of a value a hoist copies that cannot fail (the others fail on a setting that is wrong or missing).
+_CANNOT_FAIL = frozenset({"os.environ.get", "os.getenv", "str", "bool"})
+
+
+def _may_fail(module: ModuleInfo, value: ast.expr) -> bool:
+    return any(isinstance(n, ast.Subscript) or (isinstance(n, ast.Call) and module.qualified_name(n.func)
+                                                not in _CANNOT_FAIL and not _cached_accessor(module, n))
+               for n in ast.walk(value))
+
+
+def _plain_assignments(function: FunctionNode) -> dict[str, tuple[ast.Assign, bool]]:
+    """`name = value` statements of the function's own body, at any depth but inside no nested function
+    or class, by name, each with whether a `try` or `with` guards it."""
+    found: dict[str, tuple[ast.Assign, bool]] = {}
+
+    def visit(statements: list[ast.stmt], guarded: bool) -> None:
+        for stmt in statements:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                found.setdefault(stmt.targets[0].id, (stmt, guarded))
+            elif isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+                visit(stmt.body, guarded)
+                visit(stmt.orelse, guarded)
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                visit(stmt.body, True)
+            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                for block in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
+                    visit(block, True)
+
+    visit(function.body, False)
+    return found
 
 
 def _outer_first(call: ClientCall) -> tuple[int, int, int, int]:
@@ -246,8 +440,7 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
     return Diagnosis.reported(CODE, line, column, message, reason, verb="hoisted", related=related)
 
 
-def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall,
-           accessors: dict[str, str]) -> Diagnosis | None:
+def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall) -> Diagnosis | _Hoist | None:
     function = flow.reached[call.function]
     source = module.segment(call.node) or call.factory
     # Where it is kept: the call itself, or a caller's call whose result a cache keeps.
@@ -272,21 +465,12 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
     if module.suppressed(call.node.lineno, CODE):
         return None
     reason = _why_not(module, function, call) or _patched_by_tests(project, module, call)
-    built_by = None
+    built_by, inlined = None, frozenset()
     if reason is None:
-        built_by, reason = _inline(module, function, call.node)
+        built_by, reason, inlined = _inline(module, function, call.node)
     if reason is not None or built_by is None:
         return Diagnosis.reported(CODE, call.node.lineno, call.node.col_offset, message, reason, verb="hoisted")
-    same = _tree_of(built_by)  # `boto3.client('s3')` and `boto3.client("s3")` share one accessor
-    accessor = accessors.get(same) or _accessor_name(module, call, set(accessors.values()))
-    accessors[same] = accessor
-    top_level = call.function[1].split(".")[0]
-    plan = HoistPlan(call.function[1], Span(*module.span(call.node)), accessor, built_by, top_level,
-                     CLOSED_TESTS.get(call.factory))
-    unsafe = call.factory in STATEFUL_FACTORIES
-    return Diagnosis(
-        CODE, call.node.lineno, call.node.col_offset, message, f"build it once per environment with `{accessor}()`",
-        Applicability.UNSAFE if unsafe else Applicability.SAFE, plan)
+    return _Hoist(call, function, message, built_by, inlined, call.factory in STATEFUL_FACTORIES)
 
 
 def _module_called(project: Project, path: str) -> str:
@@ -428,20 +612,22 @@ def _bound_to(function: FunctionNode, call: ast.Call) -> set[str]:
     return names
 
 
-def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> tuple[str | None, str | None]:
-    """The call's source with locals replaced by what they were assigned, or why it cannot be.
+def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call, pinned: Mapping[str, str] = {}
+            ) -> tuple[str | None, str | None, frozenset[str]]:
+    """The call's source with locals replaced by what they were assigned, or why it cannot be, and the
+    locals replaced (at any depth). pinned: locals replaced by the given text (an accessor's call).
 
     Everything it reads must be fixed for the life of the environment: constants, imports, module
     constants, environment variables, and locals assigned once from those.
     """
     substitutions: dict[str, str] = {}
-    problem = _check(module, function, call, substitutions, depth=0, client=call)
+    problem = _check(module, function, call, substitutions, depth=0, client=call, pinned=pinned)
     if problem:
-        return None, problem
+        return None, problem, frozenset()
     source = module.segment(call)
     if source is None:
-        return None, "its source could not be located"
-    return _dedent(module, call, _substitute(module, call, source, substitutions)), None
+        return None, "its source could not be located", frozenset()
+    return _dedent(module, call, _substitute(module, call, source, substitutions)), None, frozenset(substitutions)
 
 
 def _cached_accessor(module: ModuleInfo, call: ast.Call) -> bool:
@@ -474,7 +660,7 @@ def _dedent(module: ModuleInfo, call: ast.Call, text: str) -> str:
 
 
 def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substitutions: dict[str, str],
-           depth: int, client: ast.Call) -> str | None:
+           depth: int, client: ast.Call, pinned: Mapping[str, str]) -> str | None:
     bindings = scope_bindings(function)
     for node in ast.walk(expr):
         if isinstance(node, ast.Call) and node is not client:
@@ -484,11 +670,13 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in bindings.params:
                 return f"it depends on the parameter `{node.id}`"
-            if node.id in bindings.local:
+            if node.id in pinned and node.id in bindings.local:
+                substitutions[node.id] = pinned[node.id]
+            elif node.id in bindings.local:
                 value = assigned_once(function, node.id)
                 if value is None or depth > 3:
                     return f"it depends on the local `{node.id}`"
-                problem = _check(module, function, value, substitutions, depth + 1, client)
+                problem = _check(module, function, value, substitutions, depth + 1, client, pinned)
                 if problem:
                     return problem
                 text = _substitute(module, value, module.segment(value) or "", substitutions)
