@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,6 @@ from . import target
 from .codes import CODES, unknown_codes
 from .files import read_regular
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on older interpreters only
-    import tomli as tomllib
 
 SECTION = "lambda-fix"
 # The most a settings file (which a pull request can change) may ask a run to parse: about 100 s and

@@ -11,7 +11,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
-import sys
+import tomllib
 from pathlib import Path
 from typing import Iterable
 
@@ -19,10 +19,6 @@ from . import target
 from .files import read_regular
 from .target import Declared, Version
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on older interpreters only
-    import tomli as tomllib
 
 _MAX_SIZE = 4 * 1024 * 1024
 _SETUP_PY = re.compile(r"""python_requires\s*=\s*(['"])([^'"]+)\1""")
