@@ -21,12 +21,12 @@ from ..analysis.flow import HandlerFlow, Mutation, StateKey
 from ..analysis.module import ModuleInfo, StateBinding, is_main_block
 from ..analysis.parameters import Threading, threading_plan
 from ..analysis.project import Project
-from ..analysis.references import dotted, reexported, spellings
-from ..analysis.scopes import FunctionNode, scope_bindings
+from ..analysis.scopes import scope_bindings
 from ..analysis.walk import remembered
 from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
+from ._state_resets import HandlerReset, handler_reset
 
 MOVE, RESET = code_of("handler_state_at_module_level"), code_of("shared_state_leak")
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -67,6 +67,12 @@ class Candidate:
     # The comment on or above the binding says it is meant to outlive an invocation ("shared across
     # invocations", "kept warm"): a fix would go against what the code's author wrote. Reported (LF002).
     declared: Optional[str] = None
+    # Lines where the handler resets it before returning, when it does so on every return but not when
+    # an exception leaves it (_state_resets.py): the leak is an invocation that raises.
+    reset_on_return: tuple[int, ...] = ()
+    # Lines where the handler resets it on every way out, after a return value that may be the state
+    # itself: the caller receives it emptied. Reported (LF002), never changed.
+    empties_returned: tuple[int, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -122,10 +128,9 @@ def candidates(context: Context) -> list[Candidate]:
 def _candidates(context: Context) -> list[Candidate]:
     project, module = context.project, context.module
     handlers_by_state: dict[StateKey, list[str]] = {}
-    leaking: list[tuple[HandlerFlow, StateKey, Mutation]] = []
+    leaking: list[tuple[HandlerFlow, StateKey, Mutation, HandlerReset]] = []
     counters = _counters(context.flows)
     for flow in context.flows:
-        handler_node = flow.reached[flow.handler]
         for state_key, first in _leaking_states(flow, counters).items():
             owner = project.module_at(state_key[0])
             if owner is None:
@@ -136,14 +141,13 @@ def _candidates(context: Context) -> list[Candidate]:
             # Every handler whose reach writes the state shares it, whether or not it resets it: a
             # later run must see the same sharing as the first, or it would choose another fix.
             handlers_by_state.setdefault(state_key, []).append(flow.handler[1])
-            spelled = spellings(module, owner, binding.name, reexported(context.project, module, owner, binding.name))
-            if resets_on_entry(handler_node, spelled, binding):
-                continue  # already reset by hand or by an earlier run
-            if owner is module and _rebound_before_any_read(module, handler_node, binding.name):
-                continue  # every invocation starts with a fresh value: no leak, and a move would be churn
-            leaking.append((flow, state_key, first))
+            reset = handler_reset(project, module, flow, owner, binding)
+            if reset.every_path:
+                continue  # already reset by hand or by an earlier run: no leak, and a fix would be churn
+            leaking.append((flow, state_key, first, reset))
     found = []
-    for flow, state_key, first in leaking:
+    for flow, state_key, first, reset in leaking:
+        on_return = reset.on_return
         owner = project.module_at(state_key[0])
         assert owner is not None
         binding = owner.state[state_key[1]]
@@ -152,6 +156,11 @@ def _candidates(context: Context) -> list[Candidate]:
         in_function = "the handler" if first.function == flow.handler else f"`{first.function[1]}`"
         message = (f"module-level `{binding.name}`{where} keeps data between invocations of `{handler}`: "
                    f"{first.why} in {in_function} (line {first.line})")
+        if on_return:
+            lines = ", ".join(str(line) for line in on_return)
+            message = (f"module-level `{binding.name}`{where} keeps the data of an invocation of `{handler}` that "
+                       f"raises: it is reset before the handler returns (line{'s' if len(on_return) > 1 else ''} "
+                       f"{lines}), not when an exception leaves it; {first.why} in {in_function} (line {first.line})")
         line, column = (binding.node.lineno, binding.node.col_offset) if owner is module else \
             (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
         chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
@@ -160,10 +169,11 @@ def _candidates(context: Context) -> list[Candidate]:
         sharing = tuple(handlers_by_state[state_key])
         candidate = Candidate(flow, owner, binding, state_key, line, column, message, related, sharing,
                               f"{in_function} (line {first.line})", f"`{binding.name}`{where}",
-                              counter=state_key in counters)
+                              counter=state_key in counters, reset_on_return=on_return,
+                              empties_returned=reset.empties_returned)
         candidate.filled_once = all(m.filled_once for m in flow.mutations if m.state == state_key and m.leaks)
         candidate.declared = declared_per_environment(owner, binding)
-        if candidate.counter or candidate.filled_once or candidate.declared:
+        if candidate.counter or candidate.filled_once or candidate.declared or candidate.empties_returned:
             candidate.move = "it is reported, not moved"  # LF002 says why
         elif owner is module and context.enabled(MOVE):
             candidate.move = _move_plan(project, module, flow, binding, list(sharing))
@@ -196,33 +206,6 @@ def declared_per_environment(owner: ModuleInfo, binding: StateBinding) -> str | 
         candidates.append(lines[above].strip())
         above -= 1
     return next((c for c in candidates if _PER_ENVIRONMENT.search(c)), None)
-
-
-def _rebound_before_any_read(module: ModuleInfo, handler: FunctionNode, name: str) -> bool:
-    """Does the handler give `name` a fresh value (`global name; name = {...}`) before anything can read
-    it: at the top of its body, unconditionally, after statements that neither name it nor call a
-    function of the module?"""
-    if name not in scope_bindings(handler).declared_global:
-        return False
-    for stmt in handler.body:
-        if isinstance(stmt, ast.Global) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
-            continue
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and stmt.targets[0].id == name:
-            return not _may_read(module, stmt.value, name)
-        if _may_read(module, stmt, name):
-            return False
-    return False
-
-
-def _may_read(module: ModuleInfo, node: ast.AST, name: str) -> bool:
-    """Could evaluating node read `name`: it names it, or calls a function of the module (which might)."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and (sub.id == name or sub.id in module.functions or sub.id in module.classes):
-            return True
-        if isinstance(sub, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Await, ast.Yield)):
-            return True
-    return False
 
 
 def _leaking_states(flow: HandlerFlow, counters: set[StateKey]) -> dict[StateKey, Mutation]:
@@ -356,75 +339,3 @@ def _root_name(expr: ast.AST) -> str | None:
     while isinstance(expr, (ast.Subscript, ast.Attribute, ast.Starred)):
         expr = expr.value
     return expr.id if isinstance(expr, ast.Name) else None
-
-
-def resets_on_entry(handler: FunctionNode, spellings: set[str], binding: StateBinding) -> bool:
-    """The handler's first statements put the state back: `S.clear()`, `S[:] = ...`, `S = <initial>`.
-
-    A refill must take nothing from the request; a rebinding must assign the initial expression.
-    """
-    params = set(scope_bindings(handler).params)
-    body = list(handler.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    return _resets_first(body, spellings, binding, params)
-
-
-def _resets_first(body: list[ast.stmt], spellings: set[str], binding: StateBinding, params: set[str]) -> bool:
-    for stmt in body:
-        if isinstance(stmt, ast.Global):
-            continue
-        if isinstance(stmt, ast.Try):
-            # Another fix's try/finally (LF003) may wrap the body: its first statements still run first.
-            return _resets_first(stmt.body, spellings, binding, params)
-        reset = _reset_of(stmt)
-        if reset is not None and reset[0] in spellings:
-            _, value, rebinds = reset
-            takes_request = value is not None and any(isinstance(n, ast.Name) and n.id in params
-                                                      for n in ast.walk(value))
-            return not takes_request and (not rebinds or ast.dump(value) == ast.dump(binding.init))  # type: ignore[arg-type]
-        if reset is not None and _only_copies(reset[1], spellings):
-            continue  # another state's reset (several states in one handler)
-        if _cannot_touch(stmt, spellings):
-            continue  # e.g. `if items is None: items = []` (LF005) or a path made for LF003
-        return False
-    return False
-
-
-def _only_copies(value: ast.expr | None, spellings: set[str]) -> bool:
-    """A reset's value that can run no code of the project: nothing, or copies and literals."""
-    if value is None:
-        return True
-    for node in ast.walk(value):
-        if isinstance(node, ast.Call) and dotted(node.func) not in ("copy.deepcopy", "copy.copy"):
-            return False
-        if isinstance(node, (ast.Name, ast.Attribute)) and dotted(node) in spellings:
-            return False
-    return True
-
-
-def _cannot_touch(stmt: ast.stmt, spellings: set[str]) -> bool:
-    """A statement that calls nothing and does not name the state cannot change it."""
-    for node in ast.walk(stmt):
-        if isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)):
-            return False
-        if isinstance(node, (ast.Name, ast.Attribute)) and dotted(node) in spellings:
-            return False
-    return True
-
-
-def _reset_of(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, bool] | None:
-    """(what it resets, the value it puts back, whether it rebinds the name), or None."""
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
-            and stmt.value.func.attr in ("clear", "update", "extend"):
-        call = stmt.value
-        return dotted(call.func.value), (call.args[0] if call.args else None), False  # type: ignore[union-attr]
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        target = stmt.targets[0]
-        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice):
-            return dotted(target.value), stmt.value, False
-        return dotted(target), stmt.value, True
-    return None
-
-

@@ -122,6 +122,8 @@ from ..model import Applicability
 from . import Context
 from ._diagnosis import Diagnosis, Plan, Span
 from ._runtime_tmp_paths import runtime_paths
+from ._tmp_resets import TmpReset, handler_resets
+from ._tmp_resets import related as _related
 from ._tmp_writes import written_paths
 
 CODE = code_of(__name__)
@@ -374,10 +376,17 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
            occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> Diagnosis | None:
     if all(guarded for _, guarded, _ in sites):
         return None  # downloaded or built once per environment, on purpose
+    reset = _removed_by_the_handler(module, flow, value, occurrences)
+    if reset.every_path:
+        return None  # the handler empties it itself: every invocation starts as a cold one
     handler = flow.handler[1]
     first = next(node for node, guarded, _ in sites if not guarded)
     message = (f"`{value}` is written while `{handler}` runs and outlives the invocation: the next warm "
                "invocation finds what the previous one left there")
+    if reset.on_return:
+        lines = ", ".join(str(line) for line in reset.on_return)
+        message = (f"`{value}` is written while `{handler}` runs and removed before it returns (line {lines}), "
+                   "but not when an exception leaves it: the next warm invocation finds what a failed one left there")
     line, column = first.lineno, first.col_offset  # type: ignore[attr-defined]
     if module.suppressed(line, CODE):
         return None
@@ -386,6 +395,16 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
         return Diagnosis.reported(CODE, line, column, message, reason)
     title = f"name it per invocation (`{plan.variable}`) and remove it when the invocation is done with it"
     return Diagnosis(CODE, line, column, message, title, Applicability.SAFE, plan)
+
+
+def _removed_by_the_handler(module: ModuleInfo, flow: HandlerFlow, value: str,
+                            occurrences: dict[str, list[_Occurrence]]) -> TmpReset:
+    """Does the handler remove the path (or a directory above it) itself, at entry or on every way out?"""
+    handler = flow.reached[flow.handler]
+    by_node = {id(o.node): found_value for found_value, found in occurrences.items() for o in found}
+    users = {o.function for other, found in occurrences.items() if _related(other, value) for o in found
+             if o.function and o.function != handler.name}
+    return handler_resets(module, flow, value, by_node, _aliases(module, handler, by_node), users)  # type: ignore[arg-type]
 
 
 def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,

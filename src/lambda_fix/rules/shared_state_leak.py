@@ -96,7 +96,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from ..analysis.aliasing import returns_may_reference
@@ -311,12 +311,23 @@ def _module_state(context: Context) -> list[Diagnosis]:
                 "it is filled under a guard that runs once (a cold-start flag, an empty-cache test); resetting it "
                 "without its guard would leave it empty for every later request, so it is left for you to decide")))
             continue
+        if candidate.empties_returned:
+            lines = ", ".join(str(line) for line in candidate.empties_returned)
+            found.append(candidate.leak(CODE, message=(
+                f"`{candidate.handler}` may return module-level {candidate.label} itself and resets it on the "
+                f"way out (line {lines}): the caller receives it emptied"), reported=(
+                "nothing is carried to the next invocation, but what the handler returns is emptied after it is "
+                "computed; return a copy, or reset it when the handler starts instead")))
+            continue
         blocker = candidate.move  # why it cannot move, when LF001 asked
         reset = _reset_plan(context.project, context.module, owner, candidate.flow, binding)
         if isinstance(reset, str):
             reason = f"{blocker}; and cannot reset it: {reset}" if blocker else f"cannot reset it: {reset}"
             found.append(candidate.leak(CODE, message=None, reported=reason))
             continue
+        if candidate.reset_on_return and reset.copy_returns:
+            # The handler's own reset runs before it returns: what a caller holds is emptied already.
+            reset = replace(reset, copy_returns=False)
         applicability = Applicability.UNSAFE if reset.how is ResetHow.SNAPSHOT else Applicability.SAFE
         title = f"reset `{binding.name}` when `{candidate.handler}` starts"
         if reset.copy_returns:
