@@ -180,6 +180,14 @@ def test_only_the_named_files_are_rewritten(project) -> None:
     assert fixed.exit_code == 0 and (project / "app.py").read_text() != before
 
 
+def test_both_named_the_handler_is_fixed(project) -> None:
+    result = invoke("app.py", "helpers/store.py")
+    assert result.exit_code == 0, result.output
+    assert "note:" not in result.output
+    assert "store.SEEN.clear()" in (project / "app.py").read_text()
+    assert invoke("--check", "app.py", "helpers/store.py").exit_code == 0
+
+
 def test_diff_shows_no_change_to_a_file_not_named(project) -> None:
     result = invoke("--diff", "helpers/store.py")
     assert result.exit_code == 1
@@ -230,7 +238,7 @@ def test_the_staged_files_as_the_hook_passes_them(repository) -> None:
     staged = git(repository, "diff", "--cached", "--name-only").split()
     assert staged == ["helpers/store.py"]
     done = subprocess.run([sys.executable, "-m", "lambda_fix", "--check", *staged], cwd=repository,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "app.py:4:1: LF002" in done.stdout
 
@@ -247,14 +255,14 @@ def test_the_check_hook_in_pre_commit(repository, tmp_path) -> None:
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "GIT_CONFIG_NOSYSTEM": "1",
            "LAMBDA_FIX_NO_CACHE": "1"}
     done = subprocess.run([sys.executable, "-m", "pre_commit", "run"], cwd=repository, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "app.py:4:1: LF002" in done.stdout
     git(repository, "checkout", "--", ".")
     write(repository, {"helpers/store.py": CLEAN_HELPER})
     git(repository, "add", "helpers/store.py")
     again = subprocess.run([sys.executable, "-m", "pre_commit", "run"], cwd=repository, env=env,
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 0, again.stdout + again.stderr
 
 
