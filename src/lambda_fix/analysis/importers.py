@@ -19,29 +19,41 @@ _STATEMENT = re.compile(
     r"(?:^|;)[ \t]*(?:from[ \t]+(?P<module>\.*[ \t]*[\w.]*)[ \t]+import\b(?P<names>[ \t]*\([^)]*\)|(?:\\\n|[^\n;])*)"
     r"|import[ \t]+(?P<modules>(?:\\\n|[^\n;])*))", re.MULTILINE)
 _COMMENT = re.compile(r"#[^\n]*")
+_WORDS = re.compile(r"\w+")
 
 
 def importers_of(project: Project, files: Iterable[str], targets: Iterable[str]) -> tuple[str, ...]:
     """The files among files (not targets) that import one of targets, or a file that does, and so on:
-    sorted, spelled as in files. A file is searched for import statements only when its text holds the
-    name a target is imported by."""
+    sorted, spelled as in files. A file is searched for import statements only when its text holds a
+    name a target is imported by; each file is read once, and scanned once per level of importers."""
     texts = {path: project.text(path) or "" for path in files}
+    words: dict[str, set[str]] = {}  # a file's words, when many names are looked for at once
     statements: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
     done = {project.resolved(t) for t in targets}
-    frontier = sorted(done)
+    level = set(done)
     importers: list[str] = []
-    while frontier:
-        target = frontier.pop()
-        stem = _stem(target)
+    while level:
+        stems = {_stem(target) for target in level}
+        following: set[str] = set()
         for path, text in texts.items():
-            if stem not in text or project.resolved(path) in done:
+            key = project.resolved(path)
+            if key in done:
                 continue
+            if len(stems) == 1:
+                if next(iter(stems)) not in text:
+                    continue
+            else:
+                if path not in words:
+                    words[path] = set(_WORDS.findall(text))
+                if stems.isdisjoint(words[path]):
+                    continue
             if path not in statements:
                 statements[path] = _statements(text)
-            if target in _imported(project, path, statements[path], stem):
-                done.add(project.resolved(path))
+            if not level.isdisjoint(_imported(project, path, statements[path], stems)):
                 importers.append(path)
-                frontier.append(project.resolved(path))
+                following.add(key)
+        done |= following
+        level = following
     return tuple(sorted(importers))
 
 
@@ -78,9 +90,10 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _imported(project: Project, path: str, statements: list[tuple[int, str, tuple[str, ...]]], stem: str) -> set[str]:
+def _imported(project: Project, path: str, statements: list[tuple[int, str, tuple[str, ...]]],
+              stems: set[str]) -> set[str]:
     """The resolved paths of the project files that the statements of the file at path name by a
-    dotted name holding stem: for `from a import b`, a and a.b; for `import a.b`, a and a.b
+    dotted name holding one of stems: for `from a import b`, a and a.b; for `import a.b`, a and a.b
     (importing a.b runs a's `__init__.py` too)."""
     name = project.module_name(path)
     package = name if os.path.basename(path) == "__init__.py" else name.rpartition(".")[0]
@@ -96,7 +109,7 @@ def _imported(project: Project, path: str, statements: list[tuple[int, str, tupl
             continue
         dotted += [base, *(f"{base}.{n}" for n in names if n != "*")]
     found = set()
-    for each in dict.fromkeys(d for d in dotted if stem in d.split(".")):
+    for each in dict.fromkeys(d for d in dotted if not stems.isdisjoint(d.split("."))):
         file = project.file_of(each, path)
         if file is not None:
             found.add(project.resolved(file))
