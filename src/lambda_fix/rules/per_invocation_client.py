@@ -627,7 +627,8 @@ def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call, pinned: 
     source = module.segment(call)
     if source is None:
         return None, "its source could not be located", frozenset()
-    return _dedent(module, call, _substitute(module, call, source, substitutions)), None, frozenset(substitutions)
+    text = _dedent(module, call, _substitute(module, call, source, substitutions))
+    return (_one_argument_a_line(text) if substitutions else text), None, frozenset(substitutions)
 
 
 def _cached_accessor(module: ModuleInfo, call: ast.Call) -> bool:
@@ -648,6 +649,35 @@ def _is_cached(module: ModuleInfo, function: FunctionNode) -> bool:
 def _names_cached_accessor(module: ModuleInfo, expr: ast.AST, name: ast.Name) -> bool:
     """Is name the function of a `_cached_accessor` call within expr?"""
     return any(isinstance(n, ast.Call) and n.func is name and _cached_accessor(module, n) for n in ast.walk(expr))
+
+
+# The longest `return <call>` line an accessor gets before its arguments go one a line, as black's.
+_LINE_LENGTH = 88
+
+
+def _one_argument_a_line(text: str, indent: int = 4, used: int = len("    return ")) -> str:
+    """A call that inlined locals made longer than a line: one argument a line, with a trailing comma,
+    as black lays it out, and so on into an argument that is still too long. A call written over several
+    lines keeps its own layout. indent: the columns of the line's indentation; used: the columns taken
+    before text."""
+    if "\n" in text or used + len(text) + 1 <= _LINE_LENGTH:
+        return text
+    try:
+        call = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    if not isinstance(call, ast.Call) or not (call.args or call.keywords):
+        return text
+    head = ast.get_source_segment(text, call.func)
+    lines = []
+    for part in sorted([*call.args, *call.keywords], key=lambda n: (n.lineno, n.col_offset)):
+        prefix, value = (f"{part.arg}=", part.value) if isinstance(part, ast.keyword) and part.arg else ("", part)
+        segment = ast.get_source_segment(text, value)
+        if head is None or segment is None:
+            return text
+        inner = _one_argument_a_line(segment, indent + 4, indent + 4 + len(prefix))
+        lines.append(f"    {prefix}{inner}".replace("\n", "\n    ") + ",")
+    return head + "(\n" + "\n".join(lines) + "\n)"
 
 
 def _dedent(module: ModuleInfo, call: ast.Call, text: str) -> str:
