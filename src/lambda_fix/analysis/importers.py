@@ -12,14 +12,15 @@ from typing import Iterable
 from .module import resolve_relative
 from .project import Project
 
-# An import statement, at the start of a line or after a `;`: `from .x import (a, b)` across lines,
+# An import statement, matched where a line or a `;` starts one: `from .x import (a, b)` across lines,
 # `import a.b as c, d`, a backslash continuation. Text in strings that looks like one only costs a
 # look at one more file.
 _STATEMENT = re.compile(
-    r"(?:^|;)[ \t]*(?:from[ \t]+(?P<module>\.*[ \t]*[\w.]*)[ \t]+import\b(?P<names>[ \t]*\([^)]*\)|(?:\\\n|[^\n;])*)"
-    r"|import[ \t]+(?P<modules>(?:\\\n|[^\n;])*))", re.MULTILINE)
+    r"[ \t]*(?:from[ \t]+(?P<module>\.*[ \t]*[\w.]*)[ \t]+import\b(?P<names>[ \t]*\([^)]*\)|(?:\\\n|[^\n;])*)"
+    r"|import[ \t]+(?P<modules>(?:\\\n|[^\n;])*))")
 _COMMENT = re.compile(r"#[^\n]*")
 _WORDS = re.compile(r"\w+")
+_DOTTED = re.compile(r"[\w.]+")
 
 
 def importers_of(project: Project, files: Iterable[str], targets: Iterable[str]) -> tuple[str, ...]:
@@ -69,7 +70,7 @@ def _statements(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
     if "import" not in text:
         return []
     found = []
-    for match in _STATEMENT.finditer(text):
+    for match in _matches(text):
         if match.group("modules") is not None:
             found.append((0, "", _names(match.group("modules"))))
             continue
@@ -79,13 +80,31 @@ def _statements(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
     return found
 
 
+def _matches(text: str) -> list[re.Match[str]]:
+    """The import statements of text, looked for only on the lines that hold `import` (at the line's
+    start and after each `;`), not over the whole text."""
+    starts: dict[int, None] = {}
+    position = text.find("import")
+    while position != -1:
+        line = text.rfind("\n", 0, position) + 1
+        if line not in starts:
+            starts[line] = None
+            end = text.find("\n", line)
+            semicolon = text.find(";", line, len(text) if end == -1 else end)
+            while semicolon != -1:
+                starts[semicolon + 1] = None
+                semicolon = text.find(";", semicolon + 1, len(text) if end == -1 else end)
+        position = text.find("import", position + 6)
+    return [m for m in (_STATEMENT.match(text, start) for start in sorted(starts)) if m is not None]
+
+
 def _names(text: str) -> tuple[str, ...]:
     """The dotted names of `a.b as c, d` (parentheses, comments and continuations left out)."""
     plain = _COMMENT.sub("", text).replace("\\\n", " ").strip().strip("()")
     names = []
     for part in plain.split(","):
         words = part.split()
-        if words and re.fullmatch(r"[\w.]+", words[0]):
+        if words and _DOTTED.fullmatch(words[0]):
             names.append(words[0])
     return tuple(names)
 
