@@ -372,6 +372,7 @@ def test_reset_plan_kinds() -> None:
 def test_copy_only_when_the_return_may_be_the_state() -> None:
     def copies(returned: str) -> bool:
         [leak] = leaks_of(f"""
+            __all__ = ["S"]  # `from app import *` may hold it: emptied in place, not given a new object
             S = []
             def report():
                 return S
@@ -389,6 +390,24 @@ def test_copy_only_when_the_return_may_be_the_state() -> None:
     assert copies("(x for x in S)") and copies("unknown(S)")
     assert not copies("len(S)") and not copies("list(S)") and not copies("S[0]") and not copies("'ok'")
     assert not copies("{'n': len(alias)}") and not copies("sorted(S)")
+
+
+def test_a_returned_state_nothing_else_holds_gets_a_new_object_not_a_copy() -> None:
+    source = """
+        S = {"Data": {}}
+        def report():
+            return S
+        def lambda_handler(event, context):
+            S["Data"][event["k"]] = 1
+            return S
+    """
+    [leak] = leaks_of(source)
+    assert isinstance(leak.plan, ResetPlan) and leak.plan.how is ResetHow.REBIND and not leak.plan.copy_returns
+    assert leak.plan.init_source == '{"Data": {}}' and leak.plan.declare_global
+    for held in ('__all__ = ["S"]', "ALIAS = S", "class C:\n            items = S",
+                 "def first(items=S):\n            return items"):
+        [leak] = leaks_of(source.replace("def report", held + "\n        def report"))
+        assert isinstance(leak.plan, ResetPlan) and leak.plan.how is not ResetHow.REBIND and leak.plan.copy_returns
 
 
 def test_reset_is_recognised_and_not_repeated() -> None:

@@ -1,8 +1,8 @@
 """## What it does
 Finds module-level state that a Lambda handler writes per-request data into but that cannot move into
 the handler, because another module owns it, module-level code fills it, several handlers share it,
-or classes and closures use it. The fix resets the state when the handler starts and returns a copy
-of anything that may still refer to it.
+or classes and closures use it. The fix resets the state when the handler starts; state the handler
+returns gets a new object there instead, or is returned as a copy where something else may hold it.
 
 ## Why is this bad?
 Lambda calls the handler again and again in the same process. Whatever the previous invocation left
@@ -34,7 +34,6 @@ def report():
 
 ## Use instead
 ```python
-import copy
 from collections import defaultdict
 
 totals = defaultdict(int)
@@ -45,10 +44,11 @@ def add(key, amount):
 
 
 def lambda_handler(event, context):
-    totals.clear()
+    global totals
+    totals = defaultdict(int)
     for record in event["records"]:
         add(record["key"], record["amount"])
-    return copy.deepcopy(totals)
+    return totals
 
 
 def report():
@@ -62,7 +62,12 @@ an earlier one raised, so each warm start begins like a cold one. The body is no
 a call (a project's tests do) still finds what the call left there, as before the fix.
 
 State created empty is cleared; state created with items by a side-effect-free expression gets that
-expression again; a name rebound with `global` gets its initial value again. Returned values that may refer to the state are deep-copied first (a Lambda
+expression again; a name rebound with `global` gets its initial value again. A value the handler
+returns must not be emptied by the next invocation's reset: when the handler may return the state,
+and nothing but its name holds it (the handler's module binds it once and uses it only inside
+functions; no other module imports it, no class body, default or `__all__` refers to it), the
+handler gives the name a new object instead, `global name` and its initial expression, and copies
+nothing. Otherwise returned values that may refer to the state are deep-copied first (a Lambda
 result is JSON data, which deep-copies faithfully). These fixes are safe.
 
 A Powertools `Logger` keeps the keys `append_keys` adds until they are cleared, so every later log
@@ -384,6 +389,9 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
     if how is ResetHow.SNAPSHOT and name_taken(module, "copy", "copy"):
         return "the module binds `copy` to something other than the copy module"
     copy_returns = how is not ResetHow.REBIND and returns_may_reference(project, module, flow, handler, binding, owner)
+    if copy_returns and how is not ResetHow.SNAPSHOT and _nothing_else_holds(project, module, owner, binding, handler):
+        # A new object per invocation leaves the one an earlier invocation returned alone: no copies.
+        how, copy_returns = ResetHow.REBIND, False
     if copy_returns and name_taken(module, "copy", "copy"):
         return "the module binds `copy` to something other than the copy module"
     return ResetPlan(
@@ -391,5 +399,27 @@ def _reset_plan(project: Project, module: ModuleInfo, owner: ModuleInfo, flow: H
         init_source=init_source if how in (ResetHow.RESTORE, ResetHow.REBIND) else None, add_import=add_import,
         declare_global=how is ResetHow.REBIND and owner is module, copy_returns=copy_returns,
     )
+
+
+def _nothing_else_holds(project: Project, module: ModuleInfo, owner: ModuleInfo, binding: StateBinding,
+                        handler: ast.AST) -> bool:
+    """Can the handler give the state a new object (`global name; name = <initial expression>`)
+    instead of emptying the one there is? Only when nothing but the name holds it: the handler's own
+    module binds it once, from a side-effect-free expression that import-time code does not fill,
+    and reads it only by name inside functions; no class body, default, decorator, `__all__`,
+    `globals()` or other module (`from app import name` keeps the old object) refers to it."""
+    name = binding.name
+    if owner is not module or not binding.init_pure or owner.segment(binding.init) is None:
+        return False
+    if owner.binding_counts[name] != 1 or name in owner.exported or owner.dynamic_globals:
+        return False
+    if written_at_import(owner, binding) or project.referenced_elsewhere(owner, name):
+        return False
+    node = binding.node
+    target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+    if any(use.where not in ("function", "method", "main") and use.node is not target
+           for use in owner.uses.get(name, [])):
+        return False
+    return not init_names(binding) & scope_bindings(handler).local  # type: ignore[arg-type]
 
 
