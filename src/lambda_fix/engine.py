@@ -106,6 +106,8 @@ class _Around:
 
 
 def _around(found: Discovery, exclude: Iterable[str]) -> _Around:
+    """The projects of the files named (none for a file of no project), their files, and which of
+    those import a named file."""
     if not found.named:
         return _Around(found.files, found.files)
     from .analysis.importers import importers_of
@@ -156,9 +158,9 @@ def _caused_by_the_run(outcomes: list[Outcome], around: _Around,
                        if any(os.path.realpath(p) in ours for p, _, _ in f.related))
         if caused:
             kept.append(Outcome(FileResult(result.path, Status.UNCHANGED, findings=caused)))
-            fixable = any(f.fix is not None for f in caused)
+            fix = f" (`lambda-fix {result.path}` fixes it)" if any(f.fix is not None for f in caused) else ""
             notes.append(f"{result.path}: note: reported for what the files named cause there (it imports one); "
-                         "not named itself, so not rewritten" + (f" (`lambda-fix {result.path}` fixes it)" if fixable else ""))
+                         f"not named itself, so not rewritten{fix}")
     return kept, notes
 
 
