@@ -426,7 +426,7 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
                  None)
     if entry is None or module.suppressed(entry[0], CODE):
         return None
-    line, caller = entry
+    line, _ = entry
     text = module.lines[line - 1] if 0 < line <= len(module.lines) else ""
     column = len(text.encode()) - len(text.lstrip().encode())
     source = owner.segment(call.node) or call.factory
