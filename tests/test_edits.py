@@ -280,6 +280,15 @@ def test_pass_down_annotates_with_the_type_the_value_is_made_with(value: str, an
     assert f"def use(item: int, {expected}):" in cst.parse_module(source).visit(PassDown([plan])).code
 
 
+def test_pass_down_puts_no_final_on_a_parameter() -> None:
+    source = ("from typing import Final\n\nSEEN: Final = set()\n\n\ndef use(item: int) -> None:\n    SEEN.add(item)\n"
+              "\n\ndef lambda_handler(event, context):\n    use(1)\n")
+    plan = Threading("SEEN", "lambda_handler", (("use", PassAs.POSITIONAL),))
+    rewritten = cst.parse_module(source).visit(PassDown([plan], {"SEEN": "seen"})).code
+    assert "def use(item: int, seen: set) -> None:\n    seen.add(item)" in rewritten
+    assert "    seen: Final = set()\n    use(1, seen)" in rewritten
+
+
 def test_pass_down_creates_a_fresh_value_when_told() -> None:
     plan = Threading("path", "lambda_handler", (), created='path = f"/tmp/x-{context.aws_request_id}"')
     source = "def lambda_handler(event, context):\n    return path\n"

@@ -228,9 +228,14 @@ _CONSTRUCTORS = frozenset({"dict", "list", "set", "frozenset", "tuple", "str", "
 
 
 def _annotation_of(binding: cst.BaseSmallStatement) -> cst.BaseExpression | None:
-    """The binding's own annotation, else the type of its value when the value says it plainly."""
+    """The binding's own annotation, else the type of its value when the value says it plainly.
+    `Final` and `ClassVar` qualify a variable and mean nothing on a parameter: the value's type then."""
     if isinstance(binding, cst.AnnAssign):
-        return binding.annotation.annotation
+        annotation = binding.annotation.annotation
+        root = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+        qualifier = root.attr if isinstance(root, cst.Attribute) else root
+        if not (isinstance(qualifier, cst.Name) and qualifier.value in ("Final", "ClassVar")):
+            return annotation
     value = getattr(binding, "value", None)
     if isinstance(value, (cst.Dict, cst.DictComp)):
         return cst.Name("dict")
