@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -125,12 +125,26 @@ class _DropAssignments(Transformer):
     def __init__(self, names: set[str]) -> None:
         super().__init__()
         self.names = names
+        self.emptied: set[int] = set()  # the blocks that held nothing but removed statements
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try
+                  ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        """A `try` whose body was only removed assignments can raise nothing: its handlers go, and what
+        its `else` and `finally` hold stays, in their order."""
+        if id(updated_node.body) not in self.emptied:
+            return updated_node
+        kept = [*(updated_node.orelse.body.body if updated_node.orelse else ()),
+                *(updated_node.finalbody.body.body if updated_node.finalbody else ())]
+        if not kept:
+            return cst.RemoveFromParent()
+        kept[0] = kept[0].with_changes(leading_lines=[*updated_node.leading_lines, *kept[0].leading_lines])
+        return cst.FlattenSentinel(kept)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
                             ) -> cst.IndentedBlock:
@@ -150,7 +164,9 @@ class _DropAssignments(Transformer):
                 carried = None
             body.append(stmt)
         if not body:
-            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+            emptied = updated_node.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+            self.emptied.add(id(emptied))
+            return emptied
         return updated_node.with_changes(body=body)
 
     def _dead(self, small: cst.BaseSmallStatement) -> bool:
