@@ -1,0 +1,182 @@
+"""Code that already resets what it shares: the order analysis (analysis/control.py) on small
+functions, and what LF001, LF002 and LF003 conclude from it (rules/_state_resets.py, _tmp_resets.py)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from lambda_fix.analysis import module as module_facts
+from lambda_fix.analysis.control import Effect, reset_first, reset_last
+from lambda_fix.analysis.project import Project
+from lambda_fix.rules import find_all
+
+
+def _body(source: str) -> list[ast.stmt]:
+    function = ast.parse(textwrap.dedent(source)).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    return function.body
+
+
+def _classify(node: ast.AST) -> Effect:
+    """`S.clear()` resets, `S.add(...)` stores, `fill(...)` writes, any other mention of S reads."""
+    text = ast.unparse(node)
+    if text == "S.clear()":
+        return Effect.RESET
+    if "S.add(" in text:
+        return Effect.STORE
+    if "fill(" in text:
+        return Effect.WRITE
+    return Effect.READ if "S" in text.replace("S.clear", "") else Effect.NONE
+
+
+def _guard(test: ast.expr) -> bool | None:
+    return False if ast.unparse(test) == "S" else None
+
+
+@pytest.mark.parametrize("source, first", [
+    ("def h():\n    S.clear()\n    S.add(1)\n", True),
+    ("def h():\n    log()\n    S.clear()\n    S.add(1)\n", True),
+    ("def h():\n    if not event:\n        return 0\n    S.clear()\n    S.add(1)\n", True),
+    ("def h():\n    if S:\n        S.clear()\n    S.add(1)\n", True),
+    ("def h():\n    try:\n        S.clear()\n        fill()\n    finally:\n        log()\n", True),
+    ("def h():\n    S.add(1)\n    S.clear()\n", False),  # read before
+    ("def h():\n    if x:\n        S.clear()\n    S.add(1)\n", False),  # one branch only
+    ("def h():\n    if x:\n        S.clear()\n        S.add(1)\n", False),  # the other branch ends stale
+    ("def h():\n    for x in y:\n        S.clear()\n    S.add(1)\n", False),  # the loop may not run
+    ("def h():\n    log()\n", False),  # no reset at all
+])
+def test_reset_first(source: str, first: bool) -> None:
+    assert reset_first(_body(source), _classify, _guard) is first
+
+
+@pytest.mark.parametrize("source, returned, raised", [
+    # a finally covers every way out
+    ("def h():\n    try:\n        fill()\n        return 1\n    finally:\n        S.clear()\n", True, True),
+    # before the return only: an exception of fill() skips it
+    ("def h():\n    fill()\n    S.clear()\n    return 1\n", True, False),
+    # a store raises before it changes anything; a write (a call) may fail half-way
+    ("def h():\n    S.add(1)\n    S.clear()\n    return 1\n", True, True),
+    ("def h():\n    S.add(1)\n    log(S)\n    S.clear()\n", True, False),
+    ("def h():\n    x = 1\n    S.add(1)\n    S.clear()\n", True, True),
+    # caught whatever it is, then reset on the only way out
+    ("def h():\n    try:\n        fill()\n    except Exception:\n        r = None\n    S.clear()\n    return r\n",
+     True, True),
+    # caught only for some exceptions
+    ("def h():\n    try:\n        fill()\n    except KeyError:\n        r = None\n    S.clear()\n    return r\n",
+     True, False),
+    # one return skips the reset
+    ("def h():\n    fill()\n    if x:\n        return 0\n    S.clear()\n    return 1\n", False, False),
+    # written again after the reset
+    ("def h():\n    try:\n        fill()\n    finally:\n        S.clear()\n    fill()\n", False, False),
+    # a loop that writes after the reset on its second pass
+    ("def h():\n    for x in y:\n        S.clear()\n        fill()\n", False, False),
+])
+def test_reset_last(source: str, returned: bool, raised: bool) -> None:
+    exits = reset_last(_body(source), _classify, _guard)
+    assert (exits.returned, exits.raised) == (returned, raised)
+
+
+def _findings(source: str, path: str = "/project/app.py") -> list:
+    source = textwrap.dedent(source)
+    module = module_facts.build(path, "app", source, ast.parse(source))
+    project = Project(lambda p: None)
+    project.add(module)
+    return find_all(project, module)
+
+
+SHARED = """
+    RESULTS = []
+    def record(item):
+        RESULTS.append(item["id"])
+    def lambda_handler(event, context):
+{body}
+    def report():
+        return list(RESULTS)
+"""
+
+
+def _state_findings(body: str) -> list:
+    return _findings(SHARED.format(body=textwrap.indent(textwrap.dedent(body), " " * 8)))
+
+
+@pytest.mark.parametrize("body", [
+    "RESULTS.clear()\nfor item in event['items']:\n    record(item)\nreturn {'n': len(RESULTS)}\n",
+    "del RESULTS[:]\nfor item in event['items']:\n    record(item)\nreturn {'n': len(RESULTS)}\n",
+    "RESULTS[:] = []\nfor item in event['items']:\n    record(item)\nreturn {'n': len(RESULTS)}\n",
+    "global RESULTS\nRESULTS = []\nfor item in event['items']:\n    record(item)\nreturn {'n': len(RESULTS)}\n",
+    "if RESULTS:\n    RESULTS.clear()\nfor item in event['items']:\n    record(item)\nreturn {'n': len(RESULTS)}\n",
+    "try:\n    for item in event['items']:\n        record(item)\n    return {'ids': ','.join(RESULTS)}\n"
+    "finally:\n    RESULTS.clear()\n",
+])
+def test_state_the_handler_resets_is_left_alone(body: str) -> None:
+    assert _state_findings(body) == []
+
+
+@pytest.mark.parametrize("body", [
+    # a list of the handler's own of the same name resets nothing of the module's
+    "RESULTS = []\nfor item in event['items']:\n    record(item)\nreturn {'n': len(RESULTS)}\n",
+    # another piece of module state rebound into it is no new object
+    "global RESULTS\nRESULTS = OTHER\nfor item in event['items']:\n    record(item)\nreturn {}\n",
+    # read before it is reset
+    "before = len(RESULTS)\nRESULTS.clear()\nfor item in event['items']:\n    record(item)\nreturn {'n': before}\n",
+    # reset on one branch only
+    "if event.get('fresh'):\n    RESULTS.clear()\nfor item in event['items']:\n    record(item)\nreturn {}\n",
+])
+def test_what_is_no_reset_is_still_reported(body: str) -> None:
+    source = SHARED.format(body=textwrap.indent(textwrap.dedent(body), " " * 8)).replace(
+        "RESULTS = []\n    def record", "RESULTS = []\n    OTHER = []\n    def record", 1)
+    assert {f.code for f in _findings(source)} & {"LF001", "LF002"}
+
+
+def test_a_reset_an_exception_skips_is_reported_with_why_and_no_copy() -> None:
+    [finding] = _state_findings(
+        "for item in event['items']:\n    record(item)\nout = summarise(RESULTS)\nRESULTS.clear()\nreturn out\n")
+    assert "keeps the data of an invocation of `lambda_handler` that raises" in finding.message
+    assert "not when an exception leaves it" in finding.message
+    assert not finding.plan.copy_returns
+
+
+def test_a_returned_state_reset_on_the_way_out_is_reported_not_fixed() -> None:
+    [finding] = _state_findings(
+        "try:\n    for item in event['items']:\n        record(item)\n    return RESULTS\nfinally:\n    RESULTS.clear()\n")
+    assert finding.plan is None and "the caller receives it emptied" in finding.message
+
+
+TMP = """
+    import os
+    import shutil
+    WORK = "/tmp/work"
+    def lambda_handler(event, context):
+{body}
+"""
+
+
+def _tmp_findings(body: str) -> list:
+    return [f for f in _findings(TMP.format(body=textwrap.indent(textwrap.dedent(body), " " * 8)))
+            if f.code == "LF003"]
+
+
+@pytest.mark.parametrize("body", [
+    "shutil.rmtree(WORK, ignore_errors=True)\nos.makedirs(WORK)\n"
+    "with open(os.path.join(WORK, 'a.txt'), 'w') as f:\n    f.write(event['a'])\nreturn os.listdir(WORK)\n",
+    "if os.path.exists(WORK):\n    shutil.rmtree(WORK)\nos.makedirs(WORK)\n"
+    "with open(os.path.join(WORK, 'a.txt'), 'w') as f:\n    f.write(event['a'])\nreturn os.listdir(WORK)\n",
+    "os.makedirs(WORK, exist_ok=True)\ntry:\n    with open(os.path.join(WORK, 'a.txt'), 'w') as f:\n"
+    "        f.write(event['a'])\n    return os.listdir(WORK)\nfinally:\n    shutil.rmtree(WORK, ignore_errors=True)\n",
+])
+def test_a_directory_the_handler_empties_is_left_alone(body: str) -> None:
+    assert _tmp_findings(body) == []
+
+
+def test_a_directory_removed_only_on_return_is_reported_with_why() -> None:
+    findings = _tmp_findings("os.makedirs(WORK, exist_ok=True)\nwith open(os.path.join(WORK, 'a.txt'), 'w') as f:\n"
+                             "    f.write(event['a'])\nnames = os.listdir(WORK)\nshutil.rmtree(WORK)\nreturn names\n")
+    assert findings and all("but not when an exception leaves it" in f.message for f in findings)
+
+
+def test_a_directory_made_before_it_is_emptied_is_reported() -> None:
+    assert _tmp_findings("os.makedirs(WORK, exist_ok=True)\nwith open(os.path.join(WORK, 'a.txt'), 'a') as f:\n"
+                         "    f.write(event['a'])\nif event.get('clean'):\n    shutil.rmtree(WORK)\nreturn 1\n")
