@@ -310,7 +310,7 @@ def test_a_rewrite_that_does_not_compile_is_never_written(project, monkeypatch) 
     import lambda_fix.worker as worker
 
     (project / "app.py").write_text(LEAKY)
-    monkeypatch.setattr(worker, "_rewrite", lambda text, fixable: text + "\ndef broken(:\n")
+    monkeypatch.setattr(worker, "_rewrite", lambda text, fixable, version=None: text + "\ndef broken(:\n")
     result = invoke("app.py")
     assert result.exit_code == 2
     assert "app.py: error: internal error in LF001: the rewrite does not compile" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import libcst as cst
@@ -171,11 +172,22 @@ def add_module_statements(module: cst.Module, lines: Sequence[str]) -> cst.Modul
             if _import_key(body[position]) > _import_key(new):
                 index = position
                 break
-        if index == start < end:
+        section = _import_key(new)[0]
+        if start < index < end and _import_key(body[index - 1])[0] < section < _import_key(body[index])[0]:
+            # A section of its own between two others (standard library, third party, relative):
+            # set off from both by a blank line, as isort does.
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        elif start < index < end and _import_key(body[index - 1])[0] == section < _import_key(body[index])[0]:
+            pass  # last of its own section, just above the next one's blank line
+        elif index == start < end:
             # Comments above the first import describe the block: keep them on top.
             first = body[index]
             body[index] = first.with_changes(leading_lines=[])
             new = new.with_changes(leading_lines=first.leading_lines)
+            if section < _import_key(first)[0] and not any(line.comment is None for line in first.leading_lines[-1:]):
+                body[index] = first.with_changes(leading_lines=[cst.EmptyLine()])  # the next section
+        elif index == end > start and _import_key(body[end - 1])[0] < section:
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])  # a last section of its own
         if start == end and index > 0 and _dunder_assignment(body[index - 1]):
             new = new.with_changes(leading_lines=[cst.EmptyLine()])  # a new block, set off from the dunders
         body.insert(index, new)
@@ -238,12 +250,20 @@ def _dunder_assignment(stmt: cst.BaseStatement) -> bool:
                                  and len(t.value) > 4 for t in targets)
 
 
-def _import_key(stmt: cst.BaseStatement) -> tuple[bool, str]:
+def _import_key(stmt: cst.BaseStatement) -> tuple[int, bool, str]:
+    """isort's order: the section (standard library, then third party, then relative), plain `import`
+    before `from`, then the module's name."""
     small = stmt.body[0]  # type: ignore[attr-defined]
     if isinstance(small, cst.ImportFrom):
         module = cst.Module(body=[]).code_for_node(small.module) if small.module else ""
-        return True, "." * len(small.relative) + module
-    return False, cst.Module(body=[]).code_for_node(small.names[0].name)
+        section = 2 if small.relative else _section(module)
+        return section, True, "." * len(small.relative) + module
+    module = cst.Module(body=[]).code_for_node(small.names[0].name)
+    return _section(module), False, module
+
+
+def _section(module: str) -> int:
+    return 0 if module.split(".")[0] in sys.stdlib_module_names else 1
 
 
 def append_item(items: Sequence[cst.CSTNode], new: cst.CSTNode, opening: cst.BaseParenthesizableWhitespace,
