@@ -310,7 +310,7 @@ def test_a_hoisted_client_gets_pep8_blank_lines_on_both_sides() -> None:
     result = check_source(source, Config())
     assert result.new_source is not None
     assert "    return boto3.client('s3')\n\n\ndef lambda_handler" in result.new_source
-    assert "import functools\n\n\n@functools.cache" in result.new_source
+    assert "import functools\n\nimport boto3\n\n\n@functools.lru_cache(maxsize=None)" in result.new_source
 
 
 # ---- LF003: the statements a /tmp file lives in --------------------------------------------------
