@@ -79,8 +79,11 @@ reported, or cached from the cached session.
 
 The client is built lazily, by a `functools.cache`d function, on first use rather than at import:
 a failure stays out of the import (which would break the whole environment), and tests that set
-environment variables or patch `boto3.client` after importing the module keep working. Connections
-that can go stale (`pymysql`, `psycopg2`, `psycopg`, `mysql.connector`) are kept in a module-level
+environment variables or patch `boto3.client` after importing the module keep working. For a file
+whose target is older than Python 3.9 (its function's runtime, `requires-python` or `target-version`:
+see [configuration](../configuration.md#target-version)), the decorator is
+`functools.lru_cache(maxsize=None)`, the same cache, since `functools.cache` came with 3.9; the example
+above is written for a newer target. Connections that can go stale (`pymysql`, `psycopg2`, `psycopg`, `mysql.connector`) are kept in a module-level
 name and made again when the cached one has been closed; a connection the server dropped is not
 detected until it is used.
 
