@@ -61,6 +61,9 @@ alike) when that name is free in every function the move touches, and an annotat
 function is annotated: the binding's own, else the type its value is made with (`dict`, `list`,
 `set`, `defaultdict`, ...), else none.
 
+State the handler already resets itself (at entry on every path, or on every way out, exceptions
+included) is left alone; a reset that an exception skips is not enough (LF002's page says what counts).
+
 Only entry points are handlers: a function with an `(event, context)` signature that another handler
 of the module calls runs inside that handler's invocation, so state is made where the invocation
 starts. Values fixed for the environment (environment variables, and the context's
