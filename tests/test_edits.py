@@ -289,6 +289,15 @@ def test_pass_down_puts_no_final_on_a_parameter() -> None:
     assert "    seen: Final = set()\n    use(1, seen)" in rewritten
 
 
+@pytest.mark.parametrize(("comment", "moved"), [("# Globals\n", ""),
+                                                ("# ids seen in this request\n", "    # ids seen in this request\n")])
+def test_pass_down_moves_a_comment_about_the_state_and_leaves_a_section_name(comment: str, moved: str) -> None:
+    source = f"import os\n\n{comment}seen = []\n\n\ndef lambda_handler(event, context):\n    seen.append(1)\n"
+    plan = Threading("seen", "lambda_handler", ())
+    assert cst.parse_module(source).visit(PassDown([plan])).code == \
+        f"import os\n\n\ndef lambda_handler(event, context):\n{moved}    seen = []\n    seen.append(1)\n"
+
+
 def test_pass_down_creates_a_fresh_value_when_told() -> None:
     plan = Threading("path", "lambda_handler", (), created='path = f"/tmp/x-{context.aws_request_id}"')
     source = "def lambda_handler(event, context):\n    return path\n"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Mapping, Optional, Sequence
 
 import libcst as cst
@@ -60,18 +61,25 @@ class PassDown(ScopedTransformer):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body: list[cst.BaseStatement] = []
         separation: list[cst.EmptyLine] = []  # blank lines above a removed binding stay in place
-        for stmt in updated_node.body:
+        heading: list[cst.EmptyLine] = []  # a comment above it that heads the module's other names
+        statements = list(updated_node.body)
+        for index, stmt in enumerate(statements):
             name = _bound_state(stmt, self.states)
             if name is not None and name not in self._removed:
-                self._removed[name] = stmt  # type: ignore[assignment]
+                following = statements[index + 1] if index + 1 < len(statements) else None
+                kept = _heading(stmt, following)
+                self._removed[name] = stmt.with_changes(  # type: ignore[assignment]
+                    leading_lines=stmt.leading_lines[:len(stmt.leading_lines) - len(kept)])
                 separation = separation or _blank_prefix(stmt.leading_lines)
+                heading = heading or (kept if isinstance(following, cst.SimpleStatementLine) else [])
                 continue
             if not body and self._removed:
                 # The module now starts here: no blank lines above its first statement.
-                stmt = stmt.with_changes(leading_lines=stmt.leading_lines[len(_blank_prefix(stmt.leading_lines)):])
-            elif separation and not _blank_prefix(stmt.leading_lines):
-                stmt = stmt.with_changes(leading_lines=[*separation, *stmt.leading_lines])
-            separation = []
+                stmt = stmt.with_changes(leading_lines=[
+                    *heading, *stmt.leading_lines[len(_blank_prefix(stmt.leading_lines)):]])
+            elif (separation or heading) and not _blank_prefix(stmt.leading_lines):
+                stmt = stmt.with_changes(leading_lines=[*separation, *heading, *stmt.leading_lines])
+            separation, heading = [], []
             body.append(stmt)
         body = [self._with_created_state(s) for s in body]
         return updated_node.with_changes(body=body)
@@ -172,6 +180,25 @@ def _bound_state(stmt: cst.BaseStatement, states: set[str]) -> str | None:
     if isinstance(target, cst.Name) and target.value in states:
         return target.value
     return None
+
+
+# A comment that names a section of module-level names, not the one below it.
+_SECTION = re.compile(r"(?i)#+\s*(?:(?:global|module|module-level)\s+)?"
+                      r"(?:globals?|vars|variables|state|constants|settings|config(?:uration)?)\s*:?\s*#*\s*$")
+
+
+def _heading(binding: cst.BaseStatement, following: cst.BaseStatement | None) -> list[cst.EmptyLine]:
+    """The comment lines above a binding that head a block of module-level names rather than describe
+    the binding: a section's name (`# Global vars`), or any comment when the next statement follows
+    it with no blank line. They stay at module level with the next statement, or go when no
+    module-level names are left under them."""
+    lines = list(getattr(binding, "leading_lines", ()))
+    comments = lines[len(_blank_prefix(lines)):]
+    if not comments:
+        return []
+    grouped = isinstance(following, cst.SimpleStatementLine) and not _blank_prefix(following.leading_lines)
+    named = any(line.comment is not None and _SECTION.match(line.comment.value) for line in comments)
+    return comments if grouped or named else []
 
 
 def _for_function_body(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
