@@ -59,7 +59,9 @@ cold one does and a value an invocation returned is never changed by a later one
 is added takes a local's spelling (`RESPONSE` becomes `response`, in the handler and the helpers
 alike) when that name is free in every function the move touches, and an annotation when its
 function is annotated: the binding's own, else the type its value is made with (`dict`, `list`,
-`set`, `defaultdict`, ...), else none.
+`set`, `defaultdict`, ...), else none. A comment above a moved binding moves with it, unless it heads
+the module's block of names (`# Global vars`, or a block with no blank line between its lines): that
+stays at module level, and goes when no name is left under it.
 
 State the handler already resets itself (at entry on every path, or on every way out, exceptions
 included) is left alone; a reset that an exception skips is not enough (LF002's page says what counts).
