@@ -25,32 +25,24 @@ _DOTTED = re.compile(r"[\w.]+")
 
 def importers_of(project: Project, files: Iterable[str], targets: Iterable[str]) -> tuple[str, ...]:
     """The files among files (not targets) that import one of targets, or a file that does, and so on:
-    sorted, spelled as in files. A file is searched for import statements only when its text holds a
-    name a target is imported by; each file is read once, and scanned once per level of importers."""
-    texts = {path: project.text(path) or "" for path in files}
-    words: dict[str, set[str]] = {}  # a file's words, when many names are looked for at once
-    statements: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+    sorted, spelled as in files. Each file is read and searched for import statements once; only the
+    statements that hold a name a target is imported by are resolved."""
+    statements: dict[str, list[re.Match[str]]] = {}
+    by_word: dict[str, list[str]] = {}  # a word of an import statement -> the files that hold one
+    for path in files:
+        found = statements[path] = _matches(project.text(path) or "")
+        for word in {w for match in found for w in _WORDS.findall(match.group(0))}:
+            by_word.setdefault(word, []).append(path)
     done = {project.resolved(t) for t in targets}
     level = set(done)
     importers: list[str] = []
     while level:
         stems = {_stem(target) for target in level}
         following: set[str] = set()
-        for path, text in texts.items():
+        for path in sorted({path for stem in stems for path in by_word.get(stem, ())}):
             key = project.resolved(path)
-            if key in done:
-                continue
-            if len(stems) == 1:
-                if next(iter(stems)) not in text:
-                    continue
-            else:
-                if path not in words:
-                    words[path] = set(_WORDS.findall(text))
-                if stems.isdisjoint(words[path]):
-                    continue
-            if path not in statements:
-                statements[path] = _statements(text)
-            if not level.isdisjoint(_imported(project, path, statements[path], stems)):
+            if key not in done and not level.isdisjoint(_imported(project, path, _parsed(statements[path], stems),
+                                                                  stems)):
                 importers.append(path)
                 following.add(key)
         done |= following
@@ -64,13 +56,13 @@ def _stem(path: str) -> str:
     return os.path.basename(directory) if name == "__init__.py" else os.path.splitext(name)[0]
 
 
-def _statements(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
-    """(level, module, names) of each import statement of text: `from ..a import b, c` is (2, "a",
-    ("b", "c")), `import a.b, c` is (0, "", ("a.b", "c"))."""
-    if "import" not in text:
-        return []
+def _parsed(matches: list[re.Match[str]], stems: set[str]) -> list[tuple[int, str, tuple[str, ...]]]:
+    """(level, module, names) of each import statement that holds one of stems: `from ..a import b, c`
+    is (2, "a", ("b", "c")), `import a.b, c` is (0, "", ("a.b", "c"))."""
     found = []
-    for match in _matches(text):
+    for match in matches:
+        if not any(stem in match.group(0) for stem in stems):
+            continue
         if match.group("modules") is not None:
             found.append((0, "", _names(match.group("modules"))))
             continue
@@ -114,8 +106,7 @@ def _imported(project: Project, path: str, statements: list[tuple[int, str, tupl
     """The resolved paths of the project files that the statements of the file at path name by a
     dotted name holding one of stems: for `from a import b`, a and a.b; for `import a.b`, a and a.b
     (importing a.b runs a's `__init__.py` too)."""
-    name = project.module_name(path)
-    package = name if os.path.basename(path) == "__init__.py" else name.rpartition(".")[0]
+    package = None  # of the module at path, for its relative imports
     dotted: list[str] = []
     for level, module, names in statements:
         if level == 0 and not module:  # `import a.b`
@@ -123,7 +114,10 @@ def _imported(project: Project, path: str, statements: list[tuple[int, str, tupl
                 parts = imported.split(".")
                 dotted += (".".join(parts[:cut]) for cut in range(1, len(parts) + 1))
             continue
-        base = resolve_relative(package, module or None, level) if level else module
+        if level and package is None:
+            name = project.module_name(path)
+            package = name if os.path.basename(path) == "__init__.py" else name.rpartition(".")[0]
+        base = resolve_relative(package or "", module or None, level) if level else module
         if base is None:
             continue
         dotted += [base, *(f"{base}.{n}" for n in names if n != "*")]
