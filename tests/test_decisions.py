@@ -135,6 +135,27 @@ def test_lf001_plan_threads_the_state_to_helpers() -> None:
     assert diagnosis.plan == MovePlan(Threading("out", "lambda_handler", (("leaf", PassAs.POSITIONAL),)))
 
 
+@pytest.mark.parametrize("docstring", ['"""Add an item.\n\n    Args:\n        item: what to add.\n    """',
+                                       '"""Add an item.\n\n    :param item: what to add.\n    """'])
+def test_lf001_gives_a_new_value_where_a_helper_gaining_the_parameter_documents_its_parameters(docstring: str) -> None:
+    source = '''
+        out = []
+
+        def leaf(item):
+            DOC
+            out.append(item)
+
+        def lambda_handler(event, context):
+            leaf(event["id"])
+            return out
+        '''
+    source = textwrap.dedent(source)
+    [diagnosis] = diagnoses(source.replace("DOC", docstring), "LF001")
+    assert isinstance(diagnosis.plan, ResetPlan) and diagnosis.plan.how is ResetHow.REBIND
+    [diagnosis] = diagnoses(source.replace("DOC", '"""Add an item."""'), "LF001")
+    assert isinstance(diagnosis.plan, MovePlan)
+
+
 def test_lf002_plan_clears_state_made_empty() -> None:
     [diagnosis] = diagnoses(PAIRS["LF002"][0], "LF002")
     plan = diagnosis.plan

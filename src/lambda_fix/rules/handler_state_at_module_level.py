@@ -51,7 +51,8 @@ reason.
 
 The smallest of two edits is made. Moving leaves no module state behind, so it is chosen while it
 changes at most two lines more than the other: the handler alone, or one helper gaining the
-parameter with one call. Past that (a response dict that ten helpers fill), the state stays where
+parameter with one call, unless that helper's docstring lists its parameters (the list would be
+wrong). Past that (a response dict that ten helpers fill), the state stays where
 it is and the handler gives it a new value when it starts, `global name` and then `name = ...` with
 the binding's own initial expression, evaluated again as the move would: the helpers go on reading
 and writing the module's name, which holds a new object in every invocation, so each starts as a
@@ -77,6 +78,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -118,7 +120,8 @@ def find(context: Context) -> list[Diagnosis]:
             continue  # LF002 takes what cannot move; a suppressed move is neither moved nor reset
         local_name = _local_name(context.module, move)
         rebind = _rebind_plan(candidate, move)
-        if rebind is not None and _move_size(context.module, move) > _rebind_size(candidate) + MOVE_MARGIN:
+        if rebind is not None and (_move_size(context.module, move) > _rebind_size(candidate) + MOVE_MARGIN
+                                   or _documents_parameters(context.module, move)):
             title = f"give `{move.name}` a new value when `{move.handler}` starts"
             found.append(candidate.leak(CODE, fix_title=title, applicability=Applicability.SAFE, plan=rebind))
             continue
@@ -171,6 +174,19 @@ def _move_size(module: ModuleInfo, move: Threading) -> int:
             elif isinstance(node, ast.Global) and move.name in node.names:
                 changed.add(node.lineno)
     return 2 + len(changed)
+
+
+# A docstring section that lists a function's parameters (Google, NumPy and Sphinx styles).
+_PARAMETER_DOCS = re.compile(r"(?m)^\s*(?:Args|Arguments|Parameters|Params|Keyword Args)\s*:?\s*$|:param\s")
+
+
+def _documents_parameters(module: ModuleInfo, move: Threading) -> bool:
+    """Does a helper that would gain the parameter list its parameters in its docstring? The list
+    would then be wrong, and writing prose into it is not the fix's place: the state is given a new
+    value at entry instead."""
+    threaded = {function for function, _ in move.threaded}
+    return any(_PARAMETER_DOCS.search(ast.get_docstring(function) or "")
+               for function in _touched(module, move) if function.name in threaded)
 
 
 def _touched(module: ModuleInfo, move: Threading) -> list[FunctionNode]:
