@@ -156,6 +156,26 @@ def test_lf001_gives_a_new_value_where_a_helper_gaining_the_parameter_documents_
     assert isinstance(diagnosis.plan, MovePlan)
 
 
+def test_lf001_names_a_moved_constant_like_a_local_where_that_name_is_free() -> None:
+    source = '''
+        SEEN = INIT
+
+        def leaf(item):
+            SEEN.add(item)
+
+        def lambda_handler(event, context):
+            leaf(event["id"])
+            return len(SEEN)
+        '''
+    [diagnosis] = diagnoses(source.replace("INIT", "set()"), "LF001")
+    assert isinstance(diagnosis.plan, MovePlan) and diagnosis.plan.local_name == "seen"
+    assert diagnosis.fix_title == "move `SEEN` into `lambda_handler` and pass it to `leaf` as `seen`"
+    for taken in ("leaf(item, seen=None)", "leaf(item, *, seen_=None)"):  # a parameter named so, or not
+        [diagnosis] = diagnoses(source.replace("leaf(item)", taken).replace("INIT", "set()"), "LF001")
+        assert isinstance(diagnosis.plan, MovePlan)
+        assert diagnosis.plan.local_name == (None if "seen=" in taken else "seen")
+
+
 def test_lf002_plan_clears_state_made_empty() -> None:
     [diagnosis] = diagnoses(PAIRS["LF002"][0], "LF002")
     plan = diagnosis.plan

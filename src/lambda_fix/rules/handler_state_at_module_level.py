@@ -88,7 +88,7 @@ from ..analysis.scopes import FunctionNode
 from ..model import Applicability
 from . import Context
 from ._diagnosis import Diagnosis, Plan
-from ._state_leaks import BUILTIN_NAMES, MOVE, Candidate, candidates
+from ._state_leaks import BUILTIN_NAMES, MOVE, Candidate, candidates, init_names
 from ._state_leaks import may_find as may_find
 from .shared_state_leak import ResetHow, ResetPlan
 
@@ -118,13 +118,13 @@ def find(context: Context) -> list[Diagnosis]:
         move = candidate.move
         if not isinstance(move, Threading) or candidate.owner.suppressed(candidate.binding.node.lineno, CODE):
             continue  # LF002 takes what cannot move; a suppressed move is neither moved nor reset
-        local_name = _local_name(context.module, move)
         rebind = _rebind_plan(candidate, move)
         if rebind is not None and (_move_size(context.module, move) > _rebind_size(candidate) + MOVE_MARGIN
                                    or _documents_parameters(context.module, move)):
             title = f"give `{move.name}` a new value when `{move.handler}` starts"
             found.append(candidate.leak(CODE, fix_title=title, applicability=Applicability.SAFE, plan=rebind))
             continue
+        local_name = _local_name(context.module, move, init_names(candidate.binding))
         threaded = ", ".join(f"`{function}`" for function, _ in move.threaded)
         title = f"move `{move.name}` into `{move.handler}`" + (f" and pass it to {threaded}" if threaded else "")
         if local_name:
@@ -194,14 +194,16 @@ def _touched(module: ModuleInfo, move: Threading) -> list[FunctionNode]:
     return [module.functions[name] for name in names if name in module.functions]
 
 
-def _local_name(module: ModuleInfo, move: Threading) -> str | None:
+def _local_name(module: ModuleInfo, move: Threading, init: set[str]) -> str | None:
     """`response` for `RESPONSE`: the spelling of a local, when the state's is a constant's and the new
-    name is free in every function the move touches (and in none of their nested scopes binds the
-    old one, whose uses there are not the state's); None to keep the name as it is."""
+    name is free in every function the move touches and in its initial value (which the handler now
+    evaluates), and none of their nested scopes binds the old one (whose uses there are not the
+    state's); None to keep the name as it is."""
     if not move.name.isupper():
         return None
     new = move.name.lstrip("_").lower()
-    if not new.isidentifier() or keyword.iskeyword(new) or new in BUILTIN_NAMES or new in module.functions:
+    if not new.isidentifier() or keyword.iskeyword(new) or new in BUILTIN_NAMES or new in module.functions \
+            or new in init:
         return None
     both = (new, move.name)
     for function in _touched(module, move):
