@@ -1,7 +1,8 @@
 """LF003's test of a fixed /tmp path the handler already empties itself.
 
 Lambda runs one invocation at a time in an execution environment, so a fixed path is shared with
-the environment's later invocations only, never with one running beside it. A handler that removes
+the environment's later invocations only, never with one running beside it (Lambda Managed
+Instances, which run several at once, are not told apart). A handler that removes
 the path, or a directory holding it, before anything uses it on every path (`shutil.rmtree(WORK,
 ignore_errors=True)`, or `if os.path.exists(WORK): shutil.rmtree(WORK)`, then `os.makedirs(WORK)`)
 starts every invocation as a cold one: nothing an earlier invocation left there shows. So does a

@@ -81,9 +81,10 @@ Left alone too: a path the handler removes itself, or a directory holding it, be
 it on every path (`shutil.rmtree(WORK, ignore_errors=True)`, or `if os.path.exists(WORK):
 shutil.rmtree(WORK)`, then `os.makedirs(WORK)`), or after its last use on every way out, exceptions
 included (in a `finally`). Lambda runs one invocation at a time in an execution environment, so every
-invocation then starts as a cold one. Removed before every return but not when an exception leaves
-the handler, the path still carries what a failed invocation left: that is rewritten, and the
-message says so.
+invocation then starts as a cold one (Lambda Managed Instances, which run several invocations at once
+in one environment, are not told apart). Removed before every return but not when an exception
+leaves the handler, the path still carries what a failed invocation left: that is rewritten, and the
+message says so. A finding sits on the first call (in the order of the source) that writes the path.
 
 Reported, not rewritten: files written under names made at run time (`f"/tmp/{key}"`,
 `"/tmp/" + name`, `os.path.join(tempfile.gettempdir(), name)`), by the handler or by a function of the
@@ -387,7 +388,8 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
     if reset.every_path:
         return None  # the handler empties it itself: every invocation starts as a cold one
     handler = flow.handler[1]
-    first = next(node for node, guarded, _ in sites if not guarded)
+    first = min((node for node, guarded, _ in sites if not guarded),
+                key=lambda node: (node.lineno, node.col_offset))  # type: ignore[attr-defined]
     message = (f"`{value}` is written while `{handler}` runs and outlives the invocation: the next warm "
                "invocation finds what the previous one left there")
     if reset.on_return:
