@@ -188,7 +188,10 @@ class _Subject:
         return True
 
     def _new_object(self, value: ast.expr) -> bool:
-        """A value no one else holds: a display, a comprehension, a literal, a copy or a constructor."""
+        """A value no one else holds: a display, a comprehension, a literal, a copy or a constructor,
+        or the initial expression again (evaluated anew, it gives an equal, fresh value)."""
+        if self.binding.init_pure and ast.dump(value) == ast.dump(self.binding.init):
+            return True
         if self.binding.kind not in _CONTAINERS:
             return not isinstance(value, (ast.Name, ast.Attribute, ast.Subscript)) or not self._module_level(value)
         if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.ListComp, ast.DictComp, ast.SetComp,
