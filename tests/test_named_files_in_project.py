@@ -294,6 +294,7 @@ def test_the_project_root_is_the_repository_then_a_project_file(tmp_path, monkey
     "import os, helpers.store",
     "import os; from helpers.store import remember",
     "from helpers.store import \\\n    remember",
+    "try: import helpers.store\nexcept ImportError: pass",
 ])
 def test_importers_from_the_text_of_import_statements(tmp_path, monkeypatch, statement) -> None:
     write(tmp_path, {"app.py": statement + "\n", "helpers/__init__.py": "", "helpers/store.py": "",

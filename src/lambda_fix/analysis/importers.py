@@ -74,7 +74,7 @@ def _parsed(matches: list[re.Match[str]], stems: set[str]) -> list[tuple[int, st
 
 def _matches(text: str) -> list[re.Match[str]]:
     """The import statements of text, looked for only on the lines that hold `import` (at the line's
-    start and after each `;`), not over the whole text."""
+    start, and after each `;` or `:` of it: `try: import x`), not over the whole text."""
     starts: dict[int, None] = {}
     position = text.find("import")
     while position != -1:
@@ -82,10 +82,9 @@ def _matches(text: str) -> list[re.Match[str]]:
         if line not in starts:
             starts[line] = None
             end = text.find("\n", line)
-            semicolon = text.find(";", line, len(text) if end == -1 else end)
-            while semicolon != -1:
-                starts[semicolon + 1] = None
-                semicolon = text.find(";", semicolon + 1, len(text) if end == -1 else end)
+            for at, character in enumerate(text[line:len(text) if end == -1 else end], line):
+                if character in ";:":
+                    starts[at + 1] = None
         position = text.find("import", position + 6)
     return [m for m in (_STATEMENT.match(text, start) for start in sorted(starts)) if m is not None]
 
