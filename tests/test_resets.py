@@ -180,3 +180,21 @@ def test_a_directory_removed_only_on_return_is_reported_with_why() -> None:
 def test_a_directory_made_before_it_is_emptied_is_reported() -> None:
     assert _tmp_findings("os.makedirs(WORK, exist_ok=True)\nwith open(os.path.join(WORK, 'a.txt'), 'a') as f:\n"
                          "    f.write(event['a'])\nif event.get('clean'):\n    shutil.rmtree(WORK)\nreturn 1\n")
+
+
+@pytest.mark.parametrize("helper, call_at_start, left_alone", [
+    ("def reset_state():\n    RESULTS.clear()\n", True, True),
+    ("def reset_state():\n    if RESULTS:\n        RESULTS.clear()\n", True, True),
+    ("def reset_state():\n    RESULTS.clear()\n", False, True),  # in a finally
+    ("def reset_state(flag=None):\n    if flag:\n        RESULTS.clear()\n", True, False),  # not on every path
+    ("def reset_state():\n    if not RESULTS:\n        return\n    log()\n    RESULTS.clear()\n", True, False),
+])
+def test_a_function_called_to_reset_counts_when_it_resets_on_every_way_out(helper: str, call_at_start: bool,
+                                                                            left_alone: bool) -> None:
+    body = ("reset_state()\nfor item in event['items']:\n    record(item)\nreturn {'n': len(RESULTS)}\n"
+            if call_at_start else
+            "try:\n    for item in event['items']:\n        record(item)\n    return {'n': len(RESULTS)}\n"
+            "finally:\n    reset_state()\n")
+    source = SHARED.format(body=textwrap.indent(body, " " * 8)) + textwrap.indent(helper, " " * 4) + \
+        "    def log():\n        print(len(RESULTS))\n"
+    assert (_findings(source) == []) is left_alone

@@ -47,16 +47,19 @@ def _no_guard(test: ast.expr) -> bool | None:
     return None
 
 
-def reset_first(body: list[ast.stmt], classify: Classifier, guard: Guard = _no_guard) -> bool:
+def reset_first(body: list[ast.stmt], classify: Classifier, guard: Guard = _no_guard,
+                every_exit: bool = False) -> bool:
     """Does every path through body reset the subject before any step reads or writes it?
 
     A path that touches nothing and leaves before the first reset (`if not event: return {}`) is fine:
     it saw nothing. Every way out after it (each `return` and `raise`, and the end of the body) must
-    have reset the subject: a reset on one branch only is no reset. A test that guard recognises reads
-    the subject as part of its reset, not before it."""
+    have reset the subject: a reset on one branch only is no reset. every_exit: no way out may skip
+    the reset, early or not (body is a function its caller counts on to reset). A test that guard
+    recognises reads the subject as part of its reset, not before it."""
     walk = _First(classify, guard)
+    walk.seen = every_exit
     walk.leave(walk.block(body, False))
-    return walk.ok and walk.seen
+    return walk.ok and (every_exit or walk.seen)
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,12 @@ class Exits:
     resets: tuple[int, ...]  # lines of the steps that reset it
 
 
-def reset_last(body: list[ast.stmt], classify: Classifier, guard: Guard = _no_guard) -> Exits:
-    """Is the subject reset after its last write on every way out of body?"""
+def reset_last(body: list[ast.stmt], classify: Classifier, guard: Guard = _no_guard,
+               written: bool = False) -> Exits:
+    """Is the subject reset after its last write on every way out of body? written: it may hold
+    something when body starts (body is a function called to reset it), not only what body writes."""
     walk = _Last(classify, guard)
-    end = walk.block(body, False)
+    end = walk.block(body, written)
     if end is not None:
         walk.returned_dirty |= end
     return Exits(not walk.returned_dirty, not walk.raised_dirty, tuple(sorted(walk.resets)))
@@ -126,7 +131,7 @@ class _First:
         self.classify = classify
         self.guard = guard
         self.ok = True
-        self.seen = False  # a reset has been met (in the order of the source)
+        self.seen = False  # a reset has been met (in the order of the source), or every way out must reset
 
     def leave(self, fresh: bool | None) -> None:
         if fresh is False and self.seen:

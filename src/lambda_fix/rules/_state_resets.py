@@ -5,14 +5,16 @@ A handler resets a piece of module state when no invocation can see what an earl
 - at entry: on every path through the handler, before anything reads or writes the state (the
   handler, or a function it calls that uses it), a statement empties it or gives it a value that owes
   nothing to earlier invocations: `S.clear()`, `del S[:]`, `S[:] = [...]`, `global S; S = [...]`
-  (a new object, not another piece of module state), or `if S: S.clear()`. An invocation that raises
+  (a new object, not another piece of module state), `if S: S.clear()`, or a call of a function of
+  the module that does so on every way out of it (`reset_state()`). An invocation that raises
   leaves its data, and the next one throws it away first;
 - on every way out: after the last write, on every `return`, at the end of the body and whenever an
   exception leaves the handler (a `finally`, or an `except` that catches everything and goes on to
   the reset), the state gets its initial value back: `.clear()` or `del S[:]` for one created empty,
   or the initial expression assigned again. The value the handler returns must not be the state
-  itself, or the reset empties what the caller receives: that is reported, and fixed by the reset at
-  entry with a copy of the returned value.
+  itself, or the reset empties what the caller receives: nothing leaks then, but the handler does
+  not do what it seems to, and that is reported, not fixed (a copy would change what the caller
+  receives).
 
 Reset before every return but not when an exception leaves the handler is not enough: an invocation
 that fails half-way leaves its records, and a retry of the same event in the same environment (which
@@ -56,9 +58,7 @@ class HandlerReset:
 def handler_reset(project: Project, module: ModuleInfo, flow: HandlerFlow, owner: ModuleInfo,
                   binding: StateBinding) -> HandlerReset:
     handler = flow.reached[flow.handler]
-    body = list(handler.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
+    body = _without_docstring(handler.body)
     subject = _Subject(project, module, flow, owner, binding)
     if reset_first(body, subject.at_entry, subject.guard) and subject.seen_reset:
         return HandlerReset(True)
@@ -77,10 +77,12 @@ class _Subject:
     """The classifier of the handler's steps for one piece of module state."""
 
     def __init__(self, project: Project, module: ModuleInfo, flow: HandlerFlow, owner: ModuleInfo,
-                 binding: StateBinding) -> None:
-        self.module, self.owner, self.binding = module, owner, binding
-        handler = flow.reached[flow.handler]
-        bindings = scope_bindings(handler)
+                 binding: StateBinding, at: FunctionKey | None = None, depth: int = 0) -> None:
+        self.project, self.flow, self.module, self.owner, self.binding = project, flow, module, owner, binding
+        self.at = at or flow.handler  # the function whose steps are classified: the handler, or a helper
+        self.depth = depth
+        bindings = scope_bindings(flow.reached[self.at])
+        self.local_names = bindings.local
         self.spelled = spellings(module, owner, binding.name, reexported(project, module, owner, binding.name))
         if binding.name in bindings.local and binding.name not in bindings.declared_global:
             self.spelled.discard(binding.name)  # the handler's own local of that name
@@ -89,24 +91,24 @@ class _Subject:
         if owner is module and binding.name in bindings.declared_global:
             self.rebindable.add(binding.name)
         state: StateKey = (owner.path, binding.name)
-        self.marks = [(m.line, m.column) for m in flow.mutations if m.state == state and m.function == flow.handler]
+        self.marks = [(m.line, m.column) for m in flow.mutations if m.state == state and m.function == self.at]
         writers = _closed(flow, {m.function for m in flow.mutations if m.state == state})
         users = _closed(flow, writers | {k for k, f in flow.reached.items() if _names(f, binding.name)})
-        self.write_lines = _call_lines(flow, writers)
-        self.use_lines = _call_lines(flow, users)
+        self.write_lines = _call_lines(flow, writers, self.at)
+        self.use_lines = _call_lines(flow, users, self.at)
         self.writer_names = {k[1] for k in writers if k[0] == module.path and k != flow.handler}
         self.user_names = {k[1] for k in users if k[0] == module.path and k != flow.handler}
         self.seen_reset = False
 
     # -- what a step does ------------------------------------------------------------------------
     def at_entry(self, node: ast.AST) -> Effect:
-        if self._entry_reset(node):
+        if self._entry_reset(node) or self._helper_resets(node, entry=True):
             self.seen_reset = True
             return Effect.RESET
         return self._touch(node)
 
     def at_exit(self, node: ast.AST) -> Effect:
-        if self._exit_reset(node):
+        if self._exit_reset(node) or self._helper_resets(node, entry=False):
             self.seen_reset = True
             return Effect.RESET
         return self._touch(node)
@@ -135,6 +137,25 @@ class _Subject:
         return isinstance(node, (ast.Name, ast.Attribute)) and dotted(node) in self.spelled  # type: ignore[arg-type]
 
     # -- resets ----------------------------------------------------------------------------------
+    def _helper_resets(self, node: ast.AST, entry: bool) -> bool:
+        """`reset_state()`: a call, without arguments, of a function of the module that resets the state
+        on every way out of it (first thing, for a reset at entry)."""
+        if self.depth >= 2 or not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            return False
+        call = node.value
+        if not isinstance(call.func, ast.Name) or call.args or call.keywords or call.func.id in self.local_names:
+            return False
+        key = (self.module.path, call.func.id)
+        function = self.flow.reached.get(key)
+        if function is None or key == self.at or isinstance(function, ast.AsyncFunctionDef):
+            return False
+        helper = _Subject(self.project, self.module, self.flow, self.owner, self.binding, key, self.depth + 1)
+        body = _without_docstring(function.body)
+        if entry:
+            return reset_first(body, helper.at_entry, helper.guard, every_exit=True)
+        exits = reset_last(body, helper.at_exit, helper.exit_guard, written=True)
+        return exits.returned and exits.raised
+
     def _emptied(self, node: ast.AST) -> bool:
         """`S.clear()`, `del S[:]`."""
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and not node.value.args \
@@ -248,7 +269,12 @@ def _closed(flow: HandlerFlow, functions: set[FunctionKey]) -> set[FunctionKey]:
     return found
 
 
-def _call_lines(flow: HandlerFlow, functions: set[FunctionKey]) -> set[int]:
-    """Lines of the handler that call one of functions."""
-    return {line for callee in functions for caller, _, line in flow.call_sites.get(callee, [])
-            if caller == flow.handler}
+def _call_lines(flow: HandlerFlow, functions: set[FunctionKey], at: FunctionKey) -> set[int]:
+    """Lines of the function at that call one of functions."""
+    return {line for callee in functions for caller, _, line in flow.call_sites.get(callee, []) if caller == at}
+
+
+def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return body[1:]
+    return body

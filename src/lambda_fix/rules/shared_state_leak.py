@@ -89,7 +89,8 @@ block is no import-time code: it does not stop a reset, and what it reads after 
 Left alone, with no finding: state the handler already resets itself. It does when, on every path
 through the handler, before anything reads or writes the state (the handler or a function it calls),
 a statement empties it or gives it a value that owes nothing to an earlier invocation (`S.clear()`,
-`del S[:]`, `S[:] = []`, `global S; S = []` with a new object, `if S: S.clear()`); or when, on every
+`del S[:]`, `S[:] = []`, `global S; S = []` with a new object, `if S: S.clear()`, or a call of a
+function of the module that does so on every way out of it); or when, on every
 way out of the handler (each `return`, the end of its body, and an exception leaving it: a `finally`,
 or an `except` that catches everything and goes on to the reset), it gets its initial value back
 after its last write. An invocation that raises leaves its data for the next one (a retry of the
