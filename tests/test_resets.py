@@ -198,3 +198,15 @@ def test_a_function_called_to_reset_counts_when_it_resets_on_every_way_out(helpe
     source = SHARED.format(body=textwrap.indent(body, " " * 8)) + textwrap.indent(helper, " " * 4) + \
         "    def log():\n        print(len(RESULTS))\n"
     assert (_findings(source) == []) is left_alone
+
+
+@pytest.mark.parametrize("helper, call, left_alone", [
+    ("def prepare(path):\n    shutil.rmtree(path, ignore_errors=True)\n    os.makedirs(path)\n", "prepare(WORK)", True),
+    ("def prepare():\n    if os.path.isdir(WORK):\n        shutil.rmtree(WORK)\n    os.makedirs(WORK)\n", "prepare()", True),
+    ("def prepare(path, clean=False):\n    if clean:\n        shutil.rmtree(path)\n    os.makedirs(path, exist_ok=True)\n",
+     "prepare(WORK)", False),
+])
+def test_a_function_called_to_empty_the_directory_counts(helper: str, call: str, left_alone: bool) -> None:
+    body = f"{call}\nwith open(os.path.join(WORK, 'a.txt'), 'a') as f:\n    f.write(event['a'])\nreturn 1\n"
+    source = TMP.format(body=textwrap.indent(body, " " * 8)) + textwrap.indent(helper, " " * 4)
+    assert ([f for f in _findings(source) if f.code == "LF003"] == []) is left_alone

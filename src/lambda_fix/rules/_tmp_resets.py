@@ -4,7 +4,8 @@ Lambda runs one invocation at a time in an execution environment, so a fixed pat
 the environment's later invocations only, never with one running beside it (Lambda Managed
 Instances, which run several at once, are not told apart). A handler that removes
 the path, or a directory holding it, before anything uses it on every path (`shutil.rmtree(WORK,
-ignore_errors=True)`, or `if os.path.exists(WORK): shutil.rmtree(WORK)`, then `os.makedirs(WORK)`)
+ignore_errors=True)`, or `if os.path.exists(WORK): shutil.rmtree(WORK)`, then `os.makedirs(WORK)`,
+or a call of a function of the module that does so, given the path or not)
 starts every invocation as a cold one: nothing an earlier invocation left there shows. So does a
 handler that removes it after its last use on every way out, exceptions included (in a `finally`).
 Removed before every return but not when an exception leaves the handler, it still carries what a
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import Callable
 
 from ..analysis.control import Effect, reset_first, reset_last
-from ..analysis.flow import HandlerFlow
+from ..analysis.flow import FunctionKey, HandlerFlow
 from ..analysis.module import ModuleInfo
+from ..analysis.scopes import FunctionNode, scope_bindings
 from ..analysis.walk import nodes
 
 # Calls that remove a path whole: what empties a fixed path for the next use.
@@ -36,14 +39,17 @@ class TmpReset:
     on_return: tuple[int, ...] = ()  # lines of removals that run before every return, not when it raises
 
 
+Aliases = Callable[[FunctionNode], "dict[str, ast.AST]"]
+
+
 def handler_resets(module: ModuleInfo, flow: HandlerFlow, value: str, by_node: dict[int, str],
-                   aliases: dict[str, ast.AST], users: set[str]) -> TmpReset:
-    """by_node: id of each node that spells a fixed /tmp path -> the path; aliases: the handler's locals
-    assigned once from one; users: the module's functions that spell a path related to value."""
+                   aliases_of: Aliases, users: set[str]) -> TmpReset:
+    """by_node: id of each node that spells a fixed /tmp path -> the path; aliases_of: a function's
+    locals assigned once from one; users: the module's functions that spell a path related to value."""
     handler = flow.reached[flow.handler]
     if flow.handler[0] != module.path:
         return TmpReset(False)
-    subject = _Path(module, flow, value, by_node, aliases, users)
+    subject = _Path(module, flow, value, by_node, aliases_of, users, flow.handler)
     if reset_first(handler.body, subject.at_entry, subject.guard):
         return TmpReset(True)
     exits = reset_last(handler.body, subject.at_exit, subject.guard)
@@ -58,16 +64,48 @@ def related(one: str, other: str) -> bool:
 
 
 class _Path:
+    """The classifier of one function's steps (the handler's, or a helper's it calls) for one path."""
+
     def __init__(self, module: ModuleInfo, flow: HandlerFlow, value: str, by_node: dict[int, str],
-                 aliases: dict[str, ast.AST], users: set[str]) -> None:
-        self.module = module
-        self.by_node = by_node
+                 aliases_of: Aliases, users: set[str], at: FunctionKey, depth: int = 0,
+                 given: dict[str, str] | None = None) -> None:
+        self.module, self.flow, self.at, self.depth = module, flow, at, depth
+        self.by_node, self.aliases_of = by_node, aliases_of
         self.value = value
-        self.aliases = {name: by_node[id(node)] for name, node in aliases.items() if id(node) in by_node}
+        function = flow.reached[at]
+        self.aliases = {name: by_node[id(node)] for name, node in aliases_of(function).items() if id(node) in by_node}
+        self.aliases.update(given or {})  # parameters the caller passed the path to
         helpers = {(module.path, name) for name in users}
         self.use_lines = {line for callee in helpers for caller, _, line in flow.call_sites.get(callee, [])
-                          if caller == flow.handler}
+                          if caller == at}
         self.users = users
+        self.local_names = scope_bindings(function).local
+
+    def _helper_removes(self, node: ast.AST, entry: bool) -> bool:
+        """`prepare(WORK)`, `clean_tmp()`: a call of a function of the module that removes the path on
+        every way out of it (first thing, for a removal at entry); the path given or spelled there."""
+        if self.depth >= 2 or not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            return False
+        call = node.value
+        if not isinstance(call.func, ast.Name) or call.func.id in self.local_names:
+            return False
+        key = (self.module.path, call.func.id)
+        function = self.flow.reached.get(key)
+        if function is None or key == self.at or isinstance(function, ast.AsyncFunctionDef):
+            return False
+        params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+        given = {}
+        for name, argument in [*zip(params, call.args), *((k.arg, k.value) for k in call.keywords)]:
+            path = self.path_of(argument)
+            if name is not None and path is not None:
+                given[name] = path
+        helper = _Path(self.module, self.flow, self.value, self.by_node, self.aliases_of, self.users, key,
+                       self.depth + 1, given)
+        body = function.body
+        if entry:
+            return reset_first(body, helper.at_entry, helper.guard, every_exit=True)
+        exits = reset_last(body, helper.at_exit, helper.guard, written=True)
+        return exits.returned and exits.raised
 
     def path_of(self, node: ast.AST) -> str | None:
         """The fixed path node spells, directly, through a local, or wrapped in `Path(...)`."""
@@ -94,9 +132,10 @@ class _Path:
             and self._covers(call.func.value)
 
     def at_entry(self, node: ast.AST) -> Effect:
-        return Effect.RESET if self._removal(node) else self._touch(node)
+        return Effect.RESET if self._removal(node) or self._helper_removes(node, entry=True) else self._touch(node)
 
-    at_exit = at_entry
+    def at_exit(self, node: ast.AST) -> Effect:
+        return Effect.RESET if self._removal(node) or self._helper_removes(node, entry=False) else self._touch(node)
 
     def _touch(self, node: ast.AST) -> Effect:
         lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)  # type: ignore[attr-defined]

@@ -79,8 +79,8 @@ variable or a `Path` object. A guarded write that takes request data (a download
 is no such file: every later request would get the first one's, so it is named per invocation.
 Left alone too: a path the handler removes itself, or a directory holding it, before anything uses
 it on every path (`shutil.rmtree(WORK, ignore_errors=True)`, or `if os.path.exists(WORK):
-shutil.rmtree(WORK)`, then `os.makedirs(WORK)`), or after its last use on every way out, exceptions
-included (in a `finally`). Lambda runs one invocation at a time in an execution environment, so every
+shutil.rmtree(WORK)`, then `os.makedirs(WORK)`, or a function of the module called to do so), or after
+its last use on every way out, exceptions included (in a `finally`). Lambda runs one invocation at a time in an execution environment, so every
 invocation then starts as a cold one (Lambda Managed Instances, which run several invocations at once
 in one environment, are not told apart). Removed before every return but not when an exception
 leaves the handler, the path still carries what a failed invocation left: that is rewritten, and the
@@ -413,7 +413,8 @@ def _removed_by_the_handler(module: ModuleInfo, flow: HandlerFlow, value: str,
     by_node = {id(o.node): found_value for found_value, found in occurrences.items() for o in found}
     users = {o.function for other, found in occurrences.items() if _related(other, value) for o in found
              if o.function and o.function != handler.name}
-    return handler_resets(module, flow, value, by_node, _aliases(module, handler, by_node), users)  # type: ignore[arg-type]
+    return handler_resets(module, flow, value, by_node, lambda function: _aliases(module, function, by_node),
+                          users)  # type: ignore[arg-type]
 
 
 def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
