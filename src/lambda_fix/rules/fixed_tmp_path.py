@@ -79,12 +79,13 @@ variable or a `Path` object. A guarded write that takes request data (a download
 is no such file: every later request would get the first one's, so it is named per invocation.
 Left alone too: a path the handler removes itself, or a directory holding it, before anything uses
 it on every path (`shutil.rmtree(WORK, ignore_errors=True)`, or `if os.path.exists(WORK):
-shutil.rmtree(WORK)`, then `os.makedirs(WORK)`, or a function of the module called to do so), or after
-its last use on every way out, exceptions included (in a `finally`). Lambda runs one invocation at a time in an execution environment, so every
-invocation then starts as a cold one (Lambda Managed Instances, which run several invocations at once
-in one environment, are not told apart). Removed before every return but not when an exception
-leaves the handler, the path still carries what a failed invocation left: that is rewritten, and the
-message says so. A finding sits on the first call (in the order of the source) that writes the path.
+shutil.rmtree(WORK)`, then `os.makedirs(WORK)`, or a function of the module called to do so), or
+after its last use on every way out, exceptions included (in a `finally`). Lambda runs one invocation
+at a time in an execution environment, so every invocation then starts as a cold one (Lambda Managed
+Instances, which run several invocations at once in one environment, are not told apart). Removed
+before every return but not when an exception leaves the handler, the path still carries what a
+failed invocation left: that is rewritten, and the message says so. A finding sits on the first call
+(in the order of the source) that writes the path.
 
 Reported, not rewritten: files written under names made at run time (`f"/tmp/{key}"`,
 `"/tmp/" + name`, `os.path.join(tempfile.gettempdir(), name)`), by the handler or by a function of the
