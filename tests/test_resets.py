@@ -210,3 +210,15 @@ def test_a_function_called_to_empty_the_directory_counts(helper: str, call: str,
     body = f"{call}\nwith open(os.path.join(WORK, 'a.txt'), 'a') as f:\n    f.write(event['a'])\nreturn 1\n"
     source = TMP.format(body=textwrap.indent(body, " " * 8)) + textwrap.indent(helper, " " * 4)
     assert ([f for f in _findings(source) if f.code == "LF003"] == []) is left_alone
+
+
+def test_a_nested_function_that_writes_the_state_keeps_the_reset_from_counting() -> None:
+    body = ("def add(item):\n    RESULTS.append(item)\ntry:\n    for item in event['items']:\n        add(item)\n"
+            "    return {'n': len(RESULTS)}\nfinally:\n    RESULTS.clear()\n")
+    assert _state_findings(body)
+
+
+def test_a_store_filled_from_a_generator_may_fail_half_way() -> None:
+    body = "RESULTS.extend(int(x) for x in event['items'])\nRESULTS.clear()\nreturn {}\n"
+    [finding] = _state_findings(body)
+    assert "not when an exception leaves it" in finding.message

@@ -38,6 +38,8 @@ from ..analysis.scopes import scope_bindings
 from ..analysis.walk import every_node, nodes, remembered
 
 _CONTAINERS = frozenset({"list", "dict", "set", "deque"})
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LAZY = (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.Await)
 # Calls whose result is a new object: a rebinding to one gives each invocation its own.
 _NEW_OBJECTS = frozenset({"list", "dict", "set", "tuple", "frozenset", "copy.copy", "copy.deepcopy",
                           "collections.defaultdict", "collections.deque", "collections.OrderedDict",
@@ -60,6 +62,8 @@ def handler_reset(project: Project, module: ModuleInfo, flow: HandlerFlow, owner
     handler = flow.reached[flow.handler]
     body = _without_docstring(handler.body)
     subject = _Subject(project, module, flow, owner, binding)
+    if subject.nested_use:
+        return HandlerReset(False)  # a nested function or lambda may write it whenever it is called
     if reset_first(body, subject.at_entry, subject.guard) and subject.seen_reset:
         return HandlerReset(True)
     subject.seen_reset = False
@@ -99,6 +103,9 @@ class _Subject:
         self.writer_names = {k[1] for k in writers if k[0] == module.path and k != flow.handler}
         self.user_names = {k[1] for k in users if k[0] == module.path and k != flow.handler}
         self.seen_reset = False
+        function = flow.reached[self.at]
+        self.nested_use = any(self._is_state(n) for scope in nodes(function)
+                              if scope is not function and isinstance(scope, _NESTED) for n in nodes(scope))
 
     # -- what a step does ------------------------------------------------------------------------
     def at_entry(self, node: ast.AST) -> Effect:
@@ -114,12 +121,14 @@ class _Subject:
         return self._touch(node)
 
     def _touch(self, node: ast.AST) -> Effect:
-        start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
-        if any(start <= mark <= end for mark in self.marks):  # type: ignore[operator]
-            return Effect.STORE  # the handler's own write: `S.append(x)`, `S[k] = v`
         lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)  # type: ignore[attr-defined]
         if any(line in self.write_lines for line in lines):
-            return Effect.WRITE
+            return Effect.WRITE  # a call of a function that writes it, which may fail half-way
+        start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+        if any(start <= mark <= end for mark in self.marks):  # type: ignore[operator]
+            if any(isinstance(sub, _LAZY) for sub in nodes(node)):
+                return Effect.WRITE  # `S.extend(f(x) for x in xs)`: filled item by item, may fail half-way
+            return Effect.STORE  # the function's own write: `S.append(x)`, `S[k] = v`
         read = any(line in self.use_lines for line in lines)
         for sub in nodes(node):
             if isinstance(sub, ast.Call) and self.module.qualified_name(sub.func) not in READ_ONLY_CALLS \
@@ -150,6 +159,8 @@ class _Subject:
         if function is None or key == self.at or isinstance(function, ast.AsyncFunctionDef):
             return False
         helper = _Subject(self.project, self.module, self.flow, self.owner, self.binding, key, self.depth + 1)
+        if helper.nested_use:
+            return False
         body = _without_docstring(function.body)
         if entry:
             return reset_first(body, helper.at_entry, helper.guard, every_exit=True)
