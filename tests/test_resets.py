@@ -222,3 +222,9 @@ def test_a_store_filled_from_a_generator_may_fail_half_way() -> None:
     body = "RESULTS.extend(int(x) for x in event['items'])\nRESULTS.clear()\nreturn {}\n"
     [finding] = _state_findings(body)
     assert "not when an exception leaves it" in finding.message
+
+
+def test_a_nested_function_that_writes_the_directory_keeps_the_removal_from_counting() -> None:
+    body = ("def save(text):\n    with open(os.path.join(WORK, 'a.txt'), 'a') as f:\n        f.write(text)\n"
+            "shutil.rmtree(WORK, ignore_errors=True)\nos.makedirs(WORK)\nsave(event['a'])\nreturn 1\n")
+    assert _tmp_findings(body)

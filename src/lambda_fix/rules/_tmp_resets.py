@@ -30,6 +30,7 @@ _PATH_REMOVERS = frozenset({"unlink"})  # `Path(p).unlink(missing_ok=True)`
 _EXISTS = frozenset({"os.path.exists", "os.path.isdir", "os.path.isfile", "os.path.lexists"})
 _PATH_EXISTS = frozenset({"exists", "is_dir", "is_file"})
 # Calls that only build a path: naming it is not using it.
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _BUILDERS = frozenset({"os.path.join", "pathlib.Path", "Path", "str", "os.fspath", "os.path.abspath"})
 
 
@@ -50,6 +51,8 @@ def handler_resets(module: ModuleInfo, flow: HandlerFlow, value: str, by_node: d
     if flow.handler[0] != module.path:
         return TmpReset(False)
     subject = _Path(module, flow, value, by_node, aliases_of, users, flow.handler)
+    if subject.nested_use:
+        return TmpReset(False)  # a nested function or lambda may use it whenever it is called
     if reset_first(handler.body, subject.at_entry, subject.guard):
         return TmpReset(True)
     exits = reset_last(handler.body, subject.at_exit, subject.guard)
@@ -80,6 +83,12 @@ class _Path:
                           if caller == at}
         self.users = users
         self.local_names = scope_bindings(function).local
+        self.nested_use = any(self._spells_related(n) for scope in nodes(function)
+                              if scope is not function and isinstance(scope, _NESTED) for n in nodes(scope))
+
+    def _spells_related(self, node: ast.AST) -> bool:
+        path = self.path_of(node)
+        return path is not None and related(path, self.value)
 
     def _helper_removes(self, node: ast.AST, entry: bool) -> bool:
         """`prepare(WORK)`, `clean_tmp()`: a call of a function of the module that removes the path on
@@ -101,6 +110,8 @@ class _Path:
                 given[name] = path
         helper = _Path(self.module, self.flow, self.value, self.by_node, self.aliases_of, self.users, key,
                        self.depth + 1, given)
+        if helper.nested_use:
+            return False
         body = function.body
         if entry:
             return reset_first(body, helper.at_entry, helper.guard, every_exit=True)
