@@ -182,6 +182,8 @@ def test_a_python_2_runtime_gets_findings_but_no_fix(tmp_path: Path, monkeypatch
      "`.iterkeys()` at line 3"),
     ("CACHE = {}\ndef lambda_handler(event, context):\n    return list(CACHE.itervalues())\n",
      "`.itervalues()` at line 3"),
+    ("import json\ndef lambda_handler(event, context):\n    rules = json.loads(event['ruleParameters'])\n"
+     "    return [k for k, v in rules.iteritems()]\n", "`.iteritems()` at line 4"),
 ])
 def test_python_2_code_is_said_to_be_python_2_and_left_alone(tmp_path: Path, code: str, said: str) -> None:
     (tmp_path / "app.py").write_text(code)
@@ -231,3 +233,34 @@ def test_verbose_output_says_which_target_each_file_got(tmp_path: Path, monkeypa
     assert NEW_SPELLING in result.output
     result = CliRunner().invoke(main, ["--target-version", "3.x", "app.py"])
     assert result.exit_code == 2 and "not a Python version" in result.output
+
+
+def test_runtimes_declared_below_the_directory_of_the_run_are_read(tmp_path: Path, monkeypatch) -> None:
+    """`lambda-fix .` at a monorepo's root: each service's template gives its own code its runtime."""
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, {
+        "orders/template.yaml": """\
+            Globals:
+              Function: {Runtime: python3.8}
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: src/, Handler: app.lambda_handler}
+        """,
+        "orders/src/app.py": HANDLER,
+        "legacy/template.yaml": """\
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {CodeUri: src/, Handler: app.lambda_handler, Runtime: python2.7}
+        """,
+        "legacy/src/app.py": HANDLER,
+        "pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.12"\n',
+        "billing/app.py": HANDLER,
+    })
+    summary = run(["."], Settings(), Mode.DIFF)
+    by_path = {r.path: r for r in summary.results}
+    assert OLD_SPELLING in by_path["orders/src/app.py"].new_source
+    assert NEW_SPELLING in by_path["billing/app.py"].new_source  # no template: requires-python
+    legacy = by_path["legacy/src/app.py"]
+    assert legacy.status is Status.UNCHANGED and "runs Python 2.7" in legacy.findings[0].message

@@ -36,7 +36,9 @@ def targets_for(files: Iterable[str], explicit: Version | None, declared: Iterab
     for path in files:
         directory = os.path.dirname(os.path.abspath(path))
         if directory not in found:
-            found[directory] = target.choose(directory + os.sep, explicit, declared,
+            # Templates name their code directories as they really are (links resolved).
+            real = os.path.realpath(directory)
+            found[directory] = target.choose(real + os.sep, explicit, declared,
                                              None if explicit else requires.nearest(directory))
     return tuple(sorted((d, version, why) for d, (version, why) in found.items()))
 

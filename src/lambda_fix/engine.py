@@ -54,7 +54,8 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
         groups = _by_settings(around.checked, config, paths)
     else:
         groups = [(config, around.checked)]
-    named = templates.find([*paths, *around.roots])  # handlers that deployment templates name
+    # Handlers and runtimes that deployment templates name, above and below the paths given.
+    named = templates.find([*paths, *around.roots], around.files)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
     # Each fix's own edits come from rewriting too: a check without them builds no new source.
     wanted = Wanted(ends=details, fix_edits=details and fix_edits,

@@ -3,8 +3,8 @@ can fix, and saying so beats a syntax error or a rewrite that mixes two language
 
 Only signs that mean Python 2 and nothing else count: CPython 3's own messages for a `print` or
 `exec` statement and for an old octal literal, and the dict methods Python 3 removed
-(`.iteritems()`, `.iterkeys()`, `.itervalues()`) called on a dict: one the module builds, `os.environ`,
-or a handler's `event`. A comma in
+(`.iteritems()`, `.iterkeys()`, `.itervalues()`) called on a dict: one the module builds or decodes
+from JSON, `os.environ`, or a handler's `event`. A comma in
 `except E, e:` is not one: Python 3.14 reads it as two exception types.
 """
 
@@ -50,6 +50,9 @@ def _is_dict(node: ast.expr, dicts: set[str]) -> bool:
         return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
         return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("loads", "load") \
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "json":
+        return True  # a JSON object; a JSON array has no such method either
     return isinstance(node, ast.Name) and node.id in dicts
 
 

@@ -57,17 +57,21 @@ def _loader() -> Any:
     return TemplateLoader
 
 
-def find(paths: Iterable[str]) -> TemplateHandlers:
-    """Templates in the given directories and the directories above them, up to the working directory."""
+def find(paths: Iterable[str], files: Iterable[str] = ()) -> TemplateHandlers:
+    """Templates in the given directories, in the directories of the files a walk found, and in the
+    directories above them, up to the working directory: a run from a monorepo's root reads each
+    service's template.yaml, and a run on one service reads the template above it."""
     entries: list[str] = []
     warnings: list[str] = []
     runtimes: list[Declared] = []
-    directories = _directories(paths)
+    directories = _directories(paths, files)
     for template in _templates(directories):
         import yaml
 
         try:
             text = read_regular(template, _MAX_SIZE).decode("utf-8")
+            if ("functions" if template.name in SERVERLESS_NAMES else "Resources") not in text:
+                continue  # a file of that name that defines no function (a package's own template, say)
             data = yaml.load(text, Loader=_loader())  # noqa: S506 - SafeLoader
         except (RecursionError, MemoryError):
             warnings.append(f"{template}: warning: template not read (nested too deeply to parse); "
@@ -88,22 +92,29 @@ def find(paths: Iterable[str]) -> TemplateHandlers:
     return TemplateHandlers(tuple(dict.fromkeys(entries)), tuple(warnings), tuple(dict.fromkeys(runtimes)))
 
 
-def _directories(paths: Iterable[str]) -> list[Path]:
-    """The given directories (a file's own) and those above them, up to the working directory."""
+def _directories(paths: Iterable[str], files: Iterable[str] = ()) -> list[Path]:
+    """The given directories (a file's own), the directories of files, and those above them, up to
+    the working directory; each once, and each looked at once."""
     cwd = Path.cwd().resolve()
-    directories: list[Path] = []
+    directories: dict[Path, None] = {}
+    starts: list[Path] = []
     for raw in paths:
         try:
             path = Path(raw).resolve()
         except (OSError, RuntimeError):  # a symbolic link loop: discovery reports the path
             continue
-        start = path if path.is_dir() else path.parent
+        starts.append(path if path.is_dir() else path.parent)
+    # Found by the walk under the given paths: their real directories, resolved once each.
+    for directory in dict.fromkeys(os.path.dirname(os.path.abspath(f)) for f in files):
+        starts.append(Path(os.path.realpath(directory)))
+    for start in starts:
         for directory in (start, *start.parents):
-            if directory not in directories:
-                directories.append(directory)
+            if directory in directories:
+                break  # and every directory above it
+            directories[directory] = None
             if directory == cwd or not directory.is_relative_to(cwd):
                 break
-    return directories
+    return list(directories)
 
 
 def _templates(directories: list[Path]) -> list[Path]:
