@@ -41,11 +41,11 @@ class RuleInfo:
 
 RULES: tuple[RuleInfo, ...] = (
     RuleInfo("LF001", "handler-state-at-module-level",
-             "module-level state written per request, used only by the handler: move it into the handler",
+             "module-level state written per request, used only by the handler: make it in each invocation",
              FixSafety.SAFE, "on the line that binds the state", "handler_state_at_module_level",
              allow_state=True),
     RuleInfo("LF002", "shared-state-leak",
-             "module state written per request that cannot move: reset it at handler entry and exit",
+             "module state written per request that cannot move: reset it when the handler starts",
              FixSafety.SOMETIMES_UNSAFE, "on the line that binds the state", "shared_state_leak",
              allow_state=True),
     RuleInfo("LF003", "fixed-tmp-path",
