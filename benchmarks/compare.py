@@ -4,7 +4,8 @@
     python benchmarks/compare.py --generate 3000 DIR     # write a Lambda-heavy corpus of 3000 handlers
 
 Prints wall time, files per second, the peak memory of the largest single process and of all of a
-command's processes together, and each time as a ratio to Ruff's. Needs `ruff` on PATH (pip install ruff). Not part of the tests.
+command's processes together, and each time as a ratio to Ruff's. Needs `ruff` on PATH (pip install ruff).
+Not part of the tests.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def main(sizes: list[int]) -> None:
             # Each in a fresh interpreter, so one's peak does not hide the next one's (ru_maxrss is a maximum).
             check = _isolated(base + ["--check", "app.py"], root)
             rewrite = _isolated(base + ["--diff", "app.py"], root)
-            ruff_time = _isolated([ruff, "check", "--no-cache", "--isolated", "app.py"], root)[0] if ruff else float("nan")
+            command = [ruff, "check", "--no-cache", "--isolated", "app.py"]
+            ruff_time = _isolated(command, root)[0] if ruff else float("nan")
             print(f"{kib:>6} {check[0]:>8.2f} {check[1]:>9.0f} {rewrite[0]:>8.2f} {rewrite[1]:>8.0f} {ruff_time:>7.2f}")
 
 

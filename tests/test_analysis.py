@@ -521,7 +521,8 @@ def test_nothing_to_find_skips_the_flow(tmp_path: Path, monkeypatch: pytest.Monk
     ('    R(host="cache").set("k", event["id"])\n', "LF004"),  # an aliased factory: `from redis import Redis as R`
 ])
 def test_each_rules_candidate_runs_the_flow(tmp_path: Path, candidate: str, code: str) -> None:
-    source = "from redis import Redis as R\n" + textwrap.dedent(CLEAN_HANDLER).replace("    return", candidate + "    return")
+    handler = textwrap.dedent(CLEAN_HANDLER).replace("    return", candidate + "    return")
+    source = "from redis import Redis as R\n" + handler
     project, module = project_of(tmp_path, {"app.py": source})
     assert code in {d.code for d in analyze_module(project, module)}
 
@@ -576,16 +577,19 @@ TEXT_SEARCH_TRAPS = {
     "lone carriage returns": "import boto3\r\rX = 1\rdef f(event, context):\r    return boto3.client('s3')\r",
     "crlf": "import boto3\r\n\r\ndef f(event, context, seen=[]):\r\n    global X\r\n    return boto3.client('s3')\r\n",
     "in a decorator": "import boto3\n\n@register(boto3.client('s3'))\ndef f(event, context):\n    pass\n",
-    "continued at column 0": "import boto3\ndef f(event, context):\n    x = g(\nboto3.client('s3'), d=lambda a=[]: a)\n",
+    "continued at column 0": "import boto3\ndef f(event, context):\n    x = g(\n"
+                             "boto3.client('s3'), d=lambda a=[]: a)\n",
     "module-level lambdas": "import boto3\nmake = lambda: boto3.client('s3')\nHANDLERS = [lambda x={}: x]\n",
     "aliased factory": "from boto3 import client as make\ndef f(event, context):\n    return make('s3')\n",
-    "global in a nested function": "X = 0\ndef f(event, context):\n    def g():\n        global X\n        X = 1\n    g()\n",
+    "global in a nested function": "X = 0\ndef f(event, context):\n    def g():\n        global X\n"
+                                   "        X = 1\n    g()\n",
     "eval": "def f(event, context):\n    return eval(event['x'])\n",
     "definitions in blocks": "try:\n    class A:\n        def m(self, x={}):\n            async def n(y=set()):\n"
                              "                pass\nexcept ImportError:\n    if True:\n        def g(z=[]): pass\n",
     "names inside longer words": "def f(event, context):\n    evaluate(); my_client(); clientele = lambdas = 1\n",
     "non-ascii text": "import boto3\ndef f(événement, context):\n    é = 'ü'; return boto3.resource('s3')\n",
-    "a string spanning lines": "import boto3\nTEXT = '''\nclient\n'''\ndef f(event, context):\n    return boto3.client(\n'''x''')\n",
+    "a string spanning lines": "import boto3\nTEXT = '''\nclient\n'''\ndef f(event, context):\n"
+                               "    return boto3.client(\n'''x''')\n",
     "form feeds and no last line break": "import boto3\n\x0c\ndef f(event, context):\n    return boto3.client('s3')",
 }
 

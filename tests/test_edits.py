@@ -315,7 +315,8 @@ def test_an_import_inside_a_longer_statement_is_not_added_again(source: str) -> 
 def test_a_hoisted_client_gets_pep8_blank_lines_on_both_sides() -> None:
     from lambda_fix import Config, check_source
 
-    source = "import boto3\n\ndef lambda_handler(event, context):\n    return boto3.client('s3').get_object(Key=event['k'])\n"
+    source = ("import boto3\n\ndef lambda_handler(event, context):\n"
+              "    return boto3.client('s3').get_object(Key=event['k'])\n")
     result = check_source(source, Config())
     assert result.new_source is not None
     assert "    return boto3.client('s3')\n\n\ndef lambda_handler" in result.new_source

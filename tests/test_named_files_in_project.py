@@ -91,7 +91,8 @@ def test_the_helper_clean_the_named_run_passes(project) -> None:
 
 def test_through_a_module_between_them(project) -> None:
     write(project, {"app.py": HANDLER.replace("helpers.store", "service"),
-                    "service.py": "from helpers import store\n\n\ndef remember(item):\n    return store.remember(item)\n"})
+                    "service.py": "from helpers import store\n\n\n"
+                                  "def remember(item):\n    return store.remember(item)\n"})
     result = invoke("--check", "helpers/store.py")
     assert result.exit_code == 1, result.output
     assert "app.py:4:1: LF002" in result.output
@@ -107,7 +108,8 @@ def test_an_old_finding_of_an_unrelated_file_is_not_reported(project) -> None:
 
 def test_an_old_finding_of_the_handler_the_named_file_does_not_cause_is_not_reported(project) -> None:
     write(project, {"helpers/store.py": CLEAN_HELPER,
-                    "app.py": "from helpers.store import remember\n\n" + OLD_LEAK.replace("return len", "return remember")})
+                    "app.py": "from helpers.store import remember\n\n"
+                              + OLD_LEAK.replace("return len", "return remember")})
     result = invoke("--check", "helpers/store.py")
     assert result.exit_code == 0, result.output
     assert "LF002" not in result.output

@@ -221,7 +221,8 @@ def test_after_a_timeout_the_next_invocation_runs_in_a_new_environment_with_tmp_
                               "--format", "json").stdout)
     assert report["ended"] == [2] and len(report["invocations"]) == 4
     assert report["invocations"][2]["warm"] == {"result": {"id": 3, "seen": [3], "file there": True, "time left": True}}
-    assert report["invocations"][2]["cold"] == {"result": {"id": 3, "seen": [3], "file there": False, "time left": True}}
+    expected = {"id": 3, "seen": [3], "file there": False, "time left": True}
+    assert report["invocations"][2]["cold"] == {"result": expected}
     assert not os.path.exists(path)
 
 
@@ -492,7 +493,8 @@ def test_what_differs_beside_values_that_change_every_run_still_differs(project:
     assert '"id": "<not compared: differs from one cold run to the next>"' in done.stdout
     report = json.loads(probe(project, "app:lambda_handler", "--events", "leaks.json", "--format", "json").stdout)
     assert report["differing"] == [2]
-    assert report["invocations"][1]["not_compared"] == ["result.body (decoded JSON).at", "result.body (decoded JSON).id"]
+    assert report["invocations"][1]["not_compared"] == ["result.body (decoded JSON).at",
+                                                        "result.body (decoded JSON).id"]
 
 
 def test_an_api_gateway_body_is_diffed_decoded(project: Path) -> None:
@@ -561,8 +563,8 @@ def test_a_rewrite_that_changes_what_a_cold_invocation_returns_is_caught(tmp_pat
                        cold_root=str(original), findings=False)
     assert report.differing == (0, 1)
     text = render_text(dataclasses.replace(report, after=True))
-    assert "invocation 1 (e1): warm (rewrite) differs from cold (original)\n  --- cold (original)\n  +++ warm (rewrite)" \
-        in text
+    assert ("invocation 1 (e1): warm (rewrite) differs from cold (original)\n"
+            "  --- cold (original)\n  +++ warm (rewrite)") in text
     assert text.endswith("2 of 2 invocation(s): the rewrite's warm result differs from the original's cold one\n")
 
 

@@ -57,7 +57,8 @@ Exit status:
               help="Report only on lines changed since the merge base of REF (a git ref such as origin/main).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (errors still exit 2).")
 @click.option("--explain", metavar="CODE",
-              help="Print the documentation of a rule (LF001 ...) and exit; `lambda-fix rule --all` prints every rule's.")
+              help="Print the documentation of a rule (LF001 ...) and exit; `lambda-fix rule --all` prints "
+                   "every rule's.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when any file would change or a finding remains.")
 @click.option("--fix", "fix", is_flag=True,
@@ -85,13 +86,15 @@ Exit status:
 @click.option("--target-version", metavar="VERSION",
               help="The Python the fixes must run on (py38, 3.8); default: each function's runtime, else "
                    "requires-python, else python3.6.")
-@click.option("-v", "--verbose", is_flag=True, help="Also print which Python each file's fixes are written for, and why.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also print which Python each file's fixes are written for, and why.")
 @click.option("--stdin-filename", help="The path to report for code read from '-'.")
 @click.version_option(__version__, prog_name="lambda-fix")
 def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, diff_base: str | None, exit_zero: bool,
          explain: str | None,
          check: bool, fix: bool, select: str | None, ignore: str | None, extend_select: str | None,
-         extend_ignore: str | None, statistics: bool, show_fixes: bool, handlers: tuple[str, ...], unsafe_fixes: bool | None,
+         extend_ignore: str | None, statistics: bool, show_fixes: bool, handlers: tuple[str, ...],
+         unsafe_fixes: bool | None,
          jobs: int | None, max_file_size: int | None, no_cache: bool, cache_dir: str | None,
          config_path: str | None, target_version: str | None, verbose: bool,
          stdin_filename: str | None) -> None:

@@ -33,7 +33,8 @@ def build_findings(path: str, text: str, readable: str, tree: ast.Module, diagno
             fix = Fix(d.fix_title, d.applicability)
             if wanted.fix_edits and d.plan is not None:
                 alone = rewrite(text, [d])
-                fix = Fix(d.fix_title, d.applicability, _edits(text, alone), diff_format.unified_diff(path, text, alone))
+                fix = Fix(d.fix_title, d.applicability, _edits(text, alone),
+                          diff_format.unified_diff(path, text, alone))
         column = _character_column(lines, d.line, d.column) + 1
         end_line, end_byte = ends.get((d.line, d.column), (d.line, d.column))
         end_column = _character_column(lines, end_line, end_byte) + 1 if wanted.ends else 0

@@ -182,7 +182,8 @@ def _warm_run(python: str, request: dict[str, Any], plan: list[tuple[int, int]],
             else:
                 state[name] = entry
     return {"invocations": [i for d in documents for i in d["invocations"]], "state": state,
-            "files": documents[-1]["files"] if documents else [], "clients": [c for d in documents for c in d["clients"]],
+            "files": documents[-1]["files"] if documents else [],
+            "clients": [c for d in documents for c in d["clients"]],
             "processes": [{**p, "environment": n} for n, d in enumerate(documents) for p in d.get("processes", ())],
             "ended": tuple(d["ended"] for d in documents if d.get("ended") is not None)}
 

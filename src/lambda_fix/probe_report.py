@@ -264,7 +264,8 @@ def _state_lines(report: ProbeReport) -> list[str]:
                  for at, (phase, size, text) in enumerate(change.history)]
         if len(steps) > 5:
             steps = [*steps[:3], "...", steps[-1]]
-        lines.append(f"  {change.name} ({change.type}, {change.where}){_tag(change.codes, report)}: {' -> '.join(steps)}")
+        tag = _tag(change.codes, report)
+        lines.append(f"  {change.name} ({change.type}, {change.where}){tag}: {' -> '.join(steps)}")
     return lines
 
 

@@ -281,7 +281,8 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
         problem = _verify(path, new_text, config, project)
         if problem:
             culprit = _culprit(path, text, fixable, rewrite)
-            return FileResult(path, Status.FAILED, findings=build_findings(path, text, readable, tree, diagnoses, (), Wanted(), rewrite),
+            found = build_findings(path, text, readable, tree, diagnoses, (), Wanted(), rewrite)
+            return FileResult(path, Status.FAILED, findings=found,
                               error=f"internal error in {culprit}: {problem}; the file was left unchanged")
     findings = build_findings(path, text, readable, tree, diagnoses, fixable if new_text != text else (), wanted,
                               rewrite)

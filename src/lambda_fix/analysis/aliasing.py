@@ -100,7 +100,8 @@ class _AliasCheck:
         func = call.func
         if module.qualified_name(func) in FRESH_VALUE_CALLS:
             return False
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Constant) \
+                and isinstance(func.value.value, str):
             return False  # `", ".join(S)`, `"{}".format(S)`: a method of a string makes a string
         if isinstance(func, ast.Attribute) and recurse(func.value):
             return func.attr not in ELEMENT_METHODS  # a view such as .items(), or a method handing it back

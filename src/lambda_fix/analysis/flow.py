@@ -208,7 +208,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         seen, walk = last.get(current, (None, None))
         if walk is None or seen != stamp(current, walk):  # something it depends on changed since: walk again
             walk = _walked(project, mod, node, summaries[current], summaries, current)
-        calls[current] = {c[0] for c in walk.calls if not c[0] in walk.escaping_keys}
+        calls[current] = {c[0] for c in walk.calls if c[0] not in walk.escaping_keys}
         for callee, repeated, line in walk.sites:
             call_sites.setdefault(callee, []).append((current, repeated, line))
         escaping |= walk.escaping_keys
@@ -512,7 +512,8 @@ class _FunctionWalk:
                 if self.is_tainted(arg.value):
                     tainted |= all_params
                 continue
-            name = positional[index] if index < len(positional) else (node.args.vararg.arg if node.args.vararg else None)
+            vararg = node.args.vararg.arg if node.args.vararg else None
+            name = positional[index] if index < len(positional) else vararg
             if name is None:
                 continue
             if self.is_tainted(arg):
@@ -610,7 +611,8 @@ class _FunctionWalk:
             if isinstance(receiver, ast.Call) and self._makes_session(receiver):
                 return f"session.{func.attr}"
             if isinstance(receiver, ast.Name) and any(
-                    isinstance(v, ast.Call) and self._makes_session(v) for v in _assigned_values(self.node, receiver.id)):
+                    isinstance(v, ast.Call) and self._makes_session(v)
+                    for v in _assigned_values(self.node, receiver.id)):
                 return f"session.{func.attr}"
         return None
 
@@ -663,7 +665,8 @@ class _FunctionWalk:
         while True:
             if isinstance(expr, ast.Subscript):
                 expr = expr.value
-            elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _VIEW_METHODS:
+            elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+                    and expr.func.attr in _VIEW_METHODS:
                 expr = expr.func.value
             else:
                 break

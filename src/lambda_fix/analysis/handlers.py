@@ -87,7 +87,8 @@ def bound_entries(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[tuple
             method = value.attr
         if cls is None or method is None:
             continue
-        node = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method),
+        node = next((s for s in cls.body
+                     if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method),
                     None)
         if node is not None:
             found.append((f"{cls.name}.{method}", node))

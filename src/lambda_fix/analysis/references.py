@@ -45,7 +45,8 @@ def reference(module: ModuleInfo, owner: ModuleInfo, name: str, needs_module: bo
             if module.binding_counts.get(last) or last in module.imports:
                 return None, f"the name `{last}` is taken in the handler's module"
             if stmt.level:
-                parent = "." * stmt.level + (stmt.module.rsplit(".", 1)[0] if stmt.module and "." in stmt.module else "")
+                package = stmt.module.rsplit(".", 1)[0] if stmt.module and "." in stmt.module else ""
+                parent = "." * stmt.level + package
                 return f"{last}.{name}", f"from {parent} import {last}"
             if "." in owner.name:
                 parent, _, last = owner.name.rpartition(".")

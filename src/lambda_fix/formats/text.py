@@ -106,7 +106,8 @@ def summary_line(summary: RunSummary, wrote: bool) -> str:
     remaining = sum(not f.applied for r in summary.results for f in r.findings)
     changed = summary.changed
     parts = [
-        _count(changed, "file changed" if wrote else "file would change", "files changed" if wrote else "files would change"),
+        _count(changed, "file changed" if wrote else "file would change",
+               "files changed" if wrote else "files would change"),
         _count(applied, "fix applied" if wrote else "fix available", "fixes applied" if wrote else "fixes available"),
         _count(remaining, "finding remaining", "findings remaining"),
         _count(summary.failed, "error", "errors"),
