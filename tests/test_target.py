@@ -184,6 +184,11 @@ def test_a_python_2_runtime_gets_findings_but_no_fix(tmp_path: Path, monkeypatch
      "`.itervalues()` at line 3"),
     ("import json\ndef lambda_handler(event, context):\n    rules = json.loads(event['ruleParameters'])\n"
      "    return [k for k, v in rules.iteritems()]\n", "`.iteritems()` at line 4"),
+    # handed down through two calls, as a dict decoded from the event
+    ("import json\ndef check(tags, required):\n    return [k for k, v in required.iteritems()]\n"
+     "def evaluate(item, parameters):\n    return check(item, parameters)\n"
+     "def lambda_handler(event, context):\n    parameters = json.loads(event['ruleParameters'])\n"
+     "    return evaluate(event, parameters)\n", "`.iteritems()` at line 3"),
 ])
 def test_python_2_code_is_said_to_be_python_2_and_left_alone(tmp_path: Path, code: str, said: str) -> None:
     (tmp_path / "app.py").write_text(code)

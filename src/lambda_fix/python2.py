@@ -30,16 +30,57 @@ def python2_syntax(error: SyntaxError) -> str | None:
 
 
 def python2_only(tree: ast.Module) -> str | None:
-    """A Python 2 dict method called on a dict: a literal, `dict(...)`, or a name the module binds
-    only to dicts. Other objects may define such methods (a six-style shim, a mapping class), so
-    nothing else counts."""
-    dicts = _names_bound_only_to_dicts(tree)
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and not node.args and not node.keywords
-                and isinstance(node.func, ast.Attribute) and node.func.attr in _DICT_METHODS
-                and _is_dict(node.func.value, dicts)):
-            return f"`.{node.func.attr}()` at line {node.lineno}"
+    """A Python 2 dict method called on a dict: a literal, `dict(...)`, `json.loads(...)`, a name the
+    module binds only to dicts, or a parameter of a module function that some call of it, in the
+    module, passes such a dict (through any number of calls). Other objects may define such methods
+    (a six-style shim, a mapping class, pandas before 2.0), so nothing else counts."""
+    module_dicts = _names_bound_only_to_dicts(tree)
+    functions = {f.name: f for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    dict_parameters: dict[str, set[str]] = {name: set() for name in functions}
+
+    def dicts_in(name: str | None) -> set[str]:
+        if name is None:
+            return module_dicts
+        return module_dicts | _names_bound_only_to_dicts(functions[name]) | dict_parameters[name]
+
+    def scopes() -> list[tuple[str | None, ast.AST]]:
+        return [(None, tree), *functions.items()]
+
+    changed = True
+    while changed:  # each round marks at least one more parameter, so it ends
+        changed = False
+        for owner, scope in scopes():
+            known = dicts_in(owner)
+            for call in _calls(scope, owner is None):
+                callee = functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
+                if callee is None:
+                    continue
+                for parameter, argument in _bound_arguments(callee, call):
+                    if parameter not in dict_parameters[callee.name] and _is_dict(argument, known):
+                        dict_parameters[callee.name].add(parameter)
+                        changed = True
+    for owner, scope in scopes():
+        known = dicts_in(owner)
+        for node in _calls(scope, owner is None):
+            if (not node.args and not node.keywords and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in _DICT_METHODS and _is_dict(node.func.value, known)):
+                return f"`.{node.func.attr}()` at line {node.lineno}"
     return None
+
+
+def _calls(scope: ast.AST, module_level: bool) -> list[ast.Call]:
+    """The calls in scope; for the module, those outside its top-level functions (which are scopes
+    of their own)."""
+    if not module_level:
+        return [n for n in ast.walk(scope) if isinstance(n, ast.Call)]
+    return [n for stmt in scope.body if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))  # type: ignore[attr-defined]
+            for n in ast.walk(stmt) if isinstance(n, ast.Call)]
+
+
+def _bound_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> list[tuple[str, ast.expr]]:
+    positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    bound = [(name, value) for name, value in zip(positional, call.args) if not isinstance(value, ast.Starred)]
+    return bound + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
 
 
 def _is_dict(node: ast.expr, dicts: set[str]) -> bool:
