@@ -33,7 +33,7 @@ _BUILTINS = frozenset(dir(builtins))
 # are fixed for its life (the premise of reusing clients built from them), so reading them again
 # inside the handler gives what the import read.
 _PURE_CALLS = frozenset({"tuple", "frozenset", "int", "str", "float", "bool", "os.environ.get", "os.getenv"})
-# `noqa` in any case, as Ruff and flake8 read it (`# NOQA: LF001`); codes in any case too.
+# The suppression word in any case, as Ruff and flake8 read it (upper case NOQA too); codes in any case.
 _SUPPRESSION = re.compile(
     r"#\s*(?:lambda-fix:\s*ignore|(?i:noqa))\b"
     r"(?:\s*(?:\[|:)\s*(?P<codes>[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+)*))?"

@@ -105,7 +105,8 @@ class PassDown(ScopedTransformer):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         func = updated_node.func
-        if not self.in_top_level_function(self._chain) or not isinstance(func, cst.Name) or func.value not in self._threaded:
+        if not self.in_top_level_function(self._chain) or not isinstance(func, cst.Name) \
+                or func.value not in self._threaded:
             return updated_node
         args = list(updated_node.args)
         for state, mode in self._threaded[func.value]:
@@ -139,7 +140,8 @@ class PassDown(ScopedTransformer):
                     new = new.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
                     params = params.with_changes(kwonly_params=[*_with_comma(params.kwonly_params), new])
                 else:
-                    before = params.kwonly_params or ([params.star_arg] if isinstance(params.star_arg, cst.Param) else [])
+                    star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
+                    before = params.kwonly_params or star
                     grown = append_item(before, new, opening, "whitespace_after_param")
                     if params.kwonly_params:
                         params = params.with_changes(kwonly_params=grown)

@@ -270,7 +270,8 @@ def _clears_keys(handler: ast.AST, logger: str) -> bool:
     if isinstance(decorator, ast.Call) and any(k.arg == "clear_state" and isinstance(k.value, ast.Constant)
                                                and k.value.value is True for k in decorator.keywords):
         return True
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("clear_state", "remove_keys")
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr in ("clear_state", "remove_keys")
                and isinstance(n.func.value, ast.Name) and n.func.value.id == logger for n in ast.walk(handler))
 
 
