@@ -36,9 +36,11 @@ _REMOVES = re.compile(r"\b(?:remove|unlink|rmtree|rmdir)\(|\brm\s+-|\brm\s+/tmp|
 _EXISTS = frozenset({"exists", "isfile", "isdir", "is_file", "is_dir", "lexists"})
 
 
-def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> list[Diagnosis]:
+def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int], fresh: set[int]) -> list[Diagnosis]:
     """Reports for the /tmp files the handler's own module writes under names built at run time.
-    known: the nodes of the paths the rule itself judges (literals and constants), skipped here."""
+    known: the nodes of the paths the rule itself judges (literals and constants), skipped here;
+    fresh: those of directories each invocation has anew (the rule's fix, or the handler's own removal
+    makes them so): a name built in one (`os.path.join(WORK, name)`) leaves nothing behind."""
     reached = [(key[1], function) for key, function in flow.reached.items() if key[0] == module.path]
     text = "\n".join(module.segment(function) or "" for _, function in reached)
     if _REMOVES.search(text):
@@ -60,7 +62,8 @@ def runtime_paths(module: ModuleInfo, flow: HandlerFlow, known: set[int]) -> lis
                 if moved is not None and _relative(spelled) and shown not in found:
                     found[shown] = _relative_report(module, flow, name, node, shown, moved)
                     continue
-                if shown is None or shown in found or id(spelled) in known or not _built_under_tmp(module, spelled):
+                if shown is None or shown in found or id(spelled) in known or not _built_under_tmp(module, spelled) \
+                        or id(_base(module, spelled)) in fresh:
                     continue
                 made_of = _expanded(module, spelled, assigned)
                 if _TEMPFILE.search(made_of) or _checked_for(module, function, target, spelled):
@@ -197,6 +200,17 @@ def _built_under_tmp(module: ModuleInfo, node: ast.AST) -> bool:
         if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
             return _tmp_text(module, node.func.value) and bool(node.args or node.keywords)
     return False
+
+
+def _base(module: ModuleInfo, node: ast.AST) -> ast.AST:
+    """The directory a built name starts from: `os.path.join(base, ...)`, `base + ...`, `Path(base) / ...`."""
+    if isinstance(node, ast.Call) and module.qualified_name(node.func) == "os.path.join" and node.args:
+        return node.args[0]
+    if isinstance(node, ast.BinOp):
+        while isinstance(node, ast.BinOp):
+            node = node.left
+        return _unwrapped(module, node)
+    return node
 
 
 def _constant(node: ast.AST) -> bool:

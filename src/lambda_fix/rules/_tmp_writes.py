@@ -58,8 +58,11 @@ def written_paths(module: ModuleInfo, call: ast.Call, aliases: dict[str, ast.AST
             if func.attr != "open" or (isinstance(mode, ast.Constant) and isinstance(mode.value, str)
                                        and _OPEN_WRITE_MODE.search(mode.value)):
                 yield path_object, func.attr
-        elif isinstance(receiver, ast.BinOp) and func.attr in _PATH_METHODS:
-            yield receiver, func.attr
+        elif isinstance(receiver, ast.BinOp) and (func.attr in _PATH_METHODS or func.attr == "open"):
+            mode = argument(0, "mode")
+            if func.attr != "open" or (isinstance(mode, ast.Constant) and isinstance(mode.value, str)
+                                       and _OPEN_WRITE_MODE.search(mode.value)):
+                yield receiver, func.attr  # `(Path(WORK) / "a.txt").open("a")`
         elif isinstance(receiver, ast.Call) and module.qualified_name(receiver.func) in ("pathlib.Path", "Path") \
                 and receiver.args:
             mode = argument(0, "mode")

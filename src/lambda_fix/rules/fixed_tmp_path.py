@@ -96,11 +96,21 @@ next invocation finds the previous one's file. Those under an existence check, m
 or in a handler that removes files itself are left alone. Relative names written after
 `os.chdir("/tmp")` are fixed paths there, and reported too.
 
+A directory the handler makes (`os.makedirs`, `Path.mkdir`, `extractall`) and the fixed paths
+inside it change together: the directory gets the per-invocation name, each path inside it is
+spelled from that name as the module spells paths (`Path(work_dir) / "a.txt"` where it divides a
+`Path`, `os.path.join(work_dir, "a.txt")` where it joins, else `f"{work_dir}/a.txt"`), and the
+`finally` removes the directory whole. Names built at run time in such a directory
+(`os.path.join("/tmp/work", key)`) go with it and are not reported.
+
 Also reported: a path also used by code the handler does not reach, by module-level code, by another
 file of the project, or inside a longer string (a command line); a path written by a helper that
 another file of the project calls (the parameter the fix adds would be missing from its calls there);
-paths nested in one another; and a path the handler returns, since a new name would change what it
-returns. The fix is safe.
+a path the handler returns, since a new name would change what it returns; and, for a directory and
+the paths inside it, a directory the handler's code does not make, a path inside it that nothing
+the handler runs writes, or one made once per environment under an existence check, a module
+constant naming a path inside it, and a directory handed to a command (`subprocess.run`), whose
+doings there cannot be followed. The fix is safe.
 """
 
 # Fixed paths under /tmp that code a handler reaches writes, creates or removes.
@@ -179,18 +189,48 @@ def find(context: Context) -> list[Diagnosis]:
     project, module, flows = context.project, context.module, context.flows
     if not may_find(project, module):
         return []
-    found: dict[str, Diagnosis | None] = {}
+    found: dict[str, list[Diagnosis]] = {}  # by the outermost path of each group
     occurrences = _occurrences(module)
     known = {id(o.node) for found_at in occurrences.values() for o in found_at}
+    fresh: set[int] = set()  # the nodes of directories each invocation has anew, once fixed or as they are
     built: dict[tuple[int, int], Diagnosis] = {}  # names made at run time: reported (_runtime_tmp_paths)
     for flow in flows:
         reached = {key[1] for key in flow.reached if key[0] == module.path}
-        for value, sites in _written(module, flow, occurrences, reached).items():
-            if value not in found:
-                found[value] = _judge(project, module, flow, value, occurrences, sites)
-        for report in runtime_paths(module, flow, known):
+        written = _written(module, flow, occurrences, reached)
+        for root, members in _groups(occurrences, written):
+            if root in found:
+                continue
+            if len(members) == 1:
+                judged, anew = _judge(project, module, flow, members[0], occurrences, written[members[0]])
+                found[root] = [judged] if judged is not None else []
+            else:
+                found[root], anew = _judge_group(project, module, flow, root, members, occurrences, written)
+            if anew:
+                fresh.update(id(o.node) for member in members if member.rstrip("/") == root
+                             for o in occurrences[member])
+        for report in runtime_paths(module, flow, known, fresh):
             built.setdefault((report.line, report.column), report)
-    return [*(f for f in found.values() if f is not None), *built.values()]
+    return [*(f for judged in found.values() for f in judged), *built.values()]
+
+
+def _groups(occurrences: dict[str, list[_Occurrence]],
+            written: dict[str, list[tuple[ast.AST, bool, str]]]) -> list[tuple[str, list[str]]]:
+    """The written paths, each with the paths the module spells in it or around it: (the outermost,
+    without a trailing slash; every path of the group, the outermost first). Paths nested in one
+    another change together: the directory gets the per-invocation name, the paths inside it are
+    spelled from that name."""
+    by_length = sorted(occurrences, key=lambda v: (len(v.rstrip("/")), v))
+    groups: dict[str, list[str]] = {}
+    for value in sorted(written):
+        root = next(v.rstrip("/") for v in by_length if _within(value, v.rstrip("/")))
+        if root not in groups:
+            groups[root] = [v for v in by_length if _within(v, root)]
+    return sorted(groups.items())
+
+
+def _within(value: str, directory: str) -> bool:
+    """Is value the directory itself (a trailing slash aside) or a path inside it?"""
+    return value.rstrip("/") == directory or value.startswith(directory + "/")
 
 
 def _string_constants(module: ModuleInfo) -> dict[str, str]:
@@ -382,12 +422,15 @@ def _exists_guards(module: ModuleInfo, function: FunctionNode, by_node: dict[int
 
 
 def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
-           occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> Diagnosis | None:
+           occurrences: dict[str, list[_Occurrence]],
+           sites: list[tuple[ast.AST, bool, str]]) -> tuple[Diagnosis | None, bool]:
+    """The finding for one path, if any, and whether it is a directory each invocation has anew (the
+    handler empties it, or the fix names it per invocation and removes it whole)."""
     if all(guarded for _, guarded, _ in sites):
-        return None  # downloaded or built once per environment, on purpose
+        return None, False  # downloaded or built once per environment, on purpose
     reset = _removed_by_the_handler(module, flow, value, occurrences)
     if reset.every_path:
-        return None  # the handler empties it itself: every invocation starts as a cold one
+        return None, True  # the handler empties it itself: every invocation starts as a cold one
     handler = flow.handler[1]
     first = min((node for node, guarded, _ in sites if not guarded),
                 key=lambda node: (node.lineno, node.col_offset))  # type: ignore[attr-defined]
@@ -399,12 +442,183 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
                    "but not when an exception leaves it: the next warm invocation finds what a failed one left there")
     line, column = first.lineno, first.col_offset  # type: ignore[attr-defined]
     if module.suppressed(line, CODE):
-        return None
+        return None, False
     reason, plan = _plan(project, module, flow, value, occurrences, sites)
     if plan is None:
-        return Diagnosis.reported(CODE, line, column, message, reason)
+        return Diagnosis.reported(CODE, line, column, message, reason), False
     title = f"name it per invocation (`{plan.variable}`) and remove it when the invocation is done with it"
-    return Diagnosis(CODE, line, column, message, title, Applicability.SAFE, plan)
+    return Diagnosis(CODE, line, column, message, title, Applicability.SAFE, plan), plan.cleanup is Cleanup.DIRECTORY
+
+
+def _judge_group(project: Project, module: ModuleInfo, flow: HandlerFlow, root: str, members: list[str],
+                 occurrences: dict[str, list[_Occurrence]],
+                 written: dict[str, list[tuple[ast.AST, bool, str]]]) -> tuple[list[Diagnosis], bool]:
+    """A directory and the paths inside it, judged together: one finding, on the first write of any of
+    them, and whether the directory is the invocation's own (emptied by the handler, or once fixed)."""
+    sites = [site for member in members for site in written.get(member, [])]
+    if all(guarded for _, guarded, _ in sites):
+        return [], False  # downloaded or built once per environment, on purpose
+    reset = _removed_by_the_handler(module, flow, root, occurrences)
+    if reset.every_path:
+        return [], True  # the handler empties the directory itself
+    if all(_removed_by_the_handler(module, flow, member, occurrences).every_path
+           for member in members if member in written):
+        return [], False
+    handler = flow.handler[1]
+    first = min((node for node, guarded, _ in sites if not guarded),
+                key=lambda node: (node.lineno, node.col_offset))  # type: ignore[attr-defined]
+    subject, several = _written_subject(root, [member for member in members if member in written])
+    are, outlive = ("are", "outlive") if several else ("is", "outlives")
+    message = (f"{subject} {are} written while `{handler}` runs and {outlive} the invocation: the next warm "
+               "invocation finds what the previous one left there")
+    if reset.on_return:
+        lines = ", ".join(str(line) for line in reset.on_return)
+        message = (f"{subject} {are} written while `{handler}` runs and removed before it returns (line {lines}), "
+                   "but not when an exception leaves it: the next warm invocation finds what a failed one left there")
+    line, column = first.lineno, first.col_offset  # type: ignore[attr-defined]
+    if module.suppressed(line, CODE):
+        return [], False
+    reason, plan = _group_plan(project, module, flow, root, members, occurrences, written)
+    if plan is None:
+        return [Diagnosis.reported(CODE, line, column, message, reason)], False
+    title = (f"name the directory per invocation (`{plan.variable}`), spell the paths in it from that name, "
+             "and remove it when the invocation is done with it")
+    return [Diagnosis(CODE, line, column, message, title, Applicability.SAFE, plan)], True
+
+
+def _written_subject(root: str, written: list[str]) -> tuple[str, bool]:
+    """("`/tmp/work` and the paths in it (`/tmp/work/a.txt`)", several), or the paths alone when the
+    directory itself is not written."""
+    inside = [f"`{member}`" for member in written if member.rstrip("/") != root]
+    if len(inside) < len(written):
+        return (f"`{root}` and the paths in it ({', '.join(inside)})", True) if inside else (f"`{root}`", False)
+    return " and ".join(inside), len(inside) > 1
+
+
+# Calls that hand a path to a command: what the command does in the directory cannot be followed.
+_COMMANDS = frozenset({
+    "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen",
+    "os.system", "os.popen", "os.execv", "os.execvp", "os.execl", "os.execlp", "os.spawnv", "os.spawnl",
+})
+
+
+def _group_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, root: str, members: list[str],
+                occurrences: dict[str, list[_Occurrence]],
+                written: dict[str, list[tuple[ast.AST, bool, str]]]) -> tuple[str, TmpPathPlan | None]:
+    """The directory gets the per-invocation name, every path inside it is spelled from that name, and
+    the handler removes the directory whole; or why that cannot be proven to keep the behaviour."""
+    handler = flow.reached[flow.handler]
+    reached = {key[1] for key in flow.reached if key[0] == module.path}
+    made = [how for member in members if member.rstrip("/") == root for _, _, how in written.get(member, [])]
+    if not any(how in _DIRECTORY_MAKERS for how in made):
+        return (f"the code the handler runs does not make `{root}`, which holds the other paths, so its name "
+                "cannot change with theirs"), None
+    for member in members:
+        if member.rstrip("/") == root:
+            continue  # the directory itself ("/tmp/work/" + name spells it too)
+        if member not in written:
+            return f"nothing the handler runs writes `{member}` inside it: something else puts it there", None
+        if all(guarded for _, guarded, _ in written[member]):
+            return f"`{member}` inside it is made once per environment, on purpose (under an existence check)", None
+    mine = [o for member in members for o in occurrences[member]]
+    spelled = {id(o.node) for o in mine}
+    if any(id(part) in spelled for n in every_node(module.tree) if isinstance(n, ast.JoinedStr) for part in n.values):
+        return "it begins an f-string that names a path at run time, and that f-string would keep the old name", None
+    for n in every_node(module.tree):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and root in n.value \
+                and n.value not in members and id(n) not in spelled:
+            return "it also appears inside a longer string (a command line?) that would keep the old name", None
+    for n in every_node(module.tree):
+        if isinstance(n, ast.Call) and module.qualified_name(n.func) in _COMMANDS \
+                and any(id(inner) in spelled for argument in [*n.args, *(k.value for k in n.keywords)]
+                        for inner in nodes(argument)):
+            return (f"a command (`{module.segment(n.func)}`, line {n.lineno}) is given it, and what the command "
+                    "does there cannot be followed"), None
+    for occurrence in mine:
+        if occurrence.function is None:
+            return f"code outside functions uses it (line {occurrence.node.lineno})", None
+        if occurrence.function not in reached:
+            return f"`{occurrence.function}` uses it, and `{handler.name}` does not call it", None
+    for member in members:
+        if _in_other_files(project, module, member):
+            return f"another file of the project mentions `{member}`", None
+    outer = [o for member in members if member.rstrip("/") == root for o in occurrences[member]]
+    inner = [o for o in mine if o not in outer]
+    for o in inner:
+        if o.kind == "constant":
+            return (f"the module constant `{o.node.id}` names `{_value_of(occurrences, o)}` inside it, "  # type: ignore[attr-defined]
+                    "and would have to become a per-invocation value of its own"), None
+    constants = {o.node.id for o in outer if o.kind == "constant"}  # type: ignore[attr-defined]
+    if len(constants) > 1 or (constants and any(o.kind != "constant" for o in outer)):
+        return "it is spelled both as a constant and directly", None
+    request_id = _request_id(handler, _called_by_the_project(project, module, handler.name))
+    if request_id is None:
+        return "the handler has no context parameter, and it is a durable execution that must stay deterministic", None
+    root_sites = [site for member in members if member.rstrip("/") == root for site in written.get(member, [])]
+    variable = next(iter(constants)) if constants else _variable_name(module, flow, root, root_sites)
+    users = {o.function for o in mine if o.function}
+    threaded = threading_plan(module, flow, variable, users)  # type: ignore[arg-type]
+    if isinstance(threaded, str):
+        return threaded, None
+    called_elsewhere = project.threaded_helper_used_elsewhere(module, threaded)
+    if called_elsewhere is not None:
+        return (f"`{called_elsewhere}`, which would receive the per-invocation name as a parameter, is used by "
+                "another module of the project"), None
+    if variable in scope_bindings(handler).local:
+        return f"`{handler.name}` already has a local `{variable}`", None
+    if _escapes(module, flow, mine):
+        return "the path is returned, and a per-invocation name would change what the handler returns", None
+    created = f"{variable} = {_per_invocation(root, request_id[0])}"
+    move = Threading(name=variable, handler=handler.name, threaded=threaded, created=created)
+    replaced = []
+    spelling = _Spelling(module, variable)
+    for member in members:
+        for o in occurrences[member]:
+            if o.kind != "constant":
+                replaced.append((Span(*module.span(o.node)), spelling.of(o, member[len(root):])))
+    plan = TmpPathPlan(handler.name, variable, root, tuple(sorted(replaced)), move, Cleanup.DIRECTORY,
+                       (*request_id[1:], "import shutil"))
+    return "", plan
+
+
+def _value_of(occurrences: dict[str, list[_Occurrence]], occurrence: _Occurrence) -> str:
+    return next(value for value, found in occurrences.items() if occurrence in found)
+
+
+class _Spelling:
+    """How a path inside the per-invocation directory is spelled from its name, as the module spells
+    paths: `Path(work_dir) / "a.txt"` where it divides a Path, `os.path.join(work_dir, "a.txt")` where
+    it joins (or joins paths elsewhere), else `f"{work_dir}/a.txt"`."""
+
+    def __init__(self, module: ModuleInfo, variable: str) -> None:
+        self.module, self.variable = module, variable
+        joins = [n for n in every_node(module.tree) if isinstance(n, ast.Call)
+                 and module.qualified_name(n.func) == "os.path.join"]
+        self.join = module.segment(joins[0].func) if joins else None
+
+    def of(self, occurrence: _Occurrence, rest: str) -> str:
+        """rest: what follows the directory ("" for the directory itself, "/a.txt" inside it)."""
+        node, variable = occurrence.node, self.variable
+        parts = [part for part in rest.split("/") if part]
+        if occurrence.kind == "division":
+            callee = _division(self.module, node, _string_constants(self.module))[1]  # type: ignore[arg-type,index]
+            return " / ".join([f"{callee}({variable})", *(_quoted(p) for p in parts)])
+        if occurrence.kind == "join":
+            join = self.module.segment(node.func) or "os.path.join"  # type: ignore[attr-defined]
+            return f"{join}({', '.join([variable, *(_quoted(p) for p in parts)])})" if parts else variable
+        if not rest:
+            return variable
+        if self.join is not None and not rest.endswith("/"):  # a trailing slash only an f-string keeps
+            return f"{self.join}({', '.join([variable, *(_quoted(p) for p in parts)])})"
+        return f'f"{{{variable}}}{_in_fstring(rest)}"'
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _in_fstring(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}")
 
 
 def _removed_by_the_handler(module: ModuleInfo, flow: HandlerFlow, value: str,
@@ -423,9 +637,6 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
     handler = flow.reached[flow.handler]
     reached = {key[1] for key in flow.reached if key[0] == module.path}
     mine = occurrences[value]
-    for other in occurrences:
-        if other != value and (other.startswith(value + "/") or value.startswith(other + "/")):
-            return f"`{other}` is inside it or contains it, so both would have to change together", None
     if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and value in n.value and n.value != value
            for n in every_node(module.tree)):
         return "it also appears inside a longer string (a command line?) that would keep the old name", None
