@@ -228,3 +228,96 @@ def test_a_nested_function_that_writes_the_directory_keeps_the_removal_from_coun
     body = ("def save(text):\n    with open(os.path.join(WORK, 'a.txt'), 'a') as f:\n        f.write(text)\n"
             "shutil.rmtree(WORK, ignore_errors=True)\nos.makedirs(WORK)\nsave(event['a'])\nreturn 1\n")
     assert _tmp_findings(body)
+
+
+CONFIG = """
+    import json
+    CONFIG = {{}}
+    DEFAULTS = {{}}
+    CACHE = {{}}
+    def block(address):
+        CONFIG.setdefault("blocked", []).append(address)
+{helper}
+    def lambda_handler(event, context):
+{body}
+        for address in event["addresses"]:
+            block(address)
+        return {{"n": len(CONFIG["blocked"])}}
+"""
+
+
+def _config_findings(body: str, helper: str = "") -> list:
+    source = CONFIG.format(body=textwrap.indent(textwrap.dedent(body), " " * 8),
+                           helper=textwrap.indent(textwrap.dedent(helper), " " * 4))
+    return [f for f in _findings(source) if f.code in ("LF001", "LF002")]
+
+
+@pytest.mark.parametrize("body, helper", [
+    ("global CONFIG\nCONFIG = json.loads(event['document'])\n", ""),
+    ("load(event['document'])\n", "def load(document):\n    global CONFIG\n    CONFIG = json.loads(document)\n"),
+    # what the loader does once it has rebound the state is its own
+    ("load(event['document'])\n",
+     "def load(document):\n    global CONFIG\n    parsed = json.loads(document)\n    CONFIG = parsed['rules']\n"
+     "    CONFIG.setdefault('blocked', [])\n"),
+    ("global CONFIG\nCONFIG = parse(event['document'])\n", "def parse(document):\n    return json.loads(document)\n"),
+])
+def test_state_rebound_wholesale_before_any_read_is_left_alone(body: str, helper: str) -> None:
+    assert _config_findings(body, helper) == []
+
+
+@pytest.mark.parametrize("body, helper", [
+    # made from what it held: the old value carries over
+    ("global CONFIG\nCONFIG = dict(CONFIG, **json.loads(event['document']))\n", ""),
+    ("global CONFIG\nCONFIG = merge(CONFIG, event)\n", "def merge(old, event):\n    return {**old, **event}\n"),
+    # changed in place, not rebound
+    ("CONFIG.update(json.loads(event['document']))\n", ""),
+    # another piece of module state, or an object kept in one
+    ("global CONFIG\nCONFIG = DEFAULTS\n", ""),
+    ("global CONFIG\nCONFIG = CACHE.setdefault(event['tenant'], {})\n", ""),
+    # a function that reads the state makes the value
+    ("global CONFIG\nCONFIG = current()\n", "def current():\n    return CONFIG\n"),
+    # the call's argument reads it before the helper rebinds it
+    ("load(CONFIG.get('next', '{}'))\n", "def load(document):\n    global CONFIG\n    CONFIG = json.loads(document)\n"),
+    # the helper rebinds it on one path only
+    ("load(event.get('document'))\n",
+     "def load(document):\n    global CONFIG\n    if document:\n        CONFIG = json.loads(document)\n"),
+    # the load may fail, and the handler goes on to use what the last invocation left
+    ("try:\n    load(event['document'])\nexcept ValueError:\n    pass\n",
+     "def load(document):\n    global CONFIG\n    CONFIG = json.loads(document)\n"),
+])
+def test_what_is_no_wholesale_rebinding_is_still_reported(body: str, helper: str) -> None:
+    assert _config_findings(body, helper)
+
+
+def test_a_directory_and_the_files_in_it_change_together() -> None:
+    [finding] = _tmp_findings("os.makedirs('/tmp/out', exist_ok=True)\n"
+                              "with open('/tmp/out/a.txt', 'a') as f:\n    f.write(event['a'])\n"
+                              "with open(os.path.join('/tmp/out', 'b.txt'), 'w') as f:\n    f.write(event['b'])\n"
+                              "return os.listdir('/tmp/out')\n")
+    plan = finding.plan
+    assert plan is not None and plan.value == "/tmp/out" and plan.variable == "out_dir"
+    assert sorted(code for _, code in plan.replaced) == \
+        ["os.path.join(out_dir, \"a.txt\")", "os.path.join(out_dir, \"b.txt\")", "out_dir", "out_dir"]
+
+
+@pytest.mark.parametrize("body, why", [
+    ("with open('/tmp/out/a.txt', 'a') as f:\n    f.write(event['a'])\nreturn os.listdir('/tmp/out')\n",
+     "does not make `/tmp/out`"),
+    ("os.makedirs('/tmp/out', exist_ok=True)\nwith open('/tmp/out/a.txt', 'a') as f:\n    f.write(event['a'])\n"
+     "with open('/tmp/out/b.txt') as f:\n    return f.read()\n", "nothing the handler runs writes `/tmp/out/b.txt`"),
+    ("os.makedirs('/tmp/out', exist_ok=True)\nwith open('/tmp/out/a.txt', 'a') as f:\n    f.write(event['a'])\n"
+     "os.system('gzip /tmp/out/a.txt')\nreturn 1\n", "inside a longer string"),
+    ("os.makedirs('/tmp/out', exist_ok=True)\nwith open('/tmp/out/a.txt', 'a') as f:\n    f.write(event['a'])\n"
+     "with open(f'/tmp/out/{event[\"b\"]}', 'w') as f:\n    f.write('b')\nreturn 1\n", "begins an f-string"),
+])
+def test_a_directory_and_files_that_cannot_change_together_are_reported(body: str, why: str) -> None:
+    [finding] = [f for f in _tmp_findings(body) if "`/tmp/out`" in f.message]  # a name built at run time has its own
+    assert finding.plan is None and why in finding.message
+
+
+def test_a_directory_spelled_with_a_trailing_slash_before_a_name_is_the_directory() -> None:
+    [finding] = _tmp_findings("os.makedirs('/tmp/out', exist_ok=True)\n"
+                              "with open('/tmp/out/' + event['name'], 'w') as f:\n    f.write('a')\n"
+                              "return os.listdir('/tmp/out')\n")
+    assert finding.plan is not None
+    assert sorted(code for _, code in finding.plan.replaced) == ['f"{out_dir}/"', "out_dir", "out_dir"]

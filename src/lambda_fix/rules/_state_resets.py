@@ -5,9 +5,14 @@ A handler resets a piece of module state when no invocation can see what an earl
 - at entry: on every path through the handler, before anything reads or writes the state (the
   handler, or a function it calls that uses it), a statement empties it or gives it a value that owes
   nothing to earlier invocations: `S.clear()`, `del S[:]`, `S[:] = [...]`, `global S; S = [...]`
-  (a new object, not another piece of module state), `if S: S.clear()`, or a call of a function of
-  the module that does so on every way out of it (`reset_state()`). An invocation that raises
-  leaves its data, and the next one throws it away first;
+  (a new object, not another piece of module state), `if S: S.clear()`, a rebinding wholesale to
+  any value that reads nothing of S and is no other module state, nor taken out of one
+  (`global S; S = json.loads(body)`, not `S = S + [x]`, `S = f(S)` or `S = CACHE.get(k)`), or a
+  call of a function of the module that does so on every way out of it (`reset_state()`,
+  `load_config(bucket, key)`, its arguments reading nothing of S). An invocation that raises
+  leaves its data, and the next one throws it away first (a rebinding whose value raises leaves S
+  as it was, and the exception goes on: nothing reads it, unless an `except` of the handler goes
+  on to, which the order analysis sees);
 - on every way out: after the last write, on every `return`, at the end of the body and whenever an
   exception leaves the handler (a `finally`, or an `except` that catches everything and goes on to
   the reset), the state gets its initial value back: `.clear()` or `del S[:]` for one created empty,
@@ -147,13 +152,15 @@ class _Subject:
 
     # -- resets ----------------------------------------------------------------------------------
     def _helper_resets(self, node: ast.AST, entry: bool) -> bool:
-        """`reset_state()`: a call, without arguments, of a function of the module that resets the state
-        on every way out of it (first thing, for a reset at entry)."""
+        """`reset_state()`, `load_config(bucket, key)`: a call of a function of the module that resets the
+        state on every way out of it (first thing, for a reset at entry), its arguments reading nothing
+        of the state."""
         if self.depth >= 2 or not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
             return False
         call = node.value
-        if not isinstance(call.func, ast.Name) or call.args or call.keywords or call.func.id in self.local_names:
-            return False
+        if not isinstance(call.func, ast.Name) or call.func.id in self.local_names \
+                or not all(self._independent(a) for a in [*call.args, *(k.value for k in call.keywords)]):
+            return False  # an argument that reads the state reads it before the reset
         key = (self.module.path, call.func.id)
         function = self.flow.reached.get(key)
         if function is None or key == self.at or isinstance(function, ast.AsyncFunctionDef):
@@ -192,9 +199,39 @@ class _Subject:
         if self._emptied(node):
             return True
         assigned = self._assigned(node)
-        if assigned is None or not self._independent(assigned[1]):
+        if assigned is None:
+            return False
+        if assigned[0] == "rebind" and self._replaced(assigned[1]):
+            return True
+        if not self._independent(assigned[1]):
             return False
         return assigned[0] == "slice" or self._new_object(assigned[1])
+
+    def _replaced(self, value: ast.expr) -> bool:
+        """`global S; S = json.loads(body)`, `S = load(bucket)`: rebound wholesale to a value that owes
+        nothing to what S held, whatever it is. The value must read nothing of S (`S + [x]` and `f(S)`
+        keep what it held), call no function of the module that uses S, and be no other module-level
+        object (`S = DEFAULTS` would make the handler's writes land there); nor may it come out of one
+        (`CACHE.get(key)` hands back what an earlier invocation left)."""
+        for sub in nodes(value):
+            if self._is_state(sub) or isinstance(sub, (ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+                return False
+            if isinstance(sub, ast.Name) and (sub.id in self.module.classes
+                                              or (sub.id in self.module.functions and not self._leaves_alone(sub.id))):
+                return False
+        if isinstance(value, (ast.Name, ast.Attribute, ast.Subscript)) and self._module_level(value):
+            return False
+        call = value
+        while isinstance(call, (ast.Call, ast.Attribute, ast.Subscript)):
+            call = call.func if isinstance(call, ast.Call) else call.value
+            if isinstance(call, ast.Name) and call.id in self.module.state \
+                    and self.module.state[call.id].kind in _CONTAINERS | {"namespace"}:
+                return False
+        return True
+
+    def _leaves_alone(self, function: str) -> bool:
+        """A function of the module that neither spells the state nor calls one that does."""
+        return (self.module.path, function) in self.flow.reached and function not in self.user_names
 
     def _exit_reset(self, node: ast.AST) -> bool:
         """Puts the initial value back (the next invocation starts as a cold one)."""

@@ -89,15 +89,19 @@ block is no import-time code: it does not stop a reset, and what it reads after 
 Left alone, with no finding: state the handler already resets itself. It does when, on every path
 through the handler, before anything reads or writes the state (the handler or a function it calls),
 a statement empties it or gives it a value that owes nothing to an earlier invocation (`S.clear()`,
-`del S[:]`, `S[:] = []`, `global S; S = []` with a new object, `if S: S.clear()`, or a call of a
-function of the module that does so on every way out of it); or when, on every
+`del S[:]`, `S[:] = []`, `global S; S = []` with a new object, `if S: S.clear()`, a rebinding to
+whatever a loader returns, `global S; S = json.loads(body)`, or a call of a function of the module
+that does so on every way out of it, `load_config(bucket, key)`); or when, on every
 way out of the handler (each `return`, the end of its body, and an exception leaving it: a `finally`,
 or an `except` that catches everything and goes on to the reset), it gets its initial value back
 after its last write. An invocation that raises leaves its data for the next one (a retry of the
 same event, say), so a reset before every return that an exception skips is no reset: it is reported
 with that reason, and the fix adds the reset at entry without copying what the handler returns (the
 handler's own reset already runs before it returns). State the handler may return and resets on its
-way out is reported, not fixed: nothing leaks, but the caller receives it emptied.
+way out is reported, not fixed: nothing leaks, but the caller receives it emptied. A rebinding is a
+reset only when its value reads nothing of the state: `S = S + [x]` and `S = merge(S, event)` keep
+what it held, and so does a value that is, or comes out of, other module state (`S = DEFAULTS`,
+`S = CACHE.get(key)`); `S.update(...)` changes it in place.
 
 State kept inside a module-level object is reported too: `provider = Provider()`, whose methods the
 handler calls, putting the request's data into `self.items` (`.append(...)`, item assignment), keeps
