@@ -13,8 +13,8 @@ from ._edit import PlanCodemod, ScopedTransformer, Transformer, add_module_state
 
 
 def replacements(plans: list[HoistPlan]) -> list[tuple[Span, str]]:
-    """Each call the plans name becomes a call of its accessor."""
-    return [(plan.call, f"{plan.accessor}()") for plan in plans]
+    """Each call the plans name becomes a call of its accessor, but for the call a cached factory returns."""
+    return [(plan.call, f"{plan.accessor}()") for plan in plans if not plan.decorates]
 
 
 def accessor_source(plan: HoistPlan, version: Version = DEFAULT) -> str:
@@ -50,7 +50,12 @@ class _AddAccessors(Transformer):
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         body = list(updated_node.body)
-        done: set[str] = set()
+        # A factory that is cached in place is the accessor of its own call and of the calls equal to it.
+        done: set[str] = {plan.accessor for plan in self.plans if plan.decorates}
+        for index, stmt in enumerate(body):
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in done:
+                decorator = cst.Decorator(decorator=cst.parse_expression(cache_decorator(self.version)))
+                body[index] = stmt.with_changes(decorators=[decorator])
         for plan in self.plans:
             if plan.accessor in done:
                 continue
@@ -59,6 +64,8 @@ class _AddAccessors(Transformer):
                           and s.name.value == plan.before), len(body))
             added = list(cst.parse_module(accessor_source(plan, self.version)).body)
             added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            if index > 0:
+                body[index - 1] = _without_trailing_blank_lines(body[index - 1])  # the two above are the accessor's
             if index < len(body):
                 body[index] = _two_blank_lines_above(body[index])  # PEP 8, after the new function
             body[index:index] = added
@@ -66,6 +73,39 @@ class _AddAccessors(Transformer):
         if any(p.closed_test is None for p in self.plans):
             updated_node = add_module_statements(updated_node, ["import functools"])
         return updated_node
+
+
+def _without_trailing_blank_lines(stmt: cst.BaseStatement) -> cst.BaseStatement:
+    """stmt without the blank lines that end it. libcst keeps the blank lines after a block, up to the
+    last one indented as the block (often a line of only spaces), in the footer of the block, at any
+    depth: left there, they would join the two blank lines written above an accessor inserted after it."""
+    if isinstance(stmt, cst.If) and isinstance(stmt.orelse, cst.If):
+        return stmt.with_changes(orelse=_without_trailing_blank_lines(stmt.orelse))
+    if isinstance(stmt, (cst.Try, cst.TryStar)) and (stmt.finalbody or stmt.orelse or stmt.handlers):
+        if stmt.finalbody:
+            return stmt.with_changes(finalbody=stmt.finalbody.with_changes(body=_trimmed(stmt.finalbody.body)))
+        if stmt.orelse:
+            return stmt.with_changes(orelse=stmt.orelse.with_changes(body=_trimmed(stmt.orelse.body)))
+        last = stmt.handlers[-1]
+        return stmt.with_changes(handlers=[*stmt.handlers[:-1], last.with_changes(body=_trimmed(last.body))])
+    if isinstance(stmt, (cst.If, cst.For, cst.While)) and isinstance(stmt.orelse, cst.Else):
+        return stmt.with_changes(orelse=stmt.orelse.with_changes(body=_trimmed(stmt.orelse.body)))
+    if isinstance(stmt, cst.Match) and stmt.cases:
+        last_case = stmt.cases[-1]
+        return stmt.with_changes(cases=[*stmt.cases[:-1], last_case.with_changes(body=_trimmed(last_case.body))])
+    body = getattr(stmt, "body", None)
+    return stmt.with_changes(body=_trimmed(body)) if isinstance(body, cst.IndentedBlock) else stmt
+
+
+def _trimmed(block: cst.BaseSuite) -> cst.BaseSuite:
+    if not isinstance(block, cst.IndentedBlock):
+        return block
+    footer = list(block.footer)
+    while footer and footer[-1].comment is None:
+        footer.pop()
+    if footer or not block.body:  # a comment ends the block: the lines above it are its own
+        return block.with_changes(footer=footer)
+    return block.with_changes(footer=[], body=[*block.body[:-1], _without_trailing_blank_lines(block.body[-1])])
 
 
 def _two_blank_lines_above(stmt: cst.BaseStatement) -> cst.BaseStatement:

@@ -58,7 +58,15 @@ value raises (`os.environ["AWS_REGION"]` when it is not set), only a value that 
 others stay, unread. Elsewhere such an error is raised where the client was built, a few lines later. A
 session that one client is made from is built inside that client's accessor; a session that several
 clients, or other code, use gets an accessor of its own, which the clients' accessors call, so they
-still share one session.
+still share one session. A dict display passed as `**options` becomes keyword arguments (an empty one
+is left out); one the function changes after assigning it (`options["profile_name"] = ...`) is not
+copied, and the client is reported.
+
+A module function without parameters that only returns the client (`def connect_to_sns(): return
+boto3.client("sns")`, a docstring allowed) is cached where it stands, keeping its name, instead of
+calling a new accessor: its callers get one client for the environment, as they would through an
+accessor. A client made from what such a function returns (`get_session().client("s3")`) is built once
+too.
 
 A client that a helper in another module of the project builds on every invocation (a `get_table()`
 that builds `boto3.resource(...)`) is built once per environment in that module, by the same rules,
@@ -69,9 +77,10 @@ a syntax error, too large or generated is skipped, not an error: it holds no han
 
 A client already kept for the environment (`if _client is None: _client = ...`, a `functools.cache`,
 or a helper that builds one called only to fill such a cache, as in
-`if "ssm" not in PROVIDERS: PROVIDERS["ssm"] = SSMProvider()`) is left alone, unless it is built from request data into a single slot: then every later request
-gets a client made for the first one's settings, which is reported (a cache keyed by what the request
-chooses, `clients[region]`, is left alone).
+`if "ssm" not in PROVIDERS: PROVIDERS["ssm"] = SSMProvider()`) is left alone, unless it is built from
+request data into a single slot: then every later request gets a client made for the first one's
+settings, which is reported (a cache keyed by what the request chooses, `clients[region]`, is left
+alone).
 
 A client made from a session that is cached already (`_boto3_session().client(...)`, as the fix of
 the session leaves it) is found like one made from `boto3.Session()`: still built on every call, it is
@@ -83,9 +92,9 @@ environment variables or patch `boto3.client` after importing the module keep wo
 whose target is older than Python 3.9 (its function's runtime, `requires-python` or `target-version`:
 see [configuration](../configuration.md#target-version)), the decorator is
 `functools.lru_cache(maxsize=None)`, the same cache, since `functools.cache` came with 3.9; the example
-above is written for a newer target. Connections that can go stale (`pymysql`, `psycopg2`, `psycopg`, `mysql.connector`) are kept in a module-level
-name and made again when the cached one has been closed; a connection the server dropped is not
-detected until it is used.
+above is written for a newer target. Connections that can go stale (`pymysql`, `psycopg2`, `psycopg`,
+`mysql.connector`) are kept in a module-level name and made again when the cached one has been closed;
+a connection the server dropped is not detected until it is used.
 
 An async client (`httpx.AsyncClient`) is reported, not hoisted: it belongs to the event loop that made
 it, and a handler that runs a new loop per invocation (`asyncio.run`) would find a shared one bound to
@@ -101,9 +110,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import keyword
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..analysis.callers import imported_modules
@@ -172,6 +182,9 @@ class HoistPlan(Plan):
     # The accessors built_by calls (a session's, for a client made from it), added with this one.
     requires: tuple[HoistPlan, ...] = ()
     dead: tuple[DeadLocal, ...] = ()  # locals whose reads this hoist (with others) moves into accessors
+    # The call is all that `before`, a module function without parameters, returns: that function is
+    # the accessor, decorated where it stands, and the call stays.
+    decorates: bool = False
 
     def functions(self) -> tuple[str, ...]:
         return (self.before,)  # the call itself is found by its span
@@ -221,6 +234,20 @@ def _calls_a_factory(module: ModuleInfo) -> bool:
 
 def find(context: Context) -> list[Diagnosis]:
     project, module, flows = context.project, context.module, context.flows
+    found, elsewhere = _judged_calls(project, module, flows, frozenset())
+    # Factories cached where they stand are accessors: a client made from what one returns is fixed
+    # too (`get_session().client("s3")`), which is judged again knowing it.
+    decorated = frozenset(h.call.function[1] for h in found.values()
+                          if isinstance(h, _Hoist) and _factory_to_cache(module, h))
+    if decorated:
+        found, elsewhere = _judged_calls(project, module, flows, decorated)
+    return [*_planned(module, list(found.values()), decorated), *elsewhere.values()]
+
+
+def _judged_calls(project: Project, module: ModuleInfo, flows: list[HandlerFlow], decorated: frozenset[str]
+                  ) -> tuple[dict[tuple[str, int], Diagnosis | _Hoist], dict[tuple[str, str, int], Diagnosis]]:
+    """Each client call the handlers reach, judged: here, by (function, call); in other modules, by place.
+    decorated: the module's functions that the fix caches where they stand."""
     found: dict[tuple[str, int], Diagnosis | _Hoist] = {}
     elsewhere: dict[tuple[str, str, int], Diagnosis] = {}
     hoisted: list[ast.Call] = []  # calls a fix builds once: what they contain is built once with them
@@ -238,15 +265,15 @@ def find(context: Context) -> list[Diagnosis]:
             key = (call.function[1], id(call.node))
             if key in found or any(call.node is not outer and _contains(outer, call.node) for outer in hoisted):
                 continue
-            finding = _judge(project, module, flow, call)
+            finding = _judge(project, module, flow, call, decorated)
             if finding is not None:
                 found[key] = finding
                 if isinstance(finding, _Hoist):
                     hoisted.append(call.node)
-    return [*_planned(module, list(found.values())), *elsewhere.values()]
+    return found, elsewhere
 
 
-def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist]) -> list[Diagnosis]:
+def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist], decorated: frozenset[str]) -> list[Diagnosis]:
     """The hoists of each function as one edit: a local that only the hoisted calls read goes with its
     assignment; a session local that one client is made from is built inside that client's accessor,
     and one that more clients or other code read gets an accessor of its own that the clients' call."""
@@ -258,7 +285,7 @@ def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist]) -> list[Diagn
     dead: dict[FunctionKey, set[str]] = {}
     for key, group in by_function.items():
         function = group[0].function
-        dead[key] = _dead_locals(module, function, group)
+        dead[key] = _dead_locals(module, function, group, decorated)
         for hoist in group:
             name = _local_holding(function, hoist.call.node)
             readers = [h for h in group if h is not hoist and name is not None and name in h.inlined]
@@ -271,11 +298,17 @@ def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist]) -> list[Diagn
                     reader.pinned[name] = hoist  # type: ignore[index]
     accessors: dict[str, str] = {}  # built_by's tree -> accessor name, so one expression gets one accessor
     kept = [h for h in hoists if id(h) not in inside]
+    factories: dict[str, _Hoist] = {}  # factory functions that become accessors, by name
     for hoist in kept:
-        _name(module, hoist, accessors)
+        same = _tree_of(hoist.built_by)
+        if same not in accessors and _factory_to_cache(module, hoist):
+            hoist.accessor = accessors[same] = hoist.call.function[1]
+            factories[hoist.accessor] = hoist
+    for hoist in kept:
+        _name(module, hoist, accessors, decorated)
     plans: dict[int, HoistPlan] = {}
     for hoist in kept:
-        _plan(module, hoist, kept, dead[hoist.call.function], plans)
+        _plan(module, hoist, kept, dead, factories, plans)
     result = []
     for item in judged:
         if isinstance(item, Diagnosis):
@@ -283,22 +316,24 @@ def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist]) -> list[Diagn
         elif id(item) in plans:
             plan = plans[id(item)]
             node = item.call.node
+            title = f"cache `{plan.accessor}`, which builds it" if plan.decorates else \
+                f"build it once per environment with `{plan.accessor}()`"
             result.append(Diagnosis(
-                CODE, node.lineno, node.col_offset, item.message,
-                f"build it once per environment with `{plan.accessor}()`",
+                CODE, node.lineno, node.col_offset, item.message, title,
                 Applicability.UNSAFE if item.unsafe else Applicability.SAFE, plan))
     return result
 
 
-def _name(module: ModuleInfo, hoist: _Hoist, accessors: dict[str, str]) -> None:
+def _name(module: ModuleInfo, hoist: _Hoist, accessors: dict[str, str], decorated: frozenset[str]) -> None:
     """Give hoist its accessor, after the accessors its built_by calls: equal expressions share one."""
     if hoist.accessor is not None:
         return
     if hoist.pinned:
         for source in hoist.pinned.values():
-            _name(module, source, accessors)
+            _name(module, source, accessors, decorated)
         built_by, _, inlined = _inline(module, hoist.function, hoist.call.node,
-                                       {name: f"{source.accessor}()" for name, source in hoist.pinned.items()})
+                                       {name: f"{source.accessor}()" for name, source in hoist.pinned.items()},
+                                       decorated)
         if built_by is not None:
             hoist.built_by, hoist.inlined = built_by, inlined
         else:  # cannot happen: the same call inlined without the accessors
@@ -308,20 +343,43 @@ def _name(module: ModuleInfo, hoist: _Hoist, accessors: dict[str, str]) -> None:
     accessors[same] = hoist.accessor
 
 
-def _plan(module: ModuleInfo, hoist: _Hoist, hoists: list[_Hoist], dead: set[str],
-          plans: dict[int, HoistPlan]) -> HoistPlan:
+def _plan(module: ModuleInfo, hoist: _Hoist, hoists: list[_Hoist], dead: Mapping[FunctionKey, set[str]],
+          factories: Mapping[str, _Hoist], plans: dict[int, HoistPlan]) -> HoistPlan:
     if id(hoist) in plans:
         return plans[id(hoist)]
     call = hoist.call
     spans = {id(h): Span(*module.span(h.call.node)) for h in hoists if h.call.function == call.function}
     gone = tuple(DeadLocal(name, tuple(spans[id(h)] for h in hoists
                                        if h.call.function == call.function and name in h.inlined))
-                 for name in sorted(dead & hoist.inlined))
-    requires = tuple(_plan(module, source, hoists, dead, plans) for source in hoist.pinned.values())
+                 for name in sorted(dead[call.function] & hoist.inlined))
+    factory = factories.get(hoist.accessor or "")
+    sources = [*hoist.pinned.values(), *([factory] if factory is not None and factory is not hoist else [])]
+    requires = tuple(_plan(module, source, hoists, dead, factories, plans) for source in sources)
     plan = HoistPlan(call.function[1], spans[id(hoist)], hoist.accessor or "", hoist.built_by,
-                     call.function[1].split(".")[0], CLOSED_TESTS.get(call.factory), requires, gone)
+                     call.function[1].split(".")[0], CLOSED_TESTS.get(call.factory), requires, gone,
+                     decorates=factory is hoist)
     plans[id(hoist)] = plan
     return plan
+
+
+def _factory_to_cache(module: ModuleInfo, hoist: _Hoist) -> bool:
+    """Is the hoisted call all that a module-level function without parameters returns (`def
+    connect_to_sns(): return boto3.client("sns")`)? That function, cached, is the accessor: its callers
+    get one client for the environment, as they would from a new accessor it called, and no code is added.
+
+    A test that patches the function itself (`mock.patch("app.connect_to_sns")`) replaces it, cache and
+    all, for the test's duration; one that patches what it calls (`boto3`) is found by _patched_by_tests."""
+    name, function = hoist.call.function[1], hoist.function
+    if not isinstance(function, ast.FunctionDef) or function.decorator_list or function not in module.tree.body \
+            or module.functions.get(name) is not function or module.binding_counts.get(name) != 1 \
+            or name in module.rebound_in or name in module.imports or hoist.call.factory in CLOSED_TESTS:
+        return False
+    parameters = function.args
+    if parameters.posonlyargs or parameters.args or parameters.vararg or parameters.kwonlyargs or parameters.kwarg:
+        return False
+    body = function.body[1:] if function.body and isinstance(function.body[0], ast.Expr) and isinstance(
+        function.body[0].value, ast.Constant) and isinstance(function.body[0].value.value, str) else function.body
+    return len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is hoist.call.node
 
 
 def _local_holding(function: FunctionNode, call: ast.Call) -> str | None:
@@ -338,7 +396,8 @@ def _local_holding(function: FunctionNode, call: ast.Call) -> str | None:
 _READS_LOCALS = frozenset({"locals", "vars", "eval", "exec", "dir"})
 
 
-def _dead_locals(module: ModuleInfo, function: FunctionNode, hoists: list[_Hoist]) -> set[str]:
+def _dead_locals(module: ModuleInfo, function: FunctionNode, hoists: list[_Hoist], decorated: frozenset[str]
+                 ) -> set[str]:
     """The locals the hoisted calls spell out (inline) that nothing else reads: every read is in a hoisted
     call or in the value of another such local. Each is assigned once, by a statement of the function's
     own, from what the hoist copied (environment settings, constants, sessions), which does nothing but
@@ -351,7 +410,7 @@ def _dead_locals(module: ModuleInfo, function: FunctionNode, hoists: list[_Hoist
     statements = _plain_assignments(function)
     values = {name: statements[name][0].value for name in set().union(*(h.inlined for h in hoists))
               if name in statements and assigned_once(function, name) is statements[name][0].value
-              and not (statements[name][1] and _may_fail(module, statements[name][0].value))}
+              and not (statements[name][1] and _may_fail(module, statements[name][0].value, decorated))}
     hoisted = set().union(*({id(n) for n in ast.walk(h.call.node)} for h in hoists))
     within = {name: {id(n) for n in ast.walk(value)} for name, value in values.items()}
     declared = {name for n in nodes if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
@@ -377,9 +436,9 @@ def _dead_locals(module: ModuleInfo, function: FunctionNode, hoists: list[_Hoist
 _CANNOT_FAIL = frozenset({"os.environ.get", "os.getenv", "str", "bool"})
 
 
-def _may_fail(module: ModuleInfo, value: ast.expr) -> bool:
+def _may_fail(module: ModuleInfo, value: ast.expr, decorated: frozenset[str]) -> bool:
     return any(isinstance(n, ast.Subscript) or (isinstance(n, ast.Call) and module.qualified_name(n.func)
-                                                not in _CANNOT_FAIL and not _cached_accessor(module, n))
+                                                not in _CANNOT_FAIL and not _cached_accessor(module, n, decorated))
                for n in ast.walk(value))
 
 
@@ -443,7 +502,8 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
     return Diagnosis.reported(CODE, line, column, message, reason, verb="hoisted", related=related)
 
 
-def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall) -> Diagnosis | _Hoist | None:
+def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: ClientCall, decorated: frozenset[str]
+           ) -> Diagnosis | _Hoist | None:
     function = flow.reached[call.function]
     source = module.segment(call.node) or call.factory
     # Where it is kept: the call itself, or a caller's call whose result a cache keeps.
@@ -470,7 +530,7 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
     reason = _why_not(module, function, call) or _patched_by_tests(project, module, call)
     built_by, inlined = None, frozenset()
     if reason is None:
-        built_by, reason, inlined = _inline(module, function, call.node)
+        built_by, reason, inlined = _inline(module, function, call.node, decorated=decorated)
     if reason is not None or built_by is None:
         return Diagnosis.reported(CODE, call.node.lineno, call.node.col_offset, message, reason, verb="hoisted")
     return _Hoist(call, function, message, built_by, inlined, call.factory in STATEFUL_FACTORIES)
@@ -615,16 +675,17 @@ def _bound_to(function: FunctionNode, call: ast.Call) -> set[str]:
     return names
 
 
-def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call, pinned: Mapping[str, str] = {}
-            ) -> tuple[str | None, str | None, frozenset[str]]:
+def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call, pinned: Mapping[str, str] = {},
+            decorated: frozenset[str] = frozenset()) -> tuple[str | None, str | None, frozenset[str]]:
     """The call's source with locals replaced by what they were assigned, or why it cannot be, and the
-    locals replaced (at any depth). pinned: locals replaced by the given text (an accessor's call).
+    locals replaced (at any depth). pinned: locals replaced by the given text (an accessor's call);
+    decorated: the module's functions the fix caches where they stand, accessors like those it writes.
 
     Everything it reads must be fixed for the life of the environment: constants, imports, module
     constants, environment variables, and locals assigned once from those.
     """
-    substitutions: dict[str, str] = {}
-    problem = _check(module, function, call, substitutions, depth=0, client=call, pinned=pinned)
+    substitutions: dict[str, _Inlined] = {}
+    problem = _check(module, function, call, substitutions, depth=0, client=call, pinned=pinned, decorated=decorated)
     if problem:
         return None, problem, frozenset()
     source = module.segment(call)
@@ -634,13 +695,14 @@ def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call, pinned: 
     return (_one_argument_a_line(text) if substitutions else text), None, frozenset(substitutions)
 
 
-def _cached_accessor(module: ModuleInfo, call: ast.Call) -> bool:
+def _cached_accessor(module: ModuleInfo, call: ast.Call, decorated: frozenset[str] = frozenset()) -> bool:
     """`_boto3_session()`: a module function, `functools.cache`d, called without arguments, gives the
     same object for the life of the environment (the accessors this rule writes are such functions)."""
     if call.args or call.keywords or not isinstance(call.func, ast.Name):
         return False
     function = module.functions.get(call.func.id)
-    return function is not None and call.func.id not in module.imports and _is_cached(module, function)
+    return function is not None and call.func.id not in module.imports and (
+        _is_cached(module, function) or call.func.id in decorated)
 
 
 def _is_cached(module: ModuleInfo, function: FunctionNode) -> bool:
@@ -649,9 +711,10 @@ def _is_cached(module: ModuleInfo, function: FunctionNode) -> bool:
                for d in function.decorator_list)
 
 
-def _names_cached_accessor(module: ModuleInfo, expr: ast.AST, name: ast.Name) -> bool:
+def _names_cached_accessor(module: ModuleInfo, expr: ast.AST, name: ast.Name, decorated: frozenset[str]) -> bool:
     """Is name the function of a `_cached_accessor` call within expr?"""
-    return any(isinstance(n, ast.Call) and n.func is name and _cached_accessor(module, n) for n in ast.walk(expr))
+    return any(isinstance(n, ast.Call) and n.func is name and _cached_accessor(module, n, decorated)
+               for n in ast.walk(expr))
 
 
 # The longest `return <call>` line an accessor gets before its arguments go one a line, as black's.
@@ -692,32 +755,61 @@ def _dedent(module: ModuleInfo, call: ast.Call, text: str) -> str:
                                    for line in lines[1:])])
 
 
-def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substitutions: dict[str, str],
-           depth: int, client: ast.Call, pinned: Mapping[str, str]) -> str | None:
+@dataclass(frozen=True)
+class _Inlined:
+    """What a local is replaced by: its value's text, the locals in it replaced too, and for a dict display
+    whose keys are names (`{"region_name": "eu-west-1"}`), each key with its value's text, so that
+    `**local` can become keyword arguments."""
+
+    text: str
+    value: ast.expr | None  # None for an accessor's call
+    keywords: tuple[tuple[str, str], ...] | None = None
+
+    def where(self, parent: ast.AST | None, name: ast.Name) -> str:
+        """The text for the local read as name, whose parent node is parent: parenthesised where the
+        value would bind otherwise than the name did."""
+        if self.value is None or isinstance(self.value, _ATOMS):
+            return self.text
+        argument = isinstance(parent, (ast.keyword, ast.Starred)) or (
+            isinstance(parent, ast.Call) and any(a is name for a in parent.args))
+        if argument and not isinstance(self.value, (ast.Tuple, ast.GeneratorExp)):
+            return self.text  # an argument is any expression, a tuple and a lone generator aside
+        return f"({self.text})"
+
+
+_ATOMS = (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Dict, ast.List, ast.Set,
+          ast.DictComp, ast.ListComp, ast.SetComp)
+# Displays that can be changed after they are assigned (`kwargs["profile_name"] = ...`).
+_MUTABLE = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+
+
+def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substitutions: dict[str, _Inlined],
+           depth: int, client: ast.Call, pinned: Mapping[str, str], decorated: frozenset[str]) -> str | None:
     bindings = scope_bindings(function)
     for node in ast.walk(expr):
         if isinstance(node, ast.Call) and node is not client:
             name = module.qualified_name(node.func)
-            if name not in _ENVIRONMENT_CALLS and not _cached_accessor(module, node):
+            if name not in _ENVIRONMENT_CALLS and not _cached_accessor(module, node, decorated):
                 return f"it depends on `{_short(module.segment(node) or '...')}`"
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in bindings.params:
                 return f"it depends on the parameter `{node.id}`"
             if node.id in pinned and node.id in bindings.local:
-                substitutions[node.id] = pinned[node.id]
+                substitutions[node.id] = _Inlined(pinned[node.id], None)
             elif node.id in bindings.local:
                 value = assigned_once(function, node.id)
                 if value is None or depth > 3:
                     return f"it depends on the local `{node.id}`"
-                problem = _check(module, function, value, substitutions, depth + 1, client, pinned)
+                if isinstance(value, _MUTABLE) and not _only_passed_to_factories(module, function, node.id):
+                    return f"it depends on the local `{node.id}`, which the function may change after assigning it"
+                problem = _check(module, function, value, substitutions, depth + 1, client, pinned, decorated)
                 if problem:
                     return problem
                 text = _substitute(module, value, module.segment(value) or "", substitutions)
-                atom = isinstance(value, (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant))
-                substitutions[node.id] = text if atom else f"({text})"
+                substitutions[node.id] = _Inlined(text, value, _keywords(module, value, substitutions))
             elif node.id in module.imports or (node.id in _BUILTINS and not module.binding_counts.get(node.id)):
                 continue
-            elif not _module_constant(module, node.id) and not _names_cached_accessor(module, expr, node):
+            elif not _module_constant(module, node.id) and not _names_cached_accessor(module, expr, node, decorated):
                 return f"it depends on `{node.id}`, which can change"
         elif isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
             return "it is not a plain expression"
@@ -730,8 +822,40 @@ def _module_constant(module: ModuleInfo, name: str) -> bool:
         and name not in module.functions and name not in module.classes
 
 
-def _substitute(module: ModuleInfo, expr: ast.AST, source: str, substitutions: dict[str, str]) -> str:
-    """Replace the locals in expr's source text with their (parenthesised) values."""
+def _only_passed_to_factories(module: ModuleInfo, function: FunctionNode, name: str) -> bool:
+    """Is every read of the local name an argument of a call that builds a client or a setting from it
+    (`boto3.Session(**kwargs)`, `Config(retries=retries)`), none of which changes it? Any other read
+    (`kwargs.update(...)`, `kwargs["region_name"] = ...`, `prepare(kwargs)`) may change it."""
+    readers = _ENVIRONMENT_CALLS | CLIENT_FACTORIES
+    passed: set[int] = set()
+    for node in every_node(function):
+        if isinstance(node, ast.Call) and (module.qualified_name(node.func) in readers or (
+                isinstance(node.func, ast.Attribute) and node.func.attr in ("client", "resource"))):
+            values = [*node.args, *(k.value for k in node.keywords)]
+            passed.update(id(v.value if isinstance(v, ast.Starred) else v) for v in values)
+    return all(id(node) in passed for node in every_node(function)
+               if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load))
+
+
+def _keywords(module: ModuleInfo, value: ast.expr, substitutions: dict[str, _Inlined]
+              ) -> tuple[tuple[str, str], ...] | None:
+    """A dict display's keys and values' texts, when every key is a distinct string that is a name."""
+    if not isinstance(value, ast.Dict):
+        return None
+    keys = [k.value if isinstance(k, ast.Constant) else None for k in value.keys]
+    if not all(isinstance(k, str) and k.isidentifier() and not keyword.iskeyword(k) for k in keys) \
+            or len(set(keys)) != len(keys):
+        return None
+    texts = [module.segment(v) for v in value.values]
+    if any(text is None for text in texts):
+        return None
+    return tuple((str(k), _substitute(module, v, text or "", substitutions))
+                 for k, v, text in zip(keys, value.values, texts))
+
+
+def _substitute(module: ModuleInfo, expr: ast.AST, source: str, substitutions: Mapping[str, _Inlined]) -> str:
+    """Replace the locals in expr's source text with their values, parenthesised where needed. A dict
+    display passed as `**local` is spelled as keyword arguments, and an empty one is left out."""
     if not substitutions:
         return source
     lines = module.source.splitlines(keepends=True)
@@ -744,12 +868,71 @@ def _substitute(module: ModuleInfo, expr: ast.AST, source: str, substitutions: d
         return starts[lineno - 1] + len(text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
 
     base = offset(expr.lineno, expr.col_offset)  # type: ignore[attr-defined]
-    edits = sorted(((offset(n.lineno, n.col_offset) - base, offset(n.end_lineno, n.end_col_offset) - base,
-                     substitutions[n.id]) for n in ast.walk(expr)
-                    if isinstance(n, ast.Name) and n.id in substitutions), reverse=True)
-    for start, end, text in edits:
-        source = source[:start] + text + source[end:]
+
+    def start(node: ast.AST) -> int:
+        return offset(node.lineno, node.col_offset) - base  # type: ignore[attr-defined]
+
+    def end(node: ast.AST) -> int:
+        return offset(node.end_lineno, node.end_col_offset) - base  # type: ignore[attr-defined]
+
+    parents = {id(child): node for node in ast.walk(expr) for child in ast.iter_child_nodes(node)}
+    edits: list[tuple[int, int, str]] = []
+    done: set[int] = set()  # the names whose argument is edited whole
+    for call in (n for n in ast.walk(expr) if isinstance(n, ast.Call)):
+        edits.extend(_spread_dicts(call, substitutions, start, end, done))
+    for n in ast.walk(expr):
+        if isinstance(n, ast.Name) and n.id in substitutions and id(n) not in done:
+            edits.append((start(n), end(n), substitutions[n.id].where(parents.get(id(n)), n)))
+    for first, last, text in sorted(edits, reverse=True):
+        source = source[:first] + text + source[last:]
     return source
+
+
+def _spread_dicts(call: ast.Call, substitutions: Mapping[str, _Inlined], start: Callable[[ast.AST], int],
+                  end: Callable[[ast.AST], int], done: set[int]) -> list[tuple[int, int, str]]:
+    """The edits of call's `**local` arguments whose local is a dict display: an empty one goes, with
+    its comma; one whose keys are names becomes keyword arguments, unless a keyword would repeat."""
+    arguments = sorted([*call.args, *call.keywords], key=lambda a: (a.lineno, a.col_offset))
+    spread = {id(a): substitutions[a.value.id] for a in call.keywords
+              if a.arg is None and isinstance(a.value, ast.Name) and a.value.id in substitutions
+              and substitutions[a.value.id].keywords is not None}
+    if not spread:
+        return []
+    named = [a.arg for a in call.keywords if a.arg is not None]
+    named += [key for inlined in spread.values() for key, _ in inlined.keywords or ()]
+    if len(set(named)) != len(named):
+        return []  # `f(a=1, **{"a": 2})` fails when called; as keywords it would not even compile
+    edits: list[tuple[int, int, str]] = []
+    kept = [a for a in arguments if id(a) not in spread or spread[id(a)].keywords]
+    done.update(id(a.value) for a in call.keywords if id(a) in spread)
+    for argument in arguments:
+        if id(argument) not in spread:
+            continue
+        keywords = spread[id(argument)].keywords
+        if keywords:
+            edits.append((start(argument), end(argument), ", ".join(f"{key}={text}" for key, text in keywords)))
+            continue
+        before = [a for a in kept if (a.lineno, a.col_offset) < (argument.lineno, argument.col_offset)]
+        after = [a for a in kept if (a.lineno, a.col_offset) > (argument.lineno, argument.col_offset)]
+        if before:  # `, **local` goes, back to the end of the argument kept before it
+            edits.append((end(before[-1]), end(argument), ""))
+        elif after:
+            edits.append((start(argument), start(after[0]), ""))
+        else:
+            edits.append((end(call.func), end(call), "()"))
+            break  # every argument goes, at once
+    return _merged(edits)
+
+
+def _merged(edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Edits of overlapping or touching ranges as one: two empty `**{}` in a row go together."""
+    merged: list[tuple[int, int, str]] = []
+    for first, last, text in sorted(edits):
+        if merged and first <= merged[-1][1] and not text and not merged[-1][2]:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]), "")
+        else:
+            merged.append((first, last, text))
+    return merged
 
 
 def _tree_of(expression: str) -> str:
