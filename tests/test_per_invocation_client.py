@@ -92,3 +92,20 @@ def test_the_accessor_has_two_empty_lines_above_it_whatever_ends_the_code_above(
     assert above.endswith("\n\n\n") and not above.endswith("\n\n\n\n")
     assert above.rstrip("\n").splitlines()[-1].strip(), above
     assert "# the last word" in above or "last word" not in source
+
+
+@pytest.mark.parametrize(("factory", "cached_in_place"), [
+    ('def queues():\n    return boto3.client("sqs")\n', True),
+    ('def queues():\n    """The queues."""\n    return boto3.client("sqs")\n', True),
+    ('def queues():\n    q = boto3.client("sqs")\n    return q\n', True),
+    ('def queues():\n    config = Config(connect_timeout=5)\n    return boto3.client("sqs", config=config)\n', True),
+    ('def queues():\n    q = boto3.client("sqs")\n    q.meta.events.register("x", print)\n    return q\n', False),
+    ('@trace\ndef queues():\n    return boto3.client("sqs")\n', False),
+    ('def queues(*names):\n    return boto3.client("sqs")\n', False),
+], ids=["return", "docstring", "named", "settings", "more-than-assignments", "decorated", "parameters"])
+def test_a_factory_that_only_builds_the_client_is_cached_where_it_stands(factory: str, cached_in_place: bool) -> None:
+    source = ("import boto3\nfrom botocore.config import Config\n\n\ndef trace(f):\n    return f\n\n\n"
+              f"{factory}\n\ndef lambda_handler(event, context):\n    return queues().list_queues()\n")
+    new = check_source(source, Settings(select=("LF004",), target_version=(3, 12)), path="app.py").new_source or ""
+    assert (f"@functools.cache\n{factory}" in new) is cached_in_place, new
+    assert ("def _sqs_client" in new) is not cached_in_place, new

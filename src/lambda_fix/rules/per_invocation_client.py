@@ -63,10 +63,10 @@ is left out); one the function changes after assigning it (`options["profile_nam
 copied, and the client is reported.
 
 A module function without parameters that only returns the client (`def connect_to_sns(): return
-boto3.client("sns")`, a docstring allowed) is cached where it stands, keeping its name, instead of
-calling a new accessor: its callers get one client for the environment, as they would through an
-accessor. A client made from what such a function returns (`get_session().client("s3")`) is built once
-too.
+boto3.client("sns")`, a docstring and the assignments of what it is built from allowed) is cached where
+it stands, keeping its name and its lines, instead of calling a new accessor: its callers get one client
+for the environment, as they would through an accessor. A client made from what such a function
+returns (`get_session().client("s3")`) is built once too.
 
 A client that a helper in another module of the project builds on every invocation (a `get_table()`
 that builds `boto3.resource(...)`) is built once per environment in that module, by the same rules,
@@ -356,8 +356,8 @@ def _plan(module: ModuleInfo, hoist: _Hoist, hoists: list[_Hoist], dead: Mapping
     sources = [*hoist.pinned.values(), *([factory] if factory is not None and factory is not hoist else [])]
     requires = tuple(_plan(module, source, hoists, dead, factories, plans) for source in sources)
     plan = HoistPlan(call.function[1], spans[id(hoist)], hoist.accessor or "", hoist.built_by,
-                     call.function[1].split(".")[0], CLOSED_TESTS.get(call.factory), requires, gone,
-                     decorates=factory is hoist)
+                     call.function[1].split(".")[0], CLOSED_TESTS.get(call.factory), requires,
+                     () if factory is hoist else gone, decorates=factory is hoist)
     plans[id(hoist)] = plan
     return plan
 
@@ -366,6 +366,8 @@ def _factory_to_cache(module: ModuleInfo, hoist: _Hoist) -> bool:
     """Is the hoisted call all that a module-level function without parameters returns (`def
     connect_to_sns(): return boto3.client("sns")`)? That function, cached, is the accessor: its callers
     get one client for the environment, as they would from a new accessor it called, and no code is added.
+    Before the `return` it may assign what the client is built from (`config = Config(...)`, which the
+    hoist copies) and the client itself (`s3 = boto3.client(...); return s3`): the function stays whole.
 
     A test that patches the function itself (`mock.patch("app.connect_to_sns")`) replaces it, cache and
     all, for the test's duration; one that patches what it calls (`boto3`) is found by _patched_by_tests."""
@@ -379,7 +381,20 @@ def _factory_to_cache(module: ModuleInfo, hoist: _Hoist) -> bool:
         return False
     body = function.body[1:] if function.body and isinstance(function.body[0], ast.Expr) and isinstance(
         function.body[0].value, ast.Constant) and isinstance(function.body[0].value.value, str) else function.body
-    return len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is hoist.call.node
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        return False
+    returned = body[-1].value
+    assigned: dict[str, ast.expr] = {}
+    for stmt in body[:-1]:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else \
+            stmt.target if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else None
+        if not isinstance(target, ast.Name) or target.id in assigned:
+            return False
+        assigned[target.id] = stmt.value  # type: ignore[union-attr]
+    holder = returned.id if isinstance(returned, ast.Name) and assigned.get(returned.id) is hoist.call.node else None
+    if returned is not hoist.call.node and holder is None:
+        return False
+    return all(local in hoist.inlined or local == holder for local in assigned)
 
 
 def _local_holding(function: FunctionNode, call: ast.Call) -> str | None:
