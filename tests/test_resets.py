@@ -141,7 +141,8 @@ def test_a_reset_an_exception_skips_is_reported_with_why_and_no_copy() -> None:
 
 def test_a_returned_state_reset_on_the_way_out_is_reported_not_fixed() -> None:
     [finding] = _state_findings(
-        "try:\n    for item in event['items']:\n        record(item)\n    return RESULTS\nfinally:\n    RESULTS.clear()\n")
+        "try:\n    for item in event['items']:\n        record(item)\n    return RESULTS\n"
+        "finally:\n    RESULTS.clear()\n")
     assert finding.plan is None and "the caller receives it emptied" in finding.message
 
 
@@ -202,8 +203,10 @@ def test_a_function_called_to_reset_counts_when_it_resets_on_every_way_out(helpe
 
 @pytest.mark.parametrize("helper, call, left_alone", [
     ("def prepare(path):\n    shutil.rmtree(path, ignore_errors=True)\n    os.makedirs(path)\n", "prepare(WORK)", True),
-    ("def prepare():\n    if os.path.isdir(WORK):\n        shutil.rmtree(WORK)\n    os.makedirs(WORK)\n", "prepare()", True),
-    ("def prepare(path, clean=False):\n    if clean:\n        shutil.rmtree(path)\n    os.makedirs(path, exist_ok=True)\n",
+    ("def prepare():\n    if os.path.isdir(WORK):\n        shutil.rmtree(WORK)\n    os.makedirs(WORK)\n",
+     "prepare()", True),
+    ("def prepare(path, clean=False):\n    if clean:\n        shutil.rmtree(path)\n"
+     "    os.makedirs(path, exist_ok=True)\n",
      "prepare(WORK)", False),
 ])
 def test_a_function_called_to_empty_the_directory_counts(helper: str, call: str, left_alone: bool) -> None:

@@ -633,7 +633,8 @@ def _removed_by_the_handler(module: ModuleInfo, flow: HandlerFlow, value: str,
 
 
 def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
-          occurrences: dict[str, list[_Occurrence]], sites: list[tuple[ast.AST, bool, str]]) -> tuple[str, TmpPathPlan | None]:
+          occurrences: dict[str, list[_Occurrence]],
+          sites: list[tuple[ast.AST, bool, str]]) -> tuple[str, TmpPathPlan | None]:
     handler = flow.reached[flow.handler]
     reached = {key[1] for key in flow.reached if key[0] == module.path}
     mine = occurrences[value]
