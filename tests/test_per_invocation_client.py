@@ -94,18 +94,104 @@ def test_the_accessor_has_two_empty_lines_above_it_whatever_ends_the_code_above(
     assert "# the last word" in above or "last word" not in source
 
 
-@pytest.mark.parametrize(("factory", "cached_in_place"), [
-    ('def queues():\n    return boto3.client("sqs")\n', True),
-    ('def queues():\n    """The queues."""\n    return boto3.client("sqs")\n', True),
-    ('def queues():\n    q = boto3.client("sqs")\n    return q\n', True),
-    ('def queues():\n    config = Config(connect_timeout=5)\n    return boto3.client("sqs", config=config)\n', True),
-    ('def queues():\n    q = boto3.client("sqs")\n    q.meta.events.register("x", print)\n    return q\n', False),
-    ('@trace\ndef queues():\n    return boto3.client("sqs")\n', False),
-    ('def queues(*names):\n    return boto3.client("sqs")\n', False),
-], ids=["return", "docstring", "named", "settings", "more-than-assignments", "decorated", "parameters"])
-def test_a_factory_that_only_builds_the_client_is_cached_where_it_stands(factory: str, cached_in_place: bool) -> None:
+@pytest.mark.parametrize(("factory", "fix"), [
+    ('def queues():\n    return boto3.client("sqs")\n', "in place"),
+    ('def queues():\n    """The queues."""\n    return boto3.client("sqs")\n', "in place"),
+    ('def queues():\n    q = boto3.client("sqs")\n    return q\n', "in place"),
+    ('def queues():\n    config = Config(connect_timeout=5)\n    return boto3.client("sqs", config=config)\n',
+     "in place"),
+    ('def queues():\n    q = boto3.client("sqs")\n    q.meta.events.register("x", trace)\n    return q\n', "in place"),
+    ('def queues():\n    q = boto3.client("sqs")\n    q.retries = 3\n    setattr(q, "name", "q")\n    return q\n',
+     "in place"),
+    ('def queues():\n    q = boto3.client("sqs")\n    print("built")\n    return q\n', "accessor"),
+    ('def queues():\n    q = boto3.client("sqs")\n    print("built")\n    q.meta.events.register("x", trace)\n'
+     '    return q\n', "reported"),
+    ('def queues():\n    q = boto3.client("sqs")\n    q.meta.events.register("x", lambda **kw: None)\n    return q\n',
+     "reported"),
+    ('def queues():\n    q = boto3.client("sqs")\n    q.meta.events.register("x", trace)\n    q.list_queues()\n'
+     '    return q\n', "reported"),
+    ('@trace\ndef queues():\n    return boto3.client("sqs")\n', "accessor"),
+    ('def queues(*names):\n    return boto3.client("sqs")\n', "accessor"),
+    ('def queues(*names):\n    q = boto3.client("sqs")\n    q.meta.events.register("x", trace)\n    return q\n',
+     "reported"),
+], ids=["return", "docstring", "named", "settings", "configured", "attributes-set", "more-than-assignments",
+        "more-than-configuration", "configured-by-a-lambda", "used-before-return", "decorated", "parameters",
+        "configured-with-parameters"])
+def test_a_factory_that_only_builds_the_client_is_cached_where_it_stands(factory: str, fix: str) -> None:
+    """A client configured after it is built is cached with its configuration, whole, or not at all: an
+    accessor would share it, and the configuration would run again on every invocation."""
     source = ("import boto3\nfrom botocore.config import Config\n\n\ndef trace(f):\n    return f\n\n\n"
               f"{factory}\n\ndef lambda_handler(event, context):\n    return queues().list_queues()\n")
+    result = check_source(source, Settings(select=("LF004",), target_version=(3, 12)), path="app.py")
+    new = result.new_source or ""
+    assert (f"@functools.cache\n{factory}" in new) is (fix == "in place"), new
+    assert ("def _sqs_client" in new) is (fix == "accessor"), new
+    if fix == "reported":
+        [finding] = result.findings
+        assert "it is configured after it is built" in finding.message
+
+
+@pytest.mark.parametrize(("body", "hoisted"), [
+    ('client = boto3.client("sqs")\nclient.meta.events.register("x", print)', False),
+    ('client = boto3.client("sqs")\nclient.meta.events.unregister("x", print)', False),
+    ('client = boto3.client("sqs")\nclient.meta.config.retries = {"max_attempts": 3}', False),
+    ('client = boto3.client("sqs")\nclient.tag = 1', False),
+    ('client = boto3.client("sqs")\nsetattr(client, "tag", 1)', False),
+    ('client: object = boto3.client("sqs")\nclient.tag = 1', False),
+    ('client = boto3.client("sqs")\nother = client\nother.meta.events.register("x", print)', False),
+    ('client = boto3.client("sqs")\ninstrument(client)', False),
+    ('client = boto3.client("sqs")\nuse(client)', True),
+    ('client = boto3.client("sqs")\nprint(client)', True),
+    ('client = boto3.client("sqs")\ntry:\n    client.get_queue_url(QueueName="q")\n'
+     'except client.exceptions.QueueDoesNotExist:\n    pass', True),
+    ('resource = boto3.resource("sqs")\nresource.meta.client.list_queues()\nclient = resource.meta.client', True),
+    ('resource = boto3.resource("sqs")\nclient = resource.meta.client\nclient.meta.events.register("x", print)',
+     False),
+    ('session = boto3.Session()\nsession.events.register("x", print)\nclient = session.client("sqs")', False),
+], ids=["register", "unregister", "meta-config", "attribute", "setattr", "annotated", "alias", "module-function",
+        "module-function-that-uses-it", "builtin", "exceptions", "resource-client", "resource-client-hook",
+        "session-hook"])
+def test_a_client_configured_after_it_is_built_is_not_hoisted(body: str, hoisted: bool) -> None:
+    source = textwrap.dedent("""\
+        import boto3
+
+
+        def instrument(c):
+            c.meta.events.register("x", print)
+
+
+        def use(c):
+            return c.list_queues()
+
+
+        def lambda_handler(event, context):
+        {body}
+            return client.list_queues()
+        """).format(body=textwrap.indent(body, "    "))
+    result = check_source(source, Settings(select=("LF004",), target_version=(3, 12)), path="app.py")
+    assert ("@functools.cache" in (result.new_source or "")) is hoisted, result.new_source
+    if not hoisted:
+        assert any("configured after it is built" in f.message for f in result.findings)
+
+
+def test_an_equal_client_elsewhere_does_not_call_a_configured_factory() -> None:
+    """The factory, cached whole, returns a client with a hook: an equal call elsewhere gets an accessor of
+    its own, without the hook."""
+    source = textwrap.dedent("""\
+        import boto3
+
+
+        def hooked():
+            client = boto3.client("sqs")
+            client.meta.events.register("x", print)
+            return client
+
+
+        def lambda_handler(event, context):
+            plain = boto3.client("sqs")
+            plain.list_queues()
+            return hooked().list_queues()
+        """)
     new = check_source(source, Settings(select=("LF004",), target_version=(3, 12)), path="app.py").new_source or ""
-    assert (f"@functools.cache\n{factory}" in new) is cached_in_place, new
-    assert ("def _sqs_client" in new) is not cached_in_place, new
+    assert "@functools.cache\ndef hooked():" in new
+    assert "plain = _sqs_client()" in new and "def _sqs_client():\n    return boto3.client(\"sqs\")" in new

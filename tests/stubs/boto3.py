@@ -3,17 +3,38 @@
 BUILT: list = []
 
 
+class _Events:
+    """`client.meta.events`: the hooks registered on one client, each run before every call it makes."""
+
+    def __init__(self):
+        self.hooks = []
+
+    def register(self, event_name, handler):
+        self.hooks.append(handler)
+
+    register_first = register_last = register
+
+
+class _Meta:
+    def __init__(self):
+        self.events = _Events()
+
+
 class _Remote:
     def __init__(self, kind, name=None, **options):
         self.kind, self.name, self.options = kind, name, options
         self.closed = False
+        self.meta = _Meta()
         BUILT.append(kind)
 
     def __getattr__(self, operation):
         def call(**arguments):
             if self.closed:
                 raise RuntimeError(f"{self.name} client used after it was closed")
-            return {"operation": operation, "service": self.name, **{k: str(v) for k, v in arguments.items()}}
+            for hook in self.meta.events.hooks:
+                hook(params=arguments)
+            ran = {"hooks_run": len(self.meta.events.hooks)} if self.meta.events.hooks else {}
+            return {"operation": operation, "service": self.name, **{k: str(v) for k, v in arguments.items()}, **ran}
         return call
 
     # botocore clients are context managers that close their connections at the end of the block.

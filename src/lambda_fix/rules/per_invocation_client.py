@@ -68,6 +68,15 @@ it stands, keeping its name and its lines, instead of calling a new accessor: it
 for the environment, as they would through an accessor. A client made from what such a function
 returns (`get_session().client("s3")`) is built once too.
 
+A client that is configured after it is built (`client.meta.events.register(...)` or anything else
+done through its `meta`, a resource's `meta.client` calls aside; an attribute set or changed,
+`setattr`; a function of the module that does so to it) is built once only with its configuration:
+when it is what such a function builds, configures from constants, imports and the module's functions,
+and returns, that function is cached whole, and the one client is configured once. Elsewhere it is
+reported: caching only the construction would configure the shared client again on every invocation
+(a hook registered N times runs N times on the Nth call). So is a client made from a local configured
+that way (`session.events.register(...)`).
+
 A client that a helper in another module of the project builds on every invocation (a `get_table()`
 that builds `boto3.resource(...)`) is built once per environment in that module, by the same rules,
 when the run checks it: a module without a handler is read when it names a client's package and a
@@ -122,7 +131,7 @@ from ..analysis.flow import ClientCall, FunctionKey, HandlerFlow
 from ..analysis.module import ModuleInfo, calls_in_functions
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode, assigned_once, scope_bindings
-from ..analysis.walk import every_node, remembered
+from ..analysis.walk import children, every_node, remembered
 from ..codes import code_of
 from ..model import Applicability
 from . import Context
@@ -203,6 +212,9 @@ class _Hoist:
     unsafe: bool
     pinned: dict[str, _Hoist] = field(default_factory=dict)  # local -> the hoist of its value
     accessor: str | None = None
+    # Changed after it is built (`client.meta.events.register(...)`): only its factory, cached whole where it
+    # stands, builds it once, and that factory is the accessor of this call alone.
+    configured: bool = False
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
@@ -299,9 +311,13 @@ def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist], decorated: fr
     accessors: dict[str, str] = {}  # built_by's tree -> accessor name, so one expression gets one accessor
     kept = [h for h in hoists if id(h) not in inside]
     factories: dict[str, _Hoist] = {}  # factory functions that become accessors, by name
+    for hoist in kept:  # a configured client's factory first: an equal call elsewhere is no call of it
+        if hoist.configured:
+            hoist.accessor = hoist.call.function[1]
+            factories[hoist.accessor] = hoist
     for hoist in kept:
         same = _tree_of(hoist.built_by)
-        if same not in accessors and _factory_to_cache(module, hoist):
+        if same not in accessors and not hoist.configured and _factory_to_cache(module, hoist):
             hoist.accessor = accessors[same] = hoist.call.function[1]
             factories[hoist.accessor] = hoist
     for hoist in kept:
@@ -316,8 +332,8 @@ def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist], decorated: fr
         elif id(item) in plans:
             plan = plans[id(item)]
             node = item.call.node
-            title = f"cache `{plan.accessor}`, which builds it" if plan.decorates else \
-                f"build it once per environment with `{plan.accessor}()`"
+            title = f"cache `{plan.accessor}`, which builds {'and configures ' if item.configured else ''}it" \
+                if plan.decorates else f"build it once per environment with `{plan.accessor}()`"
             result.append(Diagnosis(
                 CODE, node.lineno, node.col_offset, item.message, title,
                 Applicability.UNSAFE if item.unsafe else Applicability.SAFE, plan))
@@ -369,6 +385,10 @@ def _factory_to_cache(module: ModuleInfo, hoist: _Hoist) -> bool:
     Before the `return` it may assign what the client is built from (`config = Config(...)`, which the
     hoist copies) and the client itself (`s3 = boto3.client(...); return s3`): the function stays whole.
 
+    A client that is configured after it is built (`client.meta.events.register(...)`) is cached this way
+    only: between its assignment and the `return`, the function may configure it (_configures), and the
+    cached function configures the one client once.
+
     A test that patches the function itself (`mock.patch("app.connect_to_sns")`) replaces it, cache and
     all, for the test's duration; one that patches what it calls (`boto3`) is found by _patched_by_tests."""
     name, function = hoist.call.function[1], hoist.function
@@ -384,17 +404,193 @@ def _factory_to_cache(module: ModuleInfo, hoist: _Hoist) -> bool:
     if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
         return False
     returned = body[-1].value
+    holder = returned.id if isinstance(returned, ast.Name) else None
     assigned: dict[str, ast.expr] = {}
+    configuring = False  # past the client's assignment: only its configuration may follow
     for stmt in body[:-1]:
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else \
             stmt.target if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else None
-        if not isinstance(target, ast.Name) or target.id in assigned:
+        if configuring and holder is not None and _configures(module, stmt, holder):
+            continue
+        if configuring or not isinstance(target, ast.Name) or target.id in assigned:
             return False
         assigned[target.id] = stmt.value  # type: ignore[union-attr]
-    holder = returned.id if isinstance(returned, ast.Name) and assigned.get(returned.id) is hoist.call.node else None
+        configuring = hoist.configured and stmt.value is hoist.call.node
+    if holder is None or assigned.get(holder) is not hoist.call.node:
+        holder = None
     if returned is not hoist.call.node and holder is None:
         return False
     return all(local in hoist.inlined or local == holder for local in assigned)
+
+
+def _configures(module: ModuleInfo, stmt: ast.stmt, holder: str) -> bool:
+    """Does stmt only configure the client named holder (`holder.meta.events.register("...", add_header)`,
+    `holder.retries = 3`, `setattr(holder, ...)`), from what is fixed for the environment: constants, imports,
+    module constants and the module's functions? Then a cached factory runs it once, as it builds once."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        call = stmt.value
+        chain = _attribute_chain(call.func)
+        if chain is not None and chain[0] == holder:
+            changes = "meta" in chain[1:] or chain[-1] in _REGISTERING
+        else:
+            changes = module.qualified_name(call.func) in ("setattr", "delattr") and bool(call.args) \
+                and isinstance(call.args[0], ast.Name) and call.args[0].id == holder
+        reads: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
+    elif isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and stmt.value is not None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        changes = all(isinstance(t, (ast.Attribute, ast.Subscript)) and _root_name(t) == holder for t in targets)
+        reads = [stmt.value, *(n.slice for t in targets for n in ast.walk(t) if isinstance(n, ast.Subscript))]
+    else:
+        return False
+    return changes and all(_fixed(module, node, holder) for read in reads for node in ast.walk(read))
+
+
+def _fixed(module: ModuleInfo, node: ast.AST, holder: str) -> bool:
+    """Is node, read by a configuration step, the same on every invocation?"""
+    if isinstance(node, ast.Call):
+        return module.qualified_name(node.func) in _ENVIRONMENT_CALLS
+    if isinstance(node, ast.Name):
+        name = node.id
+        return name == holder or name in module.imports or (name in _BUILTINS and not module.binding_counts.get(name)) \
+            or _module_constant(module, name) or (name in module.functions and module.binding_counts.get(name) == 1
+                                                  and name not in module.rebound_in)
+    return not isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda))
+
+
+def _attribute_chain(expr: ast.expr) -> list[str] | None:
+    """`a.b.c` -> ["a", "b", "c"]; None for what is not a name followed by attributes."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    return [expr.id, *reversed(parts)] if isinstance(expr, ast.Name) else None
+
+
+def _root_name(expr: ast.expr) -> str | None:
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+# Methods that add to what an object does on every later call (botocore's `session.register(...)`).
+_REGISTERING = frozenset({"register", "register_first", "register_last", "unregister"})
+# Attributes of a client that are only read (`except s3.exceptions.NoSuchKey`).
+_READ_ONLY = frozenset({"exceptions"})
+# Calls that change the object they are given.
+_CHANGES_ITS_ARGUMENT = frozenset({"setattr", "delattr", "botocore.stub.Stubber"})
+
+
+def _configured_at(module: ModuleInfo, function: FunctionNode, call: ast.Call) -> int | None:
+    """The first line where function changes the object call builds, after building it, or None: a method
+    call through its `meta` (`client.meta.events.register(...)`, which a resource's `meta.client` passes
+    on), a registering method (`session.register(...)`), an attribute set or deleted (`client.retries = 3`,
+    `setattr(client, ...)`), a method of one of its attributes (`session.hooks["response"].append(...)`),
+    or a call of a function of the module that does one of those to it. Calling the client's own methods,
+    reading its `exceptions` and passing it to other calls only use it."""
+    return _changed_at(module, function, [call], _holders(function, call), 0)
+
+
+def _holders(function: FunctionNode, call: ast.Call) -> set[str]:
+    """The names call's value is bound to: `client = ...`, `client: S3Client = ...`, `(client := ...)`,
+    through a conditional expression (`... if x else None`) too."""
+    nodes = every_node(function)
+    parents = remembered(function, "lf004_parents", lambda: {id(c): n for n in nodes for c in children(n)})
+    names: set[str] = set()
+    node: ast.AST = call
+    while True:
+        parent = parents.get(id(node))
+        if isinstance(parent, (ast.IfExp, ast.BoolOp)) and node is not getattr(parent, "test", None):
+            node = parent
+        elif isinstance(parent, ast.NamedExpr):
+            names.add(parent.target.id)
+            node = parent
+        elif isinstance(parent, (ast.Assign, ast.AnnAssign)):
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+            return names
+        else:
+            return names
+
+
+def _changed_at(module: ModuleInfo, function: FunctionNode, roots: list[ast.expr], names: set[str],
+                depth: int) -> int | None:
+    """_configured_at for the object that roots evaluate to and that names hold (a parameter, in a function
+    it is passed to: depth calls down)."""
+    nodes = every_node(function)
+    parents = remembered(function, "lf004_parents", lambda: {id(c): n for n in nodes for c in children(n)})
+    names = set(names)
+    subjects: list[ast.AST] = [*roots, *(n for n in nodes if isinstance(n, ast.Name) and n.id in names
+                                          and isinstance(n.ctx, ast.Load))]
+    lines: list[int] = []
+    while subjects:
+        subject = subjects.pop()
+        parent = parents.get(id(subject))
+        if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is subject:
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            aliases = {t.id for t in targets if isinstance(t, ast.Name)} - names  # `other = client`: the same
+            names |= aliases
+            subjects.extend(n for n in nodes if isinstance(n, ast.Name) and n.id in aliases
+                            and isinstance(n.ctx, ast.Load))
+        elif isinstance(parent, ast.Attribute):
+            above = parents.get(id(parent))
+            if isinstance(parent.ctx, (ast.Store, ast.Del)):
+                lines.append(parent.lineno)
+            elif parent.attr == "meta":
+                if isinstance(above, ast.Attribute) and above.attr == "client" and isinstance(above.ctx, ast.Load):
+                    subjects.append(above)  # a resource's client: changed only through what is done to it
+                else:
+                    lines.append(parent.lineno)
+            elif isinstance(above, ast.Call) and above.func is parent:
+                if parent.attr in _REGISTERING:
+                    lines.append(parent.lineno)
+            elif parent.attr not in _READ_ONLY and _changed_through(parent, parents):
+                lines.append(parent.lineno)
+        elif isinstance(parent, (ast.Call, ast.keyword, ast.Starred)):
+            call = parents.get(id(parent)) if not isinstance(parent, ast.Call) else parent
+            if not isinstance(call, ast.Call) or call.func is subject:
+                continue
+            if module.qualified_name(call.func) in _CHANGES_ITS_ARGUMENT \
+                    or _changed_by_callee(module, call, subject, depth):
+                lines.append(call.lineno)
+    return min(lines) if lines else None
+
+
+def _changed_through(attribute: ast.Attribute, parents: Mapping[int, ast.AST]) -> bool:
+    """Is the object an attribute reads changed there (`client.hooks["response"].append(...)`,
+    `client.headers["x"] = ...`)? Going up from it through attributes and subscripts, a store, or a
+    method call on what was reached."""
+    node: ast.AST = attribute
+    while True:
+        parent = parents.get(id(node))
+        if isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is node:
+            if isinstance(parent.ctx, (ast.Store, ast.Del)):
+                return True
+            node = parent
+            continue
+        return isinstance(parent, ast.Call) and parent.func is node and node is not attribute
+
+
+def _changed_by_callee(module: ModuleInfo, call: ast.Call, subject: ast.AST, depth: int) -> bool:
+    """Does a function of the module that call calls with subject change it? One that cannot be told
+    (a `*args` argument, a parameter not found, three calls deep) is taken to."""
+    if not isinstance(call.func, ast.Name) or call.func.id in module.imports:
+        return False  # not the module's own: it only uses the client
+    callee = module.functions.get(call.func.id)
+    if callee is None:
+        return False
+    if depth >= 3:
+        return True
+    parameters = [*callee.args.posonlyargs, *callee.args.args]
+    parameter = None
+    for index, argument in enumerate(call.args):
+        if argument is subject:
+            parameter = parameters[index].arg if index < len(parameters) else None
+    for keyword_argument in call.keywords:
+        if keyword_argument.value is subject and keyword_argument.arg is not None:
+            parameter = keyword_argument.arg
+    if parameter is None:
+        return True
+    return _changed_at(module, callee, [], {parameter}, depth + 1) is not None
 
 
 def _local_holding(function: FunctionNode, call: ast.Call) -> str | None:
@@ -496,9 +692,13 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
     if owner is None or function is None or call.per_request or _already_cached(owner, function, call.node) \
             or _cached_by_a_caller(project, module, flow, call):
         return None
+    built_by, problem, inlined = _inline(owner, function, call.node)
     if owner.suppressed(call.node.lineno, CODE) or _why_not(owner, function, call) is not None \
-            or _inline(owner, function, call.node)[1] is not None:
+            or problem is not None or built_by is None:
         return None  # reported (or not) where it is, when that module is checked as a handler's
+    if _configured_at(owner, function, call.node) is not None and not _factory_to_cache(
+            owner, _Hoist(call, function, "", built_by, inlined, False, configured=True)):
+        return None
     entry = next(((line, caller) for caller, _, line in flow.call_chain(call.function) if caller[0] == module.path),
                  None)
     if entry is None or module.suppressed(entry[0], CODE):
@@ -534,9 +734,8 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
             "requests get a client made with another request's settings; not fixed: cache it per key "
             "(a dict keyed by what the request chooses), or build it per request"))
     where = "the handler" if call.function == flow.handler else f"`{call.function[1]}`"
-    what = ("opens a new connection" if call.factory in CLOSED_TESTS else
-            "creates a new session" if "Session" in call.factory or "session" in call.factory.split(".")[-1]
-            else "builds a new client")
+    what = {"connection": "opens a new connection", "session": "creates a new session"}.get(
+        _noun(call.factory), "builds a new client")
     handler = f"`{flow.handler[1]}`" if flow.handler[0] == module.path else \
         f"`{flow.handler[1]}` of {_module_called(project, flow.handler[0])}"
     message = f"`{_short(source)}` {what} on every invocation of {handler} (in {where})"
@@ -546,9 +745,25 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
     built_by, inlined = None, frozenset()
     if reason is None:
         built_by, reason, inlined = _inline(module, function, call.node, decorated=decorated)
-    if reason is not None or built_by is None:
-        return Diagnosis.reported(CODE, call.node.lineno, call.node.col_offset, message, reason, verb="hoisted")
-    return _Hoist(call, function, message, built_by, inlined, call.factory in STATEFUL_FACTORIES)
+    if reason is None and built_by is not None:
+        configured = _configured_at(module, function, call.node)
+        hoist = _Hoist(call, function, message, built_by, inlined, call.factory in STATEFUL_FACTORIES,
+                       configured=configured is not None)
+        if configured is None or _factory_to_cache(module, hoist):
+            return hoist
+        reason = _configured_reason(call, configured)
+    return Diagnosis.reported(CODE, call.node.lineno, call.node.col_offset, message, reason, verb="hoisted")
+
+
+def _configured_reason(call: ClientCall, line: int) -> str:
+    noun = _noun(call.factory)
+    return (f"it is configured after it is built (line {line}): a shared {noun} would be configured again on "
+            "every invocation")
+
+
+def _noun(factory: str) -> str:
+    return "connection" if factory in CLOSED_TESTS else \
+        "session" if "Session" in factory or "session" in factory.split(".")[-1] else "client"
 
 
 def _module_called(project: Project, path: str) -> str:
@@ -817,6 +1032,10 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
                     return f"it depends on the local `{node.id}`"
                 if isinstance(value, _MUTABLE) and not _only_passed_to_factories(module, function, node.id):
                     return f"it depends on the local `{node.id}`, which the function may change after assigning it"
+                changed = _changed_at(module, function, [], {node.id}, 0)
+                if changed is not None:
+                    return (f"it is made from the local `{node.id}`, which is configured after it is built (line "
+                            f"{changed}): a shared one would be configured again on every invocation")
                 problem = _check(module, function, value, substitutions, depth + 1, client, pinned, decorated)
                 if problem:
                     return problem
