@@ -73,6 +73,7 @@ class Candidate:
     # Lines where the handler resets it on every way out, after a return value that may be the state
     # itself: the caller receives it emptied. Reported (LF002), never changed.
     empties_returned: tuple[int, ...] = ()
+    nested_use: int | None = None  # a function nested in the handler uses it (its line): see HandlerReset
 
     @property
     def handler(self) -> str:
@@ -170,7 +171,7 @@ def _candidates(context: Context) -> list[Candidate]:
         candidate = Candidate(flow, owner, binding, state_key, line, column, message, related, sharing,
                               f"{in_function} (line {first.line})", f"`{binding.name}`{where}",
                               counter=state_key in counters, reset_on_return=on_return,
-                              empties_returned=reset.empties_returned)
+                              empties_returned=reset.empties_returned, nested_use=reset.nested_use)
         candidate.filled_once = all(m.filled_once for m in flow.mutations if m.state == state_key and m.leaks)
         candidate.declared = declared_per_environment(owner, binding)
         if candidate.counter or candidate.filled_once or candidate.declared or candidate.empties_returned:

@@ -60,6 +60,9 @@ class HandlerReset:
     # Lines of resets that run on every way out, after the value returned, which may be the state itself:
     # nothing leaks, but the caller receives it emptied. Reported: a copy would change what it receives.
     empties_returned: tuple[int, ...] = ()
+    # The line of a function or lambda nested in the handler that uses the state: it may run after the
+    # invocation (a callback, a returned closure), so no reset in the handler is known to cover it.
+    nested_use: int | None = None
 
 
 def handler_reset(project: Project, module: ModuleInfo, flow: HandlerFlow, owner: ModuleInfo,
@@ -68,7 +71,8 @@ def handler_reset(project: Project, module: ModuleInfo, flow: HandlerFlow, owner
     body = _without_docstring(handler.body)
     subject = _Subject(project, module, flow, owner, binding)
     if subject.nested_use:
-        return HandlerReset(False)  # a nested function or lambda may write it whenever it is called
+        # A nested function or lambda may write it whenever it is called.
+        return HandlerReset(False, nested_use=subject.nested_use)
     if reset_first(body, subject.at_entry, subject.guard) and subject.seen_reset:
         return HandlerReset(True)
     subject.seen_reset = False
@@ -109,8 +113,9 @@ class _Subject:
         self.user_names = {k[1] for k in users if k[0] == module.path and k != flow.handler}
         self.seen_reset = False
         function = flow.reached[self.at]
-        self.nested_use = any(self._is_state(n) for scope in nodes(function)
-                              if scope is not function and isinstance(scope, _NESTED) for n in nodes(scope))
+        self.nested_use = next((scope.lineno for scope in nodes(function)  # type: ignore[attr-defined]
+                                if scope is not function and isinstance(scope, _NESTED)
+                                and any(self._is_state(n) for n in nodes(scope))), None)
 
     # -- what a step does ------------------------------------------------------------------------
     def at_entry(self, node: ast.AST) -> Effect:

@@ -343,6 +343,14 @@ def _module_state(context: Context) -> list[Diagnosis]:
                 "computed; return a copy, or reset it when the handler starts instead")))
             continue
         blocker = candidate.move  # why it cannot move, when LF001 asked
+        if candidate.nested_use is not None:
+            # A reset when the handler starts does not cover what a callback or a returned closure
+            # writes after the invocation; and the fix's own reset would not count as one on the next run.
+            nested = (f"a reset when `{candidate.handler}` starts would not cover it: a function nested in the "
+                      f"handler uses it (line {candidate.nested_use}) and may run after the invocation (a callback, "
+                      "a returned closure)")
+            found.append(candidate.leak(CODE, message=None, reported=f"{blocker}; and {nested}" if blocker else nested))
+            continue
         reset = _reset_plan(context.project, context.module, owner, candidate.flow, binding)
         if isinstance(reset, str):
             reason = f"{blocker}; and cannot reset it: {reset}" if blocker else f"cannot reset it: {reset}"
