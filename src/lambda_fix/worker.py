@@ -270,7 +270,7 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
     if fixable:
         # ast accepts some programs the compiler rejects (`async with` at module level, a name used
         # before its `global`): such a file is an error in every mode, not only when a rewrite is built.
-        original_error = _compile_error(text, path)
+        original_error = _compile_error(text, path, tree)
         if original_error:
             return FileResult(path, Status.FAILED, error=f"syntax error: {original_error}")
     if fixable and not wanted.new_source:
@@ -361,7 +361,7 @@ def _verify(path: str, new_text: str, config: Config, project: Project) -> str |
     """The rewrite parses and compiles, and is a fixed point (a second run would change nothing)."""
     try:
         tree, readable = _for_ast(new_text, path)
-        compile(readable, path, "exec", dont_inherit=True)
+        compile(tree, path, "exec", dont_inherit=True)  # the tree: the text is parsed once
     except (SyntaxError, ValueError, TooDeep, RecursionError, MemoryError) as exc:
         return f"the rewrite does not compile ({exc})"
     # The worker's project: only this module changed, and the modules it imports are parsed already.
@@ -391,9 +391,12 @@ def _syntax_error(text: str, exc: SyntaxError) -> str:
             "run lambda-fix with the Python version the function targets")
 
 
-def _compile_error(text: str, path: str) -> str | None:
+def _compile_error(text: str, path: str, tree: ast.Module | None = None) -> str | None:
+    """What the compiler, past the parser, rejects in text (`return` outside a function, a name used
+    before its `global`); tree: text's tree when it is at hand, so the text is not parsed again (the
+    compiler reads the tree as it would read the text)."""
     try:
-        compile(_for_ast(text, path)[1], path, "exec", dont_inherit=True)
+        compile(tree if tree is not None else _for_ast(text, path)[0], path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, TooDeep, RecursionError, MemoryError) as exc:
         return f"line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}"
     return None
