@@ -1,58 +1,14 @@
-"""Every fixture's rewrite adds no pyflakes warning: no local left unused by a hoist, no import left
-behind, no name used before it is bound. Messages are compared by kind and by the names they are about,
-not by line, since a rewrite moves lines."""
+"""A rewrite adds no pyflakes warning: no local left unused by a hoist, no import left behind, no
+name used before it is bound. Every fixture's rewrite is checked in tests/test_fixtures.py (one run of
+the tool per fixture); here, the comparison itself and the hoist's locals, case by case."""
 
 from __future__ import annotations
 
-import ast
-import json
-import os
-import subprocess
 from collections import Counter
-from pathlib import Path
 
-import pyflakes
-import pytest
-from helpers import Case, cases, interpreter, run_tool
-from pyflakes import checker
+from pyflakes_messages import Message, added
 
-from lambda_fix import Config, Mode, Status, check_source
-
-CASES = cases()
-
-Message = tuple[str, tuple[str, ...]]
-
-# Fixtures whose rewrite is known to add a warning, each with the messages it may add (any other new
-# message still fails) and the rule whose fix leaves it.
-KNOWN: dict[str, set[Message]] = {}
-
-# pyflakes run by a newer Python, for a fixture written in that Python's syntax: its messages as JSON.
-_NEWER = """
-import ast, json, sys
-from pyflakes import checker
-source = sys.stdin.read()
-found = checker.Checker(ast.parse(source), filename=sys.argv[1]).messages
-print(json.dumps([[type(m).__name__, [str(a) for a in m.message_args if not isinstance(a, int)]] for m in found]))
-"""
-
-
-def messages(source: str, filename: str, python: str | None = None) -> Counter[Message]:
-    """pyflakes' messages for source: each message's kind and the names it is about (its line numbers
-    left out). python: the version the source is written for, when newer than this one."""
-    if python is None:
-        found = checker.Checker(ast.parse(source, filename=filename), filename=filename).messages
-        return Counter((type(m).__name__, tuple(str(a) for a in m.message_args if not isinstance(a, int)))
-                       for m in found)
-    executable = interpreter(python)
-    assert executable is not None
-    library = str(Path(pyflakes.__file__).parent.parent)
-    ran = subprocess.run([executable, "-c", _NEWER, filename], input=source, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": library}, timeout=60, check=True)
-    return Counter((kind, tuple(names)) for kind, names in json.loads(ran.stdout))
-
-
-def added(old: str, new: str, filename: str, python: str | None = None) -> Counter[Message]:
-    return messages(new, filename, python) - messages(old, filename, python)
+from lambda_fix import Config, Status, check_source
 
 
 def test_messages_ignore_lines_but_not_names() -> None:
@@ -60,26 +16,6 @@ def test_messages_ignore_lines_but_not_names() -> None:
     assert added(old, "import os\n\n\n\ndef f():\n    x = 1\n", "f.py") == Counter()
     assert added(old, "import os\n\n\ndef f():\n    x = 1\n    y = 2\n", "f.py") == \
         Counter({("UnusedVariable", ("y",)): 1})
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_rewrite_adds_no_pyflakes_message(case: Case, tmp_path, monkeypatch) -> None:
-    if case.python and interpreter(case.python) is None:
-        pytest.skip(f"needs Python {case.python} to read the fixture")
-    target = case.copy_to(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    summary = run_tool([target.name], case.config, Mode.DIFF)
-    allowed = KNOWN.get(case.id, set())
-    new: dict[str, list[Message]] = {}
-    for result in summary.results:
-        if result.status is not Status.CHANGED:
-            continue
-        assert result.old_source is not None and result.new_source is not None
-        extra = [m for m in added(result.old_source, result.new_source, result.path, case.python).elements()
-                 if m not in allowed]
-        if extra:
-            new[result.path] = extra
-    assert not new, new
 
 
 # Locals that a hoist copies into an accessor: gone when nothing else reads them, kept otherwise.

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 import vermin
 from helpers import Case, cases, interpreter, run_tool
+from pyflakes_messages import KNOWN, added
 from syrupy.extensions.base import AbstractSyrupyExtension
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
@@ -63,6 +64,11 @@ def test_rewrite_compiles_and_second_run_changes_nothing(case: Case, tmp_path, m
             if case.python is None:
                 _runs_on_its_target(result.old_source, result.new_source,
                                     targets[os.path.dirname(os.path.abspath(result.path))])
+            if case.python is None or interpreter(case.python) is not None:
+                # A rewrite adds no pyflakes warning (no local a hoist left unread, no import left behind).
+                new = [m for m in added(result.old_source, result.new_source, result.path, case.python).elements()
+                       if m not in KNOWN.get(case.id, set())]
+                assert not new, (result.path, new)
     second = run_tool([target.name], case.config, Mode.DIFF)
     assert second.changed == 0, diff.render(second)
     assert not second.failed
