@@ -239,7 +239,9 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
     """Without wanted.new_source, a file with a fix is CHANGED without its new source, which is neither
     built nor verified (the costly part of a run)."""
     try:
-        tree, readable = _for_ast(text, path)
+        # A module a handler imported is parsed already, from this very text: its tree is reused.
+        known = project.parsed(path, text) if path != STDIN else None
+        tree, readable = (known.tree, text) if known is not None else _for_ast(text, path)
     except TooDeep as exc:
         return FileResult(path, Status.FAILED, error=str(exc))
     except SyntaxError as exc:
@@ -292,9 +294,12 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
 
 
 def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project) -> list[Diagnosis]:
-    name = project.module_name(path) if path != STDIN else ""
-    module = module_facts.build(path, name, text, tree)
-    project.add(module)  # the text given wins over what is on disk
+    known = project.parsed(path, text) if path != STDIN else None
+    if known is not None and known.tree is tree:
+        module = known  # facts built when a handler imported it
+    else:
+        module = module_facts.build(path, project.module_name(path) if path != STDIN else "", text, tree)
+        project.add(module)  # the text given wins over what is on disk
     return find_all(project, module, config.handlers, config.allow_state, config.enabled)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import collections
 import os
 import re
 from pathlib import Path
@@ -41,6 +42,10 @@ def package_markers(path: Path) -> list[str]:
     return markers
 
 
+# Modules analysed on their own that a worker keeps at hand after it is done with them (forget()).
+_RECENT = 32
+
+
 class Project:
     """Modules parsed on demand. Search roots: each handler's code root and the directories above it."""
 
@@ -54,6 +59,7 @@ class Project:
         self._checked = None if checked is None else frozenset(os.path.realpath(p) for p in checked)
         self._files_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
         self._by_path: dict[str, ModuleInfo | None] = {}
+        self._recent: collections.OrderedDict[str, ModuleInfo] = collections.OrderedDict()  # forgotten last
         self._keys: dict[str, str] = {}  # path as asked for -> resolved
         # (importer's directory, dotted name) -> (the file it names, every path looked at to find it)
         self._resolved: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
@@ -242,8 +248,16 @@ class Project:
             self._looked_at.add(key)
             self._looked_at.update(self._markers(key))
         if key not in self._by_path:
-            self._by_path[key] = self._load(key)
+            recent = self._recent.pop(key, None)
+            self._by_path[key] = recent if recent is not None else self._load(key)
         return self._by_path[key]
+
+    def parsed(self, path: str, source: str) -> ModuleInfo | None:
+        """The module at path as already parsed (a handler imported it), when it was parsed from
+        source: the worker analysing that file reads these facts instead of parsing it again. Asks
+        nothing of the disk."""
+        found = self._by_path.get(self.resolved(path))
+        return found if found is not None and found.source == source else None
 
     def _markers(self, path: str) -> list[str]:
         if path not in self._markers_by_path:
@@ -258,6 +272,7 @@ class Project:
         earlier = self._by_path.get(key)
         if earlier is not None and earlier.source != info.source:
             self._by_path.clear()
+            self._recent.clear()
         self._by_path[key] = info
 
     def vendored(self, path: str) -> bool:
@@ -274,8 +289,15 @@ class Project:
 
     def forget(self, path: str) -> None:
         """Drop a module analysed on its own: a worker keeps the modules handlers import, not every
-        module it has seen (memory would grow with the run). Imported later, it is parsed again."""
-        self._by_path.pop(self.resolved(path), None)
+        module it has seen (memory would grow with the run). The last few stay at hand, since the
+        files of a run come in order and a module is most often imported by its neighbours
+        (`common.py` before `handler_1.py`): imported while there, it is not parsed again."""
+        key = self.resolved(path)
+        info = self._by_path.pop(key, None)
+        if info is not None:
+            self._recent[key] = info
+            while len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
 
     def resolve(self, dotted: str, importer: ModuleInfo) -> ModuleInfo | None:
         """The project module an import names, looked up from importer's code root upwards. Where it
