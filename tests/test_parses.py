@@ -72,3 +72,29 @@ def test_a_check_parses_each_module_of_a_service_once(tmp_path: Path, monkeypatc
     files = {p.resolve() for p in tmp_path.rglob("*.py")}
     parsed = collections.Counter({name: n for name, n in parses.items() if Path(name).resolve() in files})
     assert len(parsed) == len(files) and max(parsed.values()) == 1, parsed
+
+
+def test_an_importer_is_judged_by_what_its_text_spells_before_it_is_parsed(tmp_path: Path) -> None:
+    """Two copies of one repository side by side: each `from main import ...` names its own copy's
+    main.py, so the other copy's importers are not parsed to find that out."""
+    from lambda_fix.analysis.project import Project
+
+    files = {
+        "a/svc/main.py": "def handler(event, context):\n    return 1\n",
+        "a/svc/test_main.py": "from main import handler\n",
+        "b/svc/test_main.py": "from main import handler\n",
+        "a/lib/db.py": "def table():\n    return None\n",
+        "a/app.py": "from lib import db\n",
+        "a/other.py": "import json\n",
+        "a/svc/relative.py": "from . import main\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    project = Project(lambda path: Path(path).read_text(), boundary=tmp_path)
+    main, db = str(tmp_path / "a/svc/main.py"), str(tmp_path / "a/lib/db.py")
+    assert project.may_name(str(tmp_path / "a/svc/test_main.py"), main)
+    assert not project.may_name(str(tmp_path / "b/svc/test_main.py"), main)
+    assert project.may_name(str(tmp_path / "a/app.py"), db)
+    assert not project.may_name(str(tmp_path / "a/other.py"), db)
+    assert project.may_name(str(tmp_path / "a/svc/relative.py"), main)  # relative: not judged

@@ -27,7 +27,9 @@ def entries_into(project: Project, module: ModuleInfo,
             stem = imported.name.rsplit(".", 1)[-1] if imported.name else ""
             for path in project.importers_of(imported.path, stem):
                 key = project.resolved(path)
-                importer = project.module_at(path) if key not in seen else None
+                # What its text spells decides before anything is parsed (Project.may_name).
+                importer = project.module_at(path) if key not in seen and project.may_name(path, imported.path) \
+                    else None
                 seen.add(key)
                 if importer is None or all(project.resolved(other.path) != project.resolved(imported.path)
                                            for other in imported_modules(project, importer)):

@@ -379,6 +379,25 @@ class Project:
                 return found, name
         return None
 
+    def may_name(self, importer: str, module: str) -> bool:
+        """Can the file at importer import the module at path module, by what its text spells? Imports
+        are looked for under the importer's search roots (_roots), so module is importable only as
+        its path relative to one of them; the text must then spell that name's package (`lib` of
+        `lib.db`), unless the module sits at the root itself. A relative import (`from .`) is not
+        judged. Asked before parsing importer: a run over several copies of one repository must not
+        parse every `main.py` of every copy for each other's `import main`."""
+        text = self.text(importer)
+        if text is None or "from ." in text:
+            return True
+        target = Path(self.resolved(module))
+        parts = target.with_suffix("").parts if target.name != "__init__.py" else target.parent.parts
+        for root in self._roots(importer):
+            if target.is_relative_to(root):
+                package = ".".join(parts[len(root.parts):-1])
+                if not package or package in text:
+                    return True
+        return False
+
     def _roots(self, importer: str) -> list[Path]:
         """Where the imports of the module at path importer are looked for: the same for every module
         of a directory."""
