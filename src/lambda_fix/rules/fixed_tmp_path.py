@@ -548,28 +548,11 @@ def _group_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, root: s
         if o.kind == "constant":
             return (f"the module constant `{o.node.id}` names `{_value_of(occurrences, o)}` inside it, "  # type: ignore[attr-defined]
                     "and would have to become a per-invocation value of its own"), None
-    constants = {o.node.id for o in outer if o.kind == "constant"}  # type: ignore[attr-defined]
-    if len(constants) > 1 or (constants and any(o.kind != "constant" for o in outer)):
-        return "it is spelled both as a constant and directly", None
-    request_id = _request_id(handler, _called_by_the_project(project, module, handler.name))
-    if request_id is None:
-        return "the handler has no context parameter, and it is a durable execution that must stay deterministic", None
     root_sites = [site for member in members if member.rstrip("/") == root for site in written.get(member, [])]
-    variable = next(iter(constants)) if constants else _variable_name(module, flow, root, root_sites)
-    users = {o.function for o in mine if o.function}
-    threaded = threading_plan(module, flow, variable, users)  # type: ignore[arg-type]
-    if isinstance(threaded, str):
-        return threaded, None
-    called_elsewhere = project.threaded_helper_used_elsewhere(module, threaded)
-    if called_elsewhere is not None:
-        return (f"`{called_elsewhere}`, which would receive the per-invocation name as a parameter, is used by "
-                "another module of the project"), None
-    if variable in scope_bindings(handler).local:
-        return f"`{handler.name}` already has a local `{variable}`", None
-    if _escapes(module, flow, mine):
-        return "the path is returned, and a per-invocation name would change what the handler returns", None
-    created = f"{variable} = {_per_invocation(root, request_id[0])}"
-    move = Threading(name=variable, handler=handler.name, threaded=threaded, created=created)
+    made = _per_invocation_name(project, module, flow, root, outer, mine, root_sites)
+    if isinstance(made, str):
+        return made, None
+    variable, move, request_id = made
     replaced = []
     spelling = _Spelling(module, variable)
     for member in members:
@@ -648,28 +631,11 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
             return f"`{occurrence.function}` uses it, and `{handler.name}` does not call it", None
     if _in_other_files(project, module, value):
         return "another file of the project mentions it", None
-    constants = {o.node.id for o in mine if o.kind == "constant"}  # type: ignore[attr-defined]
-    if len(constants) > 1 or (constants and any(o.kind != "constant" for o in mine)):
-        return "it is spelled both as a constant and directly", None
-    request_id = _request_id(handler, _called_by_the_project(project, module, handler.name))
-    if request_id is None:
-        return "the handler has no context parameter, and it is a durable execution that must stay deterministic", None
-    variable = next(iter(constants)) if constants else _variable_name(module, flow, value, sites)
-    users = {o.function for o in mine if o.function}
-    threaded = threading_plan(module, flow, variable, users)  # type: ignore[arg-type]
-    if isinstance(threaded, str):
-        return threaded, None
-    called_elsewhere = project.threaded_helper_used_elsewhere(module, threaded)
-    if called_elsewhere is not None:
-        return (f"`{called_elsewhere}`, which would receive the per-invocation name as a parameter, is used by "
-                "another module of the project"), None
-    if variable in scope_bindings(handler).local:
-        return f"`{handler.name}` already has a local `{variable}`", None
-    if _escapes(module, flow, mine):
-        return "the path is returned, and a per-invocation name would change what the handler returns", None
+    made = _per_invocation_name(project, module, flow, value, mine, mine, sites)
+    if isinstance(made, str):
+        return made, None
+    variable, move, request_id = made
     cleanup = Cleanup.DIRECTORY if any(how in _DIRECTORY_MAKERS for _, _, how in sites) else Cleanup.FILE
-    created = f"{variable} = {_per_invocation(value, request_id[0])}"
-    move = Threading(name=variable, handler=handler.name, threaded=threaded, created=created)
     imports = list(request_id[1:])
     if cleanup is Cleanup.FILE:
         imports += ["import contextlib", "import os"]
@@ -683,6 +649,36 @@ def _plan(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
         replaced.append((Span(*module.span(o.node)), f"{callee}({variable})" if callee else variable))
     plan = TmpPathPlan(handler.name, variable, value, tuple(sorted(replaced)), move, cleanup, tuple(imports))
     return "", plan
+
+
+def _per_invocation_name(project: Project, module: ModuleInfo, flow: HandlerFlow, value: str,
+                         spelled: list[_Occurrence], used: list[_Occurrence],
+                         sites: list[tuple[ast.AST, bool, str]]) -> str | tuple[str, Threading, tuple[str, ...]]:
+    """The variable that holds value's per-invocation name, made in the handler and passed to the
+    helpers that use it: (its name, the move, the request ID's expression and imports), or why not.
+    spelled: the occurrences of value itself (a module constant among them lends its name); used:
+    every occurrence the move must reach (a directory's and the paths inside it)."""
+    handler = flow.reached[flow.handler]
+    constants = {o.node.id for o in spelled if o.kind == "constant"}  # type: ignore[attr-defined]
+    if len(constants) > 1 or (constants and any(o.kind != "constant" for o in spelled)):
+        return "it is spelled both as a constant and directly"
+    request_id = _request_id(handler, _called_by_the_project(project, module, handler.name))
+    if request_id is None:
+        return "the handler has no context parameter, and it is a durable execution that must stay deterministic"
+    variable = next(iter(constants)) if constants else _variable_name(module, flow, value, sites)
+    threaded = threading_plan(module, flow, variable, {o.function for o in used if o.function})  # type: ignore[arg-type]
+    if isinstance(threaded, str):
+        return threaded
+    called_elsewhere = project.threaded_helper_used_elsewhere(module, threaded)
+    if called_elsewhere is not None:
+        return (f"`{called_elsewhere}`, which would receive the per-invocation name as a parameter, is used by "
+                "another module of the project")
+    if variable in scope_bindings(handler).local:
+        return f"`{handler.name}` already has a local `{variable}`"
+    if _escapes(module, flow, used):
+        return "the path is returned, and a per-invocation name would change what the handler returns"
+    created = f"{variable} = {_per_invocation(value, request_id[0])}"
+    return variable, Threading(name=variable, handler=handler.name, threaded=threaded, created=created), request_id
 
 
 def _in_other_files(project: Project, module: ModuleInfo, value: str) -> bool:
