@@ -31,6 +31,12 @@ def _project(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(textwrap.dedent(text))
 
 
+def _sam_template(runtime: str) -> str:
+    """A SAM template whose one function, app.lambda_handler beside it, runs on runtime."""
+    return ("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+            f"    Properties: {{Handler: app.lambda_handler, Runtime: {runtime}}}\n")
+
+
 def _fixed(root: Path, path: str = "app.py", flags: dict | None = None) -> str:
     summary = run([str(root / path)], Settings(flags or {}), Mode.DIFF)
     [result] = [r for r in summary.results if r.path.endswith(path)]
@@ -140,12 +146,8 @@ def test_without_a_runtime_requires_python_is_the_target(tmp_path: Path, monkeyp
 
 def test_the_target_version_setting_wins_over_what_the_project_declares(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    _project(tmp_path, {"template.yaml": """\
-        Resources:
-          Fn:
-            Type: AWS::Serverless::Function
-            Properties: {Handler: app.lambda_handler, Runtime: python3.8}
-    """, "app.py": HANDLER, "pyproject.toml": '[tool.lambda-fix]\ntarget-version = "py312"\n'})
+    _project(tmp_path, {"template.yaml": _sam_template("python3.8"), "app.py": HANDLER,
+                        "pyproject.toml": '[tool.lambda-fix]\ntarget-version = "py312"\n'})
     assert NEW_SPELLING in _fixed(tmp_path)
     assert OLD_SPELLING in _fixed(tmp_path, flags={"target_version": (3, 8)})
 
@@ -158,12 +160,7 @@ def test_a_target_version_that_names_no_python_is_a_settings_error(tmp_path: Pat
 
 def test_a_python_2_runtime_gets_findings_but_no_fix(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    _project(tmp_path, {"template.yaml": """\
-        Resources:
-          Fn:
-            Type: AWS::Serverless::Function
-            Properties: {Handler: app.lambda_handler, Runtime: python2.7}
-    """, "app.py": HANDLER})
+    _project(tmp_path, {"template.yaml": _sam_template("python2.7"), "app.py": HANDLER})
     [result] = run([str(tmp_path / "app.py")], Settings(), Mode.DIFF).results
     assert result.status is Status.UNCHANGED
     [finding] = result.findings
@@ -226,12 +223,7 @@ def test_verbose_output_says_which_target_each_file_got(tmp_path: Path, monkeypa
     from lambda_fix.cli import main
 
     monkeypatch.chdir(tmp_path)
-    _project(tmp_path, {"app.py": HANDLER, "template.yaml": """\
-        Resources:
-          Fn:
-            Type: AWS::Serverless::Function
-            Properties: {Handler: app.lambda_handler, Runtime: python3.8}
-    """})
+    _project(tmp_path, {"app.py": HANDLER, "template.yaml": _sam_template("python3.8")})
     result = CliRunner().invoke(main, ["-v", "--check", "--no-cache", "app.py"])
     assert "app.py: target Python 3.8 (template.yaml: Runtime python3.8)\n" in result.output
     result = CliRunner().invoke(main, ["--target-version", "py312", "--diff", "--no-cache", "app.py"])
