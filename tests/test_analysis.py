@@ -689,19 +689,38 @@ def test_a_test_patches_a_name_only_when_it_replaces_it(text: str, patched: bool
     assert _patches(text, "boto3") is patched
 
 
-@pytest.mark.parametrize(("source", "entries"), [
-    ("class S:\n    def handle(self, event, context): ...\nhandler = S().handle\n", ["S.handle"]),
-    ("class S:\n    def handle(self, event, context): ...\ns = S()\nlambda_handler = s.handle\n", ["S.handle"]),
-    ("class H:\n    def __call__(self, event, context): ...\nhandler = H()\n", ["H.__call__"]),
-    # not entries: another name, a factory's result, a class of another module, a plain function
-    ("class S:\n    def handle(self, event, context): ...\nworker = S().handle\n", []),
-    ("def make():\n    return print\nhandler = make()\n", []),
-    ("from lib import S\nhandler = S().handle\n", []),
-    ("def handler(event, context): ...\n", []),
+@pytest.mark.parametrize(("files", "reached"), [
+    ({"app.py": "class S:\n    def handle(self, event, context): ...\nhandler = S().handle\n"}, ["S.handle"]),
+    ({"app.py": "class S:\n    def handle(self, event, context): ...\ns = S()\nlambda_handler = s.handle\n"},
+     ["S.handle"]),
+    ({"app.py": "class H:\n    def __call__(self, event, context): ...\nhandler = H()\n"}, ["H.__call__"]),
+    # a class of another module, and a `__call__` its base class in a third module defines
+    ({"app.py": "from lib import S\nhandler = S().handle\n",
+      "lib.py": "class S:\n    def handle(self, event, context): ...\n"}, ["S.handle"]),
+    ({"app.py": "from svc import Handler\nhandler = Handler()\n",
+      "svc.py": "from base import Base\nclass Handler(Base):\n    pass\n",
+      "base.py": "class Base:\n    def __call__(self, event, context): ...\n"}, ["Base.__call__"]),
+    # factories: a closure, a bound method a classmethod returns
+    ({"app.py": "def make(prefix):\n    def inner(event, context): ...\n    return inner\nhandler = make('x')\n"},
+     ["make", "make.<locals>.inner"]),
+    ({"app.py": "class P:\n    @classmethod\n    def get_handler(cls):\n        return cls().handle\n"
+                "    def handle(self, event, context): ...\nlambda_handler = P.get_handler()\n"},
+     ["P.get_handler", "P.handle"]),
+    # not entries: another name, a library's factory, a plain function (a handler of its own)
+    ({"app.py": "class S:\n    def handle(self, event, context): ...\nworker = S().handle\n"}, None),
+    ({"app.py": "def handler(event, context): ...\n"}, None),
 ])
-def test_handlers_that_are_methods_are_bound_entries(source: str, entries: list[str]) -> None:
-    from lambda_fix.analysis.handlers import bound_entries, may_contain_handler
+def test_handlers_that_are_objects_reach_what_python_calls(tmp_path: Path, files: dict[str, str],
+                                                             reached: list[str] | None) -> None:
+    from lambda_fix.analysis.flow import analyze
+    from lambda_fix.analysis.handlers import may_contain_handler, object_entries
 
-    module = module_facts.build("/project/app.py", "app", source, ast.parse(source))
-    assert [name for name, _ in bound_entries(module)] == entries
-    assert may_contain_handler(source) or not entries
+    project, module = project_of(tmp_path, files)
+    entries = object_entries(module)
+    assert may_contain_handler(module.source) or not entries
+    if reached is None:
+        assert entries == []
+        return
+    [entry] = entries
+    flow = analyze(project, module, entry)
+    assert sorted(name for _, name in flow.reached if name != entry.name) == sorted(reached)

@@ -37,7 +37,8 @@ def entries_into(project: Project, module: ModuleInfo,
                 entries = handlers.find_handlers(importer, extra)
                 names = {f.name for f in entries}
                 found += [(importer, f, False) for f in entries]
-                found += [(importer, f, True) for f in handlers.framework_entries(importer) if f.name not in names]
+                routes = handlers.framework_entries(importer, handlers.adapted(project, importer))
+                found += [(importer, f, True) for f in routes if f.name not in names]
                 if not entries:
                     following.append(importer)
         level = following

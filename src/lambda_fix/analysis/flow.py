@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from .classes import ClassRef, class_of, find_method, object_named
 from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES, may_build_client
 from .handlers import registered
 from .module import ModuleInfo, statements_within
@@ -58,6 +59,10 @@ class Mutation:
     # Under an `if` on module state that the same block changes (`if not CACHE: CACHE.update(...)`,
     # `if is_cold_start: ...; is_cold_start = False`): the block runs once per environment.
     filled_once: bool = False
+    # For a module-level object (`provider = Provider()`): the attribute written through
+    # (`self.response["Data"][k] = v` writes `response`), and whether the write rebinds it whole.
+    attribute: str | None = None
+    rebinds_attribute: bool = False
 
     @property
     def leaks(self) -> bool:
@@ -106,6 +111,9 @@ class _Summary:
     state_params: dict[str, StateKey] = field(default_factory=dict)
     control: bool = False
     returns_tainted: bool = False
+    # A method's `self`: the class of the object it is called on, which may be a subclass of the class
+    # that defines it (a base's `handle` calling `self.create()` that the subclass defines).
+    self_class: ClassRef | None = None
 
 
 @dataclass
@@ -115,6 +123,9 @@ class HandlerFlow:
     calls: dict[FunctionKey, set[FunctionKey]]  # caller -> direct callees (project functions)
     escaping: set[FunctionKey]  # referenced as a value, not only called
     mutations: list[Mutation]
+    # Writes into module-level objects of project classes (keys name the object), through their
+    # methods' `self` or from outside: the object lives as long as the environment.
+    object_mutations: list[Mutation] = field(default_factory=list)
     # callee -> [(caller, repeated, line)]: repeated when the call sits in a loop, comprehension or lambda
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = field(default_factory=dict)
     client_calls: list[ClientCall] = field(default_factory=list)
@@ -178,6 +189,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         value it looked at return request data."""
         summary = summaries[function]
         return (frozenset(summary.tainted_params), tuple(sorted(summary.state_params.items())), summary.control,
+                _class_id(summary),
                 frozenset(k for k in walk.consulted if k in summaries and summaries[k].returns_tainted))
 
     while pending and budget:
@@ -188,20 +200,23 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         if walk.returns_tainted and not summaries[current].returns_tainted:
             summaries[current].returns_tainted = True
             pending.extendleft(c for c in sorted(callers.get(current, ())) if c not in pending)
-        for callee, (callee_module, callee_node), tainted, states, control in walk.calls:
+        for callee, (callee_module, callee_node), tainted, states, control, self_class in walk.calls:
             callers.setdefault(callee, set()).add(current)
             summary = summaries.setdefault(callee, _Summary())
-            before = (set(summary.tainted_params), dict(summary.state_params), summary.control)
+            before = (set(summary.tainted_params), dict(summary.state_params), summary.control, summary.self_class)
             summary.tainted_params |= tainted
             summary.state_params.update(states)
             summary.control |= control
-            if callee not in nodes or before != (summary.tainted_params, summary.state_params, summary.control):
+            summary.self_class = summary.self_class or self_class  # the first caller's object decides
+            if callee not in nodes or before != (summary.tainted_params, summary.state_params, summary.control,
+                                                 summary.self_class):
                 nodes[callee] = (callee_module, callee_node)
                 pending.append(callee)
     calls: dict[FunctionKey, set[FunctionKey]] = {}
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = {}
     escaping: set[FunctionKey] = set()
     mutations: list[Mutation] = []
+    object_mutations: list[Mutation] = []
     client_calls: list[ClientCall] = []
     tainted_names: dict[FunctionKey, frozenset[str]] = {}
     for current, (mod, node) in nodes.items():
@@ -213,6 +228,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
             call_sites.setdefault(callee, []).append((current, repeated, line))
         escaping |= walk.escaping_keys
         mutations.extend(walk.mutations)
+        object_mutations.extend(walk.object_mutations)
         client_calls.extend(walk.client_calls)
         tainted_names[current] = frozenset(walk.tainted)
     return HandlerFlow(
@@ -221,6 +237,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         calls=calls,
         escaping=escaping,
         mutations=mutations,
+        object_mutations=object_mutations,
         call_sites=call_sites,
         client_calls=client_calls,
         tainted_names=tainted_names,
@@ -234,7 +251,8 @@ def _walked(project: Project, module: ModuleInfo, node: FunctionNode, summary: _
 
     A helper module shared by many handlers has its functions walked once per worker, not once per
     handler."""
-    given = (frozenset(summary.tainted_params), tuple(sorted(summary.state_params.items())), summary.control)
+    given = (frozenset(summary.tainted_params), tuple(sorted(summary.state_params.items())), summary.control,
+             _class_id(summary))
     earlier = remembered(node, "walks", list)
     for walked_with, answers, walk in earlier:
         if walked_with == given and all(_returns_tainted(summaries, k) == v for k, v in answers.items()):
@@ -243,6 +261,10 @@ def _walked(project: Project, module: ModuleInfo, node: FunctionNode, summary: _
     walk.run()
     earlier.append((given, {k: _returns_tainted(summaries, k) for k in walk.consulted}, walk))
     return walk
+
+
+def _class_id(summary: _Summary) -> int | None:
+    return id(summary.self_class[1]) if summary.self_class is not None else None
 
 
 def _returns_tainted(summaries: dict[FunctionKey, _Summary], key: FunctionKey) -> bool:
@@ -260,7 +282,9 @@ class _FunctionWalk:
         self.node = node
         self.key = key
         # The class a method belongs to, and locals known to hold instances of project classes.
-        self.own_class = self._class_named(key[1].split(".")[0]) if "." in key[1] else None
+        self.own_class = self._class_named(key[1].split(".")[0]) if "." in key[1] and "<locals>" not in key[1] \
+            else None
+        self.self_class = summary.self_class or self.own_class
         self.instances: dict[str, tuple[ModuleInfo, ast.ClassDef]] = {}
         self.summary = summary
         self.summaries = summaries
@@ -269,15 +293,16 @@ class _FunctionWalk:
         self.sites: list[tuple[FunctionKey, bool, int]] = []
         self.tainted: set[str] = set(summary.tainted_params)
         self.aliases: dict[str, StateKey] = dict(summary.state_params)
-        self.calls: list[tuple[FunctionKey, tuple[ModuleInfo, FunctionNode], set[str], dict[str, StateKey], bool]] = []
+        self.calls: list[tuple[FunctionKey, tuple[ModuleInfo, FunctionNode], set[str], dict[str, StateKey], bool,
+                               ClassRef | None]] = []
         self.escaping_keys: set[FunctionKey] = set()
         self.mutations: list[Mutation] = []
         self.returns_tainted = False
         self.consulted: set[FunctionKey] = set()  # functions whose return value the walk asked about
         self._locals = scope_bindings(node).local
         params = scope_bindings(node).params
-        if self.own_class is not None and params:
-            self.instances[params[0]] = self.own_class  # self
+        if self.self_class is not None and params and not _is_static(node):
+            self.instances[params[0]] = self.self_class  # self, or cls
         for statement in _assignments_from_calls(node):
             found = self.resolve_class(statement.value.func)  # type: ignore[attr-defined]
             if found is not None:
@@ -312,6 +337,7 @@ class _FunctionWalk:
 
     def _reset_records(self) -> None:
         self.calls, self.mutations, self.escaping_keys, self.sites = [], [], set(), []
+        self.object_mutations: list[Mutation] = []
         self.client_calls: list[ClientCall] = []
 
     # ---- statements -------------------------------------------------------------------------
@@ -438,7 +464,7 @@ class _FunctionWalk:
             key_tainted = isinstance(target, ast.Subscript) and self.is_tainted(target.slice)
             kind = "item" if isinstance(target, ast.Subscript) else "attribute"
             verb = {"deletion": "deletion", "augmented assignment": "augmented assignment"}.get(action, "assignment")
-            self._mutation(state, target, f"{kind} {verb}", value_tainted or key_tainted, control, value)
+            self._mutation(state, target, f"{kind} {verb}", value_tainted or key_tainted, control, value, target)
 
     # ---- expressions ------------------------------------------------------------------------
 
@@ -459,10 +485,12 @@ class _FunctionWalk:
         func = call.func
         args_tainted = any(self.is_tainted(a) for a in call.args) or \
             any(self.is_tainted(k.value) for k in call.keywords)
+        target = self.resolve_function(func)
         if isinstance(func, ast.Attribute):
             state = self.state_root(func.value)
-            if state is not None and func.attr in MUTATING_METHODS:
-                self._mutation(state, call, func.attr, args_tainted, control, call.args[-1] if call.args else None)
+            if state is not None and func.attr in MUTATING_METHODS and target is None:
+                self._mutation(state, call, func.attr, args_tainted, control, call.args[-1] if call.args else None,
+                               func)
             elif isinstance(func.value, ast.Name) and args_tainted and func.attr in MUTATING_METHODS \
                     and id(func.value) not in self.global_ids:
                 self._taint(func.value.id)  # a local container now holds request data
@@ -476,13 +504,35 @@ class _FunctionWalk:
             if state is not None:
                 self._mutation(state, call, qualified.rsplit(".", 1)[1], args_tainted, control, None)
         self._dispatch(call)
-        target = self.resolve_function(func)
         if target is None:
             return
         key, module, node = target
         self.sites.append((key, id(call) in self.repeated_ids, call.lineno))
-        tainted_params, state_params = self._bind_arguments(node, call, bound="." in key[1])
-        self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control))
+        bound = _is_method(key, node)
+        tainted_params, state_params = self._bind_arguments(node, call, bound=bound)
+        receiver_class = None
+        if key[1].endswith(".__init__"):
+            receiver_class = self.resolve_class(func)
+        elif key[1].endswith(".__call__") and isinstance(func, ast.Call):
+            receiver_class = self.resolve_class(func.func)  # `Handler()(event, context)`
+        elif bound:
+            receiver = func.value if isinstance(func, ast.Attribute) else func  # `obj.method(...)`, `obj(...)`
+            params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+            own = [a.arg for a in (*self.node.args.posonlyargs, *self.node.args.args)]
+            if _is_super(receiver) and own:
+                receiver_class = self.self_class
+                receiver_state = self.aliases.get(own[0])
+            else:
+                receiver_class = self._receiver_class(receiver)
+                # A method of a module-level object: its `self` is that object, and what it writes there
+                # stays for the next invocation.
+                receiver_state = self.state_root(receiver) if _is_plain_reference(receiver) else None
+            if receiver_state is not None and params:
+                state_params[params[0]] = receiver_state
+            if isinstance(receiver, ast.Name) and receiver.id in self.tainted and params:
+                tainted_params.add(params[0])  # an object made from request data: its attributes hold it
+        self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control,
+                           receiver_class))
 
     def _dispatch(self, call: ast.Call) -> None:
         """`app.resolve(event, context)` / `helper(event, context)` call one registered function per
@@ -499,7 +549,7 @@ class _FunctionWalk:
             node = self.module.functions[function_name]
             key = (self.module.path, function_name)
             self.sites.append((key, id(call) in self.repeated_ids, call.lineno))
-            self.calls.append((key, (self.module, node), set(scope_bindings(node).params), {}, True))
+            self.calls.append((key, (self.module, node), set(scope_bindings(node).params), {}, True, None))
 
     def _bind_arguments(self, node: FunctionNode, call: ast.Call,
                         bound: bool = False) -> tuple[set[str], dict[str, StateKey]]:
@@ -544,17 +594,29 @@ class _FunctionWalk:
             key, module, node = target
             self.escaping_keys.add(key)
             # A callback may be handed anything: its parameters count as per-request.
-            self.calls.append((key, (module, node), set(scope_bindings(node).params), {}, True))
+            self.calls.append((key, (module, node), set(scope_bindings(node).params), {}, True, None))
 
     def _mutation(self, state: StateKey, node: ast.AST, action: str, tainted_value: bool, control: bool,
-                  value: ast.expr | None) -> None:
-        self.mutations.append(Mutation(
+                  value: ast.expr | None, through: ast.expr | None = None) -> None:
+        mutation = Mutation(
             state=state, function=self.key, line=node.lineno, column=node.col_offset,
             action=action, per_request_value=tainted_value, per_request_condition=control,
             called_conditionally=self.summary.control,
             client_value=value is not None and self._is_client(value),
             constant_value=isinstance(value, ast.Constant),
-        ))
+        )
+        if not self._is_object(state):
+            self.mutations.append(mutation)
+        elif through is not None:
+            attribute, whole = _object_attribute(through)
+            self.object_mutations.append(dataclasses.replace(mutation, attribute=attribute, rebinds_attribute=whole))
+        else:
+            self.object_mutations.append(mutation)  # the object itself rebound (`global provider`)
+
+    def _is_object(self, state: StateKey) -> bool:
+        """Is state a module-level object of a project class (class_of), not a container or scalar?"""
+        owner = self.module if state[0] == self.module.path else self.project.module_at(state[0])
+        return owner is not None and state[1] not in owner.state
 
     # ---- resolution -------------------------------------------------------------------------
 
@@ -643,6 +705,9 @@ class _FunctionWalk:
     def _state_of_global(self, name: str) -> StateKey | None:
         if name in self.module.state:
             return (self.module.path, name)
+        known = object_named(self.project, self.module, name)
+        if known is not None:
+            return (known[0].path, known[1])
         ref = self.module.imports.get(name)
         if ref is not None and ref.attr is not None:
             found = self.project.resolve_attribute(ref.dotted, self.module)  # re-exports followed
@@ -691,9 +756,10 @@ class _FunctionWalk:
         """The project function a call's func names. Depends only on the function being walked (its
         locals, globals and instances), so it is remembered on it: every walk asks again."""
         known = remembered(self.node, "resolved", dict)
-        if id(func) not in known:
-            known[id(func)] = self._resolve_function(func)
-        return known[id(func)]  # type: ignore[no-any-return]
+        memo = (id(func), id(self.self_class[1]) if self.self_class is not None else None)
+        if memo not in known:
+            known[memo] = self._resolve_function(func)
+        return known[memo]  # type: ignore[no-any-return]
 
     def _resolve_function(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
         method = self._resolve_method(func)
@@ -718,44 +784,135 @@ class _FunctionWalk:
 
 
     def _resolve_method(self, func: ast.expr) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
-        """`obj.method` for a local holding a project class instance, `C().method`, `self.method`,
-        and `C(...)` itself (its `__init__`). Inheritance is not followed."""
-        found = None
+        """A method as Python finds it along the class's MRO, across modules: `obj.method` for a local
+        or module-level object of a project class, `C().method`, `self.method` (on the object's own
+        class, which may be a subclass), `super().method`, `C.method` (static and class methods), and
+        `C(...)` itself (its `__init__`)."""
+        found: ClassRef | None = None
+        after = None
         name = "__init__"
         if isinstance(func, ast.Attribute):
-            receiver = func.value
             name = func.attr
-            if isinstance(receiver, ast.Name) and receiver.id in self.instances and receiver.id in self._locals:
-                found = self.instances[receiver.id]
-            elif isinstance(receiver, ast.Call):
-                found = self.resolve_class(receiver.func)
-        if found is None and (isinstance(func, ast.Name) or isinstance(func, ast.Attribute)) and name == "__init__":
+            receiver = func.value
+            if _is_super(receiver):
+                if self.own_class is not None and self.self_class is not None:
+                    found, after = self.self_class, self.own_class[1]
+            else:
+                found = self._receiver_class(receiver)
+                if found is None and isinstance(receiver, (ast.Name, ast.Attribute)):
+                    found = self.resolve_class(receiver)  # `Parser.make_client()`
+        elif isinstance(func, ast.Name):
             found = self.resolve_class(func)
+            if found is None:
+                found, name = self._receiver_class(func), "__call__"  # an object the code calls
+        elif isinstance(func, ast.Call):
+            found, name = self.resolve_class(func.func), "__call__"  # `Handler()(event, context)`
+            if found is None:
+                return self._returned_by(func)  # `make_handler(config)(event, context)`
         if found is None:
             return None
-        module, cls = found
-        for statement in cls.body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
-                return (module.path, f"{cls.name}.{name}"), module, statement
+        method = find_method(self.project, *found, name, after=after)
+        if method is None:
+            return None
+        owner, cls, node = method
+        return (owner.path, f"{cls.name}.{name}"), owner, node
+
+    def _returned_by(self, call: ast.Call) -> tuple[FunctionKey, ModuleInfo, FunctionNode] | None:
+        """The project function a factory call returns: a function it defines (a closure), a module
+        function, or a bound method (`return Service().handle`, `return cls().handle`)."""
+        factory = self.resolve_function(call.func)
+        if factory is None:
+            return None
+        (path, qualified), owner, node = factory
+        own = owner.classes.get(qualified.split(".")[0]) if "." in qualified and "<locals>" not in qualified else None
+        nested = {s.name: s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for value in _returned_values(node):
+            if isinstance(value, ast.Name) and value.id in nested:
+                return (path, f"{qualified}.<locals>.{value.id}"), owner, nested[value.id]
+            if isinstance(value, ast.Name) and value.id in owner.functions and value.id not in owner.imports:
+                return (path, value.id), owner, owner.functions[value.id]
+            if isinstance(value, ast.Attribute):
+                receiver = value.value.func if isinstance(value.value, ast.Call) else value.value
+                cls = (owner, own) if own is not None and isinstance(receiver, ast.Name) \
+                    and receiver.id in ("self", "cls") else class_of(self.project, owner, receiver)
+                method = find_method(self.project, *cls, value.attr) if cls is not None else None
+                if method is not None:
+                    return (method[0].path, f"{method[1].name}.{value.attr}"), method[0], method[2]
         return None
 
-    def resolve_class(self, func: ast.expr) -> tuple[ModuleInfo, ast.ClassDef] | None:
-        if isinstance(func, ast.Name):
-            if func.id in self._locals:
-                return None
-            if func.id in self.module.classes and func.id not in self.module.imports:
-                return self.module, self.module.classes[func.id]
-        qualified = self.module.qualified_name(func)
-        if qualified is None or "." not in qualified:
+    def _receiver_class(self, receiver: ast.expr) -> ClassRef | None:
+        """The project class of the object an expression stands for: a local or `self` known to hold
+        one, a module-level object (here or imported), or `C(...)`."""
+        if isinstance(receiver, ast.Name):
+            if receiver.id in self.instances and receiver.id in self._locals:
+                return self.instances[receiver.id]
+            if receiver.id not in self._locals or id(receiver) in self.global_ids:
+                known = object_named(self.project, self.module, receiver.id)
+                return (known[2], known[3]) if known is not None else None
             return None
-        found = self.project.resolve_attribute(qualified, self.module)
-        if found is None or found[1] not in found[0].classes:
-            return None
-        return found[0], found[0].classes[found[1]]
+        if isinstance(receiver, ast.Call):
+            return self.resolve_class(receiver.func)
+        return None
 
-    def _class_named(self, name: str) -> tuple[ModuleInfo, ast.ClassDef] | None:
+    def resolve_class(self, func: ast.expr) -> ClassRef | None:
+        if isinstance(func, ast.Name) and func.id in self._locals:
+            return self.instances.get(func.id) if func.id in self.instances and _is_class_param(self, func.id) \
+                else None
+        return class_of(self.project, self.module, func)
+
+    def _class_named(self, name: str) -> ClassRef | None:
         cls = self.module.classes.get(name)
         return (self.module, cls) if cls is not None else None
+
+
+def _is_method(key: FunctionKey, node: FunctionNode) -> bool:
+    """Does a call of this function bind its first parameter to the receiver (a method, not a static
+    method or a closure a factory returned)?"""
+    return "." in key[1] and "<locals>" not in key[1] and not _is_static(node)
+
+
+def _is_super(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
+
+
+def _returned_values(function: FunctionNode) -> Iterator[ast.expr]:
+    """The values of function's own `return` statements (not those of functions nested in it)."""
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node.value
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def _is_static(function: FunctionNode) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+
+
+def _is_class_param(walk: _FunctionWalk, name: str) -> bool:
+    """Is name the `cls` of a classmethod (it stands for the class, not an instance)?"""
+    node = walk.node
+    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    return bool(params) and params[0] == name and \
+        any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+
+
+def _object_attribute(expr: ast.expr) -> tuple[str | None, bool]:
+    """(the attribute of the root object an expression writes through, whether expr is that attribute
+    itself): `self.response["Data"][k]` -> ("response", False), `self.count` -> ("count", True)."""
+    attribute, whole, depth = None, False, 0
+    while True:
+        if isinstance(expr, ast.Subscript):
+            expr = expr.value
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            expr = expr.func.value
+        elif isinstance(expr, ast.Attribute):
+            attribute, whole = expr.attr, depth == 0
+            expr = expr.value
+        else:
+            return attribute, whole
+        depth += 1
 
 
 def _global_ids(function: FunctionNode) -> set[int]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .module import ModuleInfo
 from .scopes import FunctionNode
+
+if TYPE_CHECKING:
+    from .project import Project
 
 HANDLER_NAMES = frozenset({"lambda_handler", "handler"})
 _EVENT_NAMES = frozenset({"event", "evt", "ev", "e", "_event", "_evt", "_ev", "_e", "_"})
@@ -18,13 +24,15 @@ _CONTEXT_NAMES = frozenset({"context", "ctx", "c", "_context", "_ctx", "_c", "_"
 # handler name or whose first parameter looks like an event. False positives only cost a parse.
 _CANDIDATE = re.compile(
     r"^(?:async[ \t]+)?def[ \t]+(?:(?:lambda_handler|handler)\b|\w+[ \t]*\(\s*_?(?:event|evt|ev|e)\b)"
-    r"|^(?:lambda_handler|handler)[ \t]*=",  # `handler = Service().handle`: bound_entries
+    r"|^(?:lambda_handler|handler)[ \t]*=",  # `handler = Service().handle`: object_entries
     re.MULTILINE,
 )
+# A route of a web framework's app or router (framework_entries): `@router.get("/items")`.
+_ROUTE_TEXT = re.compile(r"^[ \t]*@\w+\.(?:get|post|put|delete|patch|route|api_route|websocket)\(", re.MULTILINE)
 
 
 def may_contain_handler(source: str, extra_names: frozenset[str] = frozenset()) -> bool:
-    if _CANDIDATE.search(source) or "Chalice(" in source:  # a Chalice app has routes, not a handler
+    if _CANDIDATE.search(source) or "Chalice(" in source or _ROUTE_TEXT.search(source):
         return True
     return any(re.search(rf"^(?:async[ \t]+)?def[ \t]+{re.escape(n)}\b", source, re.MULTILINE)
                for n in extra_names)
@@ -59,48 +67,70 @@ def find_handlers(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[Funct
     return [f for name, f in candidates.items() if name not in inner]
 
 
-def bound_entries(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[tuple[str, FunctionNode]]:
-    """Handlers that are methods: a handler name bound at module level to a method of an object of
-    a class of the module (`handler = Service().handle`, `handler = service.handle` for a module-level
-    `service = Service()`), or to such an object whose `__call__` the runtime calls (`handler =
-    Handler()`). Returns ("Class.method", the method), in source order."""
+def object_entries(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[FunctionNode]:
+    """Handlers that are not functions: a handler name bound at module level to a bound method
+    (`handler = Service().handle`, `handler = service.handle`, with `Service` here or imported), an
+    object whose `__call__` the runtime calls (`handler = Handler()`), or what a factory returns
+    (`lambda_handler = Provider.get_handler()`, `handler = make_handler(config)`).
+
+    Each is returned as the function the runtime in effect calls, `def handler(event, context): return
+    <value>(event, context)`, placed at the binding: the flow analysis resolves the value as Python
+    would (methods along the MRO across modules, `__call__`, a factory's returned function), and what
+    it finds is reported at that line. An adapter of a web app (`Mangum(app)`) is not one: its app's
+    routes are the entry points (framework_entries)."""
     wanted = set(HANDLER_NAMES) | {e.rpartition(":")[2] for e in extra
                                     if not e.rpartition(":")[0] or _module_matches(module, e.rpartition(":")[0])}
-    instances: dict[str, ast.ClassDef] = {}
-    found: list[tuple[str, FunctionNode]] = []
+    found: list[FunctionNode] = []
     for stmt in module.tree.body:
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None):
             continue
-        name, value = stmt.targets[0].id, stmt.value
-        made = _instance_of(module, value)
-        if made is not None and module.binding_counts.get(name) == 1:
-            instances[name] = made
-        if name not in wanted or name in module.functions or module.binding_counts.get(name) != 1:
-            continue
-        cls, method = None, None
-        if made is not None:
-            cls, method = made, "__call__"
-        elif isinstance(value, ast.Attribute):
-            receiver = value.value
-            cls = _instance_of(module, receiver) or (
-                instances.get(receiver.id) if isinstance(receiver, ast.Name) else None)
-            method = value.attr
-        if cls is None or method is None:
-            continue
-        node = next((s for s in cls.body
-                     if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method),
-                    None)
-        if node is not None:
-            found.append((f"{cls.name}.{method}", node))
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        value = stmt.value
+        for target in targets:
+            if not isinstance(target, ast.Name) or target.id not in wanted or target.id in module.functions \
+                    or module.binding_counts.get(target.id) != 1:
+                continue
+            if not isinstance(value, (ast.Attribute, ast.Call, ast.Name)) or _adapter(module, value):
+                continue
+            found.append(_calling(target.id, value, stmt))
     return found
 
 
-def _instance_of(module: ModuleInfo, value: ast.AST) -> ast.ClassDef | None:
-    """The class of the module that `value`, a call `C(...)`, makes."""
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in module.classes \
-            and value.func.id not in module.imports:
-        return module.classes[value.func.id]
-    return None
+def _calling(name: str, value: ast.expr, at: ast.stmt) -> FunctionNode:
+    """`def name(event, context): return value(event, context)`, every node at the binding's place."""
+    call = ast.Call(func=copy.deepcopy(value), args=[ast.Name("event", ast.Load()), ast.Name("context", ast.Load())],
+                    keywords=[])
+    arguments = ast.arguments(posonlyargs=[], args=[ast.arg("event"), ast.arg("context")], vararg=None,
+                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    function = ast.FunctionDef(name=name, args=arguments, body=[ast.Return(call)], decorator_list=[],
+                               returns=None, type_comment=None)
+    if "type_params" in ast.FunctionDef._fields:
+        function.type_params = []  # type: ignore[attr-defined]
+    for node in ast.walk(function):
+        if "lineno" in node._attributes and (node in (function, call) or not hasattr(node, "lineno")):
+            ast.copy_location(node, at)
+    return function
+
+
+# Calls that make a Lambda handler of a web application: its routes run per invocation.
+_ADAPTERS = frozenset({"mangum.Mangum", "mangum.adapter.Mangum", "apig_wsgi.make_lambda_handler",
+                       "serverless_wsgi.handle_request", "awsgi.response", "aws_lambda_wsgi.response",
+                       "asgi_aws.Asgi", "a2wsgi.WSGIMiddleware"})
+# Words that name those adapters in a file's text (the run holds an adapted app somewhere).
+ADAPTER_WORDS = ("Mangum", "serverless_wsgi", "awsgi", "apig_wsgi", "aws_lambda_wsgi", "asgi_aws")
+
+
+def adapted(project: Project, module: ModuleInfo) -> bool | None:
+    """Does the run hold an adapter that makes a handler of a web app (this module's text, or another
+    file's)? None when module imports no web framework: the question does not arise."""
+    if not _WEB_IMPORTS.search(module.source):
+        return None
+    return any(word in module.source for word in ADAPTER_WORDS) or \
+        any(project.mentioned_elsewhere(module.path, word, word) for word in ADAPTER_WORDS)
+
+
+def _adapter(module: ModuleInfo, value: ast.expr) -> bool:
+    return isinstance(value, ast.Call) and (module.qualified_name(value.func) or "") in _ADAPTERS
 
 
 def called_by_other_entries(module: ModuleInfo, entries: set[str]) -> set[str]:
@@ -151,15 +181,34 @@ def registered(module: ModuleInfo) -> dict[str, list[str]]:
         _decorated_by(module, lambda q: q == _CUSTOM_RESOURCE, _CUSTOM_RESOURCE_METHODS)
 
 
-def framework_entries(module: ModuleInfo) -> list[FunctionNode]:
-    """Chalice routes and event functions: Chalice's app object is the handler, so they are entry points."""
-    if "chalice" not in module.source:
-        return []
-    names = [n for found in _decorated_by(module, lambda q: q in _CHALICE, _CHALICE_METHODS).values() for n in found]
+def framework_entries(module: ModuleInfo, adapted: bool | None = None) -> list[FunctionNode]:
+    """Functions a framework calls once per request, so entry points: Chalice routes and event
+    functions (Chalice's app object is the handler), and the routes, middleware and error handlers of a
+    web app or router (FastAPI, Flask, Starlette, Quart) when an adapter makes a handler of the app
+    (`handler = Mangum(app)`, `serverless_wsgi.handle_request(app, event, context)`). adapted: whether
+    the run holds such an adapter; None: judged by this module's text alone."""
+    names: list[str] = []
+    if "chalice" in module.source:
+        chalice = _decorated_by(module, lambda q: q in _CHALICE, _CHALICE_METHODS)
+        names += [n for found in chalice.values() for n in found]
+    if adapted is None:
+        adapted = any(word in module.source for word in ADAPTER_WORDS)
+    if adapted and _WEB_IMPORTS.search(module.source):
+        names += [n for found in _decorated_by(module, lambda q: q in _WEB_APPS, None).values() for n in found]
     return [module.functions[n] for n in dict.fromkeys(names)]
 
 
-def _decorated_by(module: ModuleInfo, is_dispatcher, methods: frozenset[str]) -> dict[str, list[str]]:  # noqa: ANN001
+# Web apps and routers whose decorated functions run per request behind an adapter.
+_WEB_APPS = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "fastapi.routing.APIRouter", "flask.Flask",
+                       "flask.Blueprint", "starlette.applications.Starlette", "quart.Quart", "quart.Blueprint"})
+_WEB_IMPORTS = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:fastapi|flask|starlette|quart)\b", re.MULTILINE)
+# Decorators of such an app that register what runs once per environment, not per request.
+_ONCE_PER_ENVIRONMENT = frozenset({"on_event", "before_first_request", "before_serving", "after_serving",
+                                   "lifespan", "add_event_handler", "while_serving"})
+
+
+def _decorated_by(module: ModuleInfo, is_dispatcher, methods: frozenset[str] | None) -> dict[str, list[str]]:  # noqa: ANN001
+    """methods: the decorating methods that register; None: any but _ONCE_PER_ENVIRONMENT's."""
     dispatchers = set()
     for stmt in module.tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
@@ -170,7 +219,8 @@ def _decorated_by(module: ModuleInfo, is_dispatcher, methods: frozenset[str]) ->
         for decorator in function.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
-                    and target.value.id in dispatchers and target.attr in methods:
+                    and target.value.id in dispatchers and (target.attr in methods if methods is not None
+                                                            else target.attr not in _ONCE_PER_ENVIRONMENT):
                 found.setdefault(target.value.id, []).append(name)
     return found
 

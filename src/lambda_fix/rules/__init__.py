@@ -17,6 +17,7 @@ Importing this package is cheap: the rules and the analysis load on first use of
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from ..analysis.flow import HandlerFlow
     from ..analysis.module import ModuleInfo
     from ..analysis.project import Project
+    from ..analysis.scopes import FunctionNode
 
 __all__ = ["Context", "Diagnosis", "Plan", "Span", "find_all"]
 
@@ -58,10 +60,10 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
 
     found = handlers.find_handlers(module, extra_handlers)
     names = {f.name for f in found}
-    routes = [f for f in handlers.framework_entries(module) if f.name not in names]
-    methods = handlers.bound_entries(module, extra_handlers)
+    routes = [f for f in handlers.framework_entries(module, handlers.adapted(project, module)) if f.name not in names]
+    objects = handlers.object_entries(module, extra_handlers)
     active = [_decision(rule.module) for rule in RULES if enabled(rule.code)]
-    if not found and not routes and not methods:
+    if not found and not routes and not objects:
         return _found_for_other_modules(project, module, extra_handlers, allow_state, active)
     if not any(decision.may_find(project, module) for decision in active):
         return []  # nothing any rule looks for: the flow analysis, most of the cost, is not needed
@@ -71,18 +73,18 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
     results: list[Diagnosis] = []
     for decision in active:
         results.extend(_unambiguous(module, d) for d in decision.find(context))
-    if methods:
-        # A handler that is a method is analysed like a function; what is found there is reported, as
-        # the fixes edit module-level functions only.
-        method_flows = [flow.analyze(project, module, node, method_of=qualified.split(".")[0])
-                        for qualified, node in methods]
+    if objects:
+        # A handler that is an object (a bound method, a callable, a factory's result) is analysed as
+        # the function the runtime in effect calls; what is found there is reported, as the fixes edit
+        # module-level functions only.
+        object_flows = [flow.analyze(project, module, node) for node in objects]
         seen = {(d.line, d.column, d.code) for d in results}
-        method_context = Context(project, module, method_flows, allow_state, enabled)
+        object_context = Context(project, module, object_flows, allow_state, enabled)
         for decision in active:
-            for d in decision.find(method_context):
+            for d in decision.find(object_context):
                 if (d.line, d.column, d.code) not in seen:
                     seen.add((d.line, d.column, d.code))
-                    results.append(_reported_for_a_method(d, method_flows))
+                    results.append(_reported_for_an_object(d, module, objects))
     return sorted(results, key=lambda d: (d.line, d.column, d.code))
 
 
@@ -108,12 +110,13 @@ def _found_for_other_modules(project: Project, module: ModuleInfo, extra_handler
     return sorted(found, key=lambda d: (d.line, d.column, d.code))
 
 
-def _reported_for_a_method(diagnosis: Diagnosis, flows: list[HandlerFlow]) -> Diagnosis:
+def _reported_for_an_object(diagnosis: Diagnosis, module: ModuleInfo, objects: list[FunctionNode]) -> Diagnosis:
     if diagnosis.plan is None:
         return diagnosis
-    entry = ", ".join(f"`{f.handler[1]}`" for f in flows)
+    entry = ", ".join(f"`{ast.get_source_segment(module.source, node.body[0].value.func) or node.name}`"
+                      for node in objects)
     return dataclasses.replace(diagnosis, plan=None, fix_title=None, applicability=None, message=(
-        f"{diagnosis.message}; not fixed: the handler is a method ({entry}), and lambda-fix rewrites "
+        f"{diagnosis.message}; not fixed: the handler is an object ({entry}), and lambda-fix rewrites "
         "handlers that are module-level functions"))
 
 
