@@ -19,7 +19,9 @@ from lambda_fix import Mode
 
 LEAKS = [c for c in cases() if c.events_file is not None and not c.must_not_change]
 # Fixtures left alone because they already reset what they share (`ok_` with events): proved right.
-ALREADY_RESET = [c for c in cases() if c.events_file is not None and c.must_not_change]
+ALREADY_RESET = [c for c in cases() if c.events_file is not None and c.name.startswith("ok_")]
+# Fixtures reported, not rewritten (`report_` with events): the leak is real, shown warm against cold.
+REPORTED = [c for c in cases() if c.events_file is not None and c.name.startswith("report_")]
 
 
 @pytest.fixture
@@ -69,6 +71,20 @@ def test_code_left_alone_runs_warm_as_it_runs_cold(case: Case, tmp_path) -> None
     original = case.copy_to(tmp_path / "original")
     root = original if original.is_dir() else original.parent
     assert invoke(root, events, warm=True) == invoke(root, events, warm=False)
+
+
+@pytest.mark.parametrize("case", REPORTED, ids=[c.id for c in REPORTED])
+def test_what_is_reported_drifts_when_invoked_warm(case: Case, tmp_path, monkeypatch) -> None:
+    """A report without a fix is no guess: the original, invoked warm, returns what a cold start would
+    not, and the tool leaves the code as it is."""
+    events = case.events_file
+    assert events is not None
+    original = case.copy_to(tmp_path / "original")
+    monkeypatch.chdir(original.parent)
+    summary = run_tool([original.name], case.config, Mode.WRITE)
+    assert summary.changed == 0 and not summary.failed
+    root = original if original.is_dir() else original.parent
+    assert invoke(root, events, warm=True) != invoke(root, events, warm=False)
 
 
 @pytest.mark.parametrize("case", CLIENT_CASES, ids=[c.id for c in CLIENT_CASES])

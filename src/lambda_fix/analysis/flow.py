@@ -181,6 +181,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     # at the left, once each, so a caller is walked again after its callees settle, not after each.
     pending = collections.deque([key])
     callers: dict[FunctionKey, set[FunctionKey]] = {}
+    readers: dict[FunctionKey, set[FunctionKey]] = {}  # a function or attribute -> the walks that asked of it
     budget = 200 + 50 * len(module.functions)
     last: dict[FunctionKey, tuple[object, _FunctionWalk]] = {}  # the latest walk, and what it saw
 
@@ -200,6 +201,14 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         if walk.returns_tainted and not summaries[current].returns_tainted:
             summaries[current].returns_tainted = True
             pending.extendleft(c for c in sorted(callers.get(current, ())) if c not in pending)
+        for consulted in walk.consulted:
+            readers.setdefault(consulted, set()).add(current)
+        # An object's attribute that some method sets from request data: whoever reads it reads that.
+        for attribute in walk.tainted_attributes:
+            summary = summaries.setdefault(attribute, _Summary())
+            if not summary.returns_tainted:
+                summary.returns_tainted = True
+                pending.extendleft(r for r in sorted(readers.get(attribute, ())) if r not in pending and r in nodes)
         for callee, (callee_module, callee_node), tainted, states, control, self_class in walk.calls:
             callers.setdefault(callee, set()).add(current)
             summary = summaries.setdefault(callee, _Summary())
@@ -299,6 +308,8 @@ class _FunctionWalk:
         self.mutations: list[Mutation] = []
         self.returns_tainted = False
         self.consulted: set[FunctionKey] = set()  # functions whose return value the walk asked about
+        # Attributes of project classes (`_attribute_key`) this walk stores request data into.
+        self.tainted_attributes: set[FunctionKey] = set()
         self._locals = scope_bindings(node).local
         params = scope_bindings(node).params
         if self.self_class is not None and params and not _is_static(node):
@@ -456,6 +467,10 @@ class _FunctionWalk:
         # Subscript or attribute: the root decides whose object is written.
         if isinstance(target, (ast.Subscript, ast.Attribute)):
             self._expression(target, control)
+            if value_tainted and isinstance(target, ast.Attribute):
+                attribute = self._attribute_key(target)
+                if attribute is not None:
+                    self.tainted_attributes.add(attribute)
             state = self.state_root(target.value)
             if state is None:
                 if isinstance(target.value, ast.Name) and value_tainted:
@@ -637,6 +652,13 @@ class _FunctionWalk:
         if any(self._bound_tainted(node, bound) if id(node) in bound else
                node.id in tainted and id(node) not in global_ids for node in names):
             return True
+        if self.instances:
+            for attribute in _attribute_reads(self.node, expr):
+                key = self._attribute_key(attribute)
+                if key is not None:
+                    self.consulted.add(key)
+                    if _returns_tainted(self.summaries, key):
+                        return True
         for call in calls:
             func = call.func
             if isinstance(func, ast.Attribute) and func.attr in CREDENTIAL_METHODS:
@@ -840,6 +862,15 @@ class _FunctionWalk:
                     return (method[0].path, f"{method[1].name}.{value.attr}"), method[0], method[2]
         return None
 
+    def _attribute_key(self, attribute: ast.Attribute) -> FunctionKey | None:
+        """`obj.name` of an object of a project class the walk knows: a key that stands for that
+        attribute of every object of the class, which holds request data once any method stores some."""
+        receiver = attribute.value
+        if isinstance(receiver, ast.Name) and receiver.id in self.instances and receiver.id in self._locals:
+            module, cls = self.instances[receiver.id]
+            return (module.path, f"{cls.name}.<attribute>.{attribute.attr}")
+        return None
+
     def _receiver_class(self, receiver: ast.expr) -> ClassRef | None:
         """The project class of the object an expression stands for: a local or `self` known to hold
         one, a module-level object (here or imported), or `C(...)`."""
@@ -940,6 +971,16 @@ def _expression_events(function: FunctionNode, expr: ast.AST, global_ids: set[in
 # environment: what is derived from them (a region from the ARN, say) is no request's data.
 CONTEXT_ENVIRONMENT_FIELDS = frozenset({"invoked_function_arn", "function_name", "function_version",
                                         "memory_limit_in_mb", "log_group_name", "log_stream_name"})
+
+
+def _attribute_reads(function: FunctionNode, expr: ast.AST) -> list[ast.Attribute]:
+    """The `name.attribute` reads inside expr (expr included), collected once per expression."""
+    known = remembered(function, "attribute_reads", dict)
+    found = known.get(id(expr))
+    if found is None:
+        found = known[id(expr)] = [node for node in descendants(expr) if isinstance(node, ast.Attribute)
+                                   and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load)]
+    return found  # type: ignore[no-any-return]
 
 
 def _names_and_calls(function: FunctionNode, expr: ast.AST) -> tuple[list[ast.Name], list[ast.Call]]:

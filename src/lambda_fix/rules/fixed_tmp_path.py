@@ -143,10 +143,11 @@ from ._diagnosis import Diagnosis, Plan, Span
 from ._runtime_tmp_paths import runtime_paths
 from ._tmp_resets import TmpReset, handler_resets
 from ._tmp_resets import related as _related
-from ._tmp_writes import written_paths
+from ._tmp_writes import COMMANDS, written_paths
 
 CODE = code_of(__name__)
-_DIRECTORY_MAKERS = frozenset({"os.makedirs", "os.mkdir", "mkdir", "extractall"})  # what the fix removes whole
+# What the fix removes whole: calls that make a directory.
+_DIRECTORY_MAKERS = frozenset({"os.makedirs", "os.mkdir", "mkdir", "extractall", "clone_from"})
 
 
 class Cleanup(enum.Enum):
@@ -496,10 +497,7 @@ def _written_subject(root: str, written: list[str]) -> tuple[str, bool]:
 
 
 # Calls that hand a path to a command: what the command does in the directory cannot be followed.
-_COMMANDS = frozenset({
-    "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen",
-    "os.system", "os.popen", "os.execv", "os.execvp", "os.execl", "os.execlp", "os.spawnv", "os.spawnl",
-})
+_COMMANDS = COMMANDS
 
 
 def _group_plan(project: Project, module: ModuleInfo, flow: HandlerFlow, root: str, members: list[str],
