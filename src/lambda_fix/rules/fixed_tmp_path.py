@@ -3,10 +3,13 @@ Finds fixed paths under `/tmp` (string literals, module constants, `os.path.join
 code a Lambda handler reaches writes, appends, creates or removes, and gives each invocation its own:
 the request ID goes into the name, and the file is removed when the invocation is done with it.
 
-Writers it knows: `open` in a writing mode, `pathlib.Path` methods, `os` and `shutil` functions that
-create, copy, move or remove, `sqlite3.connect`, `download_file`, `urllib.request.urlretrieve`,
-`cv2.imwrite`, pandas' and matplotlib's `to_csv`/`to_parquet`/`savefig`/`save`, and an archive's
-`extractall` (a directory, removed whole).
+What writes a path is not a list of libraries: `open` and any module's opener (`gzip.open`,
+`zipfile.ZipFile`) in a writing mode, `pathlib.Path` methods, `os` and `shutil` functions that create,
+copy, move or remove, `sqlite3.connect`, every form of `download_file`, any function or method whose
+name says it writes where it is told (`img.save(path)`, `df.to_excel(path)`, `audio.export(path)`,
+`joblib.dump(model, path)`, `pdf.output(path)`, `Repo.clone_from(url, path)`), and a command given the
+path (`subprocess.run(["ffmpeg", ..., path])`, not the program itself). An archive's `extractall` and a
+clone make a directory, removed whole.
 
 ## Why is this bad?
 `/tmp` belongs to the execution environment, not to the invocation. A handler that writes

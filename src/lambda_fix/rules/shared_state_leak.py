@@ -103,11 +103,13 @@ reset only when its value reads nothing of the state: `S = S + [x]` and `S = mer
 what it held, and so does a value that is, or comes out of, other module state (`S = DEFAULTS`,
 `S = CACHE.get(key)`); `S.update(...)` changes it in place.
 
-State kept inside a module-level object is reported too: `provider = Provider()`, whose methods the
-handler calls, putting the request's data into `self.items` (`.append(...)`, item assignment), keeps
-it for the next invocation like a module-level list. What to reset belongs to the class, so it is not
-rewritten. Memo caches (`if key not in self.cache:`), objects the handler resets or makes anew, and
-methods that only read are left alone.
+State kept inside a module-level object is reported too: `provider = Provider()` (here or imported),
+whose methods the handler calls, putting the request's data into `self.items` or
+`self.response["Data"]` (`.append(...)`, item assignment; also in methods a base class in another
+module defines), keeps it for the next invocation like a module-level list. What to reset belongs to
+the class, so it is not rewritten. Attributes the invocation assigns afresh before it writes them
+(`self.response = {...}` in the method the handler calls), memo caches (`if key not in self.cache:`),
+objects the handler resets or makes anew, and methods that only read are left alone.
 
 State that module-level code fills while the module is imported is restored from a deep copy taken
 at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
