@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import collections
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -96,6 +97,20 @@ class Mutation:
 
 
 @dataclass(frozen=True)
+class Feed:
+    """Request data handed to a method of a module-level object of a class lambda-fix cannot see into
+    (a library's): `memory.save_context(...)`, `buffer.add(...)`. Whether it keeps what it is given
+    is the class's business; the method's name says it stores."""
+
+    state: StateKey  # the object: (the module that binds it, its name)
+    function: FunctionKey
+    line: int
+    column: int
+    method: str
+    constructor: str  # the qualified name of what made it: "langchain.memory.ConversationBufferMemory"
+
+
+@dataclass(frozen=True)
 class ClientCall:
     """A client, connection or session built in reached code."""
 
@@ -126,6 +141,8 @@ class HandlerFlow:
     # Writes into module-level objects of project classes (keys name the object), through their
     # methods' `self` or from outside: the object lives as long as the environment.
     object_mutations: list[Mutation] = field(default_factory=list)
+    # Request data handed to methods of module-level objects of library classes whose names say they store.
+    feeds: list[Feed] = field(default_factory=list)
     # callee -> [(caller, repeated, line)]: repeated when the call sits in a loop, comprehension or lambda
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = field(default_factory=dict)
     client_calls: list[ClientCall] = field(default_factory=list)
@@ -226,6 +243,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     escaping: set[FunctionKey] = set()
     mutations: list[Mutation] = []
     object_mutations: list[Mutation] = []
+    feeds: list[Feed] = []
     client_calls: list[ClientCall] = []
     tainted_names: dict[FunctionKey, frozenset[str]] = {}
     for current, (mod, node) in nodes.items():
@@ -238,6 +256,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         escaping |= walk.escaping_keys
         mutations.extend(walk.mutations)
         object_mutations.extend(walk.object_mutations)
+        feeds.extend(walk.feeds)
         client_calls.extend(walk.client_calls)
         tainted_names[current] = frozenset(walk.tainted)
     return HandlerFlow(
@@ -247,6 +266,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         escaping=escaping,
         mutations=mutations,
         object_mutations=object_mutations,
+        feeds=feeds,
         call_sites=call_sites,
         client_calls=client_calls,
         tainted_names=tainted_names,
@@ -349,6 +369,7 @@ class _FunctionWalk:
     def _reset_records(self) -> None:
         self.calls, self.mutations, self.escaping_keys, self.sites = [], [], set(), []
         self.object_mutations: list[Mutation] = []
+        self.feeds: list[Feed] = []
         self.client_calls: list[ClientCall] = []
 
     # ---- statements -------------------------------------------------------------------------
@@ -520,6 +541,10 @@ class _FunctionWalk:
                 self._mutation(state, call, qualified.rsplit(".", 1)[1], args_tainted, control, None)
         self._dispatch(call)
         if target is None:
+            self._table_dispatch(call, control)
+            if args_tainted and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                    and _STORING.match(func.attr):
+                self._feed(func.value, call, func.attr)
             return
         key, module, node = target
         self.sites.append((key, id(call) in self.repeated_ids, call.lineno))
@@ -548,6 +573,34 @@ class _FunctionWalk:
                 tainted_params.add(params[0])  # an object made from request data: its attributes hold it
         self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control,
                            receiver_class))
+
+    def _table_dispatch(self, call: ast.Call, control: bool) -> None:
+        """`HANDLERS[event["type"]](event)`, `ROUTES.get(name, default)(event)`: a call through a
+        module-level dict of functions reaches every function it holds (one per request, as with a
+        router's routes)."""
+        func = call.func
+        if isinstance(func, ast.Subscript):
+            table = func.value
+        elif isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) and func.func.attr == "get":
+            table = func.func.value
+        else:
+            return
+        if not isinstance(table, ast.Name) or (table.id in self._locals and id(table) not in self.global_ids):
+            return
+        binding = self.module.state.get(table.id) if table.id not in self.module.imports else None
+        if binding is None or not isinstance(binding.init, ast.Dict):
+            return
+        values = list(binding.init.values)
+        if isinstance(func, ast.Call) and len(func.args) > 1:
+            values.append(func.args[1])  # the default
+        for value in values:
+            found = self.resolve_function(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+            if found is None:
+                continue
+            key, module, node = found
+            self.sites.append((key, True, call.lineno))
+            tainted_params, state_params = self._bind_arguments(node, call, bound=False)
+            self.calls.append((key, (module, node), tainted_params, state_params, True, None))
 
     def _dispatch(self, call: ast.Call) -> None:
         """`app.resolve(event, context)` / `helper(event, context)` call one registered function per
@@ -627,6 +680,14 @@ class _FunctionWalk:
             self.object_mutations.append(dataclasses.replace(mutation, attribute=attribute, rebinds_attribute=whole))
         else:
             self.object_mutations.append(mutation)  # the object itself rebound (`global provider`)
+
+    def _feed(self, receiver: ast.Name, call: ast.Call, method: str) -> None:
+        if receiver.id in self._locals and id(receiver) not in self.global_ids:
+            return
+        made = library_object(self.project, self.module, receiver.id)
+        if made is not None:
+            (path, name), constructor = made
+            self.feeds.append(Feed((path, name), self.key, call.lineno, call.col_offset, method, constructor))
 
     def _is_object(self, state: StateKey) -> bool:
         """Is state a module-level object of a project class (class_of), not a container or scalar?"""
@@ -894,6 +955,53 @@ class _FunctionWalk:
     def _class_named(self, name: str) -> ClassRef | None:
         cls = self.module.classes.get(name)
         return (self.module, cls) if cls is not None else None
+
+
+# A method name that says the object keeps what it is given.
+_STORING = re.compile(r"(?:add|append|save|store|push|record|remember|insert|extend|put|register|track|collect"
+                      r"|enqueue|buffer|memorize|accumulate)(?:_|$|[A-Z])")
+# Makers of objects whose storing methods send what they are given elsewhere (a service, a stream, a
+# handler's output) or keep it on purpose: clients, loggers and tracers, HTTP sessions, queues of work
+# handed to threads, bounded caches.
+_NOT_KEEPING = ("boto3.", "botocore.", "aioboto3.", "logging.", "structlog.", "aws_lambda_powertools.",
+                "requests.", "httpx.", "urllib3.", "aiohttp.", "redis.", "pymongo.", "sqlalchemy.",
+                "cachetools.", "functools.", "threading.", "concurrent.", "multiprocessing.", "asyncio.",
+                "queue.", "collections.", "re.", "jinja2.", "openai.", "anthropic.", "stripe.", "slack_sdk.",
+                "google.", "azure.", "kafka.", "pika.", "psycopg2.", "pymysql.", "sentry_sdk.", "datadog")
+
+
+def library_object(project: Project, module: ModuleInfo, name: str) -> tuple[StateKey, str] | None:
+    """The module-level object a global name stands for, here or imported from a project module, when
+    a call of something outside the project made it once at import: ((its module, its name), what made
+    it). None for clients, loggers and the other makers in _NOT_KEEPING."""
+    owner, owner_name = module, name
+    ref = module.imports.get(name)
+    if ref is not None:
+        found = project.resolve_attribute(ref.dotted, module) if ref.attr is not None else None
+        if found is None:
+            return None
+        owner, owner_name = found
+    call = module_level_calls(owner).get(owner_name)
+    if call is None or owner.binding_counts.get(owner_name) != 1 or owner_name in owner.state \
+            or class_of(project, owner, call.func) is not None or may_build_client(owner, call):
+        return None
+    constructor = owner.qualified_name(call.func)
+    if constructor is None or constructor.startswith(_NOT_KEEPING) or "." not in constructor:
+        return None  # made by the module's own functions, or a builtin: not a library's object
+    return (owner.path, owner_name), constructor
+
+
+def module_level_calls(module: ModuleInfo) -> dict[str, ast.Call]:
+    """Module-level names bound to a call (`memory = ConversationBufferMemory()`)."""
+    def compute() -> dict[str, ast.Call]:
+        found = {}
+        for stmt in module.tree.body:
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else \
+                stmt.target if isinstance(stmt, ast.AnnAssign) else None
+            if isinstance(target, ast.Name) and isinstance(stmt.value, ast.Call):  # type: ignore[union-attr]
+                found[target.id] = stmt.value  # type: ignore[union-attr]
+        return found
+    return remembered(module.tree, "module_level_calls", compute)  # type: ignore[no-any-return]
 
 
 def _is_method(key: FunctionKey, node: FunctionNode) -> bool:

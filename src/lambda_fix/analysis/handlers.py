@@ -139,7 +139,9 @@ def called_by_other_entries(module: ModuleInfo, entries: set[str]) -> set[str]:
     Such a function runs inside the other's invocation (a helper with an `(event, context)`
     signature, say): it is not where an invocation starts, whatever its name. Entries that call one
     another in a cycle are all kept: none of them is clearly the outer one."""
-    calls = {name: _called_names(function) & set(module.functions) for name, function in module.functions.items()}
+    tables = _function_tables(module)
+    calls = {name: _called_names(function, tables) & set(module.functions)
+             for name, function in module.functions.items()}
 
     def reach(start: str) -> set[str]:
         seen, pending = set(), [start]
@@ -155,10 +157,35 @@ def called_by_other_entries(module: ModuleInfo, entries: set[str]) -> set[str]:
             if callee != entry and entry not in reached[callee]}
 
 
-def _called_names(function: FunctionNode) -> set[str]:
-    """Names function calls as plain `name(...)`, in its body and the functions nested in it."""
-    return {node.func.id for stmt in function.body for node in ast.walk(stmt)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+def _called_names(function: FunctionNode, tables: dict[str, set[str]]) -> set[str]:
+    """Names function calls as plain `name(...)`, or through a module-level dict of functions
+    (`HANDLERS[kind](event, context)`, `ROUTES.get(kind)(event)`: tables), in its body and the functions
+    nested in it."""
+    found = set()
+    for stmt in function.body:
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name):
+                found.add(func.id)
+            table = func.value if isinstance(func, ast.Subscript) else \
+                func.func.value if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) \
+                and func.func.attr == "get" else None
+            if isinstance(table, ast.Name):
+                found |= tables.get(table.id, set())
+    return found
+
+
+def _function_tables(module: ModuleInfo) -> dict[str, set[str]]:
+    """Module-level dicts whose values name functions of the module: name -> those functions."""
+    found = {}
+    for name, binding in module.state.items():
+        if isinstance(binding.init, ast.Dict):
+            names = {v.id for v in binding.init.values if isinstance(v, ast.Name) and v.id in module.functions}
+            if names:
+                found[name] = names
+    return found
 
 
 # Objects whose decorated methods register functions a framework calls once per request.

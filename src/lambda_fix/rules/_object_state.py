@@ -10,6 +10,13 @@ class means them to be. Left alone: an object whose methods only read its attrib
 invocation assigns afresh (`self.response = {...}` in the method the handler calls), memo caches
 (`if key not in self.cache: self.cache[key] = ...`), attributes that hold clients, counters bumped by
 a constant, and an object the handler builds anew (`global provider; provider = Provider()`).
+
+An object of a class outside the project (a library's) is not seen into. When the handler hands it the
+request's data through a method whose name says it stores (`memory.save_context(...)`,
+`history.add_message(...)`, `buffer.append(...)`), that is reported too, unless the handler also
+empties it (`.clear()`, `.reset()`) or builds it anew: what such an object keeps can't be proven to be
+the request's alone. Clients, loggers, HTTP sessions and the like (flow._NOT_KEEPING) send what they
+are given elsewhere, and are left alone.
 """
 
 from __future__ import annotations
@@ -17,20 +24,25 @@ from __future__ import annotations
 import ast
 
 from ..analysis.classes import module_objects, mro, object_named
-from ..analysis.flow import HandlerFlow, Mutation
+from ..analysis.flow import library_object, module_level_calls
+from ..analysis.flow import Feed, HandlerFlow, Mutation
+from ..analysis.walk import every_node
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..codes import code_of
 from ._diagnosis import Diagnosis
 
 CODE = code_of("shared_state_leak")  # a part of that rule's decision
+_EMPTYING = frozenset({"clear", "reset", "flush", "reset_state", "clear_state", "close", "clear_history"})
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
-    """A module-level object of a project class here, or a lower-case name imported from a project
-    module that is one there (`from services import provider`)."""
+    """A module-level object here (of a project class, or a library's that may keep what it is given),
+    or a lower-case name imported from a project module that is one there (`from services import
+    provider`)."""
     return bool(module_objects(project, module)) or any(
-        ref.attr and name.islower() and object_named(project, module, name) is not None
+        library_object(project, module, name) is not None for name in module_level_calls(module)) or any(
+        ref.attr and name.islower() and (object_named(project, module, name) or library_object(project, module, name))
         for name, ref in module.imports.items())
 
 
@@ -77,7 +89,46 @@ def object_state(project: Project, module: ModuleInfo, flow: HandlerFlow) -> lis
         line, column = (binding.lineno, binding.col_offset) if owner is module else \
             (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
         found.append(Diagnosis.reported(CODE, line, column, message, reason, related=related))
+    return found + _fed(project, module, flow)
+
+
+def _fed(project: Project, module: ModuleInfo, flow: HandlerFlow) -> list[Diagnosis]:
+    """Reports for module-level objects of library classes that the handler hands request data to
+    through a storing method, and never empties or rebuilds."""
+    first: dict[tuple[str, str], Feed] = {}
+    for feed in sorted(flow.feeds, key=lambda f: (f.function != flow.handler, f.line)):
+        first.setdefault(feed.state, feed)
+    found = []
+    for (path, name), feed in first.items():
+        owner = module if path == module.path else project.module_at(path)
+        if owner is None or owner.rebound_in.get(name) or _emptied(flow, name):
+            continue
+        binding = _binding(owner, name)
+        if binding is None or owner.suppressed(binding.lineno, CODE):
+            continue
+        library, _, kind = feed.constructor.rpartition(".")
+        place = f" of {owner.name or owner.path}" if owner is not module else ""
+        in_function = "the handler" if feed.function == flow.handler else f"`{feed.function[1]}`"
+        message = (f"module-level `{name}`{place} (a `{kind}` of {library}) is handed the request's data on "
+                   f"invocations of `{flow.handler[1]}`: `{name}.{feed.method}(...)` in {in_function} (line "
+                   f"{feed.line}) stores it by its name, and the object lives as long as the environment, so "
+                   "the next invocation may see it")
+        reason = ("lambda-fix cannot see into its class; build it in the handler, or empty it when the handler "
+                  "starts")
+        chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
+                      for caller, callee, at in flow.call_chain(feed.function))
+        related = (*chain, (feed.function[0], feed.line, f"`{name}.{feed.method}(...)` is given the request's data"))
+        line, column = (binding.lineno, binding.col_offset) if owner is module else \
+            (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
+        found.append(Diagnosis.reported(CODE, line, column, message, reason, related=related))
     return found
+
+
+def _emptied(flow: HandlerFlow, name: str) -> bool:
+    """Does code the handler reaches empty the object (`memory.clear()`)?"""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EMPTYING
+               and isinstance(node.func.value, ast.Name) and node.func.value.id == name
+               for function in flow.reached.values() for node in every_node(function))
 
 
 def _binding(owner: ModuleInfo, name: str) -> ast.stmt | None:
