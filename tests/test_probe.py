@@ -642,3 +642,26 @@ def test_outcomes_are_compared_leaf_by_leaf() -> None:
     assert decoded({"result": {"body": '{"a": [1]}', "api": '[{"x": "{\\"y\\": 2}"}]', "text": "{not json"}}) == \
         {"result": {"body (decoded JSON)": {"a": [1]}, "api (decoded JSON)": [{"x (decoded JSON)": {"y": 2}}],
                     "text": "{not json"}}
+
+
+def test_calls_lambda_fix_could_not_follow_are_shown_beside_what_the_probe_saw(project: Path) -> None:
+    (project / "app.py").write_text('''class Router:
+    seen = []
+
+    def on_1(self, event):
+        self.seen.append(event["id"])
+        return len(self.seen)
+
+    on_2 = on_3 = on_1
+
+
+def lambda_handler(event, context):
+    return getattr(Router(), "on_" + str(event["id"]))(event)
+''')
+    done = probe(project, "app:lambda_handler", "--events", "events.json")
+    assert done.returncode == 1, done.stderr
+    assert ("calls with request data that lambda-fix could not follow (what they keep is not checked):\n"
+            "  app.py:12: `getattr(Router(), \"on_\" + str(event[\"id\"]))` in `lambda_handler`\n") in done.stdout
+    as_json = json.loads(probe(project, "app:lambda_handler", "--events", "events.json", "--format", "json").stdout)
+    assert as_json["unfollowed"] == [
+        {"path": "app.py", "line": 12, "call": '`getattr(Router(), "on_" + str(event["id"]))` in `lambda_handler`'}]

@@ -352,6 +352,8 @@ def _result_to_plain(result: FileResult) -> dict[str, Any]:
         plain["findings"] = [_finding_to_plain(f) for f in result.findings]
     if result.error is not None:
         plain["error"] = result.error
+    if result.unfollowed:
+        plain["unfollowed"] = [list(u) for u in result.unfollowed]
     return plain
 
 
@@ -364,7 +366,8 @@ def _finding_to_plain(finding: Finding) -> list[Any]:
 
 def _result_from_plain(plain: dict[str, Any], path: str) -> FileResult:
     return FileResult(path=path, status=Status(plain["status"]), findings=tuple(
-        _finding_from_plain(f, path) for f in plain.get("findings", ())), error=plain.get("error"))
+        _finding_from_plain(f, path) for f in plain.get("findings", ())), error=plain.get("error"),
+        unfollowed=tuple((str(p), int(line), str(what)) for p, line, what in plain.get("unfollowed", ())))
 
 
 def _finding_from_plain(plain: list[Any], path: str) -> Finding:

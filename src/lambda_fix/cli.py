@@ -179,7 +179,7 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
             f"warning: --handler {entry} matches no function of the files checked" for entry in unmatched))
     wrote = mode is engine.Mode.WRITE
     if verbose:
-        click.echo(_targets(summary), nl=False, err=True)
+        click.echo(_targets(summary) + text_format.unfollowed(summary), nl=False, err=True)
     if statistics and output_format == "text":
         color = _color(sys.stdout)
         click.echo(text_format.statistics(summary, wrote, color, show_fixes), nl=False, color=color)

@@ -66,6 +66,9 @@ class FileResult:
     # With --diff-base: the findings on lines the pull request did not change, left out of the report,
     # whose fixes new_source still holds (a review must not suggest what belongs to them).
     outside: tuple[Finding, ...] = ()
+    # Calls with request data that the analysis could not follow: (path, line, what), in any file the
+    # handlers of this one reach.
+    unfollowed: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def remaining(self) -> tuple[Finding, ...]:

@@ -81,6 +81,8 @@ class ProbeReport:
     processes: tuple[dict[str, Any], ...] = ()
     # lambda-fix's findings on the project: (path relative to root, line, code, message); None: not looked for
     findings: tuple[tuple[str, int, str, str], ...] | None = None
+    # Calls with request data lambda-fix's analysis could not follow: (path relative to root, line, what)
+    unfollowed: tuple[tuple[str, int, str], ...] = ()
     after: bool = False  # this is the probe of lambda-fix's rewrite (--after)
     rewritten: tuple[str, ...] = ()  # then: the files the rewrite changed
     not_copied: tuple[tuple[str, str], ...] = ()  # and what its copy left out: (path relative to root, why)
@@ -142,10 +144,11 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
         differing, not_compared = _compared(python, cold_request, plan, warm["invocations"], cold, Path(scratch))
     for name, entry in warm["state"].items():
         entry["line"] = _definition_line(entry["file"], name[len(entry["module"]) + 1:].split(".")[0])
+    found, unfollowed = static_findings(root) if findings else (None, ())
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
                        ended=warm["ended"], not_compared=not_compared, state=warm["state"],
                        files=tuple(warm["files"]), clients=tuple(warm["clients"]),
-                       processes=tuple(warm["processes"]), findings=static_findings(root) if findings else None)
+                       processes=tuple(warm["processes"]), findings=found, unfollowed=unfollowed)
 
 
 def _interpreter(python: str) -> str:
@@ -251,8 +254,9 @@ def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, 
         after=True, rewritten=rewritten)
 
 
-def static_findings(root: str) -> tuple[tuple[str, int, str, str], ...]:
+def static_findings(root: str) -> tuple[tuple[tuple[str, int, str, str], ...], tuple[tuple[str, int, str], ...]]:
     """lambda-fix's findings on the project (fixable or not), to name the rule that covers what the
+    probe saw, and the calls with request data its analysis could not follow, shown beside what the
     probe saw. The probe's own subject is behaviour: a project lambda-fix cannot read still probes."""
     from .config import ConfigError, Settings
     from .engine import Mode, run
@@ -260,9 +264,12 @@ def static_findings(root: str) -> tuple[tuple[str, int, str, str], ...]:
     try:
         summary = run([root], Settings(), Mode.CHECK)
     except ConfigError:
-        return ()
-    return tuple((os.path.relpath(f.path, root), f.line, f.code, f.message)
-                 for result in summary.results for f in result.findings)
+        return (), ()
+    found = tuple((os.path.relpath(f.path, root), f.line, f.code, f.message)
+                  for result in summary.results for f in result.findings)
+    blind = sorted({(os.path.relpath(path, root), line, what)
+                    for result in summary.results for path, line, what in result.unfollowed})
+    return found, tuple(blind)
 
 
 def _definition_line(path: str, variable: str) -> int | None:

@@ -230,6 +230,9 @@ def render_text(report: ProbeReport) -> str:
             _pretty(cold.outcome, skipped), _pretty(warm.outcome, skipped), fromfile=cold_is, tofile=warm_is)]
     lines += _not_compared_lines(report)
     lines += _state_lines(report) + _file_lines(report) + _client_lines(report) + _process_lines(report)
+    if report.unfollowed:
+        lines.append("calls with request data that lambda-fix could not follow (what they keep is not checked):")
+        lines += [f"  {path}:{line}: {what}" for path, line, what in report.unfollowed]
     for invocation in report.warm:
         if invocation.error is not None:
             how = ":" if invocation.number in report.ended else " raised"  # a timeout is not an exception
@@ -387,5 +390,6 @@ def render_json(report: ProbeReport) -> str:
                            for c in reused_clients(report)],
         "processes": [{"command": p.command, "pid": p.pid, "started_by": p.started_by,
                        "running_after": list(p.running_after), "hazard": "warm-start"} for p in left_processes(report)],
+        "unfollowed": [{"path": path, "line": line, "call": what} for path, line, what in report.unfollowed],
     }
     return json.dumps(document, indent=2) + "\n"

@@ -236,6 +236,14 @@ def _for_ast(text: str, path: str) -> tuple[ast.Module, str]:
 
 
 def _process_text(path: str, text: str, config: Config, project: Project, wanted: Wanted) -> FileResult:
+    """_process, with the calls its analysis could not follow."""
+    blind: list[tuple[str, int, str]] = []
+    result = _process(path, text, config, project, wanted, blind)
+    return dataclasses.replace(result, unfollowed=tuple(sorted(set(blind)))) if blind else result
+
+
+def _process(path: str, text: str, config: Config, project: Project, wanted: Wanted,
+             blind: list[tuple[str, int, str]]) -> FileResult:
     """Without wanted.new_source, a file with a fix is CHANGED without its new source, which is neither
     built nor verified (the costly part of a run)."""
     try:
@@ -257,7 +265,7 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
     version, why = target_of(path, config)
     rewrite = functools.partial(_rewrite, version=version)
     try:
-        diagnoses = _analyze(path, readable, tree, config, project)
+        diagnoses = _analyze(path, readable, tree, config, project, blind)
         if target.python2(version):
             diagnoses = [_not_for_python2(d, version, why) for d in diagnoses]
     except RecursionError:
@@ -293,14 +301,15 @@ def _process_text(path: str, text: str, config: Config, project: Project, wanted
     return FileResult(path, Status.CHANGED, findings=findings, old_source=text, new_source=new_text)
 
 
-def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project) -> list[Diagnosis]:
+def _analyze(path: str, text: str, tree: ast.Module, config: Config, project: Project,
+             unfollowed: list[tuple[str, int, str]] | None = None) -> list[Diagnosis]:
     known = project.parsed(path, text) if path != STDIN else None
     if known is not None and known.tree is tree:
         module = known  # facts built when a handler imported it
     else:
         module = module_facts.build(path, project.module_name(path) if path != STDIN else "", text, tree)
         project.add(module)  # the text given wins over what is on disk
-    return find_all(project, module, config.handlers, config.allow_state, config.enabled)
+    return find_all(project, module, config.handlers, config.allow_state, config.enabled, unfollowed)
 
 
 def _applies(diagnosis: Diagnosis, config: Config) -> bool:

@@ -111,6 +111,17 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class Unfollowed:
+    """A call that is given request data and that the analysis cannot resolve to code it can walk: a
+    function picked at run time (`getattr(self, name)(event)`, `fn = TABLE[kind]; fn(event)`) or a method
+    of a library's module-level object. What happens to the data there is not seen."""
+
+    function: FunctionKey
+    line: int
+    what: str  # the called expression as written ("getattr(self, name)", "memory.invoke")
+
+
+@dataclass(frozen=True)
 class ClientCall:
     """A client, connection or session built in reached code."""
 
@@ -143,6 +154,7 @@ class HandlerFlow:
     object_mutations: list[Mutation] = field(default_factory=list)
     # Request data handed to methods of module-level objects of library classes whose names say they store.
     feeds: list[Feed] = field(default_factory=list)
+    unfollowed: list[Unfollowed] = field(default_factory=list)
     # callee -> [(caller, repeated, line)]: repeated when the call sits in a loop, comprehension or lambda
     call_sites: dict[FunctionKey, list[tuple[FunctionKey, bool, int]]] = field(default_factory=dict)
     client_calls: list[ClientCall] = field(default_factory=list)
@@ -244,6 +256,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
     mutations: list[Mutation] = []
     object_mutations: list[Mutation] = []
     feeds: list[Feed] = []
+    unfollowed: list[Unfollowed] = []
     client_calls: list[ClientCall] = []
     tainted_names: dict[FunctionKey, frozenset[str]] = {}
     for current, (mod, node) in nodes.items():
@@ -257,6 +270,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         mutations.extend(walk.mutations)
         object_mutations.extend(walk.object_mutations)
         feeds.extend(walk.feeds)
+        unfollowed.extend(walk.unfollowed)
         client_calls.extend(walk.client_calls)
         tainted_names[current] = frozenset(walk.tainted)
     return HandlerFlow(
@@ -267,6 +281,7 @@ def analyze(project: Project, module: ModuleInfo, handler: FunctionNode, framewo
         mutations=mutations,
         object_mutations=object_mutations,
         feeds=feeds,
+        unfollowed=unfollowed,
         call_sites=call_sites,
         client_calls=client_calls,
         tainted_names=tainted_names,
@@ -370,6 +385,7 @@ class _FunctionWalk:
         self.calls, self.mutations, self.escaping_keys, self.sites = [], [], set(), []
         self.object_mutations: list[Mutation] = []
         self.feeds: list[Feed] = []
+        self.unfollowed: list[Unfollowed] = []
         self.client_calls: list[ClientCall] = []
 
     # ---- statements -------------------------------------------------------------------------
@@ -541,10 +557,12 @@ class _FunctionWalk:
                 self._mutation(state, call, qualified.rsplit(".", 1)[1], args_tainted, control, None)
         self._dispatch(call)
         if target is None:
-            self._table_dispatch(call, control)
+            followed = self._table_dispatch(call, control)
             if args_tainted and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                     and _STORING.match(func.attr):
                 self._feed(func.value, call, func.attr)
+            elif args_tainted and not followed and self._opaque(func):
+                self.unfollowed.append(Unfollowed(self.key, call.lineno, self.module.segment(func) or "?"))
             return
         key, module, node = target
         self.sites.append((key, id(call) in self.repeated_ids, call.lineno))
@@ -574,7 +592,24 @@ class _FunctionWalk:
         self.calls.append((key, (module, node), tainted_params, state_params, control or self.summary.control,
                            receiver_class))
 
-    def _table_dispatch(self, call: ast.Call, control: bool) -> None:
+    def _opaque(self, func: ast.expr) -> bool:
+        """Is func code picked at run time, or a method of a library's module-level object, that could do
+        anything with what it is given? Library functions called by name (`json.dumps`) and methods of
+        clients, loggers and the like (flow._NOT_KEEPING) are not: their effects are known or external."""
+        if isinstance(func, (ast.Subscript, ast.Call)):
+            return True  # `TABLE[kind](...)` not followed, `getattr(obj, name)(...)`, `make()(...)`
+        if isinstance(func, ast.Name):
+            # A function held in a local variable (`handler = pick(event)`), not a parameter's callback.
+            return func.id in self._locals and id(func) not in self.global_ids \
+                and func.id not in scope_bindings(self.node).params and func.id not in self.instances
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            receiver = func.value
+            if receiver.id in self._locals and id(receiver) not in self.global_ids:
+                return False
+            return library_object(self.project, self.module, receiver.id) is not None
+        return False
+
+    def _table_dispatch(self, call: ast.Call, control: bool) -> bool:
         """`HANDLERS[event["type"]](event)`, `ROUTES.get(name, default)(event)`: a call through a
         module-level dict of functions reaches every function it holds (one per request, as with a
         router's routes)."""
@@ -584,12 +619,13 @@ class _FunctionWalk:
         elif isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) and func.func.attr == "get":
             table = func.func.value
         else:
-            return
+            return False
         if not isinstance(table, ast.Name) or (table.id in self._locals and id(table) not in self.global_ids):
-            return
+            return False
         binding = self.module.state.get(table.id) if table.id not in self.module.imports else None
         if binding is None or not isinstance(binding.init, ast.Dict):
-            return
+            return False
+        followed = False
         values = list(binding.init.values)
         if isinstance(func, ast.Call) and len(func.args) > 1:
             values.append(func.args[1])  # the default
@@ -601,6 +637,8 @@ class _FunctionWalk:
             self.sites.append((key, True, call.lineno))
             tainted_params, state_params = self._bind_arguments(node, call, bound=False)
             self.calls.append((key, (module, node), tainted_params, state_params, True, None))
+            followed = True
+        return followed
 
     def _dispatch(self, call: ast.Call) -> None:
         """`app.resolve(event, context)` / `helper(event, context)` call one registered function per

@@ -6,6 +6,8 @@ this format: the path bold, the code bold red, the separators and `[*]` cyan."""
 
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 
 from ..model import Applicability, FileResult, RunSummary, Status
@@ -141,5 +143,23 @@ def statistics(summary: RunSummary, wrote: bool, color: bool = False, show_fixes
     lines = [f"{total:5d}\t{_paint(code, _RED, color)}\t{_paint('[*]', _CYAN, color) + ' ' if fixed == total else ''}"
              f"{BY_CODE[code].name if code in BY_CODE else ''}"
              for code, (total, fixed) in sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))]
+    blind = unfollowed_calls(summary)
+    if blind:
+        lines.append(f"{len(blind):5d}\t\tcalls with request data that lambda-fix could not follow (-v lists them)")
     return ("\n".join(lines) + ("\n" if lines else "") + problems(summary, color)
             + (fixes(summary, wrote, color) if show_fixes else "") + summary_line(summary, wrote) + "\n")
+
+
+def unfollowed_calls(summary: RunSummary) -> list[tuple[str, int, str]]:
+    """Every call with request data that the analysis could not follow, once each, by place."""
+    return sorted({u for result in summary.results for u in result.unfollowed})
+
+
+def unfollowed(summary: RunSummary) -> str:
+    """`-v`: where request data went that lambda-fix could not follow (a function picked at run time, a
+    library object's method): what happens to it there is not checked."""
+    lines = []
+    for path, line, what in unfollowed_calls(summary):
+        shown = os.path.relpath(path) if os.path.isabs(path) else path
+        lines.append(f"{shown}:{line}: request data goes into {what}, which lambda-fix could not follow\n")
+    return "".join(lines)

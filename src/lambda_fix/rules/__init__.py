@@ -54,8 +54,10 @@ def _decision(module_name: str):  # noqa: ANN202 - a rule module
 
 
 def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ...] = (),
-             allow_state: tuple[str, ...] = (), enabled: Callable[[str], bool] = lambda code: True) -> list[Diagnosis]:
-    """Everything fixable or reportable in module, in source order."""
+             allow_state: tuple[str, ...] = (), enabled: Callable[[str], bool] = lambda code: True,
+             unfollowed: list[tuple[str, int, str]] | None = None) -> list[Diagnosis]:
+    """Everything fixable or reportable in module, in source order. unfollowed: gets (path, line, what)
+    for each call with request data that the analysis of module's handlers could not follow."""
     from ..analysis import flow, handlers
 
     found = handlers.find_handlers(module, extra_handlers)
@@ -71,6 +73,9 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
     flows += [flow.analyze(project, module, route, framework=True) for route in routes]
     context = Context(project, module, flows, allow_state, enabled)
     results: list[Diagnosis] = []
+    if unfollowed is not None:
+        unfollowed.extend((u.function[0], u.line, f"`{u.what}` in `{u.function[1]}`")
+                          for f in flows for u in f.unfollowed)
     for decision in active:
         results.extend(_unambiguous(module, d) for d in decision.find(context))
     if objects:
@@ -78,6 +83,9 @@ def find_all(project: Project, module: ModuleInfo, extra_handlers: tuple[str, ..
         # the function the runtime in effect calls; what is found there is reported, as the fixes edit
         # module-level functions only.
         object_flows = [flow.analyze(project, module, node) for node in objects]
+        if unfollowed is not None:
+            unfollowed.extend((u.function[0], u.line, f"`{u.what}` in `{u.function[1]}`")
+                              for f in object_flows for u in f.unfollowed)
         seen = {(d.line, d.column, d.code) for d in results}
         object_context = Context(project, module, object_flows, allow_state, enabled)
         for decision in active:

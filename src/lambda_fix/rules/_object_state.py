@@ -22,6 +22,7 @@ are given elsewhere, and are left alone.
 from __future__ import annotations
 
 import ast
+import re
 
 from ..analysis.classes import module_objects, mro, object_named
 from ..analysis.flow import library_object, module_level_calls
@@ -33,6 +34,8 @@ from ..codes import code_of
 from ._diagnosis import Diagnosis
 
 CODE = code_of("shared_state_leak")  # a part of that rule's decision
+# A call of something picked at run time: the flow says where it could not follow request data.
+_PICKED_AT_RUN_TIME = re.compile(r"\bgetattr\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)\(|\w\]\(")
 _EMPTYING = frozenset({"clear", "reset", "flush", "reset_state", "clear_state", "close", "clear_history"})
 
 
@@ -40,6 +43,8 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
     """A module-level object here (of a project class, or a library's that may keep what it is given),
     or a lower-case name imported from a project module that is one there (`from services import
     provider`)."""
+    if _PICKED_AT_RUN_TIME.search(module.source):
+        return True  # `getattr(obj, name)(event)`, `TABLE[kind](event)`: said when not followed
     return bool(module_objects(project, module)) or any(
         library_object(project, module, name) is not None for name in module_level_calls(module)) or any(
         ref.attr and name.islower() and (object_named(project, module, name) or library_object(project, module, name))
