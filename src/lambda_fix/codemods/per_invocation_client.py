@@ -21,12 +21,17 @@ def accessor_source(plan: HoistPlan, version: Version = DEFAULT) -> str:
     def indented(depth: int) -> str:  # continuation lines follow the statement they are in
         return plan.built_by.replace("\n", "\n" + " " * depth)
 
+    def setup(depth: int) -> str:  # what the call reads, fetched once with it
+        pad = " " * depth
+        return "".join(f"{pad}{name} = {value.replace(chr(10), chr(10) + pad)}\n" for name, value in plan.setup)
+
     if plan.closed_test is None:
-        return f"@{cache_decorator(version)}\ndef {plan.accessor}():\n    return {indented(4)}\n"
+        return f"@{cache_decorator(version)}\ndef {plan.accessor}():\n{setup(4)}    return {indented(4)}\n"
     variable = "_" + plan.accessor[len("_get_"):]
     closed = plan.closed_test.format(name=variable)
     return (f"{variable} = None\n\n\ndef {plan.accessor}():\n    global {variable}\n"
-            f"    if {variable} is None or {closed}:\n        {variable} = {indented(8)}\n    return {variable}\n")
+            f"    if {variable} is None or {closed}:\n{setup(8)}        {variable} = {indented(8)}\n"
+            f"    return {variable}\n")
 
 
 def cache_decorator(version: Version) -> str:

@@ -42,8 +42,13 @@ def lambda_handler(event, context):
 
 ## Fix safety
 A client is hoisted only when everything it is built from is fixed for the life of the environment:
-constants, imports, module constants, environment variables (`os.environ`, `os.getenv`), and locals
-assigned once from those (inlined into the new function). A client built from the event, from
+constants, imports, module constants, environment variables (`os.environ`, `os.getenv`), secrets and
+parameters fetched under such names (Powertools `parameters.get_secret(...)`, `get_secret_value`,
+`get_parameter`, a helper of the project named for a secret or a setting) and what is parsed from
+them (`json.loads`, `secret.get("host")`), and locals assigned once from those (inlined into the new
+function; a local that fetches is assigned first in it, so the fetch runs once). A client or connection
+built from a fetched secret is an unsafe fix: the secret is read once per environment, so one rotated
+since reaches the next environment, not the running one. A client built from the event, from
 per-request credentials (`sts.assume_role`) or from anything else is reported, not hoisted: one
 shared client would serve a request with another tenant's credentials. So is a client used as a
 context manager or closed by the handler, and one already cached at module level is left alone.
@@ -194,6 +199,9 @@ class HoistPlan(Plan):
     # The call is all that `before`, a module function without parameters, returns: that function is
     # the accessor, decorated where it stands, and the call stays.
     decorates: bool = False
+    # Locals the accessor assigns before it builds the call, in order: (name, value), for values read
+    # once per environment that built_by reads (a secret fetched under a fixed name, parsed).
+    setup: tuple[tuple[str, str], ...] = ()
 
     def functions(self) -> tuple[str, ...]:
         return (self.before,)  # the call itself is found by its span
@@ -215,6 +223,7 @@ class _Hoist:
     # Changed after it is built (`client.meta.events.register(...)`): only its factory, cached whole where it
     # stands, builds it once, and that factory is the accessor of this call alone.
     configured: bool = False
+    setup: tuple[tuple[str, str], ...] = ()  # HoistPlan.setup
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
@@ -316,7 +325,7 @@ def _planned(module: ModuleInfo, judged: list[Diagnosis | _Hoist], decorated: fr
             hoist.accessor = hoist.call.function[1]
             factories[hoist.accessor] = hoist
     for hoist in kept:
-        same = _tree_of(hoist.built_by)
+        same = _accessor_key(hoist)
         if same not in accessors and not hoist.configured and _factory_to_cache(module, hoist):
             hoist.accessor = accessors[same] = hoist.call.function[1]
             factories[hoist.accessor] = hoist
@@ -347,14 +356,14 @@ def _name(module: ModuleInfo, hoist: _Hoist, accessors: dict[str, str], decorate
     if hoist.pinned:
         for source in hoist.pinned.values():
             _name(module, source, accessors, decorated)
-        built_by, _, inlined = _inline(module, hoist.function, hoist.call.node,
-                                       {name: f"{source.accessor}()" for name, source in hoist.pinned.items()},
-                                       decorated)
+        built_by, _, inlined, setup = _inline(module, hoist.function, hoist.call.node,
+                                              {name: f"{source.accessor}()" for name, source in hoist.pinned.items()},
+                                              decorated)
         if built_by is not None:
-            hoist.built_by, hoist.inlined = built_by, inlined
+            hoist.built_by, hoist.inlined, hoist.setup = built_by, inlined, setup
         else:  # cannot happen: the same call inlined without the accessors
             hoist.pinned.clear()
-    same = _tree_of(hoist.built_by)  # `boto3.client('s3')` and `boto3.client("s3")` share one accessor
+    same = _accessor_key(hoist)
     hoist.accessor = accessors.get(same) or _accessor_name(module, hoist.call, set(accessors.values()))
     accessors[same] = hoist.accessor
 
@@ -373,7 +382,7 @@ def _plan(module: ModuleInfo, hoist: _Hoist, hoists: list[_Hoist], dead: Mapping
     requires = tuple(_plan(module, source, hoists, dead, factories, plans) for source in sources)
     plan = HoistPlan(call.function[1], spans[id(hoist)], hoist.accessor or "", hoist.built_by,
                      call.function[1].split(".")[0], CLOSED_TESTS.get(call.factory), requires,
-                     () if factory is hoist else gone, decorates=factory is hoist)
+                     () if factory is hoist else gone, decorates=factory is hoist, setup=hoist.setup)
     plans[id(hoist)] = plan
     return plan
 
@@ -692,7 +701,7 @@ def _in_another_module(project: Project, module: ModuleInfo, flow: HandlerFlow, 
     if owner is None or function is None or call.per_request or _already_cached(owner, function, call.node) \
             or _cached_by_a_caller(project, module, flow, call):
         return None
-    built_by, problem, inlined = _inline(owner, function, call.node)
+    built_by, problem, inlined, _ = _inline(owner, function, call.node)
     if owner.suppressed(call.node.lineno, CODE) or _why_not(owner, function, call) is not None \
             or problem is not None or built_by is None:
         return None  # reported (or not) where it is, when that module is checked as a handler's
@@ -742,13 +751,17 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
     if module.suppressed(call.node.lineno, CODE):
         return None
     reason = _why_not(module, function, call) or _patched_by_tests(project, module, call)
-    built_by, inlined = None, frozenset()
+    built_by, inlined, setup = None, frozenset(), ()
     if reason is None:
-        built_by, reason, inlined = _inline(module, function, call.node, decorated=decorated)
+        built_by, reason, inlined, setup = _inline(module, function, call.node, decorated=decorated)
     if reason is None and built_by is not None:
         configured = _configured_at(module, function, call.node)
-        hoist = _Hoist(call, function, message, built_by, inlined, call.factory in STATEFUL_FACTORIES,
-                       configured=configured is not None)
+        # A value read once per environment instead of once per invocation (a secret): a rotated one
+        # reaches the next environment, not the running one.
+        unsafe = call.factory in STATEFUL_FACTORIES or bool(setup) or any(
+            isinstance(n, ast.Call) and _fetches(module, n) for n in ast.walk(call.node))
+        hoist = _Hoist(call, function, message, built_by, inlined, unsafe, configured=configured is not None,
+                       setup=setup)
         if configured is None or _factory_to_cache(module, hoist):
             return hoist
         reason = _configured_reason(call, configured)
@@ -906,23 +919,30 @@ def _bound_to(function: FunctionNode, call: ast.Call) -> set[str]:
 
 
 def _inline(module: ModuleInfo, function: FunctionNode, call: ast.Call, pinned: Mapping[str, str] = {},
-            decorated: frozenset[str] = frozenset()) -> tuple[str | None, str | None, frozenset[str]]:
+            decorated: frozenset[str] = frozenset()
+            ) -> tuple[str | None, str | None, frozenset[str], tuple[tuple[str, str], ...]]:
     """The call's source with locals replaced by what they were assigned, or why it cannot be, and the
     locals replaced (at any depth). pinned: locals replaced by the given text (an accessor's call);
     decorated: the module's functions the fix caches where they stand, accessors like those it writes.
 
     Everything it reads must be fixed for the life of the environment: constants, imports, module
-    constants, environment variables, and locals assigned once from those.
+    constants, environment variables, values fetched under fixed names (secrets and parameters, and
+    what is parsed from them: _reads_a_fixed_value), and locals assigned once from those. A local whose
+    value fetches something is not spelled out but assigned first in the accessor (the setup, also
+    returned), so the fetch runs once however often the call reads it.
     """
     substitutions: dict[str, _Inlined] = {}
-    problem = _check(module, function, call, substitutions, depth=0, client=call, pinned=pinned, decorated=decorated)
+    setup: list[tuple[str, str]] = []
+    problem = _check(module, function, call, substitutions, depth=0, client=call, pinned=pinned, decorated=decorated,
+                     setup=setup)
     if problem:
-        return None, problem, frozenset()
+        return None, problem, frozenset(), ()
     source = module.segment(call)
     if source is None:
-        return None, "its source could not be located", frozenset()
+        return None, "its source could not be located", frozenset(), ()
     text = _dedent(module, call, _substitute(module, call, source, substitutions))
-    return (_one_argument_a_line(text) if substitutions else text), None, frozenset(substitutions)
+    replaced = frozenset(substitutions) | {name for name, _ in setup}
+    return (_one_argument_a_line(text) if substitutions else text), None, replaced, tuple(setup)
 
 
 def _cached_accessor(module: ModuleInfo, call: ast.Call, decorated: frozenset[str] = frozenset()) -> bool:
@@ -1014,18 +1034,22 @@ _MUTABLE = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp
 
 
 def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substitutions: dict[str, _Inlined],
-           depth: int, client: ast.Call, pinned: Mapping[str, str], decorated: frozenset[str]) -> str | None:
+           depth: int, client: ast.Call, pinned: Mapping[str, str], decorated: frozenset[str],
+           setup: list[tuple[str, str]]) -> str | None:
     bindings = scope_bindings(function)
     for node in ast.walk(expr):
         if isinstance(node, ast.Call) and node is not client:
             name = module.qualified_name(node.func)
-            if name not in _ENVIRONMENT_CALLS and not _cached_accessor(module, node, decorated):
+            if name not in _ENVIRONMENT_CALLS and not _cached_accessor(module, node, decorated) \
+                    and not _reads_a_fixed_value(module, node) and not (depth and may_build_client(module, node)):
                 return f"it depends on `{_short(module.segment(node) or '...')}`"
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in bindings.params:
                 return f"it depends on the parameter `{node.id}`"
             if node.id in pinned and node.id in bindings.local:
                 substitutions[node.id] = _Inlined(pinned[node.id], None)
+            elif any(name == node.id for name, _ in setup) or node.id in substitutions:
+                continue
             elif node.id in bindings.local:
                 value = assigned_once(function, node.id)
                 if value is None or depth > 3:
@@ -1036,18 +1060,60 @@ def _check(module: ModuleInfo, function: FunctionNode, expr: ast.AST, substituti
                 if changed is not None:
                     return (f"it is made from the local `{node.id}`, which is configured after it is built (line "
                             f"{changed}): a shared one would be configured again on every invocation")
-                problem = _check(module, function, value, substitutions, depth + 1, client, pinned, decorated)
+                problem = _check(module, function, value, substitutions, depth + 1, client, pinned, decorated, setup)
                 if problem:
                     return problem
                 text = _substitute(module, value, module.segment(value) or "", substitutions)
-                substitutions[node.id] = _Inlined(text, value, _keywords(module, value, substitutions))
+                if any(isinstance(n, ast.Call) and _fetches(module, n) for n in ast.walk(value)):
+                    setup.append((node.id, _dedent(module, value, text)))  # fetched once, however often read
+                    setup.sort(key=lambda entry: _assigned_line(function, entry[0]))  # in the order of the code
+                else:
+                    substitutions[node.id] = _Inlined(text, value, _keywords(module, value, substitutions))
             elif node.id in module.imports or (node.id in _BUILTINS and not module.binding_counts.get(node.id)):
                 continue
+            elif node.id in module.functions and module.binding_counts.get(node.id) == 1 \
+                    and _FETCHING_HELPER.search(node.id):
+                continue  # a helper that fetches a secret or parameter (_reads_a_fixed_value)
             elif not _module_constant(module, node.id) and not _names_cached_accessor(module, expr, node, decorated):
                 return f"it depends on `{node.id}`, which can change"
         elif isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
             return "it is not a plain expression"
     return None
+
+
+# Values fixed for the environment that come from calls: a secret or parameter fetched under a fixed
+# name (Powertools parameters, SSM, Secrets Manager, or a helper of the project named for one), and
+# what is parsed or picked from it. The name itself is checked like any other argument.
+_FETCH_METHODS = frozenset({"get_secret_value", "get_parameter", "get_parameters", "get_parameters_by_path"})
+_PARSERS = frozenset({"json.loads", "base64.b64decode", "yaml.safe_load", "urllib.parse.quote_plus",
+                      "urllib.parse.urlparse"})
+_PURE_METHODS = frozenset({"get", "split", "rsplit", "strip", "lower", "upper", "format", "encode", "decode",
+                           "replace", "partition", "rpartition", "removeprefix", "removesuffix"})
+_FETCHING_HELPER = re.compile(r"(?i)secret|param|credential|setting|config")
+
+
+def _assigned_line(function: FunctionNode, name: str) -> int:
+    value = assigned_once(function, name)
+    return value.lineno if value is not None else 0
+
+
+def _reads_a_fixed_value(module: ModuleInfo, call: ast.Call) -> bool:
+    """A fetch (_fetches), or a parse of what it gives (`json.loads(...)`, `secret.get("host")`)."""
+    func = call.func
+    if _fetches(module, call) or (module.qualified_name(func) or "") in _PARSERS:
+        return True
+    return isinstance(func, ast.Attribute) and func.attr in _PURE_METHODS and not isinstance(func.value, ast.Call)
+
+
+def _fetches(module: ModuleInfo, call: ast.Call) -> bool:
+    """A secret or parameter fetched (the name it is fetched under is checked like any argument)."""
+    func = call.func
+    if (module.qualified_name(func) or "").startswith("aws_lambda_powertools.utilities.parameters."):
+        return True
+    if isinstance(func, ast.Attribute):
+        return func.attr in _FETCH_METHODS
+    return isinstance(func, ast.Name) and func.id in module.functions and func.id not in module.imports \
+        and bool(_FETCHING_HELPER.search(func.id)) and not scope_bindings(module.functions[func.id]).params[1:]
 
 
 def _module_constant(module: ModuleInfo, name: str) -> bool:
@@ -1167,6 +1233,12 @@ def _merged(edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         else:
             merged.append((first, last, text))
     return merged
+
+
+def _accessor_key(hoist: _Hoist) -> str:
+    """`boto3.client('s3')` and `boto3.client("s3")` share one accessor; what it assigns first is part of it."""
+    key = _tree_of(hoist.built_by)
+    return key + repr([(name, _tree_of(value)) for name, value in hoist.setup]) if hoist.setup else key
 
 
 def _tree_of(expression: str) -> str:
