@@ -750,7 +750,8 @@ def _judge(project: Project, module: ModuleInfo, flow: HandlerFlow, call: Client
     message = f"`{_short(source)}` {what} on every invocation of {handler} (in {where})"
     if module.suppressed(call.node.lineno, CODE):
         return None
-    reason = _why_not(module, function, call) or _patched_by_tests(project, module, call)
+    reason = _why_not(module, function, call, flow.tainted_names.get(call.function, frozenset())) or \
+        _patched_by_tests(project, module, call)
     built_by, inlined, setup = None, frozenset(), ()
     if reason is None:
         built_by, reason, inlined, setup = _inline(module, function, call.node, decorated=decorated)
@@ -884,8 +885,15 @@ def _contains(expr: ast.AST, call: ast.Call) -> bool:
     return any(n is call for n in ast.walk(expr))
 
 
-def _why_not(module: ModuleInfo, function: FunctionNode, call: ClientCall) -> str | None:
+def _why_not(module: ModuleInfo, function: FunctionNode, call: ClientCall,
+             tainted: frozenset[str] = frozenset()) -> str | None:
     if call.per_request:
+        settings = _per_request_settings(module, call.node, tainted)
+        if settings and all(name in _FEW_VALUED for name, _ in settings):
+            name, value = settings[0]
+            return (f"it is built for the request's `{name}` (`{_short(value)}`): one client per value, cached "
+                    f"(`functools.lru_cache` on a function of the `{name}`), would serve each request with its "
+                    f"own; that is not written for you, as how many values the `{name}` takes is not known")
         return ("it is built from per-request data (the event or per-request credentials); one shared client "
                 "would serve a request with another request's settings")
     if call.factory in _LOOP_BOUND:
@@ -908,6 +916,22 @@ def _why_not(module: ModuleInfo, function: FunctionNode, call: ClientCall) -> st
             "functools" not in module.imports and module.binding_counts.get("functools")):
         return "the module binds `functools` to something else"
     return None
+
+
+# Settings a client may be built for per request that take few values: one client per value serves.
+_FEW_VALUED = frozenset({"region_name", "region", "endpoint_url"})
+
+
+def _per_request_settings(module: ModuleInfo, call: ast.Call, tainted: frozenset[str]) -> list[tuple[str, str]]:
+    """The keyword arguments of call that read request data (names tainted in the function), with
+    their text; [("*", ...)] when a positional argument or the receiver does."""
+    def reads(node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in tainted for n in ast.walk(node))
+
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if any(reads(a) for a in call.args) or (receiver is not None and reads(receiver)):
+        return [("*", "")]
+    return [(k.arg or "*", module.segment(k.value) or "") for k in call.keywords if reads(k.value)]
 
 
 def _bound_to(function: FunctionNode, call: ast.Call) -> set[str]:
