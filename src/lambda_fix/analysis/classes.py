@@ -97,6 +97,41 @@ def class_attributes(project: Project, module: ModuleInfo, cls: ast.ClassDef) ->
     return found
 
 
+_MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+_MUTABLE_MAKERS = frozenset({"list", "dict", "set", "collections.defaultdict", "collections.OrderedDict",
+                             "collections.Counter", "collections.deque", "defaultdict", "OrderedDict", "Counter",
+                             "deque"})
+
+
+def shared_attribute(project: Project, module: ModuleInfo, cls: ast.ClassDef, name: str) -> ClassRef | None:
+    """The class along cls's MRO whose body binds `name` to a mutable container (`items = []`) that no
+    method shadows with an attribute of the instance (`self.items = ...`): one container that every
+    instance, and the class, share for the life of the environment."""
+    known = remembered(cls, "shared_attributes", dict)
+    if name not in known:
+        known[name] = _shared_attribute(project, module, cls, name)
+    return known[name]  # type: ignore[no-any-return]
+
+
+def _shared_attribute(project: Project, module: ModuleInfo, cls: ast.ClassDef, name: str) -> ClassRef | None:
+    chain = mro(project, module, cls)
+    for _, candidate in chain:
+        for node in ast.walk(candidate):
+            if isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.ctx, ast.Store) \
+                    and isinstance(node.value, ast.Name) and node.value.id == "self":
+                return None  # each instance gets its own
+    for owner, candidate in chain:
+        for statement in candidate.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else \
+                [statement.target] if isinstance(statement, ast.AnnAssign) and statement.value is not None else []
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                value = statement.value
+                mutable = isinstance(value, _MUTABLE_DISPLAYS) or (
+                    isinstance(value, ast.Call) and (owner.qualified_name(value.func) or "") in _MUTABLE_MAKERS)
+                return (owner, candidate) if mutable else None
+    return None
+
+
 def module_objects(project: Project, module: ModuleInfo) -> dict[str, tuple[ast.stmt, ModuleInfo, ast.ClassDef]]:
     """Module-level names bound once to `C(...)` of a project class: (the binding, the class's module,
     the class). Objects made at import live as long as the environment."""

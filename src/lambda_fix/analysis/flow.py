@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from .classes import ClassRef, class_of, find_method, object_named
+from .classes import ClassRef, class_of, find_method, object_named, shared_attribute
 from .clients import CLIENT_FACTORIES, CLIENT_METHODS, CREDENTIAL_METHODS, SESSION_FACTORIES, may_build_client
 from .handlers import registered
 from .module import ModuleInfo, statements_within
@@ -868,6 +868,13 @@ class _FunctionWalk:
                 found = self.project.resolve_attribute(qualified, self.module)
                 if found is not None and found[1] in found[0].state:
                     return (found[0].path, found[1])
+            # `self.items`, `cls.cache`, `Registry.items`: a container the class body binds is shared by
+            # every instance; its key names the class, whose attribute it is.
+            if isinstance(expr.value, ast.Name):
+                cls = self._receiver_class(expr.value) or self.resolve_class(expr.value)
+                shared = shared_attribute(self.project, *cls, expr.attr) if cls is not None else None
+                if shared is not None:
+                    return (shared[0].path, shared[1].name)
             # `S.attr`, `S[k].attr`: an attribute of state (a namespace, an element) belongs to it.
             if isinstance(expr.value, (ast.Name, ast.Subscript, ast.Call)):
                 return self.state_root(expr.value)

@@ -45,10 +45,17 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
     provider`)."""
     if _PICKED_AT_RUN_TIME.search(module.source):
         return True  # `getattr(obj, name)(event)`, `TABLE[kind](event)`: said when not followed
+    if any(_binds_a_container(cls) for cls in module.classes.values()):
+        return True  # `items = []` in a class body: shared by every instance
     return bool(module_objects(project, module)) or any(
         library_object(project, module, name) is not None for name in module_level_calls(module)) or any(
         ref.attr and name.islower() and (object_named(project, module, name) or library_object(project, module, name))
         for name, ref in module.imports.items())
+
+
+def _binds_a_container(cls: ast.ClassDef) -> bool:
+    return any(isinstance(statement, (ast.Assign, ast.AnnAssign)) and isinstance(
+        statement.value, (ast.List, ast.Dict, ast.Set, ast.Call)) for statement in cls.body)
 
 
 def object_state(project: Project, module: ModuleInfo, flow: HandlerFlow) -> list[Diagnosis]:
@@ -63,6 +70,9 @@ def object_state(project: Project, module: ModuleInfo, flow: HandlerFlow) -> lis
         if owner is None:
             continue
         known = object_named(project, owner, name)
+        if known is None and name in owner.classes:
+            found += _class_state(project, module, flow, owner, owner.classes[name], mutations)
+            continue
         if known is None:
             continue
         _, _, class_module, cls = known
@@ -95,6 +105,31 @@ def object_state(project: Project, module: ModuleInfo, flow: HandlerFlow) -> lis
             (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
         found.append(Diagnosis.reported(CODE, line, column, message, reason, related=related))
     return found + _fed(project, module, flow)
+
+
+def _class_state(project: Project, module: ModuleInfo, flow: HandlerFlow, owner: ModuleInfo, cls: ast.ClassDef,
+                 mutations: list[Mutation]) -> list[Diagnosis]:
+    """A container the class body binds (`items = []`), which every instance shares, written with request
+    data through an instance or the class (`self.items.append(...)`, `cls.cache[key] = ...`)."""
+    caches = _memo_attributes(project, owner, cls)
+    kept = next((m for m in sorted(mutations, key=lambda m: (m.function != flow.handler, m.line))
+                 if m.leaks and m.attribute not in caches and not m.rebinds_attribute
+                 and not (m.constant_value and "augmented" in m.action)), None)
+    if kept is None or owner.suppressed(cls.lineno, CODE):
+        return []
+    place = f" of {owner.name or owner.path}" if owner is not module else ""
+    in_function = "the handler" if kept.function == flow.handler else f"`{kept.function[1]}`"
+    message = (f"class attribute `{cls.name}.{kept.attribute}`{place} keeps data between invocations of "
+               f"`{flow.handler[1]}`: {kept.why} in {in_function} (line {kept.line}); the class body binds it once, "
+               "so every instance, also one made per request, shares it for the life of the environment")
+    reason = (f"give each instance its own (`self.{kept.attribute} = ...` in `__init__`), or empty it when the "
+              "handler starts")
+    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
+                  for caller, callee, at in flow.call_chain(kept.function))
+    related = (*chain, (kept.function[0], kept.line, f"{kept.why} in {in_function}"))
+    line, column = (cls.lineno, cls.col_offset) if owner is module else \
+        (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
+    return [Diagnosis.reported(CODE, line, column, message, reason, related=related)]
 
 
 def _fed(project: Project, module: ModuleInfo, flow: HandlerFlow) -> list[Diagnosis]:

@@ -109,7 +109,11 @@ whose methods the handler calls, putting the request's data into `self.items` or
 module defines), keeps it for the next invocation like a module-level list. What to reset belongs to
 the class, so it is not rewritten. Attributes the invocation assigns afresh before it writes them
 (`self.response = {...}` in the method the handler calls), memo caches (`if key not in self.cache:`),
-objects the handler resets or makes anew, and methods that only read are left alone.
+objects the handler resets or makes anew, and methods that only read are left alone. So is a container
+a class body binds (`records = []`), which every instance shares, even one made per request, when
+request data goes into it (`self.records.append(...)`, `cls.seen[key] = ...`); and a library's object
+made at module level that the handler hands request data through a method named for storing
+(`memory.save_context(...)`), unless the handler empties it.
 
 State that module-level code fills while the module is imported is restored from a deep copy taken
 at the end of the import. That fix is unsafe: a deep copy of arbitrary objects (clients, locks,
