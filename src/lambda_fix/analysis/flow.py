@@ -694,8 +694,8 @@ class _FunctionWalk:
 
     def _maybe_escaping(self, name: ast.Name) -> None:
         target = self.resolve_function(name)
-        if target is None:
-            return
+        if target is None or self.resolve_class(name) is not None:
+            return  # a class named as a value (`Rule.get(...)`, `isinstance(x, Rule)`) is not called
         if id(name) not in self.called_ids:
             key, module, node = target
             self.escaping_keys.add(key)

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Optional
 
 from . import module as module_facts
 from .module import ModuleInfo
+from .walk import forget_learnt
 
 ReadSource = Callable[[str], Optional[str]]  # path -> decoded text, None when unreadable
 # The latest run's index, keyed by the identity of its file list (kept alive beside it).
@@ -266,13 +267,15 @@ class Project:
 
     def add(self, info: ModuleInfo) -> None:
         """The text given wins over what is on disk. When it differs from the module parsed before (a
-        rewrite being checked), every other module is dropped: what the analysis remembers on their
-        nodes (how their calls resolve, into this module too) was learnt of the old one."""
+        rewrite being checked), what the analysis remembers on the other modules' nodes from other
+        modules (how their calls resolve, into this module too) was learnt of the old one: that is
+        forgotten, and the rest of their facts kept, so they are not parsed again."""
         key = self.resolved(info.path)
         earlier = self._by_path.get(key)
         if earlier is not None and earlier.source != info.source:
-            self._by_path.clear()
-            self._recent.clear()
+            for other in (*self._by_path.values(), *self._recent.values()):
+                if other is not None:
+                    forget_learnt(other.tree)
         self._by_path[key] = info
 
     def vendored(self, path: str) -> bool:

@@ -61,6 +61,23 @@ def remembered(node: ast.AST, key: str, compute: Callable[[], Any]) -> Any:
     return memo[key]
 
 
+# What is remembered about a module's nodes that depends on other modules: how its calls resolve and
+# what its functions' walks saw (flow.py), classes' MROs and shared attributes, module-level objects
+# (classes.py), and LF001/LF002's first test. The rest is the module's own.
+LEARNT_FROM_OTHER_MODULES = frozenset({"resolved", "walks", "mro", "shared_attributes", "module_objects",
+                                       "state_may_find"})
+
+
+def forget_learnt(root: ast.AST) -> None:
+    """Drop what is remembered about root's nodes from other modules, when one of them changed (a
+    rewrite being checked): the module's own facts stay, and it need not be parsed again."""
+    for node in (root, *every_node(root)):
+        memo = node.__dict__.get(_MEMO)
+        if memo:
+            for key in LEARNT_FROM_OTHER_MODULES & memo.keys():
+                del memo[key]
+
+
 def every_node(root: ast.AST) -> list[ast.AST]:
     """nodes(root), kept on root: for the functions and modules that several decisions walk in turn."""
     return remembered(root, "nodes", lambda: nodes(root))  # type: ignore[no-any-return]
