@@ -1017,8 +1017,10 @@ _NOT_KEEPING = ("boto3.", "botocore.", "aioboto3.", "logging.", "structlog.", "a
 
 def library_object(project: Project, module: ModuleInfo, name: str) -> tuple[StateKey, str] | None:
     """The module-level object a global name stands for, here or imported from a project module, when
-    a call of something outside the project made it once at import: ((its module, its name), what made
-    it). None for clients, loggers and the other makers in _NOT_KEEPING."""
+    a class outside the project made it once at import (`ConversationBufferMemory()`: a class, by the
+    capital its name starts with, as Python's classes are named; a function's result is a value):
+    ((its module, its name), what made it). None for clients, loggers and the other makers in
+    _NOT_KEEPING."""
     owner, owner_name = module, name
     ref = module.imports.get(name)
     if ref is not None:
@@ -1031,8 +1033,9 @@ def library_object(project: Project, module: ModuleInfo, name: str) -> tuple[Sta
             or class_of(project, owner, call.func) is not None or may_build_client(owner, call):
         return None
     constructor = owner.qualified_name(call.func)
-    if constructor is None or constructor.startswith(_NOT_KEEPING) or "." not in constructor:
-        return None  # made by the module's own functions, or a builtin: not a library's object
+    if constructor is None or constructor.startswith(_NOT_KEEPING) or "." not in constructor \
+            or not constructor.rpartition(".")[2][:1].isupper():
+        return None  # made by the module's own functions, a builtin or a function (a value): not an object
     return (owner.path, owner_name), constructor
 
 

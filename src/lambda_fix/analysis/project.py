@@ -267,14 +267,17 @@ class Project:
 
     def add(self, info: ModuleInfo) -> None:
         """The text given wins over what is on disk. When it differs from the module parsed before (a
-        rewrite being checked), what the analysis remembers on the other modules' nodes from other
-        modules (how their calls resolve, into this module too) was learnt of the old one: that is
-        forgotten, and the rest of their facts kept, so they are not parsed again."""
+        rewrite being checked), what the analysis remembers on the nodes of the modules that import it
+        (how their calls resolve into it, what their functions' walks saw there) was learnt of the old
+        one: that is forgotten, and the rest of their facts kept, so they are not parsed again. An
+        importer spells the module's name, or a package's on its path (re-exports): others are
+        left as they are (most rewrites are of handlers, which nothing imports)."""
         key = self.resolved(info.path)
         earlier = self._by_path.get(key)
         if earlier is not None and earlier.source != info.source:
+            words = {word for word in info.name.split(".") if word} or {Path(info.path).stem}
             for other in (*self._by_path.values(), *self._recent.values()):
-                if other is not None:
+                if other is not None and other is not earlier and any(word in other.source for word in words):
                     forget_learnt(other.tree)
         self._by_path[key] = info
 
