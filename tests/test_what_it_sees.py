@@ -214,3 +214,38 @@ def test_statistics_and_verbose_say_what_could_not_be_followed(tmp_path: Path) -
     assert ("app.py:5: request data goes into `llm.invoke` in `lambda_handler`, which lambda-fix could not "
             "follow\n") in verbose.stderr
     assert statistics.returncode == verbose.returncode == 0
+
+
+@pytest.mark.parametrize("call", [
+    "with ThreadPoolExecutor() as pool:\n                list(pool.map(keep, event['items']))",
+    "asyncio.run(asyncio.gather(*[keep_async(item) for item in event['items']]))",
+    "for _ in produce(event['items']):\n                pass",
+    "decorated(event['items'][0])",
+    "list(map(keep, event['items']))",
+])
+def test_work_handed_to_executors_generators_and_decorated_functions_is_followed(tmp_path: Path, call: str) -> None:
+    found = handler_flow(tmp_path, {"app.py": f"""
+        import asyncio
+        import functools
+        from concurrent.futures import ThreadPoolExecutor
+        SEEN = []
+        def keep(item):
+            SEEN.append(item)
+        async def keep_async(item):
+            SEEN.append(item)
+        def produce(items):
+            for item in items:
+                SEEN.append(item)
+                yield item
+        def logged(function):
+            @functools.wraps(function)
+            def wrapper(*args):
+                return function(*args)
+            return wrapper
+        @logged
+        def decorated(item):
+            SEEN.append(item)
+        def lambda_handler(event, context):
+            {call}
+        """})
+    assert any(m.state[1] == "SEEN" and m.per_request_value for m in found.mutations)
