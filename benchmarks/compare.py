@@ -5,7 +5,10 @@
 
 Prints wall time, files per second, the peak memory of the largest single process and of all of a
 command's processes together, and each time as a ratio to Ruff's. Needs `ruff` on PATH (pip install ruff).
-Not part of the tests.
+pythaw (a peer that looks for heavy initialisation in handlers) is timed too when `pythaw` is beside this
+interpreter, on PATH, or named by the PYTHAW environment variable (pythaw needs Python 3.12 or newer for
+some of its dependencies' wheels, so it may live in a virtual environment of its own). Not part of the
+tests.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -283,6 +287,14 @@ def _ruff() -> str:
     return found
 
 
+def _pythaw() -> str | None:
+    """pythaw named by PYTHAW, beside this interpreter, or on PATH; None when there is none."""
+    if os.environ.get("PYTHAW"):
+        return os.environ["PYTHAW"]
+    beside = Path(sys.executable).parent / "pythaw"
+    return str(beside) if beside.exists() else shutil.which("pythaw")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", nargs="*")
@@ -308,6 +320,13 @@ def main() -> None:
         "ast.parse, all files": [sys.executable, here, "--parse", "ast", *corpus],
         "libcst.parse_module, all files": [sys.executable, here, "--parse", "libcst", *corpus],
     }
+    pythaw = _pythaw()
+    if pythaw is not None:
+        # pythaw checks one path a run: one run a corpus, in turn.
+        commands["pythaw check"] = ["sh", "-c", " && ".join(
+            f"{shlex.quote(pythaw)} check --exit-zero {shlex.quote(root)} >/dev/null" for root in corpus)]
+    else:
+        print("pythaw: not found (PYTHAW=/path/to/pythaw to time it)")
     measure(commands["lambda-fix --check, warm cache"])  # fills the cache: the timed run reuses it
     print(f"corpus: {', '.join(corpus)}: {files} files, {size:.0f} MB; {os.cpu_count()} cores; "
           f"Python {sys.version.split()[0]}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
+import os
 import re
-from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .module import ModuleInfo
 from .scopes import FunctionNode
+from .walk import remembered
 
 if TYPE_CHECKING:
     from .project import Project
@@ -34,8 +35,14 @@ _ROUTE_TEXT = re.compile(r"^[ \t]*@\w+\.(?:get|post|put|delete|patch|route|api_r
 def may_contain_handler(source: str, extra_names: frozenset[str] = frozenset()) -> bool:
     if _CANDIDATE.search(source) or "Chalice(" in source or _ROUTE_TEXT.search(source):
         return True
-    return any(re.search(rf"^(?:async[ \t]+)?def[ \t]+{re.escape(n)}\b", source, re.MULTILINE)
-               for n in extra_names)
+    return bool(extra_names) and _defining(extra_names).search(source) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _defining(names: frozenset[str]) -> re.Pattern[str]:
+    """One pattern for a `def` of any of names: a run's templates may name hundreds of handlers."""
+    alternatives = "|".join(sorted(re.escape(n) for n in names))
+    return re.compile(rf"^(?:async[ \t]+)?def[ \t]+(?:{alternatives})\b", re.MULTILINE)
 
 
 def is_handler_signature(function: FunctionNode) -> bool:
@@ -51,11 +58,7 @@ def is_handler_signature(function: FunctionNode) -> bool:
 
 def find_handlers(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[FunctionNode]:
     """Handlers in module, in source order. extra: names, or "module:name" for one module only."""
-    wanted = set(HANDLER_NAMES)
-    for entry in extra:
-        module_name, _, function_name = entry.rpartition(":")
-        if not module_name or _module_matches(module, module_name):
-            wanted.add(function_name)
+    wanted = handler_names(module, extra)
     # A function a dispatcher calls (a Powertools route, a crhelper event) is reached from the real
     # handler; its `(event, context)` signature does not make it one.
     dispatched = {name for names in registered(module).values() for name in names}
@@ -78,8 +81,7 @@ def object_entries(module: ModuleInfo, extra: tuple[str, ...] = ()) -> list[Func
     would (methods along the MRO across modules, `__call__`, a factory's returned function), and what
     it finds is reported at that line. An adapter of a web app (`Mangum(app)`) is not one: its app's
     routes are the entry points (framework_entries)."""
-    wanted = set(HANDLER_NAMES) | {e.rpartition(":")[2] for e in extra
-                                    if not e.rpartition(":")[0] or _module_matches(module, e.rpartition(":")[0])}
+    wanted = handler_names(module, extra)
     found: list[FunctionNode] = []
     for stmt in module.tree.body:
         if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None):
@@ -256,11 +258,27 @@ def extra_names(extra: tuple[str, ...]) -> frozenset[str]:
     return frozenset(e.rpartition(":")[2] for e in extra)
 
 
-def _module_matches(module: ModuleInfo, wanted: str) -> bool:
+def handler_names(module: ModuleInfo, extra: tuple[str, ...]) -> frozenset[str]:
+    """The names a handler of module may have: the usual ones, and those extra gives for every module or
+    for this one (names, or "module:name"; templates give many, with absolute paths). Asked once per
+    module and extra: a run's templates may name hundreds of functions, each compared with the module."""
+    known = remembered(module.tree, "handler_names", dict)
+    if extra not in known:
+        here = os.path.realpath(module.path)
+        wanted = set(HANDLER_NAMES)
+        for entry in extra:
+            module_name, _, function_name = entry.rpartition(":")
+            if not module_name or _module_matches(module, module_name, here):
+                wanted.add(function_name)
+        known[extra] = frozenset(wanted)
+    return known[extra]  # type: ignore[no-any-return]
+
+
+def _module_matches(module: ModuleInfo, wanted: str, here: str | None = None) -> bool:
     """`app`, `pkg.app`, `src/app.py`, or an absolute path (from a deployment template)."""
     if wanted.startswith("/"):
         try:
-            return Path(module.path).resolve() == Path(wanted)
+            return (here or os.path.realpath(module.path)) == os.path.normpath(wanted)
         except OSError:
             return False
     wanted = wanted.replace("/", ".").removesuffix(".py")
