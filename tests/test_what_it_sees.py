@@ -249,3 +249,16 @@ def test_work_handed_to_executors_generators_and_decorated_functions_is_followed
             {call}
         """})
     assert any(m.state[1] == "SEEN" and m.per_request_value for m in found.mutations)
+
+
+def test_a_function_defined_inside_the_handler_is_followed_not_counted_as_unfollowed(tmp_path: Path) -> None:
+    found = handler_flow(tmp_path, {"app.py": """
+        SEEN = []
+        def lambda_handler(event, context):
+            def bucket_of(event):
+                SEEN.append(event["bucket"])
+                return event["bucket"]
+            return bucket_of(event)
+        """})
+    assert not found.unfollowed
+    assert any(m.state[1] == "SEEN" and m.per_request_value for m in found.mutations)

@@ -599,9 +599,11 @@ class _FunctionWalk:
         if isinstance(func, (ast.Subscript, ast.Call)):
             return True  # `TABLE[kind](...)` not followed, `getattr(obj, name)(...)`, `make()(...)`
         if isinstance(func, ast.Name):
-            # A function held in a local variable (`handler = pick(event)`), not a parameter's callback.
+            # A function held in a local variable (`handler = pick(event)`): not a parameter's callback,
+            # nor a function defined inside this one, whose body is walked as this function's.
             return func.id in self._locals and id(func) not in self.global_ids \
-                and func.id not in scope_bindings(self.node).params and func.id not in self.instances
+                and func.id not in scope_bindings(self.node).params and func.id not in self.instances \
+                and func.id not in _nested_functions(self.node)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             receiver = func.value
             if receiver.id in self._locals and id(receiver) not in self.global_ids:
@@ -1050,6 +1052,12 @@ def module_level_calls(module: ModuleInfo) -> dict[str, ast.Call]:
                 found[target.id] = stmt.value  # type: ignore[union-attr]
         return found
     return remembered(module.tree, "module_level_calls", compute)  # type: ignore[no-any-return]
+
+
+def _nested_functions(function: FunctionNode) -> frozenset[str]:
+    return remembered(function, "nested_functions", lambda: frozenset(  # type: ignore[no-any-return]
+        n.name for n in every_node(function) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and n is not function))
 
 
 def _is_method(key: FunctionKey, node: FunctionNode) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..analysis.classes import module_objects, mro, object_named
+from ..analysis.classes import class_of, module_objects, mro, object_named
 from ..analysis.flow import library_object, module_level_calls
 from ..analysis.flow import Feed, HandlerFlow, Mutation
 from ..analysis.walk import every_node
@@ -45,12 +45,19 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
     provider`)."""
     if _PICKED_AT_RUN_TIME.search(module.source):
         return True  # `getattr(obj, name)(event)`, `TABLE[kind](event)`: said when not followed
-    if any(_binds_a_container(cls) for cls in module.classes.values()):
-        return True  # `items = []` in a class body: shared by every instance
+    if any(_binds_a_container(cls) for cls in module.classes.values()) or any(
+            ref.attr and name[:1].isupper() and _imported_class_binds_a_container(project, module, name)
+            for name, ref in module.imports.items()):
+        return True  # `items = []` in a class body (here or imported): shared by every instance
     return bool(module_objects(project, module)) or any(
         library_object(project, module, name) is not None for name in module_level_calls(module)) or any(
         ref.attr and name.islower() and (object_named(project, module, name) or library_object(project, module, name))
         for name, ref in module.imports.items())
+
+
+def _imported_class_binds_a_container(project: Project, module: ModuleInfo, name: str) -> bool:
+    found = class_of(project, module, ast.Name(name, ast.Load()))
+    return found is not None and any(_binds_a_container(c) for _, c in mro(project, *found))
 
 
 def _binds_a_container(cls: ast.ClassDef) -> bool:
