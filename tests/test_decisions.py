@@ -107,7 +107,8 @@ PAIRS = {
 
 
 def test_every_rule_has_a_pair() -> None:
-    assert sorted(PAIRS) == [rule.code for rule in RULES]
+    """A fix case and a no-op case for each rule that fixes (a rule that only reports has no plan)."""
+    assert sorted(PAIRS) == [rule.code for rule in RULES if rule.fixable]
 
 
 @pytest.mark.parametrize("code", sorted(PAIRS))

@@ -11,6 +11,7 @@ import pytest
 from helpers import FIXTURES
 
 from lambda_fix import Config, Mode, run
+from lambda_fix.codes import RULES
 from lambda_fix.formats import DETAILED, NAMES, renderer
 
 
@@ -34,7 +35,7 @@ def test_sarif_validates_against_the_official_schema(summary) -> None:
     document = json.loads(renderer("sarif")(summary, False))
     jsonschema.validate(document, schema)
     run_ = document["runs"][0]
-    assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == ["LF001", "LF002", "LF003", "LF004", "LF005"]
+    assert [r["id"] for r in run_["tool"]["driver"]["rules"]] == [rule.code for rule in RULES]
     fixed = [r for r in run_["results"] if "fixes" in r]
     assert fixed and all(r["locations"][0]["physicalLocation"]["region"]["endLine"] for r in run_["results"])
 

@@ -58,6 +58,10 @@ RULES: tuple[RuleInfo, ...] = (
              "a mutable default that the function changes or hands out: create it on each call",
              FixSafety.SOMETIMES_UNSAFE, "on the line of the default, or on the `def` line",
              "mutable_default_argument"),
+    RuleInfo("LF006", "log-handler-per-invocation",
+             "a log handler added to a logger on every invocation: set the logger up once per environment",
+             FixSafety.SAFE, "on the line of the call that adds the handler", "log_handler_per_invocation",
+             fixable=False),
 )
 BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
 CODES: tuple[str, ...] = tuple(BY_CODE)
