@@ -62,6 +62,9 @@ RULES: tuple[RuleInfo, ...] = (
              "a log handler added to a logger on every invocation: set the logger up once per environment",
              FixSafety.SAFE, "on the line of the call that adds the handler", "log_handler_per_invocation",
              fixable=False),
+    RuleInfo("LF007", "environment-written-per-request",
+             "the process environment written with request data: pass the value, or restore the variable",
+             FixSafety.SAFE, "on the line of the write", "environment_written_per_request", fixable=False),
 )
 BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
 CODES: tuple[str, ...] = tuple(BY_CODE)

@@ -1,0 +1,152 @@
+"""The process environment written with request data: later requests, and code that reads it, see it.
+
+## What it does
+Finds writes of the process environment with data from the request, in the handler or in any
+function of the project it reaches: `os.environ[NAME] = value`, `os.environ.update(...)`,
+`os.environ.setdefault(...)` and `os.putenv(...)`, where the value (or the name) comes from the event,
+the context or anything derived from them. Writes of values fixed for the environment (constants, other
+variables of the environment) are left alone, and so is a write undone in a `finally` of the same
+function (`os.environ.pop(NAME)` or a restore of the saved value).
+
+## Why is this bad?
+The environment belongs to the process, which serves every invocation of the execution environment.
+What one request writes there is what the next request reads, unless it writes again; a library that
+reads the variable once, at import or on first use (a region, a profile, a tenant), keeps the first
+request's value for the life of the environment. Requests that skip the write, or fail before it, run
+with another request's value.
+
+## Example
+```python
+import os
+
+
+def lambda_handler(event, context):
+    os.environ["TENANT"] = event["tenant"]
+    return {"tenant": os.environ["TENANT"]}
+```
+
+## Use instead
+```python
+import os
+
+
+def lambda_handler(event, context):
+    tenant = event["tenant"]
+    return {"tenant": tenant}
+```
+
+## Fix safety
+Reported, not rewritten: what reads the variable (the project's code, a library, a subprocess) decides
+whether the value can be passed explicitly or must be restored in a `finally`, and lambda-fix cannot
+see into libraries. If it is deliberate, put `# lambda-fix: ignore[LF007]` on the line of the write.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis.flow import HandlerFlow
+from ..analysis.module import ModuleInfo
+from ..analysis.project import Project
+from ..analysis.scopes import FunctionNode
+from ..analysis.walk import every_node
+from ..codes import code_of
+from . import Context
+from ._diagnosis import Diagnosis
+
+CODE = code_of(__name__)
+_WRITING_METHODS = frozenset({"update", "setdefault", "__setitem__"})
+
+
+def may_find(project: Project, module: ModuleInfo) -> bool:
+    """A cheap first test: the module, or a project module it imports, spells a write of the environment."""
+    from ..analysis.callers import imported_modules
+
+    return any(_spells_a_write(m.source) for m in (module, *imported_modules(project, module)))
+
+
+def _spells_a_write(source: str) -> bool:
+    return "environ" in source and ("environ[" in source or "environ.update" in source
+                                    or "environ.setdefault" in source) or "putenv" in source
+
+
+def find(context: Context) -> list[Diagnosis]:
+    module, project = context.module, context.project
+    found: dict[tuple[int, int], Diagnosis] = {}
+    for flow in context.flows:
+        for key, function in flow.reached.items():
+            owner = module if key[0] == module.path else project.module_at(key[0])
+            if owner is None or not _spells_a_write(owner.source):
+                continue
+            tainted = flow.tainted_names.get(key, frozenset())
+            for node, name in _writes(owner, function):
+                if not _reads(node, tainted) or owner.suppressed(node.lineno, CODE) or _restored(function, name):
+                    continue
+                diagnosis = _report(module, owner, flow, key[1], node)
+                found.setdefault((diagnosis.line, diagnosis.column), diagnosis)
+    return list(found.values())
+
+
+def _writes(module: ModuleInfo, function: FunctionNode) -> list[tuple[ast.AST, str | None]]:
+    """(the write, the variable's name when it is a constant) for each write of the environment."""
+    found: list[tuple[ast.AST, str | None]] = []
+    for node in every_node(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and module.qualified_name(target.value) == "os.environ":
+                    found.append((node, _constant(target.slice)))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _WRITING_METHODS \
+                    and module.qualified_name(func.value) == "os.environ":
+                found.append((node, _constant(node.args[0]) if node.args and func.attr != "update" else None))
+            elif module.qualified_name(func) == "os.putenv":
+                found.append((node, _constant(node.args[0]) if node.args else None))
+    return found
+
+
+def _constant(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _reads(node: ast.AST, tainted: frozenset[str]) -> bool:
+    """Does the write take what it writes (or the name it writes) from request data?"""
+    parts = [node.value, *node.targets] if isinstance(node, ast.Assign) else [*node.args,  # type: ignore[attr-defined]
+                                                                               *(k.value for k in node.keywords)]  # type: ignore[attr-defined]
+    return any(isinstance(n, ast.Name) and n.id in tainted for part in parts for n in ast.walk(part))
+
+
+def _restored(function: FunctionNode, name: str | None) -> bool:
+    """Does a `finally` of the function pop the variable or assign it back?"""
+    if name is None:
+        return False
+    for node in every_node(function):
+        if isinstance(node, ast.Try) and node.finalbody:
+            for inner in (n for stmt in node.finalbody for n in ast.walk(stmt)):
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) \
+                        and inner.func.attr == "pop" and inner.args and _constant(inner.args[0]) == name:
+                    return True
+                if isinstance(inner, ast.Assign) and any(
+                        isinstance(t, ast.Subscript) and _constant(t.slice) == name for t in inner.targets):
+                    return True
+    return False
+
+
+def _report(module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, function: str, node: ast.AST) -> Diagnosis:
+    handler = flow.handler[1]
+    where = "the handler" if (owner.path, function) == flow.handler else f"`{function}`"
+    place = "" if owner is module else f" of {owner.name or owner.path}"
+    spelled = owner.segment(node) or "os.environ"
+    spelled = spelled if len(spelled) <= 60 else spelled[:57] + "..."
+    message = (f"`{spelled}` in {where}{place} writes the process environment with the request's data on "
+               f"invocations of `{handler}`: the next invocation, and code that read the variable once, see it")
+    reason = ("pass the value explicitly, or restore the variable in a `finally`; what reads it decides which "
+              "is right")
+    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
+                  for caller, callee, at in flow.call_chain((owner.path, function)))
+    related = (*chain, (owner.path, node.lineno, "the environment is written here"))  # type: ignore[attr-defined]
+    if owner is module:
+        return Diagnosis.reported(CODE, node.lineno, node.col_offset, message, reason,  # type: ignore[attr-defined]
+                                  related=related)
+    entry = flow.reached[flow.handler]
+    return Diagnosis.reported(CODE, entry.lineno, entry.col_offset, message, reason, related=related)
