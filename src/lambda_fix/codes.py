@@ -65,6 +65,9 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("LF007", "environment-written-per-request",
              "the process environment written with request data: pass the value, or restore the variable",
              FixSafety.SAFE, "on the line of the write", "environment_written_per_request", fixable=False),
+    RuleInfo("LF008", "unbounded-memo-on-request-data",
+             "a function cached without a bound and called with request data: bound the cache",
+             FixSafety.SAFE, "on the line of the `def`", "unbounded_memo_on_request_data", fixable=False),
 )
 BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
 CODES: tuple[str, ...] = tuple(BY_CODE)
