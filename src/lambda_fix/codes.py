@@ -68,6 +68,10 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("LF008", "unbounded-memo-on-request-data",
              "a function cached without a bound and called with request data: bound the cache",
              FixSafety.SAFE, "on the line of the `def`", "unbounded_memo_on_request_data", fixable=False),
+    RuleInfo("LF009", "work-outliving-invocation",
+             "a thread, task, process or submitted work left running when the handler returns: wait for it",
+             FixSafety.SAFE, "on the line of the call that starts it", "work_outliving_invocation",
+             fixable=False),
 )
 BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
 CODES: tuple[str, ...] = tuple(BY_CODE)
