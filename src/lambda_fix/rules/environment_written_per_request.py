@@ -110,10 +110,24 @@ def _constant(node: ast.AST) -> str | None:
 
 
 def _reads(node: ast.AST, tainted: frozenset[str]) -> bool:
-    """Does the write take what it writes (or the name it writes) from request data?"""
+    """Does the write take what it writes (or the name it writes) from request data? A choice between
+    fixed values (`"a.conf" if use_ssl else "b.conf"`) writes one of them, not the request's data."""
     parts = [node.value, *node.targets] if isinstance(node, ast.Assign) else [*node.args,  # type: ignore[attr-defined]
                                                                                *(k.value for k in node.keywords)]  # type: ignore[attr-defined]
-    return any(isinstance(n, ast.Name) and n.id in tainted for part in parts for n in ast.walk(part))
+    return any(isinstance(n, ast.Name) and n.id in tainted for part in parts for n in _written_parts(part))
+
+
+def _written_parts(node: ast.AST) -> list[ast.AST]:
+    """node's nodes, without the tests of its conditional expressions."""
+    found, pending = [], [node]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        if isinstance(current, ast.IfExp):
+            pending += [current.body, current.orelse]
+        else:
+            pending += list(ast.iter_child_nodes(current))
+    return found
 
 
 def _restored(function: FunctionNode, name: str | None) -> bool:

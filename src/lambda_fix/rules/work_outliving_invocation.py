@@ -72,7 +72,7 @@ _TASKS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 _PROCESSES = frozenset({"subprocess.Popen"})
 _EXECUTORS = frozenset({"concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor"})
 # What waits for each kind, called on the name that holds it (or handed it, for tasks).
-_WAITED_BY = {"thread": {"join"}, "process": {"wait", "communicate", "kill", "terminate"},
+_WAITED_BY = {"thread": {"join", "cancel"}, "process": {"wait", "communicate", "kill", "terminate"},
               "task": {"cancel", "result"}, "future": {"result", "exception", "cancel"}}
 _WAITING_FUNCTIONS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.wait_for", "asyncio.as_completed",
                                 "concurrent.futures.wait", "concurrent.futures.as_completed", "asyncio.shield"})
@@ -119,7 +119,7 @@ def _left_running(module: ModuleInfo, function: FunctionNode) -> list[tuple[ast.
         holder = holders.get(id(node))
         if kind == "thread":
             started = holder is not None and _called_on(nodes, holder, {"start"}) or _started_in_place(nodes, node)
-            if started and not (holder is not None and _called_on(nodes, holder, _WAITED_BY["thread"])):
+            if started and not (holder is not None and _waited(module, nodes, holder, kind)):
                 found.append((node, "a thread is started and never joined"))
         elif holder is None:
             if _discarded(nodes, node):
