@@ -50,3 +50,16 @@ def test_an_unbounded_memo_of_values_fixed_for_the_environment_is_not() -> None:
     source = ("import functools\nimport os\n\n\n@functools.cache\ndef table(name):\n    return name.upper()\n\n\n"
               "def lambda_handler(event, context):\n    return table(os.environ.get('TABLE', 't'))\n")
     assert diagnoses(source, "LF008") == []
+
+
+@pytest.mark.parametrize(("body", "found"), [
+    ("work = tempfile.mkdtemp()\n    return {'dir': work}", True),  # the runtime removes nothing it is given
+    ("handle, path = tempfile.mkstemp()\n    os.close(handle)", True),
+    ("tempfile.NamedTemporaryFile(delete=False).write(b'x')", True),
+    ("work = tempfile.mkdtemp()\n    shutil.rmtree(work)", False),
+    ("with tempfile.NamedTemporaryFile() as f:\n        f.write(b'x')", False),
+    ("named = tempfile.NamedTemporaryFile(delete=False)\n    path = named.name\n    os.unlink(path)", False),
+])
+def test_a_temporary_file_left_behind_is_reported(body: str, found: bool) -> None:
+    source = f"import os\nimport shutil\nimport tempfile\n\n\ndef lambda_handler(event, context):\n    {body}\n"
+    assert bool(diagnoses(source, "LF010")) is found

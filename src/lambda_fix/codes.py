@@ -72,6 +72,10 @@ RULES: tuple[RuleInfo, ...] = (
              "a thread, task, process or submitted work left running when the handler returns: wait for it",
              FixSafety.SAFE, "on the line of the call that starts it", "work_outliving_invocation",
              fixable=False),
+    RuleInfo("LF010", "temporary-file-never-removed",
+             "a temporary file or directory made per invocation that nothing removes: remove it",
+             FixSafety.SAFE, "on the line of the call that makes it", "temporary_file_never_removed",
+             fixable=False),
 )
 BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
 CODES: tuple[str, ...] = tuple(BY_CODE)
