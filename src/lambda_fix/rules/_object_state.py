@@ -32,6 +32,7 @@ from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..codes import code_of
 from ._diagnosis import Diagnosis
+from ._reached import chain as call_chain
 
 CODE = code_of("shared_state_leak")  # a part of that rule's decision
 # A call of something picked at run time: the flow says where it could not follow request data.
@@ -105,8 +106,7 @@ def object_state(project: Project, module: ModuleInfo, flow: HandlerFlow) -> lis
                    f"{kept.line}), and the object lives as long as the environment")
         reason = ("its state belongs to its class; build the object in the handler, or empty the attribute "
                   "when the handler starts")
-        chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                      for caller, callee, at in flow.call_chain(kept.function))
+        chain = call_chain(flow, kept.function)
         related = (*chain, (kept.function[0], kept.line, f"`{method}` changes `self.{kept.attribute}`"))
         line, column = (binding.lineno, binding.col_offset) if owner is module else \
             (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
@@ -131,8 +131,7 @@ def _class_state(project: Project, module: ModuleInfo, flow: HandlerFlow, owner:
                "so every instance, also one made per request, shares it for the life of the environment")
     reason = (f"give each instance its own (`self.{kept.attribute} = ...` in `__init__`), or empty it when the "
               "handler starts")
-    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                  for caller, callee, at in flow.call_chain(kept.function))
+    chain = call_chain(flow, kept.function)
     related = (*chain, (kept.function[0], kept.line, f"{kept.why} in {in_function}"))
     line, column = (cls.lineno, cls.col_offset) if owner is module else \
         (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)
@@ -162,8 +161,7 @@ def _fed(project: Project, module: ModuleInfo, flow: HandlerFlow) -> list[Diagno
                    "the next invocation may see it")
         reason = ("lambda-fix cannot see into its class; build it in the handler, or empty it when the handler "
                   "starts")
-        chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                      for caller, callee, at in flow.call_chain(feed.function))
+        chain = call_chain(flow, feed.function)
         related = (*chain, (feed.function[0], feed.line, f"`{name}.{feed.method}(...)` is given the request's data"))
         line, column = (binding.lineno, binding.col_offset) if owner is module else \
             (flow.reached[flow.handler].lineno, flow.reached[flow.handler].col_offset)

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis.flow import HandlerFlow
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode
@@ -53,6 +52,7 @@ from ..analysis.walk import every_node
 from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
+from ._reached import Reached, reached, report, shortened, unique
 
 CODE = code_of(__name__)
 _WRITING_METHODS = frozenset({"update", "setdefault", "__setitem__"})
@@ -71,20 +71,10 @@ def _spells_a_write(source: str) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    module, project = context.module, context.project
-    found: dict[tuple[int, int], Diagnosis] = {}
-    for flow in context.flows:
-        for key, function in flow.reached.items():
-            owner = module if key[0] == module.path else project.module_at(key[0])
-            if owner is None or not _spells_a_write(owner.source):
-                continue
-            tainted = flow.tainted_names.get(key, frozenset())
-            for node, name in _writes(owner, function):
-                if not _reads(node, tainted) or owner.suppressed(node.lineno, CODE) or _restored(function, name):
-                    continue
-                diagnosis = _report(module, owner, flow, key[1], node)
-                found.setdefault((diagnosis.line, diagnosis.column), diagnosis)
-    return list(found.values())
+    return unique(_report(context.module, at, node) for at in reached(context) if _spells_a_write(at.owner.source)
+                  for node, name in _writes(at.owner, at.function)
+                  if _reads(node, at.flow.tainted_names.get(at.key, frozenset()))
+                  and not at.owner.suppressed(node.lineno, CODE) and not _restored(at.function, name))
 
 
 def _writes(module: ModuleInfo, function: FunctionNode) -> list[tuple[ast.AST, str | None]]:
@@ -146,21 +136,11 @@ def _restored(function: FunctionNode, name: str | None) -> bool:
     return False
 
 
-def _report(module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, function: str, node: ast.AST) -> Diagnosis:
-    handler = flow.handler[1]
-    where = "the handler" if (owner.path, function) == flow.handler else f"`{function}`"
-    place = "" if owner is module else f" of {owner.name or owner.path}"
-    spelled = owner.segment(node) or "os.environ"
-    spelled = spelled if len(spelled) <= 60 else spelled[:57] + "..."
-    message = (f"`{spelled}` in {where}{place} writes the process environment with the request's data on "
-               f"invocations of `{handler}`: the next invocation, and code that read the variable once, see it")
+def _report(module: ModuleInfo, at: Reached, node: ast.AST) -> Diagnosis:
+    spelled = shortened(at.owner.segment(node), "os.environ")
+    message = (f"`{spelled}` in {at.where(module)} writes the process environment with the request's data on "
+               f"invocations of `{at.flow.handler[1]}`: the next invocation, and code that read the variable once, "
+               "see it")
     reason = ("pass the value explicitly, or restore the variable in a `finally`; what reads it decides which "
               "is right")
-    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                  for caller, callee, at in flow.call_chain((owner.path, function)))
-    related = (*chain, (owner.path, node.lineno, "the environment is written here"))  # type: ignore[attr-defined]
-    if owner is module:
-        return Diagnosis.reported(CODE, node.lineno, node.col_offset, message, reason,  # type: ignore[attr-defined]
-                                  related=related)
-    entry = flow.reached[flow.handler]
-    return Diagnosis.reported(CODE, entry.lineno, entry.col_offset, message, reason, related=related)
+    return report(CODE, module, at, node, message, reason, "the environment is written here")

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis.flow import HandlerFlow
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode
@@ -60,6 +59,7 @@ from ..analysis.walk import every_node
 from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
+from ._reached import Reached, reached, report, unique
 
 CODE = code_of(__name__)
 _ADDING = frozenset({"addHandler", "addFilter"})
@@ -77,37 +77,18 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    module, project = context.module, context.project
-    found: dict[tuple[int, int], Diagnosis] = {}
-    for flow in context.flows:
-        for key, function in flow.reached.items():
-            owner = module if key[0] == module.path else project.module_at(key[0])
-            if owner is None:
-                continue
-            for call in _adding_calls(owner, function):
-                if owner.suppressed(call.lineno, CODE) or _once(owner, function, call):
-                    continue
-                diagnosis = _report(module, owner, flow, key[1], call)
-                found.setdefault((diagnosis.line, diagnosis.column), diagnosis)
-    return list(found.values())
+    return unique(_report(context.module, at, call) for at in reached(context)
+                  for call in _adding_calls(at.owner, at.function)
+                  if not at.owner.suppressed(call.lineno, CODE) and not _once(at.owner, at.function, call))
 
 
-def _report(module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, function: str, call: ast.Call) -> Diagnosis:
-    handler = flow.handler[1]
-    where = "the handler" if (owner.path, function) == flow.handler else f"`{function}`"
-    place = "" if owner is module else f" of {owner.name or owner.path}"
-    spelled = owner.segment(call.func) or "addHandler"
-    message = (f"`{spelled}(...)` in {where}{place} runs on every invocation of `{handler}`: the logger lives as "
-               "long as the environment, so each warm invocation adds one more, and each line is written once "
-               "more per invocation")
+def _report(module: ModuleInfo, at: Reached, call: ast.Call) -> Diagnosis:
+    spelled = at.owner.segment(call.func) or "addHandler"
+    message = (f"`{spelled}(...)` in {at.where(module)} runs on every invocation of `{at.flow.handler[1]}`: the "
+               "logger lives as long as the environment, so each warm invocation adds one more, and each line is "
+               "written once more per invocation")
     reason = "set the logger up at module level, or only when it has no handler yet (`if not logger.handlers:`)"
-    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                  for caller, callee, at in flow.call_chain((owner.path, function)))
-    related = (*chain, (owner.path, call.lineno, f"`{spelled}(...)` adds to the logger"))
-    if owner is module:
-        return Diagnosis.reported(CODE, call.lineno, call.col_offset, message, reason, related=related)
-    node = flow.reached[flow.handler]
-    return Diagnosis.reported(CODE, node.lineno, node.col_offset, message, reason, related=related)
+    return report(CODE, module, at, call, message, reason, f"`{spelled}(...)` adds to the logger")
 
 
 def _adding_calls(module: ModuleInfo, function: FunctionNode) -> list[ast.Call]:

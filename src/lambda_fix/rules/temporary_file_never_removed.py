@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis.flow import HandlerFlow
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode
@@ -55,6 +54,7 @@ from ..analysis.walk import every_node
 from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
+from ._reached import Reached, reached, report, shortened, unique
 
 CODE = code_of(__name__)
 _MAKERS = frozenset({"tempfile.mkdtemp", "tempfile.mkstemp", "tempfile.NamedTemporaryFile"})
@@ -70,18 +70,9 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    module, project = context.module, context.project
-    found: dict[tuple[int, int], Diagnosis] = {}
-    for flow in context.flows:
-        for key, function in flow.reached.items():
-            owner = module if key[0] == module.path else project.module_at(key[0])
-            if owner is None:
-                continue
-            for call in _left_behind(owner, function, key == flow.handler):
-                if not owner.suppressed(call.lineno, CODE):
-                    diagnosis = _report(module, owner, flow, key[1], call)
-                    found.setdefault((diagnosis.line, diagnosis.column), diagnosis)
-    return list(found.values())
+    return unique(_report(context.module, at, call) for at in reached(context)
+                  for call in _left_behind(at.owner, at.function, at.key == at.flow.handler)
+                  if not at.owner.suppressed(call.lineno, CODE))
 
 
 def _left_behind(module: ModuleInfo, function: FunctionNode, handler: bool) -> list[ast.Call]:
@@ -144,20 +135,11 @@ def _handled(module: ModuleInfo, nodes: list[ast.AST], name: str, handler: bool)
     return False
 
 
-def _report(module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, function: str, call: ast.Call) -> Diagnosis:
-    where = "the handler" if (owner.path, function) == flow.handler else f"`{function}`"
-    place = "" if owner is module else f" of {owner.name or owner.path}"
-    spelled = owner.segment(call) or "tempfile"
-    spelled = spelled if len(spelled) <= 60 else spelled[:57] + "..."
-    message = (f"`{spelled}` in {where}{place} makes a new temporary file or directory on every invocation of "
-               f"`{flow.handler[1]}` and nothing removes it: each warm invocation leaves another in the "
+def _report(module: ModuleInfo, at: Reached, call: ast.Call) -> Diagnosis:
+    spelled = shortened(at.owner.segment(call), "tempfile")
+    message = (f"`{spelled}` in {at.where(module)} makes a new temporary file or directory on every invocation of "
+               f"`{at.flow.handler[1]}` and nothing removes it: each warm invocation leaves another in the "
                "environment's /tmp (512 MB by default) until a write fails for lack of space")
     reason = ("remove it in a `finally`, or use `tempfile.TemporaryDirectory()` / `NamedTemporaryFile()` as a "
               "context manager")
-    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                  for caller, callee, at in flow.call_chain((owner.path, function)))
-    related = (*chain, (owner.path, call.lineno, "made here"))
-    if owner is module:
-        return Diagnosis.reported(CODE, call.lineno, call.col_offset, message, reason, related=related)
-    entry = flow.reached[flow.handler]
-    return Diagnosis.reported(CODE, entry.lineno, entry.col_offset, message, reason, related=related)
+    return report(CODE, module, at, call, message, reason, "made here")

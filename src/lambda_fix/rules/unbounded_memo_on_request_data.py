@@ -52,13 +52,13 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis.flow import HandlerFlow
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode, scope_bindings
 from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
+from ._reached import Reached, reached, report, unique
 
 CODE = code_of(__name__)
 
@@ -71,22 +71,15 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    module, project = context.module, context.project
-    found: dict[tuple[int, int], Diagnosis] = {}
-    for flow in context.flows:
-        for key, function in flow.reached.items():
-            owner = module if key[0] == module.path else project.module_at(key[0])
-            if owner is None or key == flow.handler:
-                continue
-            decorator = _unbounded_cache(owner, function)
-            if decorator is None or owner.suppressed(function.lineno, CODE):
-                continue
-            given = set(scope_bindings(function).params) & flow.tainted_names.get(key, frozenset())
-            if not given:
-                continue
-            diagnosis = _report(module, owner, flow, key[1], function, decorator, sorted(given))
-            found.setdefault((diagnosis.line, diagnosis.column), diagnosis)
-    return list(found.values())
+    found = []
+    for at in reached(context):
+        decorator = _unbounded_cache(at.owner, at.function) if at.key != at.flow.handler else None
+        if decorator is None or at.owner.suppressed(at.function.lineno, CODE):
+            continue
+        given = set(scope_bindings(at.function).params) & at.flow.tainted_names.get(at.key, frozenset())
+        if given:
+            found.append(_report(context.module, at, decorator, sorted(given)))
+    return unique(found)
 
 
 def _unbounded_cache(module: ModuleInfo, function: FunctionNode) -> str | None:
@@ -104,18 +97,10 @@ def _unbounded_cache(module: ModuleInfo, function: FunctionNode) -> str | None:
     return None
 
 
-def _report(module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, function: str, node: FunctionNode,
-            decorator: str, given: list[str]) -> Diagnosis:
-    place = "" if owner is module else f" of {owner.name or owner.path}"
+def _report(module: ModuleInfo, at: Reached, decorator: str, given: list[str]) -> Diagnosis:
     names = ", ".join(f"`{name}`" for name in given)
-    message = (f"`@{decorator}` on `{function}`{place} keeps an entry for every value of {names} that invocations "
-               f"of `{flow.handler[1]}` pass it from the request, for the life of the environment: memory grows "
+    message = (f"`@{decorator}` on {at.where(module)} keeps an entry for every value of {names} that invocations "
+               f"of `{at.flow.handler[1]}` pass it from the request, for the life of the environment: memory grows "
                "with each new value, and the answers are those of the first time each value was seen")
     reason = "bound it (`functools.lru_cache(maxsize=...)`) or give entries a time to live"
-    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                  for caller, callee, at in flow.call_chain((owner.path, function)))
-    related = (*chain, (owner.path, node.lineno, f"`{function}` is cached without a bound"))
-    if owner is module:
-        return Diagnosis.reported(CODE, node.lineno, node.col_offset, message, reason, related=related)
-    entry = flow.reached[flow.handler]
-    return Diagnosis.reported(CODE, entry.lineno, entry.col_offset, message, reason, related=related)
+    return report(CODE, module, at, at.function, message, reason, f"`{at.key[1]}` is cached without a bound")

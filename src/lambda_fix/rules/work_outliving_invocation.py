@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis.flow import HandlerFlow
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode
@@ -65,6 +64,7 @@ from ..analysis.walk import every_node
 from ..codes import code_of
 from . import Context
 from ._diagnosis import Diagnosis
+from ._reached import Reached, reached, report, shortened, unique
 
 CODE = code_of(__name__)
 _THREADS = frozenset({"threading.Thread", "threading.Timer"})
@@ -87,19 +87,8 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    module, project = context.module, context.project
-    found: dict[tuple[int, int], Diagnosis] = {}
-    for flow in context.flows:
-        for key, function in flow.reached.items():
-            owner = module if key[0] == module.path else project.module_at(key[0])
-            if owner is None:
-                continue
-            for call, what in _left_running(owner, function):
-                if owner.suppressed(call.lineno, CODE):
-                    continue
-                diagnosis = _report(module, owner, flow, key[1], call, what)
-                found.setdefault((diagnosis.line, diagnosis.column), diagnosis)
-    return list(found.values())
+    return unique(_report(context.module, at, call, what) for at in reached(context)
+                  for call, what in _left_running(at.owner, at.function) if not at.owner.suppressed(call.lineno, CODE))
 
 
 def _left_running(module: ModuleInfo, function: FunctionNode) -> list[tuple[ast.Call, str]]:
@@ -198,19 +187,9 @@ def _waited(module: ModuleInfo, nodes: list[ast.AST], name: str, kind: str) -> b
     return False
 
 
-def _report(module: ModuleInfo, owner: ModuleInfo, flow: HandlerFlow, function: str, call: ast.Call,
-            what: str) -> Diagnosis:
-    where = "the handler" if (owner.path, function) == flow.handler else f"`{function}`"
-    place = "" if owner is module else f" of {owner.name or owner.path}"
-    spelled = owner.segment(call) or "..."
-    spelled = spelled if len(spelled) <= 60 else spelled[:57] + "..."
-    message = (f"`{spelled}` in {where}{place}: {what} before an invocation of `{flow.handler[1]}` returns; Lambda "
-               "freezes the environment then, so it runs on inside a later invocation, or never")
+def _report(module: ModuleInfo, at: Reached, call: ast.Call, what: str) -> Diagnosis:
+    spelled = shortened(at.owner.segment(call), "...")
+    message = (f"`{spelled}` in {at.where(module)}: {what} before an invocation of `{at.flow.handler[1]}` returns; "
+               "Lambda freezes the environment then, so it runs on inside a later invocation, or never")
     reason = "wait for it before the handler returns, or hand the work to something that outlives the invocation"
-    chain = tuple((caller[0], at, f"`{caller[1]}` calls `{callee[1]}`")
-                  for caller, callee, at in flow.call_chain((owner.path, function)))
-    related = (*chain, (owner.path, call.lineno, "the work starts here"))
-    if owner is module:
-        return Diagnosis.reported(CODE, call.lineno, call.col_offset, message, reason, related=related)
-    entry = flow.reached[flow.handler]
-    return Diagnosis.reported(CODE, entry.lineno, entry.col_offset, message, reason, related=related)
+    return report(CODE, module, at, call, message, reason, "the work starts here")
