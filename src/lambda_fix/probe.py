@@ -1,11 +1,12 @@
 """`lambda-fix probe`: run a handler warm (one process, event after event, as one execution environment
 does) and cold (a fresh interpreter per invocation), and show where their results differ, with what
-the warm process kept between invocations (probe_report.py says it).
+the warm process kept between invocations (probe_report.py and probe_left.py say it).
 
 It executes the project's code: it is opt-in, and nothing else in lambda-fix (`--check`, the hooks,
-the bot) runs it. Each interpreter gets its own empty TMPDIR (what `tempfile` uses); what a run makes
-under the shared literal `/tmp` is removed before the next run starts, so each cold invocation sees
-/tmp as it was before the probe.
+the bot) runs it. Each cold invocation gets a /tmp of its own, as a new execution environment does:
+a mount namespace where the platform allows one (probe_child.private_tmp). Elsewhere each interpreter
+gets its own empty TMPDIR (what `tempfile` uses), and what a run makes under the shared literal
+`/tmp` is removed before the next run starts; a program the handler started may still be writing there.
 """
 
 from __future__ import annotations
@@ -83,6 +84,17 @@ class ProbeReport:
     findings: tuple[tuple[str, int, str, str], ...] | None = None
     # Calls with request data lambda-fix's analysis could not follow: (path relative to root, line, what)
     unfollowed: tuple[tuple[str, int, str], ...] = ()
+    # What else the warm run left in its process (probe_child.py documents each): the lines each phase
+    # wrote, {phase: (kept lines, count)}, and each cold run's, {invocation number: (lines, count)};
+    # environment variables an invocation left changed; /tmp bytes, memory and objects after each
+    # phase; threads and tasks still running after one.
+    logs: dict[int, tuple[tuple[str, ...], int]] = field(default_factory=dict)
+    cold_logs: dict[int, tuple[tuple[str, ...], int]] = field(default_factory=dict)
+    environment: tuple[tuple[Any, ...], ...] = ()
+    usage: tuple[tuple[int, int, int, int], ...] = ()
+    work: tuple[dict[str, Any], ...] = ()
+    private_tmp: bool = False  # every run had a /tmp of its own (probe_child.private_tmp)
+    events: tuple[Any, ...] = ()  # what was invoked: probe_left.carried_lines looks for their values
     after: bool = False  # this is the probe of lambda-fix's rewrite (--after)
     rewritten: tuple[str, ...] = ()  # then: the files the rewrite changed
     not_copied: tuple[tuple[str, str], ...] = ()  # and what its copy left out: (path relative to root, why)
@@ -121,12 +133,14 @@ def _read_json(path: str) -> Any:
 
 def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
           python: str = sys.executable, setup: str | None = None, findings: bool = True,
-          timeout: float = DEFAULT_TIMEOUT, cold_root: str | None = None) -> ProbeReport:
+          timeout: float = DEFAULT_TIMEOUT, cold_root: str | None = None, private_tmp: bool = True) -> ProbeReport:
     """target: `module:function` (a dotted module, imported from root). setup: a module each
     interpreter imports first (where a test's mocks start). findings: also run lambda-fix's check on
     root, to say which finding covers what the probe saw. timeout: the function's, in seconds: an
     invocation that runs longer times out and ends its environment, as in Lambda. cold_root: where the
-    cold runs import the project from instead (the original, when root is its rewrite)."""
+    cold runs import the project from instead (the original, when root is its rewrite). private_tmp:
+    give each execution environment a /tmp of its own where the platform allows it (the warm run's
+    environments one between them, as Lambda keeps /tmp for the next)."""
     # SAM's and the console's `Handler: app.lambda_handler` is taken too.
     module, _, function = target.partition(":") if ":" in target else target.rpartition(".")
     if not module or not function:
@@ -137,10 +151,14 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     with tempfile.TemporaryDirectory(prefix="lambda-fix-probe-") as scratch:
         request = {"root": root, "module": module, "function": function, "events": events, "setup": setup,
                    "factories": sorted(CLIENT_FACTORIES), "scratch": scratch, "timeout_ms": int(timeout * 1000)}
-        warm = _warm_run(python, request, plan, Path(scratch))
-        cold_request = {**request, "root": os.path.abspath(cold_root)} if cold_root else request
-        cold = [invocation for step in plan
-                for invocation in _run(python, cold_request, [step], Path(scratch, f"cold{step[0]}"))["invocations"]]
+        private = {"private_tmp": True} if private_tmp else {}
+        warm = _warm_run(python, {**request, **private}, plan, Path(scratch))
+        cold_request = {**request, **private, "root": os.path.abspath(cold_root) if cold_root else root}
+        cold, cold_logs = [], {}
+        for step in plan:
+            document = _run(python, cold_request, [step], Path(scratch, f"cold{step[0]}"))
+            cold += document["invocations"]
+            cold_logs[step[0]] = _logs_of(document).get(step[0] + 1, ((), 0))
         differing, not_compared = _compared(python, cold_request, plan, warm["invocations"], cold, Path(scratch))
     for name, entry in warm["state"].items():
         entry["line"] = _definition_line(entry["file"], name[len(entry["module"]) + 1:].split(".")[0])
@@ -148,7 +166,15 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     return ProbeReport(target, root, tuple(names), tuple(warm["invocations"]), tuple(cold), differing,
                        ended=warm["ended"], not_compared=not_compared, state=warm["state"],
                        files=tuple(warm["files"]), clients=tuple(warm["clients"]),
-                       processes=tuple(warm["processes"]), findings=found, unfollowed=unfollowed)
+                       processes=tuple(warm["processes"]), findings=found, unfollowed=unfollowed,
+                       logs=warm["logs"], cold_logs=cold_logs,
+                       environment=tuple(tuple(change) for change in warm["environment"]),
+                       usage=tuple(tuple(row) for row in warm["usage"]), work=tuple(warm["work"]),  # type: ignore[misc]
+                       private_tmp=warm["private_tmp"], events=tuple(events))
+
+
+def _logs_of(document: dict[str, Any]) -> dict[int, tuple[tuple[str, ...], int]]:
+    return {phase: (tuple(lines), count) for phase, lines, count in document.get("logs", ())}
 
 
 def _interpreter(python: str) -> str:
@@ -171,7 +197,7 @@ def _warm_run(python: str, request: dict[str, Any], plan: list[tuple[int, int]],
         while remaining:
             known = documents[-1]["files"] if documents else []
             document = _run(python, {**request, "known_files": known}, remaining, scratch / f"warm{len(documents)}",
-                            remove_made=False)
+                            remove_made=False, private=scratch / "warm-tmp")
             documents.append(document)
             remaining = remaining[len(document["invocations"]):] if document.get("ended") is not None else []
     finally:
@@ -184,7 +210,16 @@ def _warm_run(python: str, request: dict[str, Any], plan: list[tuple[int, int]],
                 state[name]["phases"] = state[name]["phases"] + entry["phases"]  # from a new import: phase 0 again
             else:
                 state[name] = entry
-    return {"invocations": [i for d in documents for i in d["invocations"]], "state": state,
+    logs: dict[int, tuple[tuple[str, ...], int]] = {}
+    for document in documents:
+        for phase, (lines, count) in _logs_of(document).items():
+            before = logs.get(phase, ((), 0))  # phase 0: each environment's import
+            logs[phase] = (before[0] + lines, before[1] + count)
+    return {"invocations": [i for d in documents for i in d["invocations"]], "state": state, "logs": logs,
+            "environment": [c for d in documents for c in d.get("environment", ())],
+            "usage": [u for d in documents for u in d.get("usage", ())],
+            "work": [w for d in documents for w in d.get("work", ())],
+            "private_tmp": bool(documents) and all(d.get("private_tmp") for d in documents),
             "files": documents[-1]["files"] if documents else [],
             "clients": [c for d in documents for c in d["clients"]],
             "processes": [{**p, "environment": n} for n, d in enumerate(documents) for p in d.get("processes", ())],
@@ -292,12 +327,17 @@ def _definition_line(path: str, variable: str) -> int | None:
 
 
 def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scratch: Path,
-         remove_made: bool = True) -> dict[str, Any]:
-    """One execution environment: a fresh interpreter, with an empty TMPDIR of its own. What it made
-    under /tmp is removed when it ends (unless remove_made is false), as a new environment would not
-    have it."""
+         remove_made: bool = True, private: Path | None = None) -> dict[str, Any]:
+    """One execution environment: a fresh interpreter, with a /tmp of its own when the request asks for
+    one and the platform allows it (private, or an empty directory in scratch), else an empty TMPDIR of
+    its own, and what it made under the machine's /tmp removed when it ends (unless remove_made is
+    false), as a new environment would not have it."""
     tmpdir = scratch / "tmp"
     tmpdir.mkdir(parents=True)
+    if request.get("private_tmp"):
+        private = private or scratch / "private-tmp"
+        private.mkdir(exist_ok=True)
+        request = {**request, "private_tmp": str(private)}
     request_path, output = scratch / "request.json", scratch / "output.json"
     request_path.write_text(json.dumps({**request, "plan": plan, "tmpdir": str(tmpdir)}), encoding="utf-8")
     environment = {**os.environ, "TMPDIR": str(tmpdir), "AWS_LAMBDA_FUNCTION_NAME": "probe-function"}
@@ -393,8 +433,9 @@ def _last_line(path: Path) -> str:
 
 
 def _remove_made(document: dict[str, Any] | None) -> None:
-    """Remove what the run made under /tmp (deepest first), never what was there before it."""
-    if not document:
+    """Remove what the run made under /tmp (deepest first), never what was there before it. A run with
+    a /tmp of its own made nothing in the machine's."""
+    if not document or document.get("private_tmp"):
         return
     made = sorted((f["path"] for f in document.get("files", ()) if not f["existed_before"]),
                   key=lambda p: p.count(os.sep), reverse=True)

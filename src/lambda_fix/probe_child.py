@@ -5,7 +5,8 @@ one execution environment does, and invoke it with each event in turn, watching 
 
 REQUEST_JSON holds {"root", "module", "function", "events", "plan": [[number, index], ...],
 "factories": ["boto3.client", ...], "tmpdir", "scratch", "setup": module or null, "timeout_ms",
-"known_files": the files of the environment this one follows}. Run
+"known_files": the files of the environment this one follows, "private_tmp": a directory to make
+this process's /tmp, or null}. Run
 by its path, it imports nothing of lambda-fix (so any interpreter of the project's can run it, Python
 3.9 or newer), and root replaces its own directory at the head of `sys.path`, so the user's code
 imports as it would in Lambda. A plan entry's number is the invocation's (its request id), its index
@@ -13,8 +14,9 @@ the event's. Each result is serialised right after its call returns, as the Lamb
 result that a later invocation mutates shows what the caller received.
 
 OUTPUT gets one JSON document: {"setup_error" | "import_error": "..."}, or {"invocations": [{"number",
-"event", "result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...], "processes": [...]}
-where each watch below says what it records, and "ended": the number of the invocation that ended the
+"event", "result" | "error", "ms"}], "state": {...}, "files": [...], "clients": [...], "processes": [...],
+"logs": [...], "environment": [...], "usage": [...], "work": [...], "private_tmp": whether /tmp was its
+own} where each watch below says what it records, and "ended": the number of the invocation that ended the
 environment (it ran past "timeout_ms", or exited), when one did: the rest of the plan did not run here.
 Phase 0 is the import; invocation number n is phase n + 1.
 
@@ -25,7 +27,9 @@ parent ends what is left (a process that outlived it) with the same functions.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import importlib
 import importlib.abc
 import json
@@ -39,7 +43,7 @@ import time
 import traceback
 import types
 import zlib
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
 _THIS_FILE = os.path.realpath(__file__)
@@ -142,6 +146,28 @@ def _carries_data(value: Any) -> bool:
 _OWN = threading.local()
 
 
+class _Own:
+    """Memory blocks the probe's own records have taken (sys.getallocatedblocks), less what they freed:
+    the memory watch counts what the handler holds, not the records of what it did."""
+
+    blocks = 0
+
+
+@contextlib.contextmanager
+def own() -> Iterator[None]:
+    """The probe's own work: the watches look away, and the blocks it allocates are its own."""
+    if getattr(_OWN, "busy", False):  # within the probe's own work already: counted there
+        yield
+        return
+    _OWN.busy = True
+    before = sys.getallocatedblocks()
+    try:
+        yield
+    finally:
+        _Own.blocks += sys.getallocatedblocks() - before
+        _OWN.busy = False
+
+
 # --- files under /tmp -----------------------------------------------------------------------------
 
 # Audit events that start another program: the position of its command line among their arguments.
@@ -160,10 +186,10 @@ class FileWatch:
     writes where the hook cannot see: a path under /tmp on its command line that was not there is
     recorded once it is."""
 
-    def __init__(self, tmpdir: str, scratch: str, project: str) -> None:
+    def __init__(self, tmpdir: str, scratch: str, project: str, kept: tuple[str, ...] = ()) -> None:
         self.tmpdir = os.path.realpath(tmpdir)
         self.shared = os.path.realpath("/tmp")
-        self.ignored = (os.path.realpath(scratch), os.path.realpath(project))
+        self.ignored = (os.path.realpath(scratch), os.path.realpath(project), *kept)
         self.project = os.path.realpath(project)
         self.files: dict[str, dict[str, Any]] = {}
         # Paths under /tmp named on the command line of a program the handler started, not there then:
@@ -171,9 +197,18 @@ class FileWatch:
         self._handed: dict[str, tuple[int, str | None, str]] = {}
 
     def watches(self, real: str) -> bool:
-        if _within(real, self.tmpdir):
+        if self.tmpdir != self.shared and _within(real, self.tmpdir):
             return real != self.tmpdir
         return _within(real, self.shared) and real != self.shared and not any(_within(real, i) for i in self.ignored)
+
+    def bytes_made(self) -> int:
+        """The bytes under /tmp and TMPDIR that the probe did not find there."""
+        if self.tmpdir == self.shared:  # a private /tmp: all of it, but what the probe bound into it
+            return _bytes_under(self.shared, skip=self.ignored)
+        made = [e["path"] for e in self.files.values()
+                if not e["existed_before"] and not _within(e["path"], self.tmpdir)]
+        tops = [p for p in made if not any(p != q and _within(p, q) for q in made)]
+        return _bytes_under(self.tmpdir) + sum(_bytes_under(p) for p in tops)
 
     def install(self) -> None:
         sys.addaudithook(self._hook)
@@ -181,8 +216,7 @@ class FileWatch:
     def _hook(self, event: str, arguments: tuple[Any, ...]) -> None:
         if getattr(_OWN, "busy", False):
             return
-        _OWN.busy = True
-        try:
+        with own():
             if event == "open" and arguments and isinstance(arguments[0], (str, bytes, os.PathLike)):
                 path, mode, flags = (list(arguments) + [None, 0])[:3]
                 writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & _WRITE_FLAGS)
@@ -196,8 +230,6 @@ class FileWatch:
                 self._seen(arguments[0], True)  # the database file, written by SQLite's own C code
             elif event in _STARTS_PROGRAM and len(arguments) > _STARTS_PROGRAM[event]:
                 self._handed_to_program(arguments[_STARTS_PROGRAM[event]])
-        finally:
-            _OWN.busy = False
 
     def _seen(self, path: Any, writes: bool, replaces: bool = False) -> None:
         try:
@@ -289,8 +321,9 @@ def _project_site(project: str) -> str | None:
 
 def _site_in(frame: Any, project: str) -> str | None:
     while frame is not None:
-        path = os.path.realpath(frame.f_code.co_filename)
-        if _is_project_code(path, project):
+        name = frame.f_code.co_filename
+        path = os.path.realpath(name)
+        if not name.startswith("<") and _is_project_code(path, project):  # not `<frozen os>`, `<string>`
             return f"{path}:{frame.f_lineno}"
         frame = frame.f_back
     return None
@@ -679,6 +712,338 @@ class ProcessWatch:
         return list(self._seen.values())
 
 
+# --- what else an invocation leaves in the process -----------------------------------------------
+
+_LINES_KEPT = 400  # lines of output kept per phase
+_LINE_LIMIT = 240
+
+
+class OutputWatch:
+    """The lines each phase writes to stdout and stderr (print, logging's stream handlers). As the
+    Lambda runtime does, the root logger has a handler before the handler's module is imported (so
+    `logging.basicConfig` does nothing there either); it writes `[LEVEL]<tab>request id<tab>message`.
+
+    logs: [[phase, [line, ...], count]]: count lines in all, the first _LINES_KEPT of them kept."""
+
+    def __init__(self) -> None:
+        self.lines: dict[int, list[str]] = {}
+        self.counts: dict[int, int] = {}
+        self._partial: dict[int, str] = {}
+
+    def install(self) -> None:
+        import logging
+
+        sys.stdout = _Captured(sys.stdout, self)
+        sys.stderr = _Captured(sys.stderr, self)
+        runtime = logging.StreamHandler(sys.stdout)
+        runtime.setFormatter(logging.Formatter("[%(levelname)s]\t%(aws_request_id)s\t%(message)s"))
+        runtime.addFilter(_with_request_id)
+        logging.getLogger().addHandler(runtime)
+
+    def written(self, text: str) -> None:
+        phase = Phase.current
+        if phase < 0:
+            return
+        *whole, rest = (self._partial.pop(phase, "") + text).split("\n")
+        if rest:
+            self._partial[phase] = rest
+        for line in whole:
+            self._add(phase, line)
+
+    def _add(self, phase: int, line: str) -> None:
+        self.counts[phase] = self.counts.get(phase, 0) + 1
+        kept = self.lines.setdefault(phase, [])
+        if len(kept) < _LINES_KEPT:
+            kept.append(line if len(line) <= _LINE_LIMIT else line[:_LINE_LIMIT - 3] + "...")
+
+    @property
+    def logs(self) -> list[list[Any]]:
+        for phase, rest in self._partial.items():
+            self._add(phase, rest)  # a last line with no newline
+        self._partial.clear()
+        return [[phase, self.lines.get(phase, []), count] for phase, count in sorted(self.counts.items())]
+
+
+def _with_request_id(record: Any) -> bool:
+    record.aws_request_id = (f"00000000-0000-4000-8000-{Phase.current - 1:012d}" if Phase.current > 0 else "")
+    return True
+
+
+class _Captured:
+    """A stream that tells the watch what is written to it, then writes it on."""
+
+    def __init__(self, stream: Any, watch: OutputWatch) -> None:
+        self._stream, self._watch = stream, watch
+
+    def write(self, text: Any) -> int:
+        if getattr(_OWN, "busy", False):
+            return self._stream.write(text)  # the probe's own
+        with own():  # what the stream keeps until it flushes is the runtime's, not the handler's
+            if isinstance(text, str):
+                self._watch.written(text)
+            return self._stream.write(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class EnvironmentWatch:
+    """The environment variables an invocation leaves changed when it returns: the next invocation,
+    and a library that reads the variable on first use, sees them.
+
+    environment: [[phase, name, value before, value after (None: removed), "file:line" that set it]]"""
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self.changes: list[list[Any]] = []
+        self._before: dict[str, str] = {}
+        self._sites: dict[str, str | None] = {}
+
+    def install(self) -> None:
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, arguments: tuple[Any, ...]) -> None:
+        if event in ("os.putenv", "os.unsetenv") and arguments and Phase.current > 0:
+            with own():
+                try:
+                    name = os.fsdecode(arguments[0])
+                except (TypeError, ValueError):
+                    return
+                self._sites[name] = _project_site(self.project)
+
+    def start(self) -> None:
+        self._before, self._sites = dict(os.environ), {}
+
+    def after(self, phase: int) -> None:
+        now = dict(os.environ)
+        for name in sorted(set(self._before) | set(now)):
+            if self._before.get(name) != now.get(name):
+                self.changes.append([phase, name, _short(self._before.get(name)), _short(now.get(name)),
+                                     self._sites.get(name)])
+
+
+def _short(text: str | None) -> str | None:
+    return text if text is None or len(text) <= 60 else text[:57] + "..."
+
+
+class UsageWatch:
+    """After each phase: the bytes under /tmp the probe did not put there (made by the import or an
+    invocation), the process's resident memory, and the memory blocks Python has allocated less those
+    of the probe's own records (own()): unlike resident memory, that count does not wait for the
+    allocator to ask the system for more.
+
+    usage: [[phase, bytes under /tmp, resident bytes, blocks]]"""
+
+    def __init__(self, files: "FileWatch") -> None:
+        self.files = files
+        self.rows: list[list[int]] = []
+
+    def after(self, phase: int) -> None:
+        """Called once the probe's own work after a phase is done (the handler's garbage was collected
+        before it began): what is collected now is the probe's."""
+        with own():
+            gc.collect()
+        blocks = sys.getallocatedblocks() - _Own.blocks
+        with own():
+            self.rows.append([phase, self.files.bytes_made(), _resident(), blocks])
+
+
+def _resident() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as stream:
+            return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _bytes_under(path: str, skip: tuple[str, ...] = ()) -> int:
+    """The sizes of the files at or under path, links not followed."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return 0
+    if not os.path.isdir(path) or os.path.islink(path):
+        return status.st_size
+    total = 0
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.path in skip:
+            continue
+        try:
+            total += _bytes_under(entry.path, skip) if entry.is_dir(follow_symlinks=False) \
+                else entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            continue
+    return total
+
+
+class WorkWatch:
+    """Threads an invocation started that are still running when a phase ends (idle workers of an
+    executor are not: they run nothing), and asyncio tasks of the thread's event loop still pending.
+    Lambda freezes them with the environment: they run on in the next invocation, or never.
+
+    work: [{"kind": "thread" | "task", "name", "started": phase, "site": "file:line", "alive_after": [phases]}]"""
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self._seen: dict[int, dict[str, Any]] = {}
+        self._held: list[Any] = []  # what is recorded stays alive, so its id names no other object
+
+    def install(self) -> None:
+        original = threading.Thread.start
+        project = self.project
+
+        def start(thread: threading.Thread) -> None:
+            if not getattr(thread, "_lambda_fix_probe", False):
+                thread._lambda_fix_started = (Phase.current, _project_site(project))  # type: ignore[attr-defined]
+            original(thread)
+        threading.Thread.start = start  # type: ignore[method-assign]
+
+    def after(self, phase: int) -> None:
+        frames = sys._current_frames()
+        for thread in threading.enumerate():
+            started = getattr(thread, "_lambda_fix_started", None)
+            if started is None or started[0] < 1 or not thread.is_alive() \
+                    or _idle_worker(frames.get(thread.ident or -1)):
+                continue
+            self._note(thread, "thread", thread.name, started[0], started[1], phase)
+        for task in _pending_tasks():
+            coroutine = task.get_coro()
+            name = getattr(coroutine, "__qualname__", None) or task.get_name()
+            self._note(task, "task", name, phase, _coroutine_site(coroutine, self.project), phase)
+
+    def _note(self, thing: Any, kind: str, name: str, started: int, site: str | None, phase: int) -> None:
+        entry = self._seen.get(id(thing))
+        if entry is None:
+            entry = self._seen[id(thing)] = {"kind": kind, "name": name, "started": started, "site": site,
+                                             "alive_after": []}
+            self._held.append(thing)
+        entry["alive_after"].append(phase)
+
+    @property
+    def work(self) -> list[dict[str, Any]]:
+        return list(self._seen.values())
+
+
+def _idle_worker(frame: Any) -> bool:
+    """A thread of an executor waiting for work: no frame of a work item's `run` on its stack."""
+    if frame is None:
+        return False
+    pooled = False
+    while frame is not None:
+        path = frame.f_code.co_filename.replace(os.sep, "/")
+        if path.endswith("concurrent/futures/thread.py"):
+            if frame.f_code.co_name == "run":
+                return False
+            pooled = pooled or frame.f_code.co_name == "_worker"
+        frame = frame.f_back
+    return pooled
+
+
+def _pending_tasks() -> list[Any]:
+    """The tasks not done of the event loop set for this thread (the one `get_event_loop()` returns
+    and `run_until_complete` leaves behind; `asyncio.run` cancels what is left)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return []
+    try:
+        loop = asyncio.get_event_loop_policy()._local._loop  # without making one
+    except AttributeError:
+        return []
+    if loop is None or loop.is_closed():
+        return []
+    try:
+        return [task for task in asyncio.all_tasks(loop) if not task.done()]
+    except RuntimeError:
+        return []
+
+
+def _coroutine_site(coroutine: Any, project: str) -> str | None:
+    code = getattr(coroutine, "cr_code", None) or getattr(coroutine, "gi_code", None)
+    if code is None:
+        return None
+    path = os.path.realpath(code.co_filename)
+    return f"{path}:{code.co_firstlineno}" if _is_project_code(path, project) else None
+
+
+# --- a private /tmp ------------------------------------------------------------------------------
+
+_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_MS_BIND, _MS_REC, _MS_PRIVATE = 0x1000, 0x4000, 0x40000
+_MNT_DETACH = 2
+
+
+def private_tmp(directory: str, needed: list[str]) -> tuple[str, ...] | None:
+    """Make directory this process's /tmp, as a new execution environment has a /tmp of its own that
+    no other writes to (TMPDIR alone does not cover code that writes the literal `/tmp`, nor the
+    programs it starts): a mount namespace of its own (in a user namespace of its own unless it runs as
+    root), directory bound onto /tmp, and the entries of the machine's /tmp that needed paths are in
+    (the project, the probe's scratch, the interpreter) bound back at their places. Returns those
+    entries, or None where the platform does not allow it (not Linux; namespaces refused, as a
+    container's default seccomp profile does): the process then shares the machine's /tmp. Call it
+    before any thread starts (the kernel refuses a new namespace to a process with threads)."""
+    if not sys.platform.startswith("linux") or os.path.realpath("/tmp") != "/tmp":
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return None
+    reals = [os.path.realpath(p) for p in needed if p]
+    tops = sorted({os.path.join("/tmp", os.path.relpath(p, "/tmp").split(os.sep)[0])
+                   for p in reals if _within(p, "/tmp") and p != "/tmp"})
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(_CLONE_NEWNS | (0 if uid == 0 else _CLONE_NEWUSER)) != 0:
+        return None
+    try:
+        if uid != 0:  # the same ids inside, so the project's files keep their owner
+            if os.path.exists("/proc/self/setgroups"):
+                _write_text("/proc/self/setgroups", "deny")
+            _write_text("/proc/self/uid_map", f"{uid} {uid} 1")
+            _write_text("/proc/self/gid_map", f"{gid} {gid} 1")
+
+        def mount(source: str | None, target: str, flags: int) -> None:
+            if libc.mount(source.encode() if source else None, target.encode(), None, flags, None) != 0:
+                error = ctypes.get_errno()
+                raise OSError(error, os.strerror(error), target)
+
+        mount(None, "/", _MS_REC | _MS_PRIVATE)  # nothing mounted here reaches the machine's namespace
+        machine_tmp = os.open("/tmp", os.O_PATH | os.O_DIRECTORY)
+        try:
+            mount(directory, "/tmp", _MS_BIND)
+            try:
+                for top in tops:
+                    name = os.path.basename(top)
+                    if os.path.isdir(f"/proc/self/fd/{machine_tmp}/{name}"):
+                        os.makedirs(top, exist_ok=True)
+                    else:
+                        open(top, "ab").close()
+                    mount(f"/proc/self/fd/{machine_tmp}/{name}", top, _MS_BIND | _MS_REC)
+            except OSError:
+                libc.umount2(b"/tmp", _MNT_DETACH)
+                raise
+        finally:
+            os.close(machine_tmp)
+    except OSError:
+        return None
+    return tuple(tops)
+
+
+def _write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="ascii") as stream:
+        stream.write(text)
+
+
 # --- the run --------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
@@ -687,6 +1052,13 @@ def main(argv: list[str]) -> int:
         request = json.load(stream)
     global _LEADER
     _LEADER = os.getpid()
+    if request.get("private_tmp"):
+        needed = [request["root"], request["scratch"], os.path.dirname(output), sys.prefix, sys.base_prefix,
+                  sys.exec_prefix, os.path.dirname(_THIS_FILE), os.getcwd(), *sys.path[1:]]
+        kept = private_tmp(request["private_tmp"], needed)
+        if kept is not None:
+            request.update(tmpdir="/tmp", kept=list(kept), private=True)
+            os.environ["TMPDIR"] = "/tmp"
     adopt_orphans()
     try:
         return _probe(request, output)
@@ -700,7 +1072,11 @@ def _probe(request: dict[str, Any], output: str) -> int:
     events = request["events"]
     root = request["root"]
     state, clients = StateWatch(root), ClientWatch(request["factories"], root)
-    files = FileWatch(request["tmpdir"], request["scratch"], root)
+    files = FileWatch(request["tmpdir"], request["scratch"], root, tuple(request.get("kept", ())))
+    output_watch, environment, work = OutputWatch(), EnvironmentWatch(root), WorkWatch(root)
+    output_watch.install()
+    environment.install()
+    work.install()
     # A new environment after a timeout or an exit: Lambda keeps /tmp, so what the last one made is known.
     files.files.update({entry["path"]: entry for entry in request.get("known_files", ())})
     files.install()
@@ -721,52 +1097,75 @@ def _probe(request: dict[str, Any], output: str) -> int:
     processes = ProcessWatch()
     processes.after(0)
     invocations: list[dict[str, object]] = []
+    usage = UsageWatch(files)
+    usage.after(0)
 
     def report(ended: int | None = None) -> None:
         for record in clients.built:
             record.pop("_keep", None)
         files.settle()
         document = {"invocations": invocations, "state": state.state, "files": list(files.files.values()),
-                    "clients": clients.built, "processes": processes.processes}
+                    "clients": clients.built, "processes": processes.processes, "logs": output_watch.logs,
+                    "environment": environment.changes, "usage": usage.rows, "work": work.work,
+                    "private_tmp": bool(request.get("private"))}
         _write(output, {**document, "ended": ended} if ended is not None else document)
 
     timeout_ms = int(request.get("timeout_ms", 30_000))
     for number, index in request["plan"]:
-        Phase.current, Phase.event = number + 1, events[index]
-        files.at_start(Phase.current)
-        clients.at_start(state.project_modules())
-        started = time.perf_counter()
-        record: dict[str, object] = {"number": number, "event": index}
-        # As Lambda does, an invocation that runs past the timeout ends the execution environment: the
-        # watchdog reports what was seen so far and ends the process (the handler's thread cannot be stopped).
-        watchdog = threading.Timer(timeout_ms / 1000, _timed_out, (record, invocations, started, timeout_ms, report))
-        watchdog.daemon = True
-        watchdog.start()
+        with own():
+            Phase.current, Phase.event = number + 1, events[index]
+            files.at_start(Phase.current)
+            clients.at_start(state.project_modules())
+            record: dict[str, object] = {"number": number, "event": index}
+            context = LambdaContext(number, timeout_ms)
+            # As Lambda does, an invocation that runs past the timeout ends the execution environment: the
+            # watchdog reports what was seen so far and ends the process (the handler's thread cannot be
+            # stopped).
+            started = time.perf_counter()
+            watchdog = threading.Timer(timeout_ms / 1000, _timed_out,
+                                       (record, invocations, started, timeout_ms, report))
+            watchdog.daemon = True
+            watchdog._lambda_fix_probe = True  # type: ignore[attr-defined]
+            environment.start()
+            watchdog.start()
+            gc.collect()  # the garbage of the probe's own work, before the handler makes its own
         exited, status = False, 0
         try:
-            result = handler(events[index], LambdaContext(number, timeout_ms))
-            record["result"] = json.loads(json.dumps(result, sort_keys=True, default=repr))
+            result = handler(events[index], context)
+            elapsed = time.perf_counter() - started
+            with own():
+                record["result"] = json.loads(json.dumps(result, sort_keys=True, default=repr))
+                del result  # what the handler keeps, not the probe, is what the memory watch counts
         except Exception as exc:  # noqa: BLE001 - an invocation that raises is a result too
+            elapsed = time.perf_counter() - started
             record["error"] = f"{type(exc).__name__}: {exc}"
             status = 1
         except SystemExit as exc:  # the runtime's process ends, and with it the environment
+            elapsed = time.perf_counter() - started
             record["error"] = f"Runtime.ExitError: the handler exited (sys.exit({exc.code!r}))"
             exited = True
             status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        gc.collect()  # what the handler left for the collector, before the probe's own work makes more
         if os.getpid() != _LEADER:
             # A copy of this process the handler forked has come back out of it: it ends as a forked child
             # that runs off the end of its code, and runs no further invocation.
             os._exit(status)
-        with _FINISHING:  # the invocation is over, unless the watchdog said so first (it then ends the process)
-            watchdog.cancel()
-            record["ms"] = round((time.perf_counter() - started) * 1000, 3)
-            invocations.append(record)
-        if exited:
-            report(ended=number)
-            return 0
-        processes.after(number + 1)
-        Phase.current = -1  # between invocations: what the watches see now is the probe's own
-        state.snapshot(number + 1)
+        with own():
+            with _FINISHING:  # the invocation is over, unless the watchdog said so first (it then ends the process)
+                watchdog.cancel()
+                record["ms"] = round(elapsed * 1000, 3)
+                invocations.append(record)
+            if exited:
+                report(ended=number)
+                return 0
+            watchdog.join()
+            del context
+            processes.after(number + 1)
+            environment.after(number + 1)
+            work.after(number + 1)
+            Phase.current = -1  # between invocations: what the watches see now is the probe's own
+            state.snapshot(number + 1)
+        usage.after(number + 1)
     report()
     return 0
 
@@ -800,4 +1199,12 @@ def _write(path: str, document: dict[str, object]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    # Not the interpreter's own exit, which waits for the threads the handler left running: an
+    # execution environment is frozen once its handler returns, and nothing waits for them.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)

@@ -1,7 +1,8 @@
 """What a probe found, in words: results that differ warm from cold, module-level state that changed
 between invocations, files under /tmp one invocation left for the next, clients built per
-invocation, each with the lambda-fix finding that covers it, and processes the handler left running;
-as text or JSON."""
+invocation, each with the lambda-fix finding that covers it, processes the handler left running,
+and what probe_left.py finds in the process (log lines, environment, /tmp and memory growth, threads
+and tasks); as text or JSON."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from . import probe_left
 from .probe import ProbeReport
 from .probe_compare import ValuePath, decoded, masked, spelled
 
@@ -230,6 +232,7 @@ def render_text(report: ProbeReport) -> str:
             _pretty(cold.outcome, skipped), _pretty(warm.outcome, skipped), fromfile=cold_is, tofile=warm_is)]
     lines += _not_compared_lines(report)
     lines += _state_lines(report) + _file_lines(report) + _client_lines(report) + _process_lines(report)
+    lines += probe_left.text_lines(report, _tag, _invocations)
     if report.unfollowed:
         lines.append("calls with request data that lambda-fix could not follow (what they keep is not checked):")
         lines += [f"  {path}:{line}: {what}" for path, line, what in report.unfollowed]
@@ -391,5 +394,6 @@ def render_json(report: ProbeReport) -> str:
         "processes": [{"command": p.command, "pid": p.pid, "started_by": p.started_by,
                        "running_after": list(p.running_after), "hazard": "warm-start"} for p in left_processes(report)],
         "unfollowed": [{"path": path, "line": line, "call": what} for path, line, what in report.unfollowed],
+        **probe_left.json_fields(report),
     }
     return json.dumps(document, indent=2) + "\n"
