@@ -305,13 +305,21 @@ Exit status:
   1    some invocation's warm result differs from its cold one
   1    with --after: also, the rewrite fails where the original runs
   2    the probe could not run (bad target or event file, a setup module that raises,
-       a handler that cannot be imported)
+       a handler that cannot be imported); with --template: no function differs, and
+       one could not be probed
 """)
-@click.argument("target", metavar="MODULE:FUNCTION")
+@click.argument("target", metavar="MODULE:FUNCTION", required=False)
+@click.option("--template", "template", metavar="FILE",
+              help="Probe every Python function this SAM or CloudFormation template defines, each with its "
+                   "code directory, environment, timeout and events (events/<LogicalId>/, files of events/ "
+                   "named after it, or lambda-fix-probe.toml beside the template); TARGET then picks one "
+                   "function by its logical id.")
 @click.option("--events", "events_file", metavar="FILE", help="A JSON array of events, invoked in order.")
 @click.option("--event", "event_files", multiple=True, metavar="FILE",
               help="One event per file (SAM's events/*.json); repeatable, after --events.")
-@click.option("--repeat", type=click.IntRange(min=1), default=1, help="Run the sequence of events N times.")
+@click.option("--repeat", type=click.IntRange(min=1), default=None,
+              help="Run the sequence of events N times [default: 1; with --template: 2, so that a function "
+                   "with one event is invoked warm too].")
 @click.option("--after", is_flag=True,
               help="Probe lambda-fix's rewrite of the project, made in a temporary copy (the project is not "
                    "touched): its warm results against the original's cold ones.")
@@ -324,8 +332,9 @@ Exit status:
               help="The interpreter that runs the handler: the project's virtual environment's, with its "
                    "dependencies (it needs nothing of lambda-fix).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def probe_command(target: str, events_file: str | None, event_files: tuple[str, ...], repeat: int,
-                  after: bool, setup: str | None, timeout: float, python: str, output_format: str) -> None:
+def probe_command(target: str | None, template: str | None, events_file: str | None, event_files: tuple[str, ...],
+                  repeat: int | None, after: bool, setup: str | None, timeout: float, python: str,
+                  output_format: str) -> None:
     """Invoke a handler as one execution environment does (imported once, called with each event in
     turn), then each invocation cold in a fresh interpreter, and show where the results differ.
 
@@ -335,10 +344,14 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
     """
     from . import probe, probe_report
 
+    if template is not None:
+        _probe_template(template, target, events_file, event_files, repeat or 2, after, setup, python, output_format)
+    if target is None:
+        raise click.UsageError("give the handler as MODULE:FUNCTION, or --template FILE")
     try:
         events, names = probe.load_events(events_file, event_files)
         run = probe.probe_rewrite if after else probe.probe
-        report = run(target, events, names, repeat=repeat, setup=setup, timeout=timeout, python=python)
+        report = run(target, events, names, repeat=repeat or 1, setup=setup, timeout=timeout, python=python)
     except probe.RewriteFails as exc:
         click.echo(f"lambda-fix probe: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -348,6 +361,24 @@ def probe_command(target: str, events_file: str | None, event_files: tuple[str, 
     render = probe_report.render_json if output_format == "json" else probe_report.render_text
     click.echo(render(report), nl=False)
     sys.exit(EXIT_OK if report.agrees else EXIT_FINDINGS)
+
+
+def _probe_template(template: str, function: str | None, events_file: str | None, event_files: tuple[str, ...],
+                    repeat: int, after: bool, setup: str | None, python: str, output_format: str) -> None:
+    """`probe --template`: every function of the template, each with its own events; exits."""
+    from . import probe_template
+
+    if events_file or event_files:
+        raise click.UsageError("with --template each function's events come from events/ or lambda-fix-probe.toml")
+    try:
+        probes = probe_template.probe_template(template, repeat=repeat, python=python, setup=setup, after=after,
+                                               only=function)
+    except probe_template.TemplateError as exc:
+        click.echo(f"lambda-fix probe: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    render = probe_template.render_json if output_format == "json" else probe_template.render_text
+    click.echo(render(probes), nl=False)
+    sys.exit(probe_template.exit_status(probes))
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

@@ -133,14 +133,16 @@ def _read_json(path: str) -> Any:
 
 def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
           python: str = sys.executable, setup: str | None = None, findings: bool = True,
-          timeout: float = DEFAULT_TIMEOUT, cold_root: str | None = None, private_tmp: bool = True) -> ProbeReport:
+          timeout: float = DEFAULT_TIMEOUT, cold_root: str | None = None, private_tmp: bool = True,
+          environment: dict[str, str] | None = None) -> ProbeReport:
     """target: `module:function` (a dotted module, imported from root). setup: a module each
     interpreter imports first (where a test's mocks start). findings: also run lambda-fix's check on
     root, to say which finding covers what the probe saw. timeout: the function's, in seconds: an
     invocation that runs longer times out and ends its environment, as in Lambda. cold_root: where the
     cold runs import the project from instead (the original, when root is its rewrite). private_tmp:
     give each execution environment a /tmp of its own where the platform allows it (the warm run's
-    environments one between them, as Lambda keeps /tmp for the next)."""
+    environments one between them, as Lambda keeps /tmp for the next). environment: variables the
+    function is given (a template's `Environment`)."""
     # SAM's and the console's `Handler: app.lambda_handler` is taken too.
     module, _, function = target.partition(":") if ":" in target else target.rpartition(".")
     if not module or not function:
@@ -150,7 +152,8 @@ def probe(target: str, events: list[Any], names: list[str], repeat: int = 1, roo
     plan = [(number, number % len(events)) for number in range(len(events) * repeat)]
     with tempfile.TemporaryDirectory(prefix="lambda-fix-probe-") as scratch:
         request = {"root": root, "module": module, "function": function, "events": events, "setup": setup,
-                   "factories": sorted(CLIENT_FACTORIES), "scratch": scratch, "timeout_ms": int(timeout * 1000)}
+                   "factories": sorted(CLIENT_FACTORIES), "scratch": scratch, "timeout_ms": int(timeout * 1000),
+                   "environment": dict(environment or {})}
         private = {"private_tmp": True} if private_tmp else {}
         warm = _warm_run(python, {**request, **private}, plan, Path(scratch))
         cold_request = {**request, **private, "root": os.path.abspath(cold_root) if cold_root else root}
@@ -248,7 +251,7 @@ def _compared(python: str, request: dict[str, Any], plan: list[tuple[int, int]],
 
 def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int = 1, root: str = ".",
                   python: str = sys.executable, setup: str | None = None,
-                  timeout: float = DEFAULT_TIMEOUT) -> ProbeReport:
+                  timeout: float = DEFAULT_TIMEOUT, environment: dict[str, str] | None = None) -> ProbeReport:
     """The probe of lambda-fix's rewrite of root, made in a temporary copy (root is not touched): the
     rewrite's warm results against the original's cold ones, which is what a correct rewrite keeps.
     The copy holds no symbolic link (probe_copy.py), as the rewrite writes through links."""
@@ -258,22 +261,41 @@ def probe_rewrite(target: str, events: list[Any], names: list[str], repeat: int 
     from .probe_copy import CopyError, copy_project
 
     root = os.path.abspath(root)
+    project = project_around(root)
     with tempfile.TemporaryDirectory(prefix="lambda-fix-after-") as place:
-        copy = os.path.join(place, os.path.basename(root) or "project")
+        whole = os.path.join(place, os.path.basename(project) or "project")
         try:
-            not_copied = copy_project(root, copy, ignore=_NOT_COPIED)
+            not_copied = copy_project(project, whole, ignore=_NOT_COPIED)
         except (CopyError, OSError) as exc:
-            raise ProbeError(f"{root}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)) from None
-        summary = run([copy], Settings(), Mode.WRITE)
-        rewritten = tuple(os.path.relpath(r.path, copy) for r in summary.results if r.status is Status.CHANGED)
+            raise ProbeError(f"{project}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)) from None
+        # As `lambda-fix .` run where the deployment template is: it names the handlers.
+        summary = run([whole], Settings(), Mode.WRITE)
+        rewritten = tuple(os.path.relpath(r.path, whole) for r in summary.results if r.status is Status.CHANGED)
+        copy = os.path.normpath(os.path.join(whole, os.path.relpath(root, project)))
         try:
-            report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout, cold_root=root)
+            report = probe(target, events, names, repeat, copy, python, setup, timeout=timeout, cold_root=root,
+                           environment=environment)
         except ProbeError as exc:
             # The original's own error (a missing dependency, a bad setup module) when it fails too.
-            probe(target, events, names, repeat, root, python, setup, findings=False, timeout=timeout)
+            probe(target, events, names, repeat, root, python, setup, findings=False, timeout=timeout,
+                  environment=environment)
             raise RewriteFails(f"lambda-fix's rewrite ({', '.join(rewritten) or 'no file changed'}) fails where "
                                f"the original runs: {str(exc).replace(copy, root)}") from None
     return dataclasses.replace(_relocated(report, copy, root, rewritten), not_copied=tuple(not_copied))
+
+
+def project_around(root: str) -> str:
+    """The directory a lambda-fix run over root's project starts from: the nearest one at or above root
+    that holds a deployment template (SAM's `CodeUri: src/` puts the template above the code, and the
+    probe runs from the code), not beyond a repository's top; root itself when there is none."""
+    from .templates import SAM_NAMES, SERVERLESS_NAMES
+
+    for directory in (Path(root), *Path(root).parents):
+        if any((directory / name).is_file() for name in (*SAM_NAMES, *SERVERLESS_NAMES)):
+            return str(directory)
+        if (directory / ".git").exists() or directory == Path.home():
+            break
+    return root
 
 
 def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, ...]) -> ProbeReport:
@@ -290,21 +312,33 @@ def _relocated(report: ProbeReport, copy: str, root: str, rewritten: tuple[str, 
 
 
 def static_findings(root: str) -> tuple[tuple[tuple[str, int, str, str], ...], tuple[tuple[str, int, str], ...]]:
-    """lambda-fix's findings on the project (fixable or not), to name the rule that covers what the
+    """lambda-fix's findings on the project around root (project_around: as `lambda-fix .` there finds
+    them), paths relative to root, fixable or not, to name the rule that covers what the
     probe saw, and the calls with request data its analysis could not follow, shown beside what the
     probe saw. The probe's own subject is behaviour: a project lambda-fix cannot read still probes."""
+    return relative_findings(project_findings(project_around(root)), root)
+
+
+Found = tuple[tuple[tuple[str, int, str, str], ...], tuple[tuple[str, int, str], ...]]
+
+
+def relative_findings(found: Found, root: str) -> Found:
+    """project_findings' paths made relative to root."""
+    return (tuple((os.path.relpath(path, root), line, code, message) for path, line, code, message in found[0]),
+            tuple(sorted({(os.path.relpath(path, root), line, what) for path, line, what in found[1]})))
+
+
+def project_findings(project: str) -> Found:
+    """The findings of a check run over project, and the calls it could not follow; absolute paths."""
     from .config import ConfigError, Settings
     from .engine import Mode, run
 
     try:
-        summary = run([root], Settings(), Mode.CHECK)
+        summary = run([project], Settings(), Mode.CHECK)
     except ConfigError:
         return (), ()
-    found = tuple((os.path.relpath(f.path, root), f.line, f.code, f.message)
-                  for result in summary.results for f in result.findings)
-    blind = sorted({(os.path.relpath(path, root), line, what)
-                    for result in summary.results for path, line, what in result.unfollowed})
-    return found, tuple(blind)
+    return (tuple((f.path, f.line, f.code, f.message) for result in summary.results for f in result.findings),
+            tuple((path, line, what) for result in summary.results for path, line, what in result.unfollowed))
 
 
 def _definition_line(path: str, variable: str) -> int | None:
@@ -340,7 +374,8 @@ def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scra
         request = {**request, "private_tmp": str(private)}
     request_path, output = scratch / "request.json", scratch / "output.json"
     request_path.write_text(json.dumps({**request, "plan": plan, "tmpdir": str(tmpdir)}), encoding="utf-8")
-    environment = {**os.environ, "TMPDIR": str(tmpdir), "AWS_LAMBDA_FUNCTION_NAME": "probe-function"}
+    environment = {**os.environ, **request.get("environment", {}), "TMPDIR": str(tmpdir),
+                   "AWS_LAMBDA_FUNCTION_NAME": "probe-function"}
     command = [python, str(_CHILD), str(request_path), str(output)]
     # The child times each invocation out itself; this bounds a process whose watchdog cannot run (a
     # handler in C code that holds the interpreter) and an import that never ends.

@@ -37,7 +37,7 @@ class TemplateHandlers:
 
 
 @functools.cache
-def _loader() -> Any:
+def loader() -> Any:
     """SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) as plain values; on
     libyaml's parser when PyYAML was built with it (several times faster on a repository's templates).
 
@@ -73,7 +73,7 @@ def find(paths: Iterable[str], files: Iterable[str] = ()) -> TemplateHandlers:
             text = read_regular(template, _MAX_SIZE).decode("utf-8")
             if ("functions" if template.name in SERVERLESS_NAMES else "Resources") not in text:
                 continue  # a file of that name that defines no function (a package's own template, say)
-            data = yaml.load(text, Loader=_loader())  # noqa: S506 - SafeLoader
+            data = yaml.load(text, Loader=loader())  # noqa: S506 - SafeLoader
         except (RecursionError, MemoryError):
             warnings.append(f"{template}: warning: template not read (nested too deeply to parse); "
                             "its handlers are not known")
