@@ -10,7 +10,8 @@ import libcst as cst
 import libcst.matchers as m
 
 from ..rules._diagnosis import Span
-from ..rules.shared_state_leak import ClearLoggerKeys, ResetHow, ResetPlan
+from ..rules._log_context import ClearLoggerKeys
+from ..rules.shared_state_leak import ResetHow, ResetPlan
 from ._edit import (
     HandlerTransformer,
     PlanCodemod,

@@ -70,12 +70,18 @@ handler gives the name a new object instead, `global name` and its initial expre
 nothing. Otherwise returned values that may refer to the state are deep-copied first (a Lambda
 result is JSON data, which deep-copies faithfully). These fixes are safe.
 
-A Powertools `Logger` keeps the keys `append_keys` adds until they are cleared, so every later log
-line of the environment carries the first request's user or order. When the handler is decorated
-with `@logger.inject_lambda_context`, the decorator gains `clear_state=True`, which clears them when
-each invocation starts, as a cold start begins: safe. Without that decorator the keys are reported
-(adding it would change what the logger logs); so are `clear_state=False` said explicitly, and keys
-module-level code appends too (which clearing may drop).
+Log context is state too. A Powertools `Logger` keeps the keys `append_keys` (or the older
+`structure_logs(append=True)`) adds until they are cleared, so every later log line of the
+environment carries the first request's user or order; this holds for a logger a shared module (a
+layer, `utils/observability.py`) defines and any code the handler reaches appends to. When the
+handler is decorated with `@logger.inject_lambda_context`, the decorator gains `clear_state=True`,
+which clears them when each invocation starts, as a cold start begins: safe (the loggers of a service
+share the formatter that holds the keys, so clearing one clears them all). Without that decorator the
+keys are reported (adding it would change what the logger logs); so are `clear_state=False` said
+explicitly, and keys module-level code appends too (which clearing may drop). Reported as well:
+structlog context variables bound with `bind_contextvars(...)` that nothing clears (the runtime runs
+each invocation in the same context), and the `extra` of a module-level `logging.LoggerAdapter`
+changed per request and not put back in a `finally`.
 
 Reported, never changed: state whose own comment says it is meant to outlive the invocation
 ("shared across invocations", "survives warm starts", "on purpose"), since a fix would go against what
@@ -129,15 +135,17 @@ from typing import Optional
 
 from ..analysis.aliasing import returns_may_reference
 from ..analysis.flow import HandlerFlow
-from ..analysis.module import ModuleInfo, StateBinding, is_main_block, statements_within
+from ..analysis.module import ModuleInfo, StateBinding
 from ..analysis.parameters import Threading, assigns
 from ..analysis.project import Project
 from ..analysis.references import name_taken, reexported, reference
 from ..analysis.scopes import scope_bindings
 from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis, Plan, Span
+from ._diagnosis import Diagnosis, Plan
 from ._state_leaks import BUILTIN_NAMES, RESET, candidates, init_names, written_at_import
+from ._log_context import log_context
+from ._log_context import may_find as _log_may_find
 from ._object_state import may_find as _objects_may_find
 from ._object_state import object_state
 from ._state_leaks import may_find as _state_may_find
@@ -146,8 +154,8 @@ CODE = RESET
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
-    """Module state the handlers could reach, or a Powertools logger's `append_keys`."""
-    return "append_keys" in module.source or _state_may_find(project, module) or _objects_may_find(project, module)
+    """Module state the handlers could reach, or log context (_log_context.py)."""
+    return _log_may_find(project, module) or _state_may_find(project, module) or _objects_may_find(project, module)
 
 
 class ResetHow(enum.Enum):
@@ -175,20 +183,8 @@ class ResetPlan(Plan):
         return (self.handler,)
 
 
-@dataclass(frozen=True)
-class ClearLoggerKeys(Plan):
-    """The handler's `@logger.inject_lambda_context` decorator gains `clear_state=True`."""
-
-    handler: str
-    decorator: Span  # the decorator's expression
-    replacement: str
-
-    def functions(self) -> tuple[str, ...]:
-        return (self.handler,)
-
-
 def find(context: Context) -> list[Diagnosis]:
-    return [*_module_state(context), *_logger_keys(context), *_objects(context)]
+    return [*_module_state(context), *log_context(context, CODE), *_objects(context)]
 
 
 def _objects(context: Context) -> list[Diagnosis]:
@@ -199,114 +195,6 @@ def _objects(context: Context) -> list[Diagnosis]:
             for report in object_state(context.project, context.module, flow):
                 found.setdefault(report.line, report)
     return list(found.values())
-
-
-_POWERTOOLS_LOGGERS = frozenset({"aws_lambda_powertools.Logger", "aws_lambda_powertools.logging.Logger",
-                                 "aws_lambda_powertools.logging.logger.Logger"})
-
-
-def _logger_keys(context: Context) -> list[Diagnosis]:
-    """A Powertools Logger keeps the keys `append_keys` adds until they are cleared: every later log
-    line of the environment carries the first request's user, order or tenant. The decorator's
-    `clear_state=True` clears them when each invocation starts, as a cold start begins."""
-    module = context.module
-    if "append_keys" not in module.source:
-        return []
-    loggers = {stmt.targets[0].id: stmt for stmt in module.tree.body
-               if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-               and isinstance(stmt.value, ast.Call) and module.qualified_name(stmt.value.func) in _POWERTOOLS_LOGGERS}
-    found: dict[str, Diagnosis] = {}
-    for flow in context.flows:
-        handler = flow.reached.get(flow.handler)
-        if handler is None or flow.handler[0] != module.path:
-            continue
-        for name, binding in loggers.items():
-            if name in found or module.suppressed(binding.lineno, CODE):
-                continue
-            appended = _appends_keys(module, flow, name)
-            if appended is None or _clears_keys(handler, name):
-                continue
-            line, where = appended
-            message = (f"Powertools logger `{name}` keeps the keys `{name}.append_keys` adds per request ({where}, "
-                       f"line {line}): every later log line of this environment carries them")
-            decorator = _injecting_decorator(handler, name)
-            if decorator is None:
-                found[name] = Diagnosis.reported(CODE, binding.lineno, binding.col_offset, message, (
-                    f"the handler is not decorated with `@{name}.inject_lambda_context`; decorate it with "
-                    f"`@{name}.inject_lambda_context(clear_state=True)` or call `{name}.clear_state()` first"))
-                continue
-            if _appends_at_import(module, name):
-                found[name] = Diagnosis.reported(CODE, binding.lineno, binding.col_offset, message, (
-                    f"module-level code appends keys to `{name}` too, which `clear_state=True` may clear as well"))
-                continue
-            replacement = _with_clear_state(module, decorator)
-            if replacement is None:
-                found[name] = Diagnosis.reported(CODE, binding.lineno, binding.col_offset, message,
-                                                 "its decorator says `clear_state=False`, on purpose maybe")
-                continue
-            plan = ClearLoggerKeys(handler.name, Span(*module.span(decorator)), replacement)
-            found[name] = Diagnosis(CODE, binding.lineno, binding.col_offset, message,
-                                    f"clear `{name}`'s keys when each invocation starts (`clear_state=True`)",
-                                    Applicability.SAFE, plan)
-    return list(found.values())
-
-
-def _appends_keys(module: ModuleInfo, flow: HandlerFlow, logger: str) -> tuple[int, str] | None:
-    for key, function in flow.reached.items():
-        if key[0] != module.path:
-            continue
-        for node in ast.walk(function):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append_keys" \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == logger:
-                return node.lineno, "in the handler" if key == flow.handler else f"in `{key[1]}`"
-    return None
-
-
-def _appends_at_import(module: ModuleInfo, logger: str) -> bool:
-    for stmt in statements_within([s for s in module.tree.body if not is_main_block(s)]):
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append_keys" \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == logger:
-                return True
-    return False
-
-
-def _clears_keys(handler: ast.AST, logger: str) -> bool:
-    """Already cleared per invocation: `clear_state=True` on the decorator, or `clear_state()` /
-    `remove_keys(...)` called in the handler."""
-    decorator = _injecting_decorator(handler, logger)
-    if isinstance(decorator, ast.Call) and any(k.arg == "clear_state" and isinstance(k.value, ast.Constant)
-                                               and k.value.value is True for k in decorator.keywords):
-        return True
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-               and n.func.attr in ("clear_state", "remove_keys")
-               and isinstance(n.func.value, ast.Name) and n.func.value.id == logger for n in ast.walk(handler))
-
-
-def _injecting_decorator(handler: ast.AST, logger: str) -> ast.expr | None:
-    for decorator in getattr(handler, "decorator_list", []):
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if isinstance(target, ast.Attribute) and target.attr == "inject_lambda_context" \
-                and isinstance(target.value, ast.Name) and target.value.id == logger:
-            return decorator
-    return None
-
-
-def _with_clear_state(module: ModuleInfo, decorator: ast.expr) -> str | None:
-    """The decorator with `clear_state=True`; None when it sets clear_state itself."""
-    text = module.segment(decorator)
-    if text is None:
-        return None
-    if not isinstance(decorator, ast.Call):
-        return f"{text}(clear_state=True)"
-    if any(k.arg == "clear_state" for k in decorator.keywords):
-        return None
-    inner = text[:-1].rstrip()  # without its closing parenthesis
-    if inner.endswith("("):
-        return f"{inner}clear_state=True)"
-    return f"{inner}{'' if inner.endswith(',') else ','} clear_state=True)"
 
 
 def _module_state(context: Context) -> list[Diagnosis]:
