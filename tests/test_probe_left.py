@@ -172,7 +172,8 @@ def test_tmp_that_fills_up_is_measured(project: Path) -> None:
 
 def test_memory_that_grows_with_every_invocation_is_shown(project: Path) -> None:
     (project / "app.py").write_text(MEMO_GROWS)
-    growth = probe(project, "--events", "events.json", "--repeat", "1")["memory_growth"]
+    (project / "events.json").write_text(json.dumps([{"id": n, "user": f"user-{n}"} for n in range(6)]))
+    growth = probe(project, "--events", "events.json")["memory_growth"]
     assert growth["blocks_per_invocation"] >= 20 and growth["codes"] == ["LF008"]
 
 
@@ -187,6 +188,13 @@ def test_threads_and_tasks_left_running_are_shown(project: Path) -> None:
     work = probe(project, "--events", "events.json")["work"]
     assert [(w["kind"], w["name"], w["running_after"]) for w in work] == [
         ("task", "send", [1, 2, 3]), ("task", "send", [2, 3]), ("task", "send", [3])]
+
+
+def test_a_handler_that_changes_its_event_gets_a_new_one_each_time(project: Path) -> None:
+    """The runtime decodes each invocation's event anew: the same event again is not the changed one."""
+    (project / "app.py").write_text('def lambda_handler(event, context):\n    return {"id": event.pop("id", None)}\n')
+    report = probe(project, "--events", "events.json", "--repeat", "2")
+    assert report["agrees"] is True and [i["warm"] for i in report["invocations"]][3] == {"result": {"id": 1}}
 
 
 def test_a_clean_handler_shows_none_of_it(project: Path) -> None:

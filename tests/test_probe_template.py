@@ -100,8 +100,10 @@ def test_the_template_says_each_functions_code_environment_timeout_and_events(ap
 
 def test_a_settings_file_beside_the_template_names_a_functions_events(app: Path) -> None:
     (app / "events" / "smoke.json").write_text(json.dumps({"id": 3}))
-    (app / "lambda-fix-probe.toml").write_text('[events]\nUnnamed = ["events/smoke.json"]\n')
-    assert {f.name: f.events for f in functions_of(str(app / "template.yaml"))}["Unnamed"] == ("events/smoke.json",)
+    (app / "events" / "a-first.json").write_text(json.dumps({"id": 4}))
+    (app / "lambda-fix-probe.toml").write_text('[events]\nUnnamed = ["events/smoke.json", "events/a-*.json"]\n')
+    assert {f.name: f.events for f in functions_of(str(app / "template.yaml"))}["Unnamed"] == (
+        "events/smoke.json", "events/a-first.json")  # in the order given
 
 
 def test_every_function_is_probed_and_the_exit_status_covers_them_all(app: Path) -> None:
@@ -110,11 +112,15 @@ def test_every_function_is_probed_and_the_exit_status_covers_them_all(app: Path)
     assert "== OrdersFunction (orders.handle, from src) ==" in done.stdout
     assert "orders.seen (list, orders.py:1) [LF001]" in done.stdout  # found by a run at the template's directory
     assert "== Unnamed (unnamed.handle, from src) ==\nnot probed: no events" in done.stdout
-    assert done.stdout.endswith("2 of 3 function(s) probed; warm differs from cold in OrdersFunction\n")
-    report = json.loads(run(app, "--template", "template.yaml", "TableFunction", "--format", "json").stdout)
-    [table] = report["functions"]
-    assert report["agrees"] is True and table["report"]["invocations"][0]["warm"] == {
+    assert done.stdout.endswith("\n\n2 of 3 function(s) probed; warm differs from cold in OrdersFunction\n")
+    done = run(app, "--template", "template.yaml", "TableFunction", "--format", "json")
+    [table] = json.loads(done.stdout)["functions"]
+    assert done.returncode == 0 and table["report"]["invocations"][0]["warm"] == {
         "result": {"table": "OrdersTable", "stage": "test", "id": 7}}
+    (app / "src" / "orders.py").write_text("def handle(event, context):\n    return 1\n")
+    done = run(app, "--template", "template.yaml")  # nothing differs, but a function was not probed
+    assert done.returncode == 2 and json.loads(run(app, "--template", "template.yaml", "--format", "json").stdout)[
+        "agrees"] is False
 
 
 def test_code_under_the_template_is_probed_with_the_projects_findings_and_rewrite(app: Path) -> None:

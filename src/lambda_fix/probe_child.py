@@ -1118,6 +1118,9 @@ def _probe(request: dict[str, Any], output: str) -> int:
             clients.at_start(state.project_modules())
             record: dict[str, object] = {"number": number, "event": index}
             context = LambdaContext(number, timeout_ms)
+            # A new event each time, as the runtime decodes one per invocation: a handler that changes
+            # its event must not find the change when the same event comes again.
+            event = json.loads(json.dumps(events[index]))
             # As Lambda does, an invocation that runs past the timeout ends the execution environment: the
             # watchdog reports what was seen so far and ends the process (the handler's thread cannot be
             # stopped).
@@ -1131,7 +1134,7 @@ def _probe(request: dict[str, Any], output: str) -> int:
             gc.collect()  # the garbage of the probe's own work, before the handler makes its own
         exited, status = False, 0
         try:
-            result = handler(events[index], context)
+            result = handler(event, context)
             elapsed = time.perf_counter() - started
             with own():
                 record["result"] = json.loads(json.dumps(result, sort_keys=True, default=repr))
@@ -1159,7 +1162,7 @@ def _probe(request: dict[str, Any], output: str) -> int:
                 report(ended=number)
                 return 0
             watchdog.join()
-            del context
+            del context, event
             processes.after(number + 1)
             environment.after(number + 1)
             work.after(number + 1)

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from .probe import ProbeReport
 
 TMP_SIZE = 512 * 1024 * 1024  # Lambda's /tmp unless the function asks for more
+_MIN_INVOCATIONS = 5  # warm invocations below which memory growth is not judged
 _MIN_BLOCKS = 32  # memory blocks per invocation below which a growing count is noise (the runtime's buffers)
 # What differs in a log line from one run to the next whatever the state: its time.
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -133,19 +134,30 @@ def tmp_growth(report: ProbeReport) -> Growth | None:
 
 def memory_growth(report: ProbeReport) -> Growth | None:
     """Python's memory blocks held (less the probe's own) grew after every invocation from the first on
-    (at least three), by _MIN_BLOCKS or more each time on average."""
+    (at least _MIN_INVOCATIONS), by _MIN_BLOCKS or more each time on average, and no slower in the
+    second half of them than half as fast as in the first (libraries' caches fill up, then stop)."""
     rows = [row for row in report.usage if row[0] > 0]
-    if len(rows) < 3:
+    if len(rows) < _MIN_INVOCATIONS:
         return None
     blocks = [row[3] for row in rows]
     if any(b <= a for a, b in zip(blocks, blocks[1:])):
         return None
     per = (blocks[-1] - blocks[0]) / (len(blocks) - 1)
-    if per < _MIN_BLOCKS:
+    middle = len(blocks) // 2
+    first, second = blocks[middle] - blocks[0], blocks[-1] - blocks[middle]
+    if per < _MIN_BLOCKS or second * middle < first * (len(blocks) - 1 - middle) / 2:
         return None
     resident = (rows[-1][2] - rows[0][2]) / (len(rows) - 1)
     return Growth("memory", resident, per, tuple(row[2] for row in report.usage), None,
-                  tuple(sorted({*_anywhere(report, ("LF008",)), *_grown_state_codes(report)})))
+                  tuple(sorted({*_anywhere(report, ("LF008",)), *_grown_state_codes(report), *_client_codes(report)})))
+
+
+def _client_codes(report: ProbeReport) -> set[str]:
+    """LF004 when the warm run built a client in more than one invocation: each new client fills the
+    library's caches again."""
+    from .probe_report import clients_built
+
+    return {code for built in clients_built(report) for code in built.codes}
 
 
 def _grown_state_codes(report: ProbeReport) -> set[str]:
@@ -209,7 +221,7 @@ def text_lines(report: ProbeReport, tag: Any, invocations: Any) -> list[str]:
                      f"({' -> '.join(_size(v) for v in _few(tmp.values))}){full}")
     memory = memory_growth(report)
     if memory:
-        lines.append(f"memory grows with every invocation{tag(memory.codes, report)}: "
+        lines.append(f"memory grew after each of the {len(memory.values) - 1} invocations{tag(memory.codes, report)}: "
                      f"{memory.blocks_per_invocation:.0f} more memory blocks (about one per small object) and "
                      f"{_size(memory.per_invocation)} more resident each time")
     work = left_work(report)

@@ -139,10 +139,11 @@ def probe_template(template: str, repeat: int = 1, python: str | None = None, se
 
 def exit_status(probes: list[FunctionProbe]) -> int:
     """1 when a function's warm results differ from its cold ones (or its rewrite fails), else 2 when
-    one could not be probed, else 0."""
+    one was not probed (it could not run, or has no events: a function nobody probes is not shown
+    safe), else 0."""
     if any(p.report is not None and not p.report.agrees for p in probes):
         return 1
-    return 2 if any(p.error for p in probes) else 0
+    return 2 if any(p.report is None for p in probes) else 0
 
 
 def render_text(probes: list[FunctionProbe]) -> str:
@@ -160,7 +161,7 @@ def render_text(probes: list[FunctionProbe]) -> str:
     differ = [p.function.name for p in probed if not p.report.agrees]  # type: ignore[union-attr]
     summary = (f"{len(probed)} of {len(probes)} function(s) probed; "
                + (f"warm differs from cold in {', '.join(differ)}" if differ else "warm and cold agree in each"))
-    return "\n".join(parts) + summary + "\n"
+    return "\n".join(parts) + "\n" + summary + "\n"
 
 
 def render_json(probes: list[FunctionProbe]) -> str:
@@ -212,15 +213,15 @@ def _settings(directory: Path) -> dict[str, list[str]]:
 def _events(directory: Path, name: str, module: str, settings: dict[str, list[str]], single: bool) -> tuple[str, ...]:
     """The event files for the function, relative to directory (the module doc says which)."""
     def relative(paths: list[str]) -> tuple[str, ...]:
-        return tuple(sorted(os.path.relpath(p, directory) for p in paths if os.path.isfile(p)))
+        return tuple(dict.fromkeys(os.path.relpath(p, directory) for p in paths if os.path.isfile(p)))
 
-    if name in settings:
-        return relative([p for pattern in settings[name] for p in glob.glob(str(directory / pattern))])
+    if name in settings:  # in the order given: create before update
+        return relative([p for pattern in settings[name] for p in sorted(glob.glob(str(directory / pattern)))])
     events = directory / "events"
     own = [d for d in (events.iterdir() if events.is_dir() else ()) if d.is_dir() and d.name.lower() == name.lower()]
     if own:
-        return relative(glob.glob(str(own[0] / "*.json")))
-    files = glob.glob(str(events / "*.json"))
+        return relative(sorted(glob.glob(str(own[0] / "*.json"))))
+    files = sorted(glob.glob(str(events / "*.json")))
     if single:
         return relative(files)
     keys = {_key(name.removesuffix("Function")), _key(module.rpartition("/")[2].rpartition(".")[2])} \
