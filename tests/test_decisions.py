@@ -103,6 +103,19 @@ PAIRS = {
         def lambda_handler(event, context):
             return add(event["tag"])
         '''),
+    "LF006": ('''
+        import logging
+
+        def lambda_handler(event, context):
+            logging.getLogger("orders").addHandler(logging.StreamHandler())
+            return event["id"]
+        ''', '''
+        import logging
+
+        def lambda_handler(event, context):
+            logging.getLogger("orders").addHandler(logging.FileHandler(context.aws_request_id))
+            return event["id"]
+        '''),
 }
 
 

@@ -1,4 +1,4 @@
-"""The rules that only report (LF006 to LF009), on the shapes real handlers take and on the ones that
+"""The rules that report (LF006 to LF010; LF006 also fixes), on the shapes real handlers take and on the ones that
 must be left alone (each seen in public repositories)."""
 
 from __future__ import annotations

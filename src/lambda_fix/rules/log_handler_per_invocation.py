@@ -33,36 +33,63 @@ def lambda_handler(event, context):
 import logging
 
 logger = logging.getLogger("orders")
-logger.addHandler(logging.StreamHandler())
+
+
+_log_handler_added = False
 
 
 def lambda_handler(event, context):
+    global _log_handler_added
+    if not _log_handler_added:
+        logger.addHandler(logging.StreamHandler())
+        _log_handler_added = True
     logger.info("order %s", event["id"])
     return {"handlers": len(logger.handlers)}
 ```
 
 ## Fix safety
-Reported, not rewritten: whether the handler's set-up belongs at module level depends on what it is
-built from (a per-request log group, a file under a per-request name), which moving it would freeze
-for the environment. Set the logger up at module level, or only when it has no handler yet (`if not
+The fix adds the handler once per environment, on the first invocation, as a cold start does: a flag
+of the module, set when the handler is added and tested before. It is safe, and made only when the
+logger and the handler added are the same whatever the request: built from nothing the function's
+parameters give (a handler whose format or file holds the request id would otherwise keep the first
+request's), in a module-level function, outside a loop, the call a statement of its own, and the
+function removes no handler (a handler added and removed in one call is not piled up). Otherwise it
+is reported: set the logger up at module level, or only when it has no handler yet (`if not
 logger.handlers:`). If it is deliberate, put `# lambda-fix: ignore[LF006]` on the line of the call.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode
 from ..analysis.walk import every_node
 from ..codes import code_of
+from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis
+from ._diagnosis import Diagnosis, Plan
 from ._reached import Reached, reached, report, unique
 
 CODE = code_of(__name__)
 _ADDING = frozenset({"addHandler", "addFilter"})
+_REMOVING = frozenset({"removeHandler", "removeFilter"})
+_FLAG = "_log_handler_added"
+
+
+@dataclass(frozen=True)
+class AddOnce(Plan):
+    """`statement` (a call that adds a handler, alone on its line) in `function` runs under
+    `if not flag:`, which it sets; the module binds `flag = False` above the function."""
+
+    function: str
+    statement: str  # the statement's source, unique in the function
+    flag: str
+
+    def functions(self) -> tuple[str, ...]:
+        return (self.function,)
 _LOGGER_FACTORIES = frozenset({"logging.getLogger", "logging.root"})
 
 
@@ -77,18 +104,124 @@ def may_find(project: Project, module: ModuleInfo) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    return unique(_report(context.module, at, call) for at in reached(context)
+    flags: dict[int, str] = {}  # one flag for each call fixed in this module
+    return unique(_finding(context.module, at, call, flags) for at in reached(context)
                   for call in _adding_calls(at.owner, at.function)
-                  if not at.owner.suppressed(call.lineno, CODE) and not _once(at.owner, at.function, call))
+                  if not at.owner.suppressed(call.lineno, CODE) and not _once(at.owner, at.function, call)
+                  and not _removes(at.function))
 
 
-def _report(module: ModuleInfo, at: Reached, call: ast.Call) -> Diagnosis:
+def _finding(module: ModuleInfo, at: Reached, call: ast.Call, flags: dict[int, str]) -> Diagnosis:
     spelled = at.owner.segment(call.func) or "addHandler"
     message = (f"`{spelled}(...)` in {at.where(module)} runs on every invocation of `{at.flow.handler[1]}`: the "
                "logger lives as long as the environment, so each warm invocation adds one more, and each line is "
                "written once more per invocation")
-    reason = "set the logger up at module level, or only when it has no handler yet (`if not logger.handlers:`)"
-    return report(CODE, module, at, call, message, reason, f"`{spelled}(...)` adds to the logger")
+    why_not = _why_not_fixed(module, at, call)
+    if why_not is not None:
+        reason = (f"{why_not}; set the logger up at module level, or only when it has no handler yet "
+                  "(`if not logger.handlers:`)")
+        return report(CODE, module, at, call, message, reason, f"`{spelled}(...)` adds to the logger")
+    flag = flags.setdefault(id(call), _free_name(module, len(flags)))
+    plan = AddOnce(at.key[1], module.segment(_statement_of(at.function, call)) or "", flag)  # type: ignore[arg-type]
+    return Diagnosis(CODE, call.lineno, call.col_offset, message, "add it once per environment, on the first "
+                     f"invocation (`if not {flag}:`)", Applicability.SAFE, plan)
+
+
+def _why_not_fixed(module: ModuleInfo, at: Reached, call: ast.Call) -> str | None:
+    """Why the call cannot run once per environment instead, as the fix makes it; None when it can."""
+    function = at.function
+    if at.owner is not module:
+        return "it is in another module"
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function not in module.tree.body:
+        return "it is not in a module-level function"
+    statement = _statement_of(function, call)
+    if statement is None or sum(1 for n in every_node(function) if isinstance(n, ast.stmt)
+                                and n.lineno == statement.lineno) > 1:
+        return "the call is not a statement of its own"
+    text = module.segment(statement)
+    if text is None or sum(1 for n in every_node(function) if isinstance(n, ast.Expr)
+                           and module.segment(n) == text) > 1:
+        return "the function makes the same call twice"
+    if _in_loop(function, statement):
+        return "it is in a loop"
+    assigned, configured = _request_names(function)
+    receiver = {n.id for n in ast.walk(call.func) if isinstance(n, ast.Name)}
+    given = {n.id for a in (*call.args, *(k.value for k in call.keywords)) for n in ast.walk(a)
+             if isinstance(n, ast.Name)}
+    if receiver & assigned or given & configured:
+        return "what it adds, or the logger, is built from the function's parameters (the request, maybe)"
+    return None
+
+
+def _statement_of(function: ast.AST, call: ast.Call) -> ast.Expr | None:
+    return next((n for n in every_node(function) if isinstance(n, ast.Expr) and n.value is call), None)
+
+
+def _in_loop(function: ast.AST, statement: ast.stmt) -> bool:
+    return any(isinstance(n, (ast.For, ast.AsyncFor, ast.While)) and any(statement is m for m in ast.walk(n))
+               for n in every_node(function))
+
+
+def _request_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str], set[str]]:
+    """The names whose value may come from the parameters: through assignments only, and through
+    assignments and the methods called on a name (`handler.setFormatter(formatter)`)."""
+    arguments = function.args
+    params = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    params |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+    flows: list[tuple[set[str], set[str], bool]] = []  # (targets, names read, through a method call)
+    for node in every_node(function):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            flows.append(({n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)},
+                          {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}, False))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.withitem, ast.NamedExpr)):
+            target = node.optional_vars if isinstance(node, ast.withitem) else node.target
+            value = node.context_expr if isinstance(node, ast.withitem) else \
+                node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.value
+            if target is not None:
+                flows.append(({n.id for n in ast.walk(target) if isinstance(n, ast.Name)},
+                              {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}, False))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name):
+            flows.append(({node.func.value.id}, {n.id for a in (*node.args, *(k.value for k in node.keywords))
+                                                 for n in ast.walk(a) if isinstance(n, ast.Name)}, True))
+
+    def spread(methods: bool) -> set[str]:
+        found = set(params)
+        while True:
+            more = {t for targets, read, through in flows if (methods or not through) and read & found
+                    for t in targets} - found
+            if not more:
+                return found
+            found |= more
+    return spread(False), spread(True)
+
+
+def _removes(function: ast.AST) -> bool:
+    """The function takes handlers off too (`removeHandler`, `logger.handlers = []`): nothing piles up."""
+    for node in every_node(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _REMOVING:
+            return True
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr in ("handlers", "filters")
+                                                for t in node.targets):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "clear" \
+                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in ("handlers", "filters"):
+            return True
+    return False
+
+
+def _free_name(module: ModuleInfo, taken: int) -> str:
+    """_FLAG, or _FLAG_2, ...: a name the module's text does not spell (the fixes before it in this
+    module took `taken` of them)."""
+    number = 1
+    while True:
+        name = _FLAG if number == 1 else f"{_FLAG}_{number}"
+        if name not in module.source:
+            if taken == 0:
+                return name
+            taken -= 1
+        number += 1
 
 
 def _adding_calls(module: ModuleInfo, function: FunctionNode) -> list[ast.Call]:
