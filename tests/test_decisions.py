@@ -116,6 +116,19 @@ PAIRS = {
             logging.getLogger("orders").addHandler(logging.FileHandler(context.aws_request_id))
             return event["id"]
         '''),
+    "LF010": ('''
+        import tempfile
+
+        def lambda_handler(event, context):
+            work = tempfile.mkdtemp()
+            return event["id"]
+        ''', '''
+        import tempfile
+
+        def lambda_handler(event, context):
+            work = tempfile.mkdtemp(dir="/mnt/shared")
+            return event["id"]
+        '''),
 }
 
 

@@ -42,7 +42,7 @@ from .model import Applicability, FileResult, Finding, Fix, Record, Stat, Status
 from .source import SourceError, decode
 
 DIRECTORY_NAME = ".lambda-fix-cache"
-_FORMAT = 14  # bumped when the layout of the file (or of what it records) changes
+_FORMAT = 15  # bumped when the layout of the file (or of what it records) changes
 # A file modified this recently may change again within the same timestamp tick.
 _RACY_NANOSECONDS = 2_000_000_000
 

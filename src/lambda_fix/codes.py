@@ -73,8 +73,7 @@ RULES: tuple[RuleInfo, ...] = (
              fixable=False),
     RuleInfo("LF010", "temporary-file-never-removed",
              "a temporary file or directory made per invocation that nothing removes: remove it",
-             FixSafety.SAFE, "on the line of the call that makes it", "temporary_file_never_removed",
-             fixable=False),
+             FixSafety.SAFE, "on the line of the call that makes it", "temporary_file_never_removed"),
 )
 BY_CODE: dict[str, RuleInfo] = {rule.code: rule for rule in RULES}
 CODES: tuple[str, ...] = tuple(BY_CODE)
