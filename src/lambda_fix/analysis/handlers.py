@@ -206,7 +206,10 @@ def registered(module: ModuleInfo) -> dict[str, list[str]]:
     `CfnResource` (`helper(event, context)` calls one of `@helper.create/update/delete`)."""
     if "powertools" not in module.source and "crhelper" not in module.source:
         return {}
-    return _decorated_by(module, lambda q: q.startswith(_ROUTERS) and "Resolver" in q, _ROUTE_METHODS) | \
+    # A resolver made in a shared module and imported (`from .utils.rest_api_resolver import app`),
+    # whose routes this module registers and resolves.
+    imported = {name for name in module.imports if f"{name}.resolve(" in module.source}
+    return _decorated_by(module, lambda q: q.startswith(_ROUTERS) and "Resolver" in q, _ROUTE_METHODS, imported) | \
         _decorated_by(module, lambda q: q == _CUSTOM_RESOURCE, _CUSTOM_RESOURCE_METHODS)
 
 
@@ -236,9 +239,11 @@ _ONCE_PER_ENVIRONMENT = frozenset({"on_event", "before_first_request", "before_s
                                    "lifespan", "add_event_handler", "while_serving"})
 
 
-def _decorated_by(module: ModuleInfo, is_dispatcher, methods: frozenset[str] | None) -> dict[str, list[str]]:  # noqa: ANN001
-    """methods: the decorating methods that register; None: any but _ONCE_PER_ENVIRONMENT's."""
-    dispatchers = set()
+def _decorated_by(module: ModuleInfo, is_dispatcher, methods: frozenset[str] | None,  # noqa: ANN001
+                  imported: set[str] | frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """methods: the decorating methods that register; None: any but _ONCE_PER_ENVIRONMENT's.
+    imported: names of dispatchers this module imports rather than makes."""
+    dispatchers = set(imported)
     for stmt in module.tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
                 and isinstance(stmt.value, ast.Call) and is_dispatcher(module.qualified_name(stmt.value.func) or ""):

@@ -62,10 +62,10 @@ def log_context(context: Context, code: str) -> list[Diagnosis]:
 def logger_of(project: Project, module: ModuleInfo, name: str, depth: int = 0) -> tuple[Logger, ast.Call] | None:
     """The Powertools logger a global name of module stands for, bound there or imported from a project
     module (`from utils.observability import logger`), with the call that makes it."""
-    for stmt in module.tree.body:
-        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets) \
-                and isinstance(stmt.value, ast.Call) and module.qualified_name(stmt.value.func) in POWERTOOLS_LOGGERS:
-            return (module.path, name), stmt.value
+    stmt = _binding(module, name)
+    if stmt is not None and isinstance(stmt.value, ast.Call) \
+            and module.qualified_name(stmt.value.func) in POWERTOOLS_LOGGERS:
+        return (module.path, name), stmt.value
     ref = module.imports.get(name)
     if ref is None or ref.attr is None or depth > 3:
         return None
@@ -82,7 +82,7 @@ def _powertools(context: Context, code: str, at: list[Reached]) -> list[Diagnosi
     module, project = context.module, context.project
     found: dict[tuple[str, Logger], Diagnosis] = {}
     for place in at:
-        handler = place.flow.reached[place.flow.handler]
+        handler = _entry(project, module, place.flow.reached[place.flow.handler])
         for call, spelled in _appends(place):
             logger = logger_of(project, place.owner, spelled)
             key = (place.flow.handler[1], logger[0]) if logger else None
@@ -124,6 +124,17 @@ def _powertools(context: Context, code: str, at: list[Reached]) -> list[Diagnosi
     return list(found.values())
 
 
+def _entry(project: Project, module: ModuleInfo, handler: ast.AST) -> ast.AST:
+    """The function the runtime calls for this handler: itself, or, for a route of an event handler
+    (`@app.get(...)`) that is not decorated, the module's one function that injects a Powertools
+    logger's context (`@logger.inject_lambda_context def lambda_handler(...): return app.resolve(...)`)."""
+    if _injecting_decorator(project, module, handler) is not None:
+        return handler
+    injecting = [stmt for stmt in module.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and _injecting_decorator(project, module, stmt) is not None]
+    return injecting[0] if len(injecting) == 1 else handler
+
+
 def _appends(place: Reached) -> Iterator[tuple[ast.Call, str]]:
     """`logger.append_keys(...)` and `logger.structure_logs(append=True, ...)` calls in the function."""
     for node in every_node(place.function):
@@ -135,9 +146,14 @@ def _appends(place: Reached) -> Iterator[tuple[ast.Call, str]]:
                 yield node, node.func.value.id
 
 
-def _binding(module: ModuleInfo, name: str) -> ast.stmt | None:
-    return next((stmt for stmt in module.tree.body if isinstance(stmt, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)), None)
+def _binding(module: ModuleInfo, name: str) -> ast.Assign | ast.AnnAssign | None:
+    """The module-level `name = ...` (or `name: T = ...`)."""
+    for stmt in module.tree.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+            [stmt.target] if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return stmt  # type: ignore[return-value]
+    return None
 
 
 def _appends_at_import(module: ModuleInfo, logger: str) -> bool:

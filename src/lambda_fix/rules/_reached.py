@@ -57,10 +57,13 @@ def report(code: str, module: ModuleInfo, at: Reached, node: ast.AST, message: s
 
 
 def unique(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
-    """One finding a place: handlers that reach the same code find it each."""
-    found: dict[tuple[int, int], Diagnosis] = {}
+    """One finding for each node: handlers that reach the same code find it each. Findings on code of
+    other modules are all placed at the handler, so the node is told by the related location report()
+    gives it last."""
+    found: dict[tuple[object, ...], Diagnosis] = {}
     for diagnosis in diagnoses:
-        found.setdefault((diagnosis.line, diagnosis.column), diagnosis)
+        node = diagnosis.related[-1][:2] if diagnosis.related else None
+        found.setdefault((diagnosis.line, diagnosis.column, node), diagnosis)
     return list(found.values())
 
 

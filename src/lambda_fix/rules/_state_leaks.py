@@ -19,6 +19,7 @@ from typing import Optional, Union
 from ..analysis.aliasing import READ_ONLY_CALLS
 from ..analysis.flow import HandlerFlow, Mutation, StateKey
 from ..analysis.module import ModuleInfo, StateBinding, is_main_block
+from ..analysis.walk import every_node
 from ..analysis.parameters import Threading, threading_plan
 from ..analysis.project import Project
 from ..analysis.scopes import scope_bindings
@@ -184,8 +185,8 @@ def _candidates(context: Context) -> list[Candidate]:
 
 # What a comment says when the state is meant to live as long as the environment.
 _PER_ENVIRONMENT = re.compile(
-    r"(?i)\b(?:across|between|over|for all|every|subsequent|later|future)\s+(?:warm\s+)?"
-    r"(?:invocations?|requests?|calls)"
+    r"(?i)\b(?:across|between|over|for all|every|subsequent|later|future)\s+(?:warm\s+)?(?:(?:lambda|function)\s+)?"
+    r"(?:invocations?|requests?|calls|runs|executions?(?:\s+(?:runtimes?|environments?|contexts?))?)"
     r"|\bwarm[- ](?:start|invocation|container)s?\b|\b(?:survives?|persists?|outlives?)\b"
     r"|\bper[- ](?:container|environment)\b|\bexecution environment\b|\bcontainer (?:reuse|lifetime)\b"
     r"|\bon purpose\b|\bintentionally\b")
@@ -206,6 +207,17 @@ def declared_per_environment(owner: ModuleInfo, binding: StateBinding) -> str | 
     while above >= 0 and lines[above].lstrip().startswith("#"):
         candidates.append(lines[above].strip())
         above -= 1
+    # Or above (or at the end of) a function's `global name`, where the code that rebinds it starts.
+    name = binding.name
+    for statement in every_node(owner.tree) if "global" in owner.source else ():
+        if isinstance(statement, ast.Global) and name in statement.names and 0 < statement.lineno <= len(lines):
+            at = lines[statement.lineno - 1]
+            if "#" in at:
+                candidates.append(at[at.index("#"):].strip())
+            above = statement.lineno - 2
+            while above >= 0 and lines[above].lstrip().startswith("#"):
+                candidates.append(lines[above].strip())
+                above -= 1
     return next((c for c in candidates if _PER_ENVIRONMENT.search(c)), None)
 
 
