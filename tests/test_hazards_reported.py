@@ -63,3 +63,43 @@ def test_an_unbounded_memo_of_values_fixed_for_the_environment_is_not() -> None:
 def test_a_temporary_file_left_behind_is_reported(body: str, found: bool) -> None:
     source = f"import os\nimport shutil\nimport tempfile\n\n\ndef lambda_handler(event, context):\n    {body}\n"
     assert bool(diagnoses(source, "LF010")) is found
+
+
+def _check(tmp_path, files: dict[str, str]) -> list[tuple[str, int, str, str]]:
+    from lambda_fix.config import Settings
+    from lambda_fix.engine import Mode, run
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    summary = run([str(tmp_path)], Settings(), Mode.CHECK)
+    return sorted((r.path.rpartition("/")[2], f.line, f.code, f.message) for r in summary.results for f in r.findings)
+
+
+def test_findings_on_two_places_of_another_module_are_both_reported(tmp_path) -> None:
+    """Both are placed at the handler; neither hides the other."""
+    found = _check(tmp_path, {
+        "helpers.py": "import tempfile\n\n\ndef a():\n    work = tempfile.mkdtemp()\n    print(work)\n\n\n"
+                      "def b():\n    handle, path = tempfile.mkstemp()\n    print(handle, path)\n",
+        "app.py": "import helpers\n\n\ndef lambda_handler(event, context):\n    helpers.a()\n    helpers.b()\n",
+    })
+    assert [(path, line, code) for path, line, code, _ in found] == [("app.py", 4, "LF010"), ("app.py", 4, "LF010")]
+    assert "`a` of helpers" in found[0][3] + found[1][3] and "`b` of helpers" in found[0][3] + found[1][3]
+
+
+def test_keys_appended_to_a_shared_logger_in_a_route_of_an_imported_resolver(tmp_path) -> None:
+    """The resolver and the logger live in shared modules; the route appends keys; the fix goes on the
+    function that injects the logger's context."""
+    found = _check(tmp_path, {
+        "svc/__init__.py": "",
+        "svc/observability.py": "from aws_lambda_powertools import Logger\n\nlogger: Logger = Logger()\n",
+        "svc/resolver.py": "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n\n"
+                           "app = APIGatewayRestResolver()\n",
+        "svc/get_order.py": "from svc.observability import logger\nfrom svc.resolver import app\n\n\n"
+                            "@app.get('/orders/<order_id>')\ndef get_order(order_id):\n"
+                            "    logger.append_keys(order_id=order_id)\n    return {'id': order_id}\n\n\n"
+                            "@logger.inject_lambda_context\ndef lambda_handler(event, context):\n"
+                            "    return app.resolve(event, context)\n",
+    })
+    [(path, _, code, message)] = found
+    assert (path, code) == ("get_order.py", "LF002") and "(of svc.observability)" in message

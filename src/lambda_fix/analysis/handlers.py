@@ -204,7 +204,7 @@ def registered(module: ModuleInfo) -> dict[str, list[str]]:
     """Module-level objects that dispatch a request to registered functions, and those functions:
     a Powertools resolver (`app.resolve(event, context)` calls one `@app.get(...)` route) and a crhelper
     `CfnResource` (`helper(event, context)` calls one of `@helper.create/update/delete`)."""
-    if "powertools" not in module.source and "crhelper" not in module.source:
+    if "powertools" not in module.source and "crhelper" not in module.source and ".resolve(" not in module.source:
         return {}
     # A resolver made in a shared module and imported (`from .utils.rest_api_resolver import app`),
     # whose routes this module registers and resolves.
