@@ -682,11 +682,25 @@ def test_a_download_under_an_existence_check_is_once_per_environment_unless_the_
     ('@patch("src.app.get_table_names")\ndef test(s3=boto3.client("s3")): ...', False),
     ('with patch("app.load"):\n    s3 = boto3.client("s3")', False),
     ("client = boto3.client('s3')\nassert client == other", False),
+    # the target held in a name, as a test module's constant
+    ('client = "boto3.client"\n\ndef test():\n    with patch(client, side_effect=fake): ...', True),
 ])
 def test_a_test_patches_a_name_only_when_it_replaces_it(text: str, patched: bool) -> None:
     from lambda_fix.analysis.project import _patches
 
     assert _patches(text, "boto3") is patched
+
+
+@pytest.mark.parametrize(("text", "patched"), [
+    ('os.environ["AWS_REGION"] = "cn-north-1"', True),
+    ('monkeypatch.setenv("AWS_REGION", "eu-west-1")', True),
+    ('with mock.patch.dict(os.environ, {"AWS_REGION": "eu-west-1"}): ...', True),
+    ('region = os.environ["AWS_REGION"]', False),
+])
+def test_a_test_that_sets_an_environment_variable_patches_it(text: str, patched: bool) -> None:
+    from lambda_fix.analysis.project import _patches
+
+    assert _patches(text, "AWS_REGION") is patched
 
 
 @pytest.mark.parametrize(("files", "reached"), [

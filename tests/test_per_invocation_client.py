@@ -195,3 +195,21 @@ def test_an_equal_client_elsewhere_does_not_call_a_configured_factory() -> None:
     new = check_source(source, Settings(select=("LF004",), target_version=(3, 12)), path="app.py").new_source or ""
     assert "@functools.cache\ndef hooked():" in new
     assert "plain = _sqs_client()" in new and "def _sqs_client():\n    return boto3.client(\"sqs\")" in new
+
+
+def test_a_client_built_from_a_variable_the_tests_set_is_reported_not_hoisted(tmp_path) -> None:
+    """The project's tests change AWS_REGION between tests: a client built once would keep the first
+    test's region (so their suite, green before, would fail after the rewrite)."""
+    from lambda_fix.config import Settings
+    from lambda_fix.engine import Mode, run
+
+    (tmp_path / "app.py").write_text("import os\n\nimport boto3\n\n\ndef lambda_handler(event, context):\n"
+                                     "    table = boto3.resource('dynamodb', region_name=os.getenv('AWS_REGION'))\n"
+                                     "    return table.Table('t').name\n")
+    (tmp_path / "test_app.py").write_text("import os\n\nimport app\n\n\ndef test_china():\n"
+                                          "    os.environ['AWS_REGION'] = 'cn-north-1'\n"
+                                          "    app.lambda_handler({}, None)\n")
+    [result] = [r for r in run([str(tmp_path)], Settings(), Mode.CHECK).results if r.path.endswith("app.py")
+                and not r.path.endswith("test_app.py")]
+    [finding] = result.findings
+    assert finding.code == "LF004" and finding.fix is None and "sets `AWS_REGION`" in finding.message

@@ -430,8 +430,12 @@ class Project:
 # The start of what a patch replaces: `patch("app.boto3")`, `patch.object(app, "boto3")`,
 # `monkeypatch.setattr(boto3, "client", ...)`, `setattr(app, "boto3", ...)`: the text up to the
 # first nested parenthesis holds the target. And `app.boto3 = fake`, `boto3.client = fake`.
-_PATCH_ARGUMENTS = re.compile(r"\b(?:patch(?:\.object|\.multiple)?|setattr)\(([^()]*)")
+_PATCH_ARGUMENTS = re.compile(r"\b(?:patch(?:\.object|\.multiple|\.dict)?|setattr)\(([^()]*)")
 _ATTRIBUTE_ASSIGNMENT = re.compile(r"^[ \t]*([\w.]+\.\w+|\w+\.[\w.]+)[ \t]*=(?!=)", re.MULTILINE)
+# A patch target held in a name (`client = "boto3.client"` ... `patch(client, ...)`).
+_NAMED_TARGET = re.compile(r"""^[ \t]*(\w+)[ \t]*=[ \t]*[rbu]?(['"])([\w.]+)\2[ \t]*$""", re.MULTILINE)
+# An environment variable a test sets: `os.environ["AWS_REGION"] = ...`, `monkeypatch.setenv("AWS_REGION", ...)`.
+_ENVIRONMENT_SET = re.compile(r"""environ\[\s*['"](\w+)['"]\s*\][ \t]*=(?!=)|setenv\(\s*['"](\w+)['"]""")
 
 
 def _patches(text: str, word: str) -> bool:
@@ -439,5 +443,8 @@ def _patches(text: str, word: str) -> bool:
     A test that patches other names and builds a `boto3` client for moto does not patch `boto3`."""
     mention = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
     targets = [m.group(1) for m in _PATCH_ARGUMENTS.finditer(text)]
+    named = {m.group(1): m.group(3) for m in _NAMED_TARGET.finditer(text)}
+    targets += [named[first] for target in targets for first in [target.split(",")[0].strip()] if first in named]
     targets += [m.group(1) for m in _ATTRIBUTE_ASSIGNMENT.finditer(text)]
+    targets += [m.group(1) or m.group(2) for m in _ENVIRONMENT_SET.finditer(text)]
     return any(mention.search(target) for target in targets)

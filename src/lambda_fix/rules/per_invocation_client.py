@@ -799,7 +799,27 @@ def _patched_by_tests(project: Project, module: ModuleInfo, call: ClientCall) ->
         if project.patched_elsewhere(module.path, stem, word):
             return (f"a test of the project patches `{word}`, and a client built once per environment would keep "
                     "the first test's mock, out of reach of the later tests' patches")
+    for variable in _environment_read(module, call.node):
+        if project.patched_elsewhere(module.path, stem, variable):
+            return (f"a test of the project sets `{variable}`, which the client is built from, and a client built "
+                    "once per environment would keep the first test's value")
     return None
+
+
+def _environment_read(module: ModuleInfo, node: ast.AST) -> list[str]:
+    """The environment variables node reads by a constant name: `getenv("X")`, `os.environ["X"]`,
+    `os.environ.get("X")`."""
+    found = []
+    for inner in ast.walk(node):
+        key = None
+        if isinstance(inner, ast.Call) and inner.args and (
+                module.qualified_name(inner.func) in ("os.getenv", "os.environ.get")):
+            key = inner.args[0]
+        elif isinstance(inner, ast.Subscript) and module.qualified_name(inner.value) == "os.environ":
+            key = inner.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            found.append(key.value)
+    return found
 
 
 def _short(source: str) -> str:
