@@ -10,7 +10,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from ..rules._diagnosis import Span
-from ..rules._log_context import ClearLoggerKeys
+from ..rules._log_context import ClearContextvars, ClearLoggerKeys
 from ..rules.shared_state_leak import ResetHow, ResetPlan
 from ._edit import (
     HandlerTransformer,
@@ -122,4 +122,19 @@ class Fix(PlanCodemod):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         resets = [plan for plan in self.plans if isinstance(plan, ResetPlan)]
-        return tree.visit(ResetState(resets)) if resets else tree
+        clears = [plan for plan in self.plans if isinstance(plan, ClearContextvars)]
+        tree = tree.visit(ResetState(resets)) if resets else tree
+        return tree.visit(_ClearContextvars(clears)) if clears else tree
+
+
+class _ClearContextvars(HandlerTransformer):
+    """structlog's context variables cleared first in the handler, as a cold start begins without them."""
+
+    def edit_handler(self, handler: cst.FunctionDef, plans: list[ClearContextvars]) -> cst.FunctionDef:
+        block = as_block(handler.body)
+        preamble, rest = split_preamble(block.body)
+        return handler.with_changes(body=block.with_changes(body=[*preamble, statement(f"{plans[0].call}\n"), *rest]))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        imports = sorted({p.add_import for ps in self.by_handler.values() for p in ps if p.add_import})
+        return add_module_statements(updated_node, imports)

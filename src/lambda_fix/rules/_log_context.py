@@ -41,6 +41,18 @@ class ClearLoggerKeys(Plan):
         return (self.handler,)
 
 
+@dataclass(frozen=True)
+class ClearContextvars(Plan):
+    """The handler's first statement (after its docstring) clears structlog's context variables."""
+
+    handler: str
+    call: str  # `structlog.contextvars.clear_contextvars()` or `clear_contextvars()`
+    add_import: str | None  # a statement the module needs for it
+
+    def functions(self) -> tuple[str, ...]:
+        return (self.handler,)
+
+
 def may_find(project: Project, module: ModuleInfo) -> bool:
     """The module, or a project module it imports, spells a way to keep log context."""
     if any(word in module.source for word in _WORDS):
@@ -225,10 +237,43 @@ def _structlog(context: Context, code: str, at: list[Reached]) -> list[Diagnosis
         message = (f"structlog context variables bound with `bind_contextvars(...)` in {place.where(context.module)} "
                    f"are never cleared: the runtime runs each invocation of `{handler}` in the same context, so "
                    "every later log line of this environment carries them")
+        entry = place.flow.reached[place.flow.handler]
+        plan = _clearing(context, entry, places)
+        if isinstance(plan, ClearContextvars):
+            related = ((place.owner.path, node.lineno, "bound here"),)
+            found.setdefault(handler, Diagnosis(code, entry.lineno, entry.col_offset, message,
+                                                f"clear them when each invocation starts (`{plan.call}`)",
+                                                Applicability.SAFE, plan, related=related))
+            continue
         found.setdefault(handler, report(code, context.module, place, node, message, (
-            "call `structlog.contextvars.clear_contextvars()` first in the handler, or bind with "
+            f"{plan}; call `structlog.contextvars.clear_contextvars()` first in the handler, or bind with "
             "`structlog.contextvars.bound_contextvars(...)` around the work"), "bound here"))
     return list(found.values())
+
+
+def _clearing(context: Context, handler: ast.AST, places: list[Reached]) -> ClearContextvars | str:
+    """The plan that clears the context variables when the handler starts, as a cold start begins, or
+    why that may not be what a cold start does."""
+    module = context.module
+    if not isinstance(handler, ast.FunctionDef) or handler not in module.tree.body:
+        return "the handler is not a module-level function"
+    if handler.decorator_list:
+        return "a decorator of the handler may bind context before it runs"
+    for owner in {id(p.owner): p.owner for p in places}.values():
+        for stmt in owner.tree.body:
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
+                    isinstance(n, ast.Call) and owner.qualified_name(n.func) in _BIND for n in ast.walk(stmt)):
+                return f"{owner.name or owner.path} binds context when it is imported, which clearing would drop"
+    local = next((name for name, ref in module.imports.items() if ref.dotted in _CLEAR), None)
+    if local is not None:
+        return ClearContextvars(handler.name, f"{local}()", None)
+    structlog = next((name for name, ref in module.imports.items() if ref.attr is None and ref.module == "structlog"),
+                     None)
+    if structlog is not None:
+        return ClearContextvars(handler.name, f"{structlog}.contextvars.clear_contextvars()", None)
+    if any("clear_contextvars" in names for names in (module.imports, module.functions, module.classes, module.state)):
+        return "`clear_contextvars` names something else in the module"
+    return ClearContextvars(handler.name, "clear_contextvars()", "from structlog.contextvars import clear_contextvars")
 
 
 # --- LoggerAdapter ----------------------------------------------------------------------------------

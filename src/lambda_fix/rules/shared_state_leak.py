@@ -78,9 +78,12 @@ handler is decorated with `@logger.inject_lambda_context`, the decorator gains `
 which clears them when each invocation starts, as a cold start begins: safe (the loggers of a service
 share the formatter that holds the keys, so clearing one clears them all). Without that decorator the
 keys are reported (adding it would change what the logger logs); so are `clear_state=False` said
-explicitly, and keys module-level code appends too (which clearing may drop). Reported as well:
-structlog context variables bound with `bind_contextvars(...)` that nothing clears (the runtime runs
-each invocation in the same context), and the `extra` of a module-level `logging.LoggerAdapter`
+explicitly, and keys module-level code appends too (which clearing may drop). structlog context
+variables bound with `bind_contextvars(...)` that nothing clears stay bound too (the runtime runs each
+invocation in the same context): the handler's first statement becomes
+`structlog.contextvars.clear_contextvars()`, safe, as a cold start begins without them; it is
+reported instead when a decorator of the handler may bind context before it runs, or a module binds
+some when it is imported. Reported as well: the `extra` of a module-level `logging.LoggerAdapter`
 changed per request and not put back in a `finally`.
 
 Reported, never changed: state whose own comment says it is meant to outlive the invocation
