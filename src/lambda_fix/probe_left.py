@@ -221,9 +221,10 @@ def text_lines(report: ProbeReport, tag: Any, invocations: Any) -> list[str]:
                      f"({' -> '.join(_size(v) for v in _few(tmp.values))}){full}")
     memory = memory_growth(report)
     if memory:
+        resident = (f" and {_size(memory.per_invocation)} more resident" if memory.per_invocation > 0 else "")
         lines.append(f"memory grew after each of the {len(memory.values) - 1} invocations{tag(memory.codes, report)}: "
-                     f"{memory.blocks_per_invocation:.0f} more memory blocks (about one per small object) and "
-                     f"{_size(memory.per_invocation)} more resident each time")
+                     f"{memory.blocks_per_invocation:.0f} more memory blocks (about one per small object){resident} "
+                     "each time")
     work = left_work(report)
     if work:
         lines.append("threads and tasks still running when an invocation returned (Lambda freezes them with "
