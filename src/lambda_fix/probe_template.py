@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,8 +116,8 @@ def probe_template(template: str, repeat: int = 1, python: str | None = None, se
             done.append(FunctionProbe(function))
             continue
         try:
-            events, names = probing.load_events(None, tuple(str(base / e) for e in function.events))
-            names = list(function.events)
+            events, _ = probing.load_events(None, tuple(str(base / e) for e in function.events))
+            names = list(function.events)  # as the template's directory spells them
             options: dict[str, Any] = dict(repeat=repeat, root=function.root, setup=setup, timeout=function.timeout,
                                            environment=function.environment)
             if python:
@@ -197,10 +198,6 @@ def _settings(directory: Path) -> dict[str, list[str]]:
     path = directory / SETTINGS_FILE
     if not path.is_file():
         return {}
-    try:
-        import tomllib
-    except ImportError:  # Python before 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
     try:
         data = tomllib.loads(read_regular(path, _MAX_SIZE).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
