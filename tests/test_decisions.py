@@ -129,6 +129,19 @@ PAIRS = {
             work = tempfile.mkdtemp(dir="/mnt/shared")
             return event["id"]
         '''),
+    "LF007": ('''
+        import os
+
+        def lambda_handler(event, context):
+            os.environ["TENANT"] = event["tenant"]
+            return event["id"]
+        ''', '''
+        import os
+
+        def lambda_handler(event, context):
+            os.environ.update(event["settings"])
+            return event["id"]
+        '''),
 }
 
 

@@ -63,7 +63,7 @@ RULES: tuple[RuleInfo, ...] = (
              FixSafety.SAFE, "on the line of the call that adds the handler", "log_handler_per_invocation"),
     RuleInfo("LF007", "environment-written-per-request",
              "the process environment written with request data: pass the value, or restore the variable",
-             FixSafety.SAFE, "on the line of the write", "environment_written_per_request", fixable=False),
+             FixSafety.SOMETIMES_UNSAFE, "on the line of the write", "environment_written_per_request"),
     RuleInfo("LF008", "unbounded-memo-on-request-data",
              "a function cached without a bound and called with request data: bound the cache",
              FixSafety.SAFE, "on the line of the `def`", "unbounded_memo_on_request_data", fixable=False),

@@ -31,31 +31,63 @@ import os
 
 
 def lambda_handler(event, context):
-    tenant = event["tenant"]
-    return {"tenant": tenant}
+    if _TENANT_AT_IMPORT is None:
+        os.environ.pop("TENANT", None)
+    else:
+        os.environ["TENANT"] = _TENANT_AT_IMPORT
+    os.environ["TENANT"] = event["tenant"]
+    return {"tenant": os.environ["TENANT"]}
+
+
+_TENANT_AT_IMPORT = os.environ.get("TENANT")
 ```
 
 ## Fix safety
-Reported, not rewritten: what reads the variable (the project's code, a library, a subprocess) decides
-whether the value can be passed explicitly or must be restored in a `finally`, and lambda-fix cannot
-see into libraries. If it is deliberate, put `# lambda-fix: ignore[LF007]` on the line of the write.
+The fix puts each variable the handler's invocations write by name (`os.environ["TENANT"] = ...`,
+`os.environ.setdefault("TENANT", ...)`) back to its value at the end of the module's import when the
+handler starts, as a cold start begins with it: the module records the value last, after its own
+import-time code, and the handler restores it (or removes the variable) first. No line of the body
+moves, and what reads the variable after the handler returns (a test) still finds the last value.
+It is safe for an undecorated handler of the module; for a decorated one it is unsafe, as the
+decorator runs before the reset and still sees the last request's value. A library that read the
+variable once, on first use, keeps what it read either way. Writes whose names are not constants
+(`os.environ.update(...)`, a name from the request) and `os.putenv(...)` (which `os.environ` does not
+see) are reported: pass the value explicitly, or restore the variable in a `finally`. If it is
+deliberate, put `# lambda-fix: ignore[LF007]` on the line of the write.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from dataclasses import dataclass
 
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
 from ..analysis.scopes import FunctionNode
 from ..analysis.walk import every_node
 from ..codes import code_of
+from ..model import Applicability
 from . import Context
-from ._diagnosis import Diagnosis
+from ._diagnosis import Diagnosis, Plan
 from ._reached import Reached, reached, report, shortened, unique
 
 CODE = code_of(__name__)
 _WRITING_METHODS = frozenset({"update", "setdefault", "__setitem__"})
+
+
+@dataclass(frozen=True)
+class RestoreAtEntry(Plan):
+    """The handler starts by putting `variable` back to the value the module records, last, in
+    `recorded` (`_TENANT_AT_IMPORT = os.environ.get("TENANT")`)."""
+
+    handler: str
+    variable: str
+    recorded: str
+    add_import: bool  # the module needs `import os`
+
+    def functions(self) -> tuple[str, ...]:
+        return (self.handler,)
 
 
 def may_find(project: Project, module: ModuleInfo) -> bool:
@@ -71,10 +103,11 @@ def _spells_a_write(source: str) -> bool:
 
 
 def find(context: Context) -> list[Diagnosis]:
-    return unique(_report(context.module, at, node) for at in reached(context) if _spells_a_write(at.owner.source)
-                  for node, name in _writes(at.owner, at.function)
+    return unique(_report(context.module, at, node, name) for at in reached(context)
+                  if _spells_a_write(at.owner.source) for node, name in _writes(at.owner, at.function)
                   if _reads(node, at.flow.tainted_names.get(at.key, frozenset()))
-                  and not at.owner.suppressed(node.lineno, CODE) and not _restored(at.function, name))
+                  and not at.owner.suppressed(node.lineno, CODE) and not _restored(at.function, name)
+                  and not _restored_at_entry(at.flow.reached.get(at.flow.handler), name))
 
 
 def _writes(module: ModuleInfo, function: FunctionNode) -> list[tuple[ast.AST, str | None]]:
@@ -136,11 +169,56 @@ def _restored(function: FunctionNode, name: str | None) -> bool:
     return False
 
 
-def _report(module: ModuleInfo, at: Reached, node: ast.AST) -> Diagnosis:
+def _restored_at_entry(handler: ast.AST | None, name: str | None) -> bool:
+    """Does the handler start by putting the variable back (`os.environ.pop(NAME, ...)` or
+    `os.environ[NAME] = ...` in one of its first statements, as the fix writes it)?"""
+    if name is None or not isinstance(handler, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for stmt in handler.body:
+        inner = list(ast.walk(stmt))
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "pop"
+               and n.args and _constant(n.args[0]) == name for n in inner):
+            return True
+        if any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Subscript) and _constant(t.slice) == name
+                                                 for t in n.targets) for n in inner):
+            return False  # written before anything puts it back
+    return False
+
+
+def _report(module: ModuleInfo, at: Reached, node: ast.AST, name: str | None) -> Diagnosis:
     spelled = shortened(at.owner.segment(node), "os.environ")
     message = (f"`{spelled}` in {at.where(module)} writes the process environment with the request's data on "
                f"invocations of `{at.flow.handler[1]}`: the next invocation, and code that read the variable once, "
                "see it")
-    reason = ("pass the value explicitly, or restore the variable in a `finally`; what reads it decides which "
-              "is right")
+    plan = _restoring(module, at, node, name)
+    if isinstance(plan, RestoreAtEntry):
+        handler = at.flow.reached[at.flow.handler]
+        unsafe = bool(getattr(handler, "decorator_list", None))
+        related = ((at.owner.path, node.lineno, "the environment is written here"),)  # type: ignore[attr-defined]
+        place = node if at.owner is module else handler
+        return Diagnosis(CODE, place.lineno, place.col_offset, message,  # type: ignore[attr-defined]
+                         f"put `{name}` back to its value at import when `{at.flow.handler[1]}` starts"
+                         + (" (a decorator of the handler runs before, and still sees the last value)" if unsafe
+                            else ""), Applicability.UNSAFE if unsafe else Applicability.SAFE, plan, related=related)
+    reason = (f"{plan}; pass the value explicitly, or restore the variable in a `finally`; what reads it decides "
+              "which is right")
     return report(CODE, module, at, node, message, reason, "the environment is written here")
+
+
+def _restoring(module: ModuleInfo, at: Reached, node: ast.AST, name: str | None) -> RestoreAtEntry | str:
+    """The plan that restores the variable when the handler starts, or why it cannot."""
+    if name is None:
+        return "the names it writes are not constants"
+    if isinstance(node, ast.Call) and module.qualified_name(node.func) == "os.putenv":
+        return "`os.putenv` changes what `os.environ` does not show"
+    handler = at.flow.reached.get(at.flow.handler)
+    if at.flow.handler[0] != module.path or not isinstance(handler, ast.FunctionDef) \
+            or handler not in module.tree.body:
+        return "the handler is not a module-level function of this module"
+    imported = module.imports.get("os")
+    if imported is not None and imported.dotted != "os" or "os" in module.state or "os" in module.functions:
+        return "`os` names something else in the handler's module"
+    recorded = f"_{re.sub(r'[^0-9A-Za-z_]', '_', name).upper()}_AT_IMPORT"
+    if re.search(rf"\b{recorded}\b", module.source) and recorded not in module.state:
+        return f"`{recorded}` names something else in the handler's module"
+    return RestoreAtEntry(handler.name, name, recorded, add_import=imported is None)
