@@ -94,7 +94,7 @@ def repeated_lines(report: ProbeReport) -> list[RepeatedLine]:
 def carried_lines(report: ProbeReport) -> list[CarriedLine]:
     """Per invocation, the first line (not written cold) with a value of an earlier invocation only."""
     found = []
-    codes = _anywhere(report, ("LF002", "LF011"), words=("logger", "log context", "contextvars", "LoggerAdapter"))
+    codes = _anywhere(report, ("LF002",), words=("logger", "log context", "contextvars", "LoggerAdapter"))
     earlier: dict[str, int] = {}  # value -> the first invocation whose event (or request id) had it
     for invocation in report.warm:
         own = set(_values(report, invocation.event)) | {_request_id(invocation.number)}

@@ -97,7 +97,7 @@ def _powertools(context: Context, code: str, at: list[Reached]) -> list[Diagnosi
         handler = _entry(project, module, place.flow.reached[place.flow.handler])
         for call, spelled in _appends(place):
             logger = logger_of(project, place.owner, spelled)
-            key = (place.flow.handler[1], logger[0]) if logger else None
+            key = (getattr(handler, "name", place.flow.handler[1]), logger[0]) if logger else None  # one per entry
             if logger is None or key in found or _clears_keys(project, module, handler):
                 continue
             (home, name), _ = logger
