@@ -738,3 +738,26 @@ def test_handlers_that_are_objects_reach_what_python_calls(tmp_path: Path, files
     [entry] = entries
     flow = analyze(project, module, entry)
     assert sorted(name for _, name in flow.reached if name != entry.name) == sorted(reached)
+
+
+@pytest.mark.parametrize(("files", "lowest"), [
+    ({"requirements.txt": "aws-lambda-powertools==2.43.1\nboto3\n"}, (2, 43, 1)),
+    ({"requirements.txt": "aws-lambda-powertools[all,aws-sdk]==3.22.1"}, (3, 22, 1)),
+    ({"requirements.txt": "aws_lambda_powertools >=1.10, <3  # the logger"}, (1, 10)),
+    ({"requirements.txt": "aws-lambda-powertools\n"}, None),  # no lower bound: whatever is installed
+    ({"pyproject.toml": '[project]\ndependencies = [\n  "aws-lambda-powertools[tracer]>=3.22.1",\n]\n'}, (3, 22, 1)),
+    ({"pyproject.toml": '[tool.poetry.dependencies]\naws-lambda-powertools = {extras = ["all"], version = "^2.1"}\n'},
+     (2, 1)),
+    ({"Pipfile": '[packages]\naws-lambda-powertools = "==1.0.0"\n'}, (1, 0, 0)),
+    ({"requirements.txt": "aws-lambda-powertools-extras==9.0\n"}, None),  # another package
+    ({}, None),
+])
+def test_the_lowest_release_a_projects_requirements_admit(tmp_path: Path, files: dict[str, str],
+                                                          lowest: tuple[int, ...] | None) -> None:
+    from lambda_fix.analysis.requirements import lowest_admitted
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "src").mkdir()
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert lowest_admitted(str(tmp_path / "src" / "app.py"), "aws-lambda-powertools") == lowest

@@ -13,6 +13,7 @@ from typing import Iterator
 
 from ..analysis.module import ModuleInfo, is_main_block, statements_within
 from ..analysis.project import Project
+from ..analysis.requirements import lowest_admitted
 from ..analysis.walk import every_node
 from ..model import Applicability
 from . import Context
@@ -26,6 +27,7 @@ _BIND = frozenset({"structlog.contextvars.bind_contextvars"})
 _CLEAR = frozenset({"structlog.contextvars.clear_contextvars"})
 _ADAPTERS = frozenset({"logging.LoggerAdapter"})
 
+_CLEAR_STATE_SINCE = (1, 17)  # the Powertools release that added `inject_lambda_context(clear_state=...)`
 Logger = tuple[str, str]  # a Powertools logger: the path of the module that binds it, and its name there
 
 
@@ -123,6 +125,13 @@ def _powertools(context: Context, code: str, at: list[Reached]) -> list[Diagnosi
                     f"module-level code appends keys to `{name}` too, which `clear_state=True` may clear as well"),
                     related=related)
                 continue
+            lowest = lowest_admitted(module.path, "aws-lambda-powertools")
+            if lowest is None or lowest < _CLEAR_STATE_SINCE:
+                found[key] = Diagnosis.reported(code, line, column, message, (
+                    "`clear_state=True` came with Powertools 1.17, and no requirement of the project says it runs "
+                    f"on that or newer ({_requirement(lowest)}); with it, decorate the handler with "
+                    f"`@{name}.inject_lambda_context(clear_state=True)`"), related=related)
+                continue
             replacement = _with_clear_state(module, decorator)
             if replacement is None:
                 found[key] = Diagnosis.reported(code, line, column, message,
@@ -134,6 +143,12 @@ def _powertools(context: Context, code: str, at: list[Reached]) -> list[Diagnosi
                                    f"clear `{name}`'s keys when each invocation starts (`clear_state=True`)",
                                    Applicability.SAFE, plan, related=related)
     return list(found.values())
+
+
+def _requirement(lowest: tuple[int, ...] | None) -> str:
+    if lowest is None:
+        return "none sets a lower bound for `aws-lambda-powertools`, a layer's version is not known"
+    return f"the nearest admits {'.'.join(map(str, lowest))}"
 
 
 def _entry(project: Project, module: ModuleInfo, handler: ast.AST) -> ast.AST:

@@ -76,9 +76,12 @@ environment carries the first request's user or order; this holds for a logger a
 layer, `utils/observability.py`) defines and any code the handler reaches appends to. When the
 handler is decorated with `@logger.inject_lambda_context`, the decorator gains `clear_state=True`,
 which clears them when each invocation starts, as a cold start begins: safe (the loggers of a service
-share the formatter that holds the keys, so clearing one clears them all). Without that decorator the
-keys are reported (adding it would change what the logger logs); so are `clear_state=False` said
-explicitly, and keys module-level code appends too (which clearing may drop). structlog context
+share the formatter that holds the keys, so clearing one clears them all). `clear_state` came with
+Powertools 1.17, so the fix is made only where the requirement nearest to the module
+(`requirements.txt`, `pyproject.toml`, `Pipfile`, `setup.cfg`, `setup.py`, up to the repository's
+top) admits no older release; otherwise, as when a layer brings Powertools, it is reported. Without
+that decorator the keys are reported (adding it would change what the logger logs); so are
+`clear_state=False` said explicitly, and keys module-level code appends too (which clearing may drop). structlog context
 variables bound with `bind_contextvars(...)` that nothing clears stay bound too (the runtime runs each
 invocation in the same context): the handler's first statement becomes
 `structlog.contextvars.clear_contextvars()`, safe, as a cold start begins without them; it is
