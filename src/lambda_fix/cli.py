@@ -105,7 +105,8 @@ def main(paths: tuple[str, ...], show_diff: bool, output_format: str | None, dif
 
     `lambda-fix probe MODULE:FUNCTION --events FILE` runs a handler warm and cold and compares
     (it runs your code; see `lambda-fix probe --help`). `lambda-fix rule --all` prints every rule's
-    documentation, `lambda-fix rule CODE` one.
+    documentation, `lambda-fix rule CODE` one. `lambda-fix server` is the language server an editor
+    starts (docs/editors.md).
     """
     from pathlib import Path
 
@@ -405,11 +406,27 @@ def rule_command(code: str | None, every: bool, output_format: str) -> None:
         click.echo("\n".join(render(rule) for rule in chosen), nl=False)
 
 
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def server_command() -> None:
+    """Run the language server over standard input and output, for an editor to start (see
+    docs/editors.md). It shows findings as you type and offers their fixes; it never runs your code."""
+    try:
+        from .server import main as serve
+    except ImportError as exc:
+        click.echo(f"lambda-fix server: error: {exc.msg}; install it with `pip install 'lambda-fix[server]'`",
+                   err=True)
+        sys.exit(EXIT_ERROR)
+    serve()
+
+
 def entry() -> None:
     """The `lambda-fix` command: `lambda-fix probe ...` is the probe, `lambda-fix rule ...` the rules'
-    documentation; anything else names paths (a path called `probe` or `rule` is `./probe`, `./rule`)."""
+    documentation, `lambda-fix server` the language server; anything else names paths (a path called
+    `probe`, `rule` or `server` is `./probe`, `./rule`, `./server`)."""
     if len(sys.argv) > 1 and sys.argv[1] == "probe":
         probe_command(args=sys.argv[2:], prog_name="lambda-fix probe")
     if len(sys.argv) > 1 and sys.argv[1] == "rule":
         rule_command(args=sys.argv[2:], prog_name="lambda-fix rule")
+    if len(sys.argv) > 1 and sys.argv[1] == "server":
+        server_command(args=sys.argv[2:], prog_name="lambda-fix server")
     main(prog_name="lambda-fix")

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import cache as result_cache
 from . import declared_python, target, templates
@@ -320,6 +320,22 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
     from . import worker
 
     return worker.check_text(source, config, path, details)
+
+
+def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[str, str] | None = None) -> FileResult:
+    """One module as an editor holds it (not saved, maybe), checked as a run over its project would
+    check it: the settings of its nearest pyproject.toml, the handlers and runtimes the deployment
+    templates above it name, and the other modules read from overlay (open buffers) before the disk.
+    With each finding's end and fix edits; writes nothing."""
+    from . import worker
+
+    config = settings.for_path(path)
+    named = templates.find([path])
+    if named.entries:
+        config = dataclasses.replace(config, handlers=config.handlers + named.entries)
+    config = dataclasses.replace(config, targets=declared_python.targets_for((path,), config.target_version,
+                                                                              named.runtimes))
+    return worker.check_text(source, config, path, details=True, overlay=overlay)
 
 
 # ---- the pool ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from . import cache as result_cache
 from . import codemods, files, lifetime, native_parse, target
@@ -76,10 +76,13 @@ def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_p
             lifetime.end_with(parent)
 
 
-def check_text(source: str, config: Config, path: str = STDIN, details: bool = False) -> FileResult:
-    """One module given as text, with its fixed source; never raises."""
+def check_text(source: str, config: Config, path: str = STDIN, details: bool = False,
+               overlay: Mapping[str, str] | None = None) -> FileResult:
+    """One module given as text, with its fixed source; never raises. overlay: texts to read instead
+    of the files at those paths (an editor's unsaved buffers of the modules it imports)."""
+    read = _read_text if not overlay else (lambda p: overlay[p] if p in overlay else _read_text(p))
     try:
-        return _process_text(path, source, config, Project(_read_text, files=()), Wanted(details, details))
+        return _process_text(path, source, config, Project(read, files=()), Wanted(details, details))
     except Exception:  # noqa: BLE001 - a bug must not take the caller down
         return FileResult(path, Status.FAILED, error=_internal_error())
 
