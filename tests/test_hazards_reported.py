@@ -103,3 +103,50 @@ def test_keys_appended_to_a_shared_logger_in_a_route_of_an_imported_resolver(tmp
     })
     [(path, _, code, message)] = found
     assert (path, code) == ("get_order.py", "LF002") and "(of svc.observability)" in message
+
+
+@pytest.mark.parametrize(("code", "source", "fixed"), [
+    # LF010: the fix only where the function is provably done with the directory when it ends
+    ("LF010", "import tempfile\n\n\ndef lambda_handler(event, context):\n    work = tempfile.mkdtemp()\n"
+              "    open(work + '/x', 'w').close()\n    return event['id']\n", True),
+    ("LF010", "import tempfile\n\n\ndef lambda_handler(event, context):\n    work = tempfile.mkdtemp()\n"
+              "    import shutil\n    shutil.copy('/etc/hostname', work)\n", False),  # a local `shutil`
+    ("LF010", "import tempfile\n\n\ndef lambda_handler(event, context):\n    work = tempfile.mkdtemp()\n"
+              "    del work\n", False),
+    ("LF010", "import tempfile\n\n\ndef lambda_handler(event, context):\n"
+              "    work = tempfile.mkdtemp(dir='/tmpfs')\n", False),
+    ("LF010", "import logging\nimport tempfile\n\n\ndef lambda_handler(event, context):\n"
+              "    work = tempfile.mkdtemp()\n    logging.basicConfig(filename=work + '/log')\n", False),
+    ("LF010", "import tempfile\n\nKEPT = []\n\n\ndef keep(path):\n    KEPT.append(path)\n\n\n"
+              "def lambda_handler(event, context):\n    work = tempfile.mkdtemp()\n    keep(work)\n", False),
+    # LF006: the flag only where the first invocation decides nothing the later ones would not
+    ("LF006", "import logging\n\n\ndef lambda_handler(event, context):\n    def setup():\n"
+              "        logging.getLogger('x').addHandler(logging.StreamHandler())\n    setup()\n", False),
+    ("LF006", "import logging\n\n\ndef lambda_handler(event, context):\n    if event.get('debug'):\n"
+              "        logging.getLogger('x').addHandler(logging.StreamHandler())\n", False),
+    ("LF006", "import logging\n\n\ndef setup():\n    logging.getLogger('x').addHandler(logging.StreamHandler())\n\n\n"
+              "setup()\n\n\ndef lambda_handler(event, context):\n    setup()\n", False),
+    # LF002: a decorator whose arguments hold a comment is not edited as text
+    ("LF002", "from aws_lambda_powertools import Logger\n\nlogger = Logger()\n\n\n"
+              "@logger.inject_lambda_context(\n    log_event=True,  # the event\n)\n"
+              "def lambda_handler(event, context):\n    logger.append_keys(user=event['user'])\n", False),
+])
+def test_a_fix_is_planned_only_where_it_is_proven(code: str, source: str, fixed: bool) -> None:
+    [found] = diagnoses(source, code)
+    assert (found.plan is not None) is fixed, found.message
+
+
+def test_environment_variables_differing_in_case_are_each_restored(tmp_path) -> None:
+    """`tenant` and `TENANT` are two variables: each is recorded and put back under a name of its own."""
+    from lambda_fix import Config, check_source
+
+    source = ("import os\n\n\ndef lambda_handler(event, context):\n    os.environ['tenant'] = event['a']\n"
+              "    os.environ[\"TENANT\"] = event['b']\n    os.environ[\"it's\"] = event['c']\n"
+              "    return dict(os.environ)\n\n\nif __name__ == '__main__':\n    print(lambda_handler({}, None))\n\n"
+              "print('after the main block')\n")
+    new = check_source(source, Config(), path=str(tmp_path / "app.py")).new_source
+    assert new is not None
+    names: dict = {}
+    exec(compile(new.replace("print('after the main block')\n", ""), "app.py", "exec"), names)  # noqa: S102
+    assert {"_tenant_AT_IMPORT", "_TENANT_AT_IMPORT"} <= set(names)
+    assert new.index("_TENANT_AT_IMPORT = os.environ.get") < new.index("if __name__ == '__main__':")

@@ -4,6 +4,7 @@ and memory that grow, threads and tasks still running, and a /tmp of its own for
 
 from __future__ import annotations
 
+import os
 import json
 import subprocess
 import sys
@@ -225,3 +226,24 @@ def test_cold_runs_never_see_what_a_program_left_in_the_machines_tmp(project: Pa
             assert [i["cold"] for i in report["invocations"]] == [{"result": {"there": False}}] * 3
             assert report["differing"] == [2, 3] and not machine.exists()
         machine.unlink(missing_ok=True)
+
+
+def test_what_a_handler_returns_is_not_memory_it_keeps(project: Path) -> None:
+    (project / "app.py").write_text('def lambda_handler(event, context):\n'
+                                    '    return {"rows": [{"n": n, "id": event["id"]} for n in range(2000)]}\n')
+    assert probe(project, "--events", "events.json", "--repeat", "3")["memory_growth"] is None
+
+
+def test_a_project_right_in_tmp_is_probed_with_the_machines_tmp() -> None:
+    """Its /tmp cannot be the handler's own (the module would not be there to import)."""
+    name = f"lambda_fix_probe_in_tmp_{os.getpid()}"
+    module = Path("/tmp", f"{name}.py")
+    module.write_text(CLEAN)
+    try:
+        done = subprocess.run([sys.executable, "-m", "lambda_fix", "probe", f"{name}:lambda_handler", "--event",
+                               "/dev/stdin", "--format", "json"], cwd="/tmp", input='{"id": 1}',
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["private_tmp"] is False
+    finally:
+        module.unlink()

@@ -400,6 +400,8 @@ def _run(python: str, request: dict[str, Any], plan: list[tuple[int, int]], scra
     if document is None:
         last = _last_line(errors) or "no output"
         raise ProbeError(f"the handler's process ended without a result (exit {child.returncode}): {last}")
+    if "private_tmp_error" in document:
+        raise ProbeError(document["private_tmp_error"])
     if "setup_error" in document:
         raise ProbeError(f"the setup module {request['setup']} raised: {document['setup_error'].splitlines()[-1]}")
     if "import_error" in document:

@@ -989,8 +989,9 @@ def private_tmp(directory: str, needed: list[str]) -> tuple[str, ...] | None:
     root), directory bound onto /tmp, and the entries of the machine's /tmp that needed paths are in
     (the project, the probe's scratch, the interpreter) bound back at their places. Returns those
     entries, or None where the platform does not allow it (not Linux; namespaces refused, as a
-    container's default seccomp profile does): the process then shares the machine's /tmp. Call it
-    before any thread starts (the kernel refuses a new namespace to a process with threads)."""
+    container's default seccomp profile does) or the project is /tmp itself: the process then shares
+    the machine's /tmp. Raises PrivateTmpError when the namespaces were made but /tmp could not be.
+    Call it before any thread starts (the kernel refuses a new namespace to a process with threads)."""
     if not sys.platform.startswith("linux") or os.path.realpath("/tmp") != "/tmp":
         return None
     try:
@@ -1000,11 +1001,15 @@ def private_tmp(directory: str, needed: list[str]) -> tuple[str, ...] | None:
     except (ImportError, OSError):
         return None
     reals = [os.path.realpath(p) for p in needed if p]
+    if "/tmp" in reals:
+        return None  # the project (or the interpreter) is /tmp itself: it cannot be bound back into one
     tops = sorted({os.path.join("/tmp", os.path.relpath(p, "/tmp").split(os.sep)[0])
-                   for p in reals if _within(p, "/tmp") and p != "/tmp"})
+                   for p in reals if _within(p, "/tmp")})
     uid, gid = os.getuid(), os.getgid()
     if libc.unshare(_CLONE_NEWNS | (0 if uid == 0 else _CLONE_NEWUSER)) != 0:
         return None
+    # From here on the process is in namespaces of its own and cannot go back: a failure is the
+    # probe's error (PrivateTmpError), never a silent fall back to a half-made /tmp.
     try:
         if uid != 0:  # the same ids inside, so the project's files keep their owner
             if os.path.exists("/proc/self/setgroups"):
@@ -1034,9 +1039,13 @@ def private_tmp(directory: str, needed: list[str]) -> tuple[str, ...] | None:
                 raise
         finally:
             os.close(machine_tmp)
-    except OSError:
-        return None
+    except OSError as exc:
+        raise PrivateTmpError(f"cannot give the handler a /tmp of its own: {exc}") from None
     return tuple(tops)
+
+
+class PrivateTmpError(Exception):
+    """The process entered namespaces of its own, then could not make its /tmp."""
 
 
 def _write_text(path: str, text: str) -> None:
@@ -1055,7 +1064,11 @@ def main(argv: list[str]) -> int:
     if request.get("private_tmp"):
         needed = [request["root"], request["scratch"], os.path.dirname(output), sys.prefix, sys.base_prefix,
                   sys.exec_prefix, os.path.dirname(_THIS_FILE), os.getcwd(), *sys.path[1:]]
-        kept = private_tmp(request["private_tmp"], needed)
+        try:
+            kept = private_tmp(request["private_tmp"], needed)
+        except PrivateTmpError as exc:
+            _write(output, {"private_tmp_error": str(exc)})
+            return 0
         if kept is not None:
             request.update(tmpdir="/tmp", kept=list(kept), private=True)
             os.environ["TMPDIR"] = "/tmp"
@@ -1138,7 +1151,9 @@ def _probe(request: dict[str, Any], output: str) -> int:
             elapsed = time.perf_counter() - started
             with own():
                 record["result"] = json.loads(json.dumps(result, sort_keys=True, default=repr))
-                del result  # what the handler keeps, not the probe, is what the memory watch counts
+            # What the handler keeps, not what it returned, is what the memory watch counts: freed
+            # outside own(), as the handler allocated it.
+            del result
         except Exception as exc:  # noqa: BLE001 - an invocation that raises is a result too
             elapsed = time.perf_counter() - started
             record["error"] = f"{type(exc).__name__}: {exc}"

@@ -127,8 +127,10 @@ def tmp_growth(report: ProbeReport) -> Growth | None:
     values = tuple(row[1] for row in report.usage)
     if len(values) < 3 or not _growing(values[1:]):
         return None
-    rate = (values[-1] - values[0]) / (len(values) - 1)
-    return Growth("tmp", rate, 0.0, values, math.ceil(TMP_SIZE / rate) if rate > 0 else None,
+    rate = (values[-1] - values[1]) / (len(values) - 2)  # from the first invocation on
+    if rate <= 0:
+        return None
+    return Growth("tmp", rate, 0.0, values, math.ceil(TMP_SIZE / rate),
                   _anywhere(report, ("LF003", "LF010")))
 
 

@@ -3,6 +3,7 @@ them back (or removes them) first, so each invocation starts with the environmen
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 import libcst as cst
@@ -12,8 +13,13 @@ from ..rules.environment_written_per_request import RestoreAtEntry
 from ._edit import HandlerTransformer, add_module_statements, as_block, split_preamble, statement, PlanCodemod
 
 
+def _literal(text: str) -> str:
+    """text as a Python string literal, in double quotes (JSON's escapes are Python's)."""
+    return json.dumps(text)
+
+
 def _restore(plan: RestoreAtEntry) -> cst.BaseStatement:
-    name = repr(plan.variable).replace("'", '"') if '"' not in plan.variable else repr(plan.variable)
+    name = _literal(plan.variable)
     return statement(f"if {plan.recorded} is None:\n"
                      f"    os.environ.pop({name}, None)\n"
                      f"else:\n"
@@ -37,13 +43,11 @@ class _RestoreAtEntry(HandlerTransformer):
         if not self.recorded:
             return updated_node
         body = list(updated_node.body)
-        # Last in the import, after the module's own import-time code; above a `__main__` block.
-        at = len(body)
-        if body and m.matches(body[-1], m.If(test=m.Comparison(left=m.Name("__name__")))):
-            at -= 1
-        name = {plan.recorded: (repr(plan.variable).replace("'", '"') if '"' not in plan.variable
-                                else repr(plan.variable)) for plan in self.recorded.values()}
-        lines = [statement(f"{recorded} = os.environ.get({name[recorded]})\n") for recorded in self.recorded]
+        # Last in the import, after the module's own import-time code; above the first `__main__` block,
+        # which may call the handler.
+        at = next((i for i, stmt in enumerate(body) if _is_main_block(stmt)), len(body))
+        lines = [statement(f"{recorded} = os.environ.get({_literal(plan.variable)})\n")
+                 for recorded, plan in self.recorded.items()]
         lines[0] = lines[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         if at < len(body):
             body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(),
@@ -53,6 +57,15 @@ class _RestoreAtEntry(HandlerTransformer):
         module = updated_node.with_changes(body=body)
         needed = ["import os"] if any(plan.add_import for plan in self.recorded.values()) else []
         return add_module_statements(module, needed)
+
+
+def _is_main_block(stmt: cst.CSTNode) -> bool:
+    """`if __name__ == "__main__":`, either way round."""
+    if not isinstance(stmt, cst.If) or not isinstance(stmt.test, cst.Comparison):
+        return False
+    sides = [stmt.test.left, *(target.comparator for target in stmt.test.comparisons)]
+    return any(m.matches(side, m.Name("__name__")) for side in sides) and any(
+        isinstance(side, cst.SimpleString) and side.evaluated_value == "__main__" for side in sides)
 
 
 class Fix(PlanCodemod):

@@ -132,6 +132,13 @@ def _powertools(context: Context, code: str, at: list[Reached]) -> list[Diagnosi
                     f"on that or newer ({_requirement(lowest)}); with it, decorate the handler with "
                     f"`@{name}.inject_lambda_context(clear_state=True)`"), related=related)
                 continue
+            spelled_decorator = module.segment(decorator) or ""
+            if "#" in spelled_decorator or (isinstance(decorator, ast.Call)
+                                            and any(k.arg is None for k in decorator.keywords)):
+                found[key] = Diagnosis.reported(code, line, column, message, (
+                    "its decorator's arguments hold a comment or a `**` mapping, which the fix would not edit "
+                    f"safely; add `clear_state=True` to `@{name}.inject_lambda_context`"), related=related)
+                continue
             replacement = _with_clear_state(module, decorator)
             if replacement is None:
                 found[key] = Diagnosis.reported(code, line, column, message,

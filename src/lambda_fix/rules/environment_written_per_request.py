@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import ast
 import re
+import zlib
 from dataclasses import dataclass
 
 from ..analysis.module import ModuleInfo
@@ -74,6 +75,8 @@ from ._reached import Reached, reached, report, shortened, unique
 
 CODE = code_of(__name__)
 _WRITING_METHODS = frozenset({"update", "setdefault", "__setitem__"})
+# Variables the Lambda runtime sets before each invocation: restoring them would undo its work.
+_RUNTIME_SET = ("_X_AMZN_", "AWS_LAMBDA_")
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,17 @@ def _restoring(module: ModuleInfo, at: Reached, node: ast.AST, name: str | None)
     imported = module.imports.get("os")
     if imported is not None and imported.dotted != "os" or "os" in module.state or "os" in module.functions:
         return "`os` names something else in the handler's module"
-    recorded = f"_{re.sub(r'[^0-9A-Za-z_]', '_', name).upper()}_AT_IMPORT"
-    if re.search(rf"\b{recorded}\b", module.source) and recorded not in module.state:
+    if name.startswith(_RUNTIME_SET):
+        return "the Lambda runtime sets this variable itself for each invocation"
+    recorded = recorded_name(name)
+    if re.search(rf"\b{re.escape(recorded)}\b", module.source):
         return f"`{recorded}` names something else in the handler's module"
     return RestoreAtEntry(handler.name, name, recorded, add_import=imported is None)
+
+
+def recorded_name(variable: str) -> str:
+    """The module-level name that records variable's value at import: `_TENANT_AT_IMPORT`; one of its
+    own for each variable (the environment's names are case-sensitive; `A-B` is not `A_B`)."""
+    spelled = re.sub(r"[^0-9A-Za-z_]", "_", variable)
+    suffix = "" if spelled == variable else f"_{zlib.crc32(variable.encode('utf-8', 'surrogatepass')):08x}"
+    return f"_{spelled}_AT_IMPORT{suffix}"

@@ -137,7 +137,9 @@ def _why_not_fixed(module: ModuleInfo, at: Reached, call: ast.Call) -> str | Non
     statement = _statement_of(function, call)
     if statement is None or sum(1 for n in every_node(function) if isinstance(n, ast.stmt)
                                 and n.lineno == statement.lineno) > 1:
-        return "the call is not a statement of its own"
+        return "the call is not a statement of its own in the function's own body"
+    if _called_at_import(module, function.name):
+        return f"module-level code calls `{function.name}` too, so a cold start has run it already"
     text = module.segment(statement)
     if text is None or sum(1 for n in every_node(function) if isinstance(n, ast.Expr)
                            and module.segment(n) == text) > 1:
@@ -150,11 +152,44 @@ def _why_not_fixed(module: ModuleInfo, at: Reached, call: ast.Call) -> str | Non
              if isinstance(n, ast.Name)}
     if receiver & assigned or given & configured:
         return "what it adds, or the logger, is built from the function's parameters (the request, maybe)"
+    if _conditional_on_request(function, statement, assigned):
+        return "it is added only for some requests: the first of them would decide for all the later ones"
     return None
 
 
 def _statement_of(function: ast.AST, call: ast.Call) -> ast.Expr | None:
-    return next((n for n in every_node(function) if isinstance(n, ast.Expr) and n.value is call), None)
+    """The statement that is the call, in function's own body (not a nested function's or class's)."""
+    return next((n for n in _own_nodes(function) if isinstance(n, ast.Expr) and n.value is call), None)
+
+
+def _own_nodes(function: ast.AST) -> list[ast.AST]:
+    found, pending = [], list(ast.iter_child_nodes(function))
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending += ast.iter_child_nodes(node)
+    return found
+
+
+def _conditional_on_request(function: ast.AST, statement: ast.stmt, request: set[str]) -> bool:
+    """Is the statement under an `if` (or a conditional) whose test reads what the parameters give?"""
+    for node in _own_nodes(function):
+        if isinstance(node, (ast.If, ast.While)) and any(statement is n for stmt in (*node.body, *node.orelse)
+                                                         for n in ast.walk(stmt)):
+            if any(isinstance(n, ast.Name) and n.id in request for n in ast.walk(node.test)):
+                return True
+    return False
+
+
+def _called_at_import(module: ModuleInfo, name: str) -> bool:
+    """Does module-level code call the function (so a cold start has run it once already)?"""
+    for stmt in module.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name for n in ast.walk(stmt)):
+            return True
+    return False
 
 
 def _in_loop(function: ast.AST, statement: ast.stmt) -> bool:

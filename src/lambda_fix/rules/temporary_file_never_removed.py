@@ -57,6 +57,7 @@ makes it.
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 
 from ..analysis.module import ModuleInfo
@@ -75,6 +76,7 @@ _REMOVERS = frozenset({"shutil.rmtree", "os.remove", "os.unlink", "os.rmdir"})
 # Calls that may keep using a path after the function returns (the work they start outlives it).
 _OUTLIVING = frozenset({"threading.Thread", "threading.Timer", "subprocess.Popen", "multiprocessing.Process",
                         "asyncio.create_task", "asyncio.ensure_future", "_thread.start_new_thread"})
+_BUILTINS = frozenset(dir(builtins))
 _STORING = frozenset({"append", "add", "extend", "update", "insert", "setdefault", "put", "put_nowait"})
 _OUTLIVING_METHODS = frozenset({"submit", "apply_async", "map_async", "create_task", "run_in_executor", "chdir"})
 
@@ -193,7 +195,8 @@ def _removal(module: ModuleInfo, at: Reached, call: ast.Call) -> RemoveAtEnd | s
         return "the code may still hold the file open"
     directory = next((k.value for k in call.keywords if k.arg == "dir"), call.args[2] if len(call.args) > 2 else None)
     if directory is not None and not (isinstance(directory, ast.Constant) and isinstance(directory.value, str)
-                                      and directory.value.startswith("/tmp")):
+                                      and (directory.value.rstrip("/") == "/tmp"
+                                           or directory.value.startswith("/tmp/"))):
         return "it is made in a directory that may outlive the environment (`dir=`)"
     binding = next((stmt for stmt in function.body if isinstance(stmt, ast.Assign) and stmt.value is call
                     and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)), None)
@@ -208,8 +211,14 @@ def _removal(module: ModuleInfo, at: Reached, call: ast.Call) -> RemoveAtEnd | s
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in nodes):
         return "the function is a generator, which may be left unfinished"
     derived = _derived(nodes, name)
-    if sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)) > 1:
-        return f"`{name}` is bound again"
+    if sum(1 for n in nodes if isinstance(n, ast.Name) and n.id == name
+           and isinstance(n.ctx, (ast.Store, ast.Del))) > 1:
+        return f"`{name}` is bound again, or deleted"
+    if any(isinstance(n, ast.Name) and n.id == "shutil" and not isinstance(n.ctx, ast.Load)
+           or isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == "shutil"
+                                                                  for a in n.names)
+           or isinstance(n, ast.arg) and n.arg == "shutil" for n in nodes):
+        return "the function binds `shutil` itself"
     escape = _escapes(module, function, derived, at.key == at.flow.handler)
     if escape:
         return escape
@@ -249,6 +258,7 @@ def _escapes(module: ModuleInfo, function: ast.AST, derived: set[str], handler: 
         return node is not None and any(isinstance(n, ast.Name) and n.id in derived for n in ast.walk(node))
 
     local = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    in_with = {id(item.context_expr) for n in nodes if isinstance(n, (ast.With, ast.AsyncWith)) for item in n.items}
 
     for node in nodes:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
@@ -264,10 +274,18 @@ def _escapes(module: ModuleInfo, function: ast.AST, derived: set[str], handler: 
         elif isinstance(node, ast.Call) and reads(node):
             name = module.qualified_name(node.func) or ""
             method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
-            if name in _OUTLIVING or method in _OUTLIVING_METHODS or name == "os.chdir":
-                return (f"it is given to `{module.segment(node.func) or name}`, which may use it after the "
-                        "function returns")
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-            if method in _STORING and not (isinstance(receiver, ast.Name) and receiver.id in local):
-                return "it is stored in a container from outside the function"
+            spelled = module.segment(node.func) or name
+            if method in _STORING:
+                if not (isinstance(receiver, ast.Name) and receiver.id in local):
+                    return "it is stored in a container from outside the function"
+                continue
+            if name in _OUTLIVING or method in _OUTLIVING_METHODS or name in ("os.chdir", "os.putenv",
+                                                                               "logging.basicConfig"):
+                return f"it is given to `{spelled}`, which may use it after the function returns"
+            last = (name or spelled).rsplit(".", 1)[-1]
+            if last[:1].isupper() and id(node) not in in_with:
+                return f"it is given to `{spelled}`, an object that may keep it after the function returns"
+            if isinstance(node.func, ast.Name) and node.func.id not in _BUILTINS:
+                return f"it is given to `{spelled}`, which may keep it after the function returns"
     return None
