@@ -52,8 +52,11 @@ The fix adds the handler once per environment, on the first invocation, as a col
 of the module, set when the handler is added and tested before. It is safe, and made only when the
 logger and the handler added are the same whatever the request: built from nothing the function's
 parameters give (a handler whose format or file holds the request id would otherwise keep the first
-request's), in a module-level function, outside a loop, the call a statement of its own, and the
-function removes no handler (a handler added and removed in one call is not piled up). Otherwise it
+request's), in a module-level function's own body (not a nested function's), outside a loop, not
+under a condition on the request (the first such request would decide for all the later ones), the
+call a statement of its own, the function not also run by module-level code (a cold start would
+have run it once already), and the function removes no handler (a handler added and removed in one
+call is not piled up). Otherwise it
 is reported: set the logger up at module level, or only when it has no handler yet (`if not
 logger.handlers:`). If it is deliberate, put `# lambda-fix: ignore[LF006]` on the line of the call.
 """
