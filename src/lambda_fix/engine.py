@@ -322,11 +322,13 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
     return worker.check_text(source, config, path, details)
 
 
-def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[str, str] | None = None) -> FileResult:
+def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[str, str] | None = None,
+                 fixes: bool = True) -> FileResult:
     """One module as an editor holds it (not saved, maybe), checked as a run over its project would
     check it: the settings of its nearest pyproject.toml, the handlers and runtimes the deployment
     templates above it name, and the other modules read from overlay (open buffers) before the disk.
-    With each finding's end and fix edits; writes nothing."""
+    With each finding's end, and with fixes, each fix's edits and the fixed source (the costly part);
+    writes nothing."""
     from . import worker
 
     config = settings.for_path(path)
@@ -335,7 +337,8 @@ def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[st
         config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     config = dataclasses.replace(config, targets=declared_python.targets_for((path,), config.target_version,
                                                                               named.runtimes))
-    return worker.check_text(source, config, path, details=True, overlay=overlay)
+    wanted = Wanted(ends=True, fix_edits=fixes, new_source=fixes)
+    return worker.check_text(source, config, path, overlay=overlay, wanted=wanted)
 
 
 # ---- the pool ---------------------------------------------------------------------------------

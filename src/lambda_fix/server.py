@@ -35,13 +35,16 @@ _SOURCE = "lambda-fix"
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"  # in a source checkout
 
 
-@dataclass(frozen=True)
+@dataclass
 class Checked:
-    """The last check of a buffer, at the version it was made for."""
+    """The last check of a buffer, at the version it was made for. The diagnostics come from a check
+    without the fixes (most of the cost is building and verifying them); the fixes are computed when
+    code actions are first asked for at that version, and kept."""
 
     version: int | None
     text: str
     result: FileResult
+    fixed: FileResult | None = None
 
 
 class LambdaFixServer(LanguageServer):
@@ -81,7 +84,7 @@ class LambdaFixServer(LanguageServer):
         version, text = document.version, document.source
         overlay = {d.path: d.source for d in self.workspace.text_documents.values() if d.path and d.uri != uri}
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, _check, document.path, text, self.settings, overlay)
+        result = await loop.run_in_executor(None, _check, document.path, text, self.settings, overlay, False)
         if self.workspace.get_text_document(uri).version != version:
             return  # edited again meanwhile: that version's check follows
         self.checked[uri] = Checked(version, text, result)
@@ -96,11 +99,11 @@ class LambdaFixServer(LanguageServer):
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
-def _check(path: str, text: str, settings: Settings, overlay: dict[str, str]) -> FileResult:
+def _check(path: str, text: str, settings: Settings, overlay: dict[str, str], fixes: bool = True) -> FileResult:
     from .engine import check_buffer
 
     try:
-        return check_buffer(path, text, settings, overlay)
+        return check_buffer(path, text, settings, overlay, fixes=fixes)
     except ConfigError as exc:
         return FileResult(path, Status.FAILED, error=str(exc))
 
@@ -152,11 +155,21 @@ def _closed(ls: LambdaFixServer, params: lsp.DidCloseTextDocumentParams) -> None
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
     code_action_kinds=[lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.SourceFixAll, FIX_ALL]))
-def _code_actions(ls: LambdaFixServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+async def _code_actions(ls: LambdaFixServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri = params.text_document.uri
     checked = ls.checked.get(uri)
     if checked is None or ls.workspace.get_text_document(uri).version != checked.version:
         return []  # not checked at this version yet: an edit made now would land in the wrong place
+    if checked.fixed is None and any(f.fix is not None for f in checked.result.findings):
+        document = ls.workspace.get_text_document(uri)
+        overlay = {d.path: d.source for d in ls.workspace.text_documents.values() if d.path and d.uri != uri}
+        fixed = await asyncio.get_running_loop().run_in_executor(None, _check, document.path, checked.text,
+                                                                 ls.settings, overlay, True)
+        if ls.workspace.get_text_document(uri).version != checked.version:
+            return []
+        checked.fixed = fixed
+    if checked.fixed is not None:
+        checked = Checked(checked.version, checked.text, checked.fixed, checked.fixed)
     wanted = params.context.only
     unsafe = bool(ls.flags.get("unsafe_fixes"))
     actions: list[lsp.CodeAction] = []

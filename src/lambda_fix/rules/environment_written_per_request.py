@@ -52,8 +52,9 @@ It is safe for an undecorated handler of the module; for a decorated one it is u
 decorator runs before the reset and still sees the last request's value. A library that read the
 variable once, on first use, keeps what it read either way. Writes whose names are not constants
 (`os.environ.update(...)`, a name from the request), `os.putenv(...)` (which `os.environ` does not
-see) and the variables the runtime sets for each invocation (`_X_AMZN_TRACE_ID`) are reported: pass the value explicitly, or restore the variable in a `finally`. If it is
-deliberate, put `# lambda-fix: ignore[LF007]` on the line of the write.
+see) and the variables the runtime sets for each invocation (`_X_AMZN_TRACE_ID`) are reported:
+pass the value explicitly, or restore the variable in a `finally`. If it is deliberate, put
+`# lambda-fix: ignore[LF007]` on the line of the write.
 """
 
 from __future__ import annotations

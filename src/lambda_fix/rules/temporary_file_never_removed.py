@@ -49,11 +49,11 @@ nor anything built from it is returned (by a function other than the handler: th
 file it is given), yielded, stored outside the function, given to a thread, a task or a process that
 may outlive the call, to an object the function builds outside a `with` (a log file's handler), to
 `logging.basicConfig`, to a function of the project (which may keep it), made the working directory,
-or used by a nested function; and the function neither deletes the name nor binds `shutil` itself. Files from `mkstemp()`
-and `NamedTemporaryFile(delete=False)`, whose open descriptors the code may still hold, are reported:
-remove them in a `finally`, or use `tempfile.TemporaryDirectory()` / `NamedTemporaryFile()` as a
-context manager. If it is deliberate, put `# lambda-fix: ignore[LF010]` on the line of the call that
-makes it.
+or used by a nested function; and the function neither deletes the name nor binds `shutil` itself.
+Files from `mkstemp()` and `NamedTemporaryFile(delete=False)`, whose open descriptors the code may
+still hold, are reported: remove them in a `finally`, or use `tempfile.TemporaryDirectory()` /
+`NamedTemporaryFile()` as a context manager. If it is deliberate, put `# lambda-fix: ignore[LF010]`
+on the line of the call that makes it.
 """
 
 from __future__ import annotations
