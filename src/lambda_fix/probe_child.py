@@ -42,6 +42,7 @@ import threading
 import time
 import traceback
 import types
+import weakref
 import zlib
 from typing import Any, Callable, Iterator
 
@@ -895,8 +896,15 @@ class WorkWatch:
 
     def __init__(self, project: str) -> None:
         self.project = project
-        self._seen: dict[int, dict[str, Any]] = {}
-        self._held: list[Any] = []  # what is recorded stays alive, so its id names no other object
+        self._records: list[dict[str, Any]] = []
+        # Each thread or task to its record, held weakly: the watch keeps nothing alive (the memory
+        # watch would count it), and a record is never given to another object that takes its place.
+        self._seen: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+        self._at_import: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+    def imported(self) -> None:
+        """Note the tasks pending once the module is imported: not an invocation's."""
+        self._at_import.update(_pending_tasks())
 
     def install(self) -> None:
         original = threading.Thread.start
@@ -917,21 +925,23 @@ class WorkWatch:
                 continue
             self._note(thread, "thread", thread.name, started[0], started[1], phase)
         for task in _pending_tasks():
+            if task in self._at_import:
+                continue  # started by the import: once per environment, on purpose
             coroutine = task.get_coro()
             name = getattr(coroutine, "__qualname__", None) or task.get_name()
             self._note(task, "task", name, phase, _coroutine_site(coroutine, self.project), phase)
 
     def _note(self, thing: Any, kind: str, name: str, started: int, site: str | None, phase: int) -> None:
-        entry = self._seen.get(id(thing))
+        entry = self._seen.get(thing)
         if entry is None:
-            entry = self._seen[id(thing)] = {"kind": kind, "name": name, "started": started, "site": site,
-                                             "alive_after": []}
-            self._held.append(thing)
+            entry = {"kind": kind, "name": name, "started": started, "site": site, "alive_after": []}
+            self._seen[thing] = entry
+            self._records.append(entry)
         entry["alive_after"].append(phase)
 
     @property
     def work(self) -> list[dict[str, Any]]:
-        return list(self._seen.values())
+        return list(self._records)
 
 
 def _idle_worker(frame: Any) -> bool:
@@ -1112,6 +1122,7 @@ def _probe(request: dict[str, Any], output: str) -> int:
     invocations: list[dict[str, object]] = []
     usage = UsageWatch(files)
     usage.after(0)
+    work.imported()
 
     def report(ended: int | None = None) -> None:
         for record in clients.built:
