@@ -29,7 +29,7 @@ from . import __version__
 from .config import ConfigError, Settings
 from .model import Applicability, FileResult, Finding, Status
 
-DEBOUNCE = 0.25  # seconds without an edit before a changed buffer is checked
+DEBOUNCE = 0.1  # seconds without an edit before a changed buffer is checked
 FIX_ALL = f"{lsp.CodeActionKind.SourceFixAll.value}.lambda-fix"
 _SOURCE = "lambda-fix"
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"  # in a source checkout

@@ -10,6 +10,7 @@ from typing import Optional
 from .flow import FunctionKey, HandlerFlow
 from .module import ModuleInfo
 from .scopes import FunctionNode, scope_bindings
+from .walk import every_node, remembered
 
 
 class PassAs(enum.Enum):
@@ -83,7 +84,7 @@ def _threading_problem(module: ModuleInfo, flow: HandlerFlow, function_name: str
     for use in module.uses.get(function_name, []):
         if use.where != "function" or use.owner not in chain:
             return f"`{function_name}` is also used outside the handler's call chain"
-        if not _is_called(module.functions[use.owner], use.node):
+        if id(use.node) not in _calls_by_callee(module):
             return f"`{function_name}` is referenced without being called in `{use.owner}`"
     for caller, callees in flow.calls.items():
         if key in callees and caller[0] != module.path:
@@ -106,18 +107,21 @@ def _nested_global(function: FunctionNode, name: str) -> bool:
     return False
 
 
-def _is_called(owner: FunctionNode, name: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(owner))
-
-
 def _passing_mode(module: ModuleInfo, function_name: str) -> PassAs:
     """Positional when the signature is plain and every call passes plain positional arguments."""
     args = module.functions[function_name].args
     if args.defaults or args.vararg or args.kwonlyargs or args.kwarg:
         return PassAs.KEYWORD
+    calls = _calls_by_callee(module)
     for use in module.uses.get(function_name, []):
-        for node in ast.walk(module.functions[use.owner]):  # type: ignore[index]
-            if isinstance(node, ast.Call) and node.func is use.node:
-                if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                    return PassAs.KEYWORD
+        node = calls.get(id(use.node))
+        if node is not None and (node.keywords or any(isinstance(a, ast.Starred) for a in node.args)):
+            return PassAs.KEYWORD
     return PassAs.POSITIONAL
+
+
+def _calls_by_callee(module: ModuleInfo) -> dict[int, ast.Call]:
+    """Each call of the module, by the node of what it calls: found once, not by walking a function for
+    each use (a handler that calls a hundred helpers was walked a hundred times)."""
+    return remembered(module.tree, "calls_by_callee",  # type: ignore[no-any-return]
+                      lambda: {id(n.func): n for n in every_node(module.tree) if isinstance(n, ast.Call)})
