@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import functools
 import os
 import re
 from pathlib import Path
@@ -442,9 +443,16 @@ def _patches(text: str, word: str) -> bool:
     """Does a test's text replace `word` (a module or one of its attributes), not only use it?
     A test that patches other names and builds a `boto3` client for moto does not patch `boto3`."""
     mention = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+    return any(mention.search(target) for target in _patch_targets(text))
+
+
+@functools.lru_cache(maxsize=512)
+def _patch_targets(text: str) -> tuple[str, ...]:
+    """What a test's text replaces: the targets of its patches, the attributes it assigns and the
+    environment variables it sets. Once per text: each client of each module asks of the same tests."""
     targets = [m.group(1) for m in _PATCH_ARGUMENTS.finditer(text)]
     named = {m.group(1): m.group(3) for m in _NAMED_TARGET.finditer(text)}
     targets += [named[first] for target in targets for first in [target.split(",")[0].strip()] if first in named]
     targets += [m.group(1) for m in _ATTRIBUTE_ASSIGNMENT.finditer(text)]
     targets += [m.group(1) or m.group(2) for m in _ENVIRONMENT_SET.finditer(text)]
-    return any(mention.search(target) for target in targets)
+    return tuple(targets)
