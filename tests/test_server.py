@@ -157,3 +157,28 @@ async def test_closing_clears_the_diagnostics(client: LanguageClient, tmp_path: 
 ])
 def test_line_edits_turn_the_old_text_into_the_new(old: str, new: str) -> None:
     assert _apply(old, line_edits(old, new)) == new
+
+
+@pytest.mark.asyncio
+async def test_settings_sent_later_are_taken(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "app.py"
+    await _open(client, path, LEAKY)
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+        settings={"lambda-fix": {"ignore": ["LF004"]}}))
+    await asyncio.wait_for(client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 30)
+    assert [d.code for d in client.diagnostics[path.as_uri()]] == ["LF001"]
+
+
+@pytest.mark.asyncio
+async def test_the_probe_runs_only_when_asked(client: LanguageClient, tmp_path: Path) -> None:
+    """Opening the module ran nothing of it; the command runs the handler warm and cold."""
+    path = tmp_path / "app.py"
+    marker = tmp_path / "ran"
+    await _open(client, path, f"seen = []\nopen({str(marker)!r}, 'a').close()\n\n\n"
+                              "def lambda_handler(event, context):\n    seen.append(event['id'])\n"
+                              "    return {'seen': len(seen)}\n")
+    assert not marker.exists()
+    (tmp_path / "events.json").write_text('[{"id": 1}, {"id": 2}]')
+    report = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+        command="lambda-fix.probe", arguments=[path.as_uri(), "lambda_handler", str(tmp_path / "events.json")]))
+    assert "invocation 2 (" in report and "warm differs from cold" in report

@@ -8,16 +8,18 @@ of a finding (safe ones preferred; unsafe ones only when the client's `unsafeFix
 them, titled as unsafe), a suppression comment on the finding's line (offered when it does silence the
 finding), and `source.fixAll.lambda-fix` (the safe fixes, or all with `unsafeFixes`). Edits carry the
 document's version, so a client applies none to a buffer that has changed since. Nothing here runs the
-project's code: the probe stays a command of its own.
+project's code on its own: the probe runs through the `lambda-fix.probe` command, when the user asks.
 
 Settings: the project's pyproject.toml (read again when one is saved), then the client's
-initialization options: {"unsafeFixes": bool, "select": [...], "ignore": [...]}.
+initialization options, or its settings when they change (`workspace/didChangeConfiguration`,
+under "lambda-fix"): {"unsafeFixes": bool, "select": [...], "ignore": [...]}.
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from .model import Applicability, FileResult, Finding, Status
 
 DEBOUNCE = 0.1  # seconds without an edit before a changed buffer is checked
 FIX_ALL = f"{lsp.CodeActionKind.SourceFixAll.value}.lambda-fix"
+PROBE = "lambda-fix.probe"  # the command that runs the probe on a handler, when the user asks
 _SOURCE = "lambda-fix"
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"  # in a source checkout
 
@@ -146,6 +149,45 @@ def _files_changed(ls: LambdaFixServer, params: lsp.DidChangeWatchedFilesParams)
         ls.settings = Settings(flags=ls.flags)
     for uri in list(ls.checked):
         ls.schedule(uri)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def _configuration_changed(ls: LambdaFixServer, params: lsp.DidChangeConfigurationParams) -> None:
+    """The client's settings, whole (`{"lambda-fix": {...}}`) or ours alone: taken, and every open
+    buffer checked again."""
+    settings = params.settings if isinstance(params.settings, dict) else {}
+    ls.configure(settings.get("lambda-fix", settings))
+    for uri in list(ls.checked):
+        ls.schedule(uri, 0)
+
+
+@server.command(PROBE)
+async def _probe(ls: LambdaFixServer, *arguments: Any) -> str:
+    """Runs the probe on a handler, when the user asks (never on its own: it runs the project's code).
+    Arguments: the module's URI, the handler's name, and a JSON file of events (an array, or one event).
+    Returns the probe's report as text."""
+    if len(arguments) != 3 or not all(isinstance(a, str) for a in arguments):
+        return "lambda-fix.probe takes the module's URI, the handler's name and an events file"
+    uri, function, events_file = arguments
+    path = ls.workspace.get_text_document(uri).path
+    if not path:
+        return f"{uri}: not a file"
+    return await asyncio.get_running_loop().run_in_executor(None, _run_probe, path, function, events_file)
+
+
+def _run_probe(path: str, function: str, events_file: str) -> str:
+    from . import probe, probe_report
+
+    try:
+        try:
+            events, names = probe.load_events(events_file, ())
+        except probe.ProbeError:
+            events, names = probe.load_events(None, (events_file,))  # one event, as SAM's events/*.json
+        module = os.path.splitext(os.path.basename(path))[0]
+        report = probe.probe(f"{module}:{function}", events, names, root=os.path.dirname(path))
+    except probe.ProbeError as exc:
+        return f"lambda-fix probe: error: {exc}"
+    return probe_report.render_text(report)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
