@@ -12,21 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_server import LEAKY  # the same leaky handler the LSP client tests open
 
 SCRIPT = Path(__file__).parent / "editors" / "neovim_fix_all.lua"
-LEAKY = '''import boto3
-
-seen = []
-
-
-def lambda_handler(event, context):
-    s3 = boto3.client("s3")
-    seen.append(event["id"])
-    s3.put_object(Bucket="audit", Key=str(event["id"]), Body=b"seen")
-    return {"count": len(seen)}
-'''
-
-
 @pytest.mark.editor
 def test_neovim_applies_the_fix_all_action_as_the_command_line_writes(tmp_path: Path) -> None:
     nvim = shutil.which("nvim")

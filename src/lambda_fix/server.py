@@ -47,7 +47,7 @@ class Checked:
     version: int | None
     text: str
     result: FileResult
-    fixed: FileResult | None = None
+    with_fixes: bool = False  # result holds each fix's edits and the fixed source
 
 
 class LambdaFixServer(LanguageServer):
@@ -85,14 +85,18 @@ class LambdaFixServer(LanguageServer):
         if not document.path or not document.path.endswith((".py", ".pyi")):
             return
         version, text = document.version, document.source
-        overlay = {d.path: d.source for d in self.workspace.text_documents.values() if d.path and d.uri != uri}
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, _check, document.path, text, self.settings, overlay, False)
+        result = await loop.run_in_executor(None, _check, document.path, text, self.settings, self.overlay(uri),
+                                            False)
         if self.workspace.get_text_document(uri).version != version:
             return  # edited again meanwhile: that version's check follows
         self.checked[uri] = Checked(version, text, result)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=uri, version=version, diagnostics=diagnostics(result, text)))
+
+    def overlay(self, uri: str) -> dict[str, str]:
+        """The other open buffers, by path: what the check of uri reads instead of their files."""
+        return {d.path: d.source for d in self.workspace.text_documents.values() if d.path and d.uri != uri}
 
     def forget(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
@@ -202,16 +206,13 @@ async def _code_actions(ls: LambdaFixServer, params: lsp.CodeActionParams) -> li
     checked = ls.checked.get(uri)
     if checked is None or ls.workspace.get_text_document(uri).version != checked.version:
         return []  # not checked at this version yet: an edit made now would land in the wrong place
-    if checked.fixed is None and any(f.fix is not None for f in checked.result.findings):
-        document = ls.workspace.get_text_document(uri)
-        overlay = {d.path: d.source for d in ls.workspace.text_documents.values() if d.path and d.uri != uri}
-        fixed = await asyncio.get_running_loop().run_in_executor(None, _check, document.path, checked.text,
-                                                                 ls.settings, overlay, True)
+    if not checked.with_fixes and any(f.fix is not None for f in checked.result.findings):
+        path = ls.workspace.get_text_document(uri).path
+        fixed = await asyncio.get_running_loop().run_in_executor(None, _check, path, checked.text, ls.settings,
+                                                                 ls.overlay(uri), True)
         if ls.workspace.get_text_document(uri).version != checked.version:
             return []
-        checked.fixed = fixed
-    if checked.fixed is not None:
-        checked = Checked(checked.version, checked.text, checked.fixed, checked.fixed)
+        checked.result, checked.with_fixes = fixed, True
     wanted = params.context.only
     unsafe = bool(ls.flags.get("unsafe_fixes"))
     actions: list[lsp.CodeAction] = []
@@ -219,7 +220,7 @@ async def _code_actions(ls: LambdaFixServer, params: lsp.CodeActionParams) -> li
         for diagnostic in params.context.diagnostics:
             finding = _finding_of(checked, diagnostic)
             if finding is not None:
-                actions += _quick_fixes(uri, checked, finding, diagnostic, unsafe)
+                actions += _quick_fixes(uri, checked, finding, diagnostic, unsafe, ls.settings)
     if not wanted or any(str(kind) in (lsp.CodeActionKind.SourceFixAll.value, FIX_ALL, lsp.CodeActionKind.Source.value)
                          for kind in wanted):
         fixed = _fix_all(uri, checked, unsafe)
@@ -287,7 +288,7 @@ def _finding_of(checked: Checked, diagnostic: lsp.Diagnostic) -> Finding | None:
 
 
 def _quick_fixes(uri: str, checked: Checked, finding: Finding, diagnostic: lsp.Diagnostic,
-                 unsafe: bool) -> list[lsp.CodeAction]:
+                 unsafe: bool, settings: Settings) -> list[lsp.CodeAction]:
     actions = []
     fix = finding.fix
     if fix is not None and fix.edits and (fix.applicability is Applicability.SAFE or unsafe):
@@ -300,7 +301,7 @@ def _quick_fixes(uri: str, checked: Checked, finding: Finding, diagnostic: lsp.D
         actions.append(lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
                                       is_preferred=fix.applicability is Applicability.SAFE,
                                       edit=_edit(uri, checked.version, edits)))
-    suppressed = _suppression(checked, finding)
+    suppressed = _suppression(checked, finding, settings)
     if suppressed is not None:
         actions.append(lsp.CodeAction(title=f"lambda-fix: ignore {finding.code} on this line",
                                       kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
@@ -308,7 +309,7 @@ def _quick_fixes(uri: str, checked: Checked, finding: Finding, diagnostic: lsp.D
     return actions
 
 
-def _suppression(checked: Checked, finding: Finding) -> lsp.TextEdit | None:
+def _suppression(checked: Checked, finding: Finding, settings: Settings) -> lsp.TextEdit | None:
     """`# lambda-fix: ignore[CODE]` at the end of the finding's line, when that silences it (a rule
     may read its suppression on another line: then nothing is offered)."""
     lines = checked.text.splitlines(keepends=True)
@@ -319,7 +320,7 @@ def _suppression(checked: Checked, finding: Finding) -> lsp.TextEdit | None:
     ending = lines[index][len(body):]
     comment = f"  # lambda-fix: ignore[{finding.code}]"
     candidate = "".join([*lines[:index], body + comment + ending, *lines[index + 1:]])
-    again = _check(finding.path, candidate, Settings(), {})
+    again = _check(finding.path, candidate, settings, {}, fixes=False)
     if any(f.code == finding.code and f.line == finding.line for f in again.findings):
         return None
     end = lsp.Position(index, _utf16(body, len(body)))

@@ -3,12 +3,13 @@ them back (or removes them) first, so each invocation starts with the environmen
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
+from ..analysis.module import is_main_block
 from ..rules.environment_written_per_request import RestoreAtEntry
 from ._edit import HandlerTransformer, add_module_statements, as_block, split_preamble, statement, PlanCodemod
 
@@ -60,12 +61,14 @@ class _RestoreAtEntry(HandlerTransformer):
 
 
 def _is_main_block(stmt: cst.CSTNode) -> bool:
-    """`if __name__ == "__main__":`, either way round."""
-    if not isinstance(stmt, cst.If) or not isinstance(stmt.test, cst.Comparison):
+    """`if __name__ == "__main__":`, as the analysis tells it (module.is_main_block)."""
+    if not isinstance(stmt, cst.If):
         return False
-    sides = [stmt.test.left, *(target.comparator for target in stmt.test.comparisons)]
-    return any(m.matches(side, m.Name("__name__")) for side in sides) and any(
-        isinstance(side, cst.SimpleString) and side.evaluated_value == "__main__" for side in sides)
+    try:
+        parsed = ast.parse(cst.Module(body=[stmt]).code).body[0]
+    except SyntaxError:
+        return False
+    return is_main_block(parsed)
 
 
 class Fix(PlanCodemod):
