@@ -50,7 +50,7 @@ def _scope_bindings(scope: ScopeNode) -> Bindings:
     else:
         params = parameter_names(scope.args)
         bound.update(params)
-    for node in _own_nodes(scope):
+    for node in own_nodes(scope):
         if isinstance(node, ast.Global):
             declared_global.update(node.names)
         elif isinstance(node, ast.Nonlocal):
@@ -83,7 +83,7 @@ def _target_names(target: ast.AST) -> Iterator[str]:
             yield node.id
 
 
-def _own_nodes(scope: ScopeNode) -> list[ast.AST]:
+def own_nodes(scope: ScopeNode) -> list[ast.AST]:
     """Nodes evaluated in this scope (computed once: bindings and global references both need them)."""
     return remembered(scope, "own_nodes", lambda: list(_walk_own_nodes(scope)))  # type: ignore[no-any-return]
 
@@ -146,7 +146,7 @@ def global_name_refs(function: FunctionNode) -> Iterator[tuple[ast.Name, bool]]:
 def _refs(scope: ScopeNode, enclosing: frozenset[str], nested: bool) -> Iterator[tuple[ast.Name, bool]]:
     bindings = scope_bindings(scope)
     hidden = (enclosing | bindings.local | bindings.declared_nonlocal) - bindings.declared_global
-    for node in _own_nodes(scope):
+    for node in own_nodes(scope):
         if isinstance(node, ast.Name):
             if node.id in bindings.declared_global or node.id not in hidden:
                 yield node, nested

@@ -320,9 +320,10 @@ def _adapters(context: Context, code: str, at: list[Reached]) -> list[Diagnosis]
 
 
 def _adapter(project: Project, module: ModuleInfo, name: str, depth: int = 0) -> bool:
-    for stmt in module.tree.body:
-        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
-            return isinstance(stmt.value, ast.Call) and module.qualified_name(stmt.value.func) in _ADAPTERS
+    """Does the global name stand for a module-level LoggerAdapter, bound here or imported?"""
+    stmt = _binding(module, name)
+    if stmt is not None:
+        return isinstance(stmt.value, ast.Call) and module.qualified_name(stmt.value.func) in _ADAPTERS
     ref = module.imports.get(name)
     if ref is None or ref.attr is None or depth > 3:
         return False

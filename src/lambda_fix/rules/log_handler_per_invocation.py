@@ -68,7 +68,7 @@ from dataclasses import dataclass
 
 from ..analysis.module import ModuleInfo
 from ..analysis.project import Project
-from ..analysis.scopes import FunctionNode
+from ..analysis.scopes import FunctionNode, own_nodes
 from ..analysis.walk import every_node
 from ..codes import code_of
 from ..model import Applicability
@@ -162,22 +162,12 @@ def _why_not_fixed(module: ModuleInfo, at: Reached, call: ast.Call) -> str | Non
 
 def _statement_of(function: ast.AST, call: ast.Call) -> ast.Expr | None:
     """The statement that is the call, in function's own body (not a nested function's or class's)."""
-    return next((n for n in _own_nodes(function) if isinstance(n, ast.Expr) and n.value is call), None)
-
-
-def _own_nodes(function: ast.AST) -> list[ast.AST]:
-    found, pending = [], list(ast.iter_child_nodes(function))
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            pending += ast.iter_child_nodes(node)
-    return found
+    return next((n for n in own_nodes(function) if isinstance(n, ast.Expr) and n.value is call), None)
 
 
 def _conditional_on_request(function: ast.AST, statement: ast.stmt, request: set[str]) -> bool:
     """Is the statement under an `if` (or a conditional) whose test reads what the parameters give?"""
-    for node in _own_nodes(function):
+    for node in own_nodes(function):
         if isinstance(node, (ast.If, ast.While)) and any(statement is n for stmt in (*node.body, *node.orelse)
                                                          for n in ast.walk(stmt)):
             if any(isinstance(n, ast.Name) and n.id in request for n in ast.walk(node.test)):
