@@ -115,9 +115,9 @@ def environment_changes(report: ProbeReport) -> list[EnvironmentChange]:
     for phase, name, before, after, site in report.environment:
         if phase < 1:
             continue
-        where = _relative(site, report)
+        where = relative_site(site, report)
         path, _, line = (where or "").rpartition(":")
-        codes = _at(report, path, int(line), ("LF007",), words=(f"`{name}`", f"'{name}'", f'"{name}"')) if where \
+        codes = codes_at(report, path, (int(line),), (f"`{name}`", f"'{name}'", f'"{name}"'), ("LF007",)) if where \
             else _anywhere(report, ("LF007",), words=(name,))
         found.append(EnvironmentChange(name, phase, before, after, where, codes))
     return found
@@ -176,9 +176,9 @@ def _grown_state_codes(report: ProbeReport) -> set[str]:
 def left_work(report: ProbeReport) -> list[LeftWork]:
     found = []
     for entry in report.work:
-        where = _relative(entry.get("site"), report)
+        where = relative_site(entry.get("site"), report)
         path, _, line = (where or "").rpartition(":")
-        codes = _at(report, path, int(line), ("LF009",)) if where else _anywhere(report, ("LF009",))
+        codes = codes_at(report, path, (int(line),), rules=("LF009",)) if where else _anywhere(report, ("LF009",))
         found.append(LeftWork(entry["kind"], entry["name"], entry["started"], where,
                               tuple(entry["alive_after"]), codes))
     return found
@@ -293,17 +293,20 @@ def _growing(values: tuple[int, ...]) -> bool:
     return values[-1] > values[0] and all(b >= a for a, b in zip(values, values[1:]))
 
 
-def _relative(site: str | None, report: ProbeReport) -> str | None:
+def relative_site(site: str | None, report: ProbeReport) -> str | None:
+    """"/abs/app.py:12" -> "app.py:12", relative to the project the probe imported."""
     if not site:
         return None
     path, _, line = site.rpartition(":")
     return f"{os.path.relpath(path, report.root)}:{line}"
 
 
-def _at(report: ProbeReport, relative: str, line: int, rules: tuple[str, ...],
-        words: tuple[str, ...] = ()) -> tuple[str, ...]:
-    return tuple(sorted({code for path, at, code, message in report.findings or ()
-                         if code in rules and path == relative and (at == line or any(w in message for w in words))}))
+def codes_at(report: ProbeReport, relative: str, lines: tuple[int | None, ...] = (), words: tuple[str, ...] = (),
+             rules: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The codes of lambda-fix's findings in relative at one of lines or whose message has one of words."""
+    return tuple(sorted({code for path, line, code, message in report.findings or ()
+                         if path == relative and (rules is None or code in rules)
+                         and (line in lines or any(word in message for word in words))}))
 
 
 def _anywhere(report: ProbeReport, rules: tuple[str, ...], words: tuple[str, ...] = ()) -> tuple[str, ...]:

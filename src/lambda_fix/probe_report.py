@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import probe_left
+from .probe_left import codes_at, relative_site
 from .probe import ProbeReport
 from .probe_compare import ValuePath, decoded, masked, spelled
 
@@ -85,7 +86,7 @@ def state_changes(report: ProbeReport) -> list[StateChange]:
         relative = os.path.relpath(entry["file"], report.root)
         variable = name[len(entry["module"]) + 1:].split(".")[0]
         line = entry.get("line")
-        codes = _codes(report, relative, lines=(line,), words=(f"`{variable}`",))
+        codes = codes_at(report, relative, lines=(line,), words=(f"`{variable}`",))
         changes.append(StateChange(name, f"{relative}:{line}" if line else relative, entry["type"],
                                    tuple((phase, size, text) for phase, size, text, _ in rows), codes))
     return changes
@@ -101,7 +102,7 @@ def left_files(report: ProbeReport) -> list[LeftFile]:
         read = tuple(p for p in entry["read"] if p > made)
         if not there and not read:
             continue
-        where = _relative_site(entry.get("site"), report)
+        where = relative_site(entry.get("site"), report)
         found.append(LeftFile(entry["path"], made, there, read, where, _tmp_codes(report, entry["path"], where),
                               entry.get("via")))
     return found
@@ -154,7 +155,7 @@ def clients_built(report: ProbeReport) -> list[ClientsBuilt]:
     count = len(report.warm)
     by_site: dict[tuple[str, str | None, str | None], list[int]] = {}
     for record in report.clients:
-        key = (record["label"], _relative_site(record.get("site"), report), record.get("inside"))
+        key = (record["label"], relative_site(record.get("site"), report), record.get("inside"))
         by_site.setdefault(key, []).append(record["phase"])
     found = []
     for (label, where, inside), phases in sorted(by_site.items(), key=lambda item: (item[0][1] or "", item[0][0])):
@@ -163,13 +164,13 @@ def clients_built(report: ProbeReport) -> list[ClientsBuilt]:
         if sum(1 for n in per_invocation if n) < 2:
             continue  # built at import, or once when first needed: what Lambda code should do
         site_path, _, site_line = (where or "").rpartition(":")
-        codes = _codes(report, site_path, lines=(int(site_line),), rules=("LF004",)) if where else ()
+        codes = codes_at(report, site_path, lines=(int(site_line),), rules=("LF004",)) if where else ()
         found.append(ClientsBuilt(label, where, per_invocation, tally.get(0, 0), codes, inside))
     return found
 
 
 def reused_clients(report: ProbeReport) -> list[ReusedClient]:
-    return [ReusedClient(r["label"], _relative_site(r.get("site"), report), _subscript(r["from_event"]),
+    return [ReusedClient(r["label"], relative_site(r.get("site"), report), _subscript(r["from_event"]),
                          r.get("parameter", ""), r["phase"], tuple(r["used_in"]),
                          tuple((phase, holder) for phase, holder in r.get("held_in", ())))
             for r in report.clients if r.get("from_event") and (r["used_in"] or r.get("held_in"))]
@@ -189,21 +190,6 @@ def _subscript(path: str) -> str:
     """/headers/x-region -> event["headers"]["x-region"]"""
     keys = [k for k in path.split("/") if k]
     return "event" + "".join(f"[{k}]" if k.isdigit() else f"[{json.dumps(k)}]" for k in keys)
-
-
-def _relative_site(site: str | None, report: ProbeReport) -> str | None:
-    if not site:
-        return None
-    path, _, line = site.rpartition(":")
-    return f"{os.path.relpath(path, report.root)}:{line}"
-
-
-def _codes(report: ProbeReport, relative: str, lines: tuple[int | None, ...] = (), words: tuple[str, ...] = (),
-           rules: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """The codes of lambda-fix's findings in relative at one of lines or whose message has one of words."""
-    return tuple(sorted({code for path, line, code, message in report.findings or ()
-                         if path == relative and (rules is None or code in rules)
-                         and (line in lines or any(word in message for word in words))}))
 
 
 # --- text ------------------------------------------------------------------------------------------
