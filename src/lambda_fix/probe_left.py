@@ -60,7 +60,6 @@ class EnvironmentChange:
 class Growth:
     """/tmp or memory growing with the warm invocations."""
 
-    what: str  # "tmp" | "memory"
     per_invocation: float  # bytes (tmp, memory) per invocation
     blocks_per_invocation: float  # memory: Python's memory blocks (about one per small object)
     values: tuple[int, ...]  # bytes after the import, then after each invocation
@@ -130,7 +129,7 @@ def tmp_growth(report: ProbeReport) -> Growth | None:
     rate = (values[-1] - values[1]) / (len(values) - 2)  # from the first invocation on
     if rate <= 0:
         return None
-    return Growth("tmp", rate, 0.0, values, math.ceil(TMP_SIZE / rate),
+    return Growth(rate, 0.0, values, math.ceil(TMP_SIZE / rate),
                   _anywhere(report, ("LF003", "LF010")))
 
 
@@ -150,7 +149,7 @@ def memory_growth(report: ProbeReport) -> Growth | None:
     if per < _MIN_BLOCKS or second * middle < first * (len(blocks) - 1 - middle) / 2:
         return None
     resident = (rows[-1][2] - rows[0][2]) / (len(rows) - 1)
-    return Growth("memory", resident, per, tuple(row[2] for row in report.usage), None,
+    return Growth(resident, per, tuple(row[2] for row in report.usage), None,
                   tuple(sorted({*_anywhere(report, ("LF008",)), *_grown_state_codes(report), *_client_codes(report)})))
 
 
