@@ -9,6 +9,7 @@ import difflib
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .analysis.walk import every_node
 from .codes import BY_CODE
 from .formats import diff as diff_format
 from .model import Edit, Finding, Fix, Wanted
@@ -63,7 +64,7 @@ def _related(path: str, related: tuple[tuple[str, int, str], ...]) -> tuple[tupl
 def _end_positions(tree: ast.Module) -> dict[tuple[int, int], tuple[int, int]]:
     """Where the largest node starting at each position ends; a def or class, at the end of its first line."""
     ends: dict[tuple[int, int], tuple[int, int]] = {}
-    for node in ast.walk(tree):
+    for node in every_node(tree):  # the analysis has walked the module already
         start = (getattr(node, "lineno", None), getattr(node, "col_offset", None))
         if start[0] is None or getattr(node, "end_lineno", None) is None:
             continue

@@ -21,6 +21,7 @@ import threading
 import time
 
 from . import lifetime
+from .analysis.walk import children
 
 # Far below where libcst's parser crashes (tests/test_hostile_input.py), far above real code.
 DEPTH_IN_PROCESS = 500
@@ -40,13 +41,20 @@ def safe_in_process(text: str, tree: ast.AST | None) -> bool:
 
 def depth(tree: ast.AST) -> int:
     """How deeply libcst would nest the tree: its depth, with each operand of a boolean chain a level."""
+    # Level by level, each node's children found as the analysis finds them (walk.children: no
+    # Load/Store markers, which add at most one level): a boolean chain's extra levels are carried
+    # down with its operands.
     deepest = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, level = stack.pop()
-        level += len(node.values) - 1 if isinstance(node, ast.BoolOp) else 1
-        deepest = max(deepest, level)
-        stack.extend((child, level) for child in ast.iter_child_nodes(node))
+    layer: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while layer:
+        below: list[tuple[ast.AST, int]] = []
+        for node, level in layer:
+            if isinstance(node, ast.BoolOp):
+                level += len(node.values) - 2
+            if level > deepest:
+                deepest = level
+            below.extend((child, level + 1) for child in children(node))
+        layer = below
     return deepest
 
 

@@ -9,6 +9,7 @@ from .module import ModuleInfo, StateBinding
 from .project import Project
 from .references import dotted, reexported, spellings
 from .scopes import FunctionNode
+from .walk import every_node, remembered
 
 # Calls that build a new value from their arguments and never hand back the argument itself.
 FRESH_VALUE_CALLS = frozenset({
@@ -26,6 +27,16 @@ def returns_may_reference(project: Project, module: ModuleInfo, flow: HandlerFlo
                            binding: StateBinding, owner: ModuleInfo) -> bool:
     """Could a value the handler returns be, or contain, the state object itself?"""
     return _AliasCheck(project, binding, owner).returns_state(module, handler)
+
+
+def _binding_steps(function: FunctionNode) -> tuple[list[ast.AST], list[ast.Return]]:
+    """The assignments and loops of function, and its returns of a value: found once for every piece
+    of state asked about (a handler that touches ten is walked once, not forty times)."""
+    def find() -> tuple[list[ast.AST], list[ast.Return]]:
+        found = every_node(function)
+        return ([n for n in found if isinstance(n, (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor))],
+                [n for n in found if isinstance(n, ast.Return) and n.value is not None])
+    return remembered(function, "binding_steps", find)  # type: ignore[no-any-return]
 
 
 class _AliasCheck:
@@ -51,8 +62,10 @@ class _AliasCheck:
         spelled = spellings(module, self.owner, self.binding.name,
                             reexported(self.project, module, self.owner, self.binding.name))
         holders: set[str] = set()
+        steps, returns = _binding_steps(function)
         for _ in range(3):  # locals that may hold the state, through assignments and loops
-            for node in ast.walk(function):
+            before = len(holders)
+            for node in steps:
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
                         and self.may_be_state(module, spelled, holders, node.value):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -61,8 +74,9 @@ class _AliasCheck:
                 elif isinstance(node, (ast.For, ast.AsyncFor)) and self.may_be_state(module, spelled, holders,
                                                                                       node.iter):
                     holders.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
-        result = any(isinstance(n, ast.Return) and n.value is not None
-                     and self.may_be_state(module, spelled, holders, n.value) for n in ast.walk(function))
+            if len(holders) == before:
+                break  # nothing more can hold it
+        result = any(self.may_be_state(module, spelled, holders, n.value) for n in returns)
         self._returns[key] = result
         return result
 

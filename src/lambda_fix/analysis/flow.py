@@ -1250,7 +1250,7 @@ def _expressions(body: list[ast.stmt]) -> Iterator[ast.expr]:
 
 
 def _assigned_values(function: FunctionNode, name: str) -> Iterator[ast.expr]:
-    for node in ast.walk(function):
+    for node in every_node(function):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             yield node.value
 

@@ -100,9 +100,9 @@ def assigns(function: FunctionNode, name: str) -> bool:
 
 
 def _nested_global(function: FunctionNode, name: str) -> bool:
-    for node in ast.walk(function):
+    for node in every_node(function):
         if node is not function and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(node)):
+            if any(isinstance(n, ast.Global) and name in n.names for n in every_node(node)):
                 return True
     return False
 

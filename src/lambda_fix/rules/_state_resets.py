@@ -136,11 +136,11 @@ class _Subject:
             return Effect.WRITE  # a call of a function that writes it, which may fail half-way
         start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
         if any(start <= mark <= end for mark in self.marks):  # type: ignore[operator]
-            if any(isinstance(sub, _LAZY) for sub in nodes(node)):
+            if any(isinstance(sub, _LAZY) for sub in every_node(node)):
                 return Effect.WRITE  # `S.extend(f(x) for x in xs)`: filled item by item, may fail half-way
             return Effect.STORE  # the function's own write: `S.append(x)`, `S[k] = v`
         read = any(line in self.use_lines for line in lines)
-        for sub in nodes(node):
+        for sub in every_node(node):  # kept: each piece of state asks of every step
             if isinstance(sub, ast.Call) and self.module.qualified_name(sub.func) not in READ_ONLY_CALLS \
                     and any(self._is_state(a) for a in [*sub.args, *(k.value for k in sub.keywords)]):
                 return Effect.WRITE  # handed to code that may change it

@@ -85,6 +85,7 @@ from typing import Optional
 from ..analysis.module import ModuleInfo
 from ..analysis.parameters import Threading
 from ..analysis.scopes import FunctionNode
+from ..analysis.walk import every_node
 from ..model import Applicability
 from . import Context
 from ._diagnosis import Diagnosis, Plan
@@ -141,7 +142,7 @@ def _rebind_plan(candidate: Candidate, move: Threading) -> ResetPlan | None:
     for the move too). A generator handler runs its first line only when iterated: it is moved."""
     handler = candidate.flow.reached[candidate.flow.handler]
     init_source = candidate.owner.segment(candidate.binding.init)
-    if init_source is None or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(handler)):
+    if init_source is None or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in every_node(handler)):
         return None
     return ResetPlan(handler=move.handler, state=move.name, reference=move.name, how=ResetHow.REBIND,
                      kind=candidate.binding.kind, init_source=init_source, add_import=None,
@@ -168,7 +169,7 @@ def _move_size(module: ModuleInfo, move: Threading) -> int:
         if function.name in threaded:
             params = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
             changed.add(max([function.lineno, *(p.end_lineno or p.lineno for p in params)]))
-        for node in ast.walk(function):
+        for node in every_node(function):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in threaded:
                 changed.add(node.end_lineno or node.lineno)
             elif isinstance(node, ast.Global) and move.name in node.names:
