@@ -32,3 +32,30 @@ def test_neovim_applies_the_fix_all_action_as_the_command_line_writes(tmp_path: 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "diagnostics: LF001,LF004" in done.stdout and "written" in done.stdout, done.stdout + done.stderr
     assert edited.read_text() == expected.read_text() != LEAKY
+
+
+ELSEWHERE = Path(__file__).parent / "editors" / "neovim_fix_elsewhere.lua"
+
+
+@pytest.mark.editor
+def test_neovim_applies_a_fix_made_in_another_module_as_the_command_line_writes(tmp_path: Path) -> None:
+    """From the handler's diagnostic on a client its helper builds, the quick fix edits helpers.py,
+    which Neovim opens, changes and writes: it equals what `lambda-fix helpers.py` writes."""
+    from test_server import HANDLER, HELPERS
+
+    nvim = shutil.which("nvim")
+    assert nvim, "the editor tests need Neovim (Debian: apt-get install neovim)"
+    for side in ("editor", "cli"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "pyproject.toml").write_text("[project]\nname = 'orders'\n")
+        (tmp_path / side / "app.py").write_text(HANDLER)
+        (tmp_path / side / "helpers.py").write_text(HELPERS)
+    subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", "helpers.py"], cwd=tmp_path / "cli",
+                   check=False, capture_output=True)
+    done = subprocess.run([nvim, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {ELSEWHERE}", "app.py"],
+                          cwd=tmp_path / "editor", capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "LAMBDA_FIX_PYTHON": sys.executable})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(in helpers.py)" in done.stdout and "written" in done.stdout, done.stdout + done.stderr
+    assert (tmp_path / "editor" / "helpers.py").read_text() == (tmp_path / "cli" / "helpers.py").read_text() != HELPERS
+    assert (tmp_path / "editor" / "app.py").read_text() == HANDLER

@@ -182,3 +182,148 @@ async def test_the_probe_runs_only_when_asked(client: LanguageClient, tmp_path: 
     report = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
         command="lambda-fix.probe", arguments=[path.as_uri(), "lambda_handler", str(tmp_path / "events.json")]))
     assert "invocation 2 (" in report and "warm differs from cold" in report
+
+
+# ---- a project of several modules -----------------------------------------------------------------
+
+HANDLER = '''import helpers
+
+
+def lambda_handler(event, context):
+    items = helpers.collect(event)
+    client = helpers.make_client()
+    return {"n": len(items), "client": type(client).__name__}
+'''
+HELPERS = '''import boto3
+
+SEEN = []
+
+
+def collect(event):
+    SEEN.append(event.get("id"))
+    return SEEN
+
+
+def make_client():
+    return boto3.client("s3")
+'''
+
+
+def _project(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'orders'\n")
+    (tmp_path / "app.py").write_text(HANDLER)
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    return tmp_path / "app.py", tmp_path / "helpers.py"
+
+
+async def _diagnostics_of(client: LanguageClient, path: Path, codes: list[str] | None = None) -> list[lsp.Diagnostic]:
+    """The diagnostics published for path, once they are there (and have these codes, when given)."""
+    uri = path.as_uri()
+    for _ in range(100):
+        if uri in client.diagnostics and (codes is None or sorted(d.code for d in client.diagnostics[uri]) == codes):
+            return list(client.diagnostics[uri])
+        await asyncio.wait_for(client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 30)
+    raise AssertionError(f"{path.name}: {[d.code for d in client.diagnostics.get(uri, [])]}, not {codes}")
+
+
+def _open_only(client: LanguageClient, path: Path, version: int = 1) -> None:
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
+        uri=path.as_uri(), language_id="python", version=version, text=path.read_text())))
+
+
+def _command_line(path: Path) -> str:
+    """What `lambda-fix PATH` writes there, run in a copy of the project."""
+    import shutil
+    import subprocess
+
+    copy = path.parent.parent / f"{path.parent.name}-copy"
+    shutil.copytree(path.parent, copy)
+    subprocess.run([sys.executable, "-m", "lambda_fix", path.name], cwd=copy, check=False, capture_output=True)
+    return (copy / path.name).read_text()
+
+
+@pytest.mark.asyncio
+async def test_a_helper_module_shows_what_the_handlers_that_reach_it_cause(client: LanguageClient,
+                                                                             tmp_path: Path) -> None:
+    """As `lambda-fix helpers.py` does: the client its function builds for a handler in another module."""
+    _, helpers = _project(tmp_path)
+    _open_only(client, helpers)
+    [built] = await _diagnostics_of(client, helpers, ["LF004"])
+    assert built.range.start.line == 11 and "lambda_handler" in built.message
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=helpers.as_uri()), range=built.range,
+        context=lsp.CodeActionContext(diagnostics=[built], only=[lsp.CodeActionKind.QuickFix])))
+    [fix] = [a for a in actions or [] if a.is_preferred]
+    assert _apply(HELPERS, _edits(fix)) == _command_line(helpers)
+
+
+@pytest.mark.asyncio
+async def test_a_fix_made_in_another_module_edits_that_file(client: LanguageClient, tmp_path: Path) -> None:
+    """The handler's finding on a client its helper builds: the fix is the helper's, offered as an edit
+    of helpers.py (not open: no version) that gives what `lambda-fix helpers.py` writes."""
+    app, helpers = _project(tmp_path)
+    _open_only(client, app)
+    diagnostics = await _diagnostics_of(client, app, ["LF002", "LF004"])
+    built = next(d for d in diagnostics if d.code == "LF004")
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()), range=built.range,
+        context=lsp.CodeActionContext(diagnostics=[built], only=[lsp.CodeActionKind.QuickFix])))
+    [fix] = [a for a in actions or [] if a.is_preferred]
+    assert fix.title.endswith("(in helpers.py)")
+    [change] = fix.edit.document_changes  # type: ignore[union-attr]
+    assert change.text_document.uri == helpers.as_uri() and change.text_document.version is None
+    assert _apply(HELPERS, list(change.edits)) == _command_line(helpers)
+
+
+@pytest.mark.asyncio
+async def test_an_edit_of_a_helper_changes_what_its_handler_is_found_to_do(client: LanguageClient,
+                                                                          tmp_path: Path) -> None:
+    app, helpers = _project(tmp_path)
+    _open_only(client, app)
+    await _diagnostics_of(client, app, ["LF002", "LF004"])
+    _open_only(client, helpers)
+    await _diagnostics_of(client, helpers, ["LF004"])
+    keeps_nothing = HELPERS.replace('SEEN.append(event.get("id"))\n    return SEEN', 'return [event.get("id")]')
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=helpers.as_uri(), version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=keeps_nothing)]))
+    assert [d.code for d in await _diagnostics_of(client, app, ["LF004"])] == ["LF004"]
+    # Closed unsaved, the file on disk counts again.
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+        text_document=lsp.TextDocumentIdentifier(uri=helpers.as_uri())))
+    await _diagnostics_of(client, app, ["LF002", "LF004"])
+
+
+@pytest.mark.asyncio
+async def test_a_helper_changed_on_disk_is_read_again(client: LanguageClient, tmp_path: Path) -> None:
+    app, helpers = _project(tmp_path)
+    _open_only(client, app)
+    await _diagnostics_of(client, app, ["LF002", "LF004"])
+    helpers.write_text(HELPERS.replace("SEEN.append(", "print("))
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+        changes=[lsp.FileEvent(uri=helpers.as_uri(), type=lsp.FileChangeType.Changed)]))
+    await _diagnostics_of(client, app, ["LF004"])
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lambda_fix", "server"]))
+async def plain_client(lsp_client: LanguageClient):
+    """A client that applies no edit to another file, and shows actions it cannot take, with why."""
+    await lsp_client.initialize_session(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(
+        text_document=lsp.TextDocumentClientCapabilities(code_action=lsp.CodeActionClientCapabilities(
+            disabled_support=True)))))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_edits_no_other_file_is_told_which_file_the_fix_changes(plain_client: LanguageClient,
+                                                                                    tmp_path: Path) -> None:
+    app, helpers = _project(tmp_path)
+    _open_only(plain_client, app)
+    diagnostics = await _diagnostics_of(plain_client, app, ["LF002", "LF004"])
+    built = next(d for d in diagnostics if d.code == "LF004")
+    actions = await plain_client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()), range=built.range,
+        context=lsp.CodeActionContext(diagnostics=[built], only=[lsp.CodeActionKind.QuickFix])))
+    [elsewhere] = [a for a in actions or [] if "helpers.py" in a.title]
+    assert elsewhere.edit is None and elsewhere.disabled is not None and str(helpers) in elsewhere.disabled.reason

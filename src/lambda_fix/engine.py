@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from . import cache as result_cache
 from . import declared_python, target, templates
@@ -24,6 +24,9 @@ from .discovery import Discovery, discover, exclusion, project_root
 from .files import ReplaceRefused, read_regular, remove_leftovers, replace_file
 from .model import FileResult, Outcome, RunSummary, Status, Wanted
 from .source import STDIN, Decoded, SourceError, decode, encode
+
+if TYPE_CHECKING:  # the analysis is imported when a file is analysed, not for a run the cache answers
+    from .analysis.project import Project
 
 # Below this many files a process pool costs more than it saves.
 _POOL_THRESHOLD = 32
@@ -323,12 +326,13 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
 
 
 def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[str, str] | None = None,
-                 fixes: bool = True) -> FileResult:
+                 fixes: bool = True, project: Project | None = None) -> FileResult:
     """One module as an editor holds it (not saved, maybe), checked as a run over its project would
     check it: the settings of its nearest pyproject.toml, the handlers and runtimes the deployment
     templates above it name, and the other modules read from overlay (open buffers) before the disk.
     With each finding's end, and with fixes, each fix's edits and the fixed source (the costly part);
-    writes nothing."""
+    writes nothing. project: the project an editor's session keeps between checks (session.py), which
+    reads its buffers itself; by default one over this module, reading overlay before the disk."""
     from . import worker
 
     config = settings.for_path(path)
@@ -338,7 +342,7 @@ def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[st
     config = dataclasses.replace(config, targets=declared_python.targets_for((path,), config.target_version,
                                                                               named.runtimes))
     wanted = Wanted(ends=True, fix_edits=fixes, new_source=fixes)
-    return worker.check_text(source, config, path, overlay=overlay, wanted=wanted)
+    return worker.check_text(source, config, path, overlay=overlay, wanted=wanted, project=project)
 
 
 # ---- the pool ---------------------------------------------------------------------------------

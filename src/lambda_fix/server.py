@@ -1,6 +1,9 @@
 """`lambda-fix server`: a language server over stdio (pygls). The editor's buffer is checked, not the
-file on disk, a moment after the typing stops, as a run over the project would check it
-(engine.check_buffer: its settings, the templates above it, the other open buffers before the disk).
+file on disk, a moment after the typing stops, as `lambda-fix FILE` would check it (engine.check_buffer:
+its settings, the templates above it, its project's other files, the other open buffers before the
+disk). The projects are kept between checks (session.py): an edit parses the buffer again, not its
+project. Checks run one at a time on a thread of their own, in order, and a check of a version the
+editor has moved on from is not made.
 
 Each finding is a diagnostic with its code, the rule's page, the range of the node, the handler and
 the calls that lead there as related locations, and whether its fix is safe. Code actions: the fix
@@ -20,21 +23,27 @@ from __future__ import annotations
 import asyncio
 import difflib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .config import ConfigError, Settings
-from .model import Applicability, FileResult, Finding, Status
+from .model import Applicability, FileResult, Finding, Fix, Status
+from .session import Session
 
-DEBOUNCE = 0.1  # seconds without an edit before a changed buffer is checked
+DEBOUNCE = 0.05  # seconds without an edit before a changed buffer is checked
+# Seconds without an edit before the other open buffers, whose handlers may reach the one edited, are
+# checked again: later than the buffer edited, so that their checks do not delay its own.
+OTHERS_DEBOUNCE = 0.5
 FIX_ALL = f"{lsp.CodeActionKind.SourceFixAll.value}.lambda-fix"
 PROBE = "lambda-fix.probe"  # the command that runs the probe on a handler, when the user asks
 _SOURCE = "lambda-fix"
+T = TypeVar("T")
 _DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"  # in a source checkout
 
 
@@ -57,6 +66,29 @@ class LambdaFixServer(LanguageServer):
         self.settings = Settings()
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.session = Session()  # used from the checks' thread only
+        self.checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-fix-check")
+
+    async def in_order(self, work: Callable[..., T], *arguments: Any) -> T:
+        """work(*arguments) on the checks' thread, after what was asked of it before."""
+        return await asyncio.get_running_loop().run_in_executor(self.checks, work, *arguments)
+
+    def current(self, uri: str, version: int | None) -> bool:
+        return self.workspace.get_text_document(uri).version == version
+
+    @property
+    def applies_edits(self) -> bool:
+        """Does the client apply a workspace edit a code action holds, in any file (it declares
+        `workspaceEdit`)? The plain form (`changes`) names each file by URI."""
+        workspace = self.client_capabilities.workspace
+        return bool(workspace and workspace.workspace_edit)
+
+    @property
+    def versioned_edits(self) -> bool:
+        """Does the client take edits for a version of a document (it declares `documentChanges`), and
+        refuse them once the buffer has changed?"""
+        workspace = self.client_capabilities.workspace
+        return bool(workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes)
 
     def configure(self, options: Any) -> None:
         """The client's initialization options, over the projects' settings."""
@@ -84,19 +116,25 @@ class LambdaFixServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         if not document.path or not document.path.endswith((".py", ".pyi")):
             return
-        version, text = document.version, document.source
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, _check, document.path, text, self.settings, self.overlay(uri),
-                                            False)
-        if self.workspace.get_text_document(uri).version != version:
-            return  # edited again meanwhile: that version's check follows
+        version, text, path = document.version, document.source, document.path
+
+        def check_if_current() -> FileResult | None:
+            # Asked when the thread comes to it: a version edited since is not checked (its own follows).
+            return _check(self.session, path, text, self.settings, False) if self.current(uri, version) else None
+
+        result = await self.in_order(check_if_current)
+        if result is None or not self.current(uri, version):
+            return
         self.checked[uri] = Checked(version, text, result)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=uri, version=version, diagnostics=diagnostics(result, text)))
 
-    def overlay(self, uri: str) -> dict[str, str]:
-        """The other open buffers, by path: what the check of uri reads instead of their files."""
-        return {d.path: d.source for d in self.workspace.text_documents.values() if d.path and d.uri != uri}
+    def buffer_changed(self, uri: str) -> None:
+        """The session reads the buffer's text from now on (None once it is closed)."""
+        document = self.workspace.get_text_document(uri)
+        if document.path:
+            text = document.source if uri in self.workspace.text_documents else None
+            self.checks.submit(self.session.edited, document.path, text)
 
     def forget(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
@@ -106,11 +144,12 @@ class LambdaFixServer(LanguageServer):
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
-def _check(path: str, text: str, settings: Settings, overlay: dict[str, str], fixes: bool = True) -> FileResult:
-    from .engine import check_buffer
-
+def _check(session: Session, path: str, text: str, settings: Settings, fixes: bool = True,
+           trial: bool = False) -> FileResult:
+    """On the checks' thread. trial: text is not the buffer's (a suppression tried): the buffer's own
+    is what the session reads again afterwards."""
     try:
-        return check_buffer(path, text, settings, overlay, fixes=fixes)
+        return session.check(path, text, settings, fixes, trial=trial)
     except ConfigError as exc:
         return FileResult(path, Status.FAILED, error=str(exc))
 
@@ -123,18 +162,36 @@ def _initialize(ls: LambdaFixServer, params: lsp.InitializeParams) -> None:
     ls.configure(params.initialization_options)
 
 
+@server.feature(lsp.INITIALIZED)
+async def _initialized(ls: LambdaFixServer, params: lsp.InitializedParams) -> None:
+    """Ask to hear of changes to the project's files on disk, where the client can watch them."""
+    workspace = ls.client_capabilities.workspace
+    watching = workspace.did_change_watched_files if workspace else None
+    if watching is not None and watching.dynamic_registration:
+        watchers = [lsp.FileSystemWatcher(glob_pattern=pattern) for pattern in _WATCHED]
+        await ls.client_register_capability_async(lsp.RegistrationParams(registrations=[lsp.Registration(
+            id="lambda-fix-watched-files", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))]))
+
+
+# What a check reads besides the buffers: the project's modules, its settings and its templates.
+_WATCHED = ("**/*.py", "**/pyproject.toml", "**/template.yaml", "**/template.yml", "**/serverless.yml")
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def _opened(ls: LambdaFixServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.buffer_changed(params.text_document.uri)
     ls.schedule(params.text_document.uri, 0)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 def _changed(ls: LambdaFixServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    ls.buffer_changed(params.text_document.uri)
     ls.schedule(params.text_document.uri)
     # The handlers of other open modules may reach this one: their findings may change too.
     for uri in list(ls.checked):
         if uri != params.text_document.uri:
-            ls.schedule(uri)
+            ls.schedule(uri, OTHERS_DEBOUNCE)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
@@ -149,8 +206,12 @@ def _saved(ls: LambdaFixServer, params: lsp.DidSaveTextDocumentParams) -> None:
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def _files_changed(ls: LambdaFixServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-    if any(change.uri.endswith(("/pyproject.toml", "/template.yaml", "/template.yml")) for change in params.changes):
+    if any(change.uri.endswith(("/pyproject.toml", "/template.yaml", "/template.yml", "/serverless.yml"))
+           for change in params.changes):
         ls.settings = Settings(flags=ls.flags)
+    paths = [ls.workspace.get_text_document(change.uri).path for change in params.changes]
+    created_or_deleted = any(change.type != lsp.FileChangeType.Changed for change in params.changes)
+    ls.checks.submit(ls.session.files_changed, [p for p in paths if p], created_or_deleted)
     for uri in list(ls.checked):
         ls.schedule(uri)
 
@@ -196,7 +257,10 @@ def _run_probe(path: str, function: str, events_file: str) -> str:
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def _closed(ls: LambdaFixServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    ls.buffer_changed(params.text_document.uri)
     ls.forget(params.text_document.uri)
+    for uri in list(ls.checked):  # they read the file on disk now, not the buffer
+        ls.schedule(uri, OTHERS_DEBOUNCE)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
@@ -204,15 +268,17 @@ def _closed(ls: LambdaFixServer, params: lsp.DidCloseTextDocumentParams) -> None
 async def _code_actions(ls: LambdaFixServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri = params.text_document.uri
     checked = ls.checked.get(uri)
-    if checked is None or ls.workspace.get_text_document(uri).version != checked.version:
+    if checked is None or not ls.current(uri, checked.version):
         return []  # not checked at this version yet: an edit made now would land in the wrong place
+    actions = await ls.in_order(_actions, ls, uri, checked, params)
+    return actions if ls.current(uri, checked.version) else []
+
+
+def _actions(ls: LambdaFixServer, uri: str, checked: Checked, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    """On the checks' thread: the fixes are computed here, the first time they are asked for at a version."""
     if not checked.with_fixes and any(f.fix is not None for f in checked.result.findings):
         path = ls.workspace.get_text_document(uri).path
-        fixed = await asyncio.get_running_loop().run_in_executor(None, _check, path, checked.text, ls.settings,
-                                                                 ls.overlay(uri), True)
-        if ls.workspace.get_text_document(uri).version != checked.version:
-            return []
-        checked.result, checked.with_fixes = fixed, True
+        checked.result, checked.with_fixes = _check(ls.session, path, checked.text, ls.settings, True), True
     wanted = params.context.only
     unsafe = bool(ls.flags.get("unsafe_fixes"))
     actions: list[lsp.CodeAction] = []
@@ -220,10 +286,10 @@ async def _code_actions(ls: LambdaFixServer, params: lsp.CodeActionParams) -> li
         for diagnostic in params.context.diagnostics:
             finding = _finding_of(checked, diagnostic)
             if finding is not None:
-                actions += _quick_fixes(uri, checked, finding, diagnostic, unsafe, ls.settings)
+                actions += _quick_fixes(ls, uri, checked, finding, diagnostic, unsafe)
     if not wanted or any(str(kind) in (lsp.CodeActionKind.SourceFixAll.value, FIX_ALL, lsp.CodeActionKind.Source.value)
                          for kind in wanted):
-        fixed = _fix_all(uri, checked, unsafe)
+        fixed = _fix_all(ls, uri, checked, unsafe)
         if fixed is not None:
             actions.append(fixed)
     return actions
@@ -287,29 +353,73 @@ def _finding_of(checked: Checked, diagnostic: lsp.Diagnostic) -> Finding | None:
     return finding if finding.code == data.get("code") and finding.line == data.get("line") else None
 
 
-def _quick_fixes(uri: str, checked: Checked, finding: Finding, diagnostic: lsp.Diagnostic,
-                 unsafe: bool, settings: Settings) -> list[lsp.CodeAction]:
+def _quick_fixes(ls: LambdaFixServer, uri: str, checked: Checked, finding: Finding, diagnostic: lsp.Diagnostic,
+                 unsafe: bool) -> list[lsp.CodeAction]:
     actions = []
     fix = finding.fix
     if fix is not None and fix.edits and (fix.applicability is Applicability.SAFE or unsafe):
-        lines = checked.text.splitlines()
-        edits = [lsp.TextEdit(range=lsp.Range(_position(lines, e.start_line, e.start_column),
-                                              _position(lines, e.end_line, e.end_column)), new_text=e.content)
-                 for e in fix.edits]
-        title = f"lambda-fix: {fix.title}" + ("" if fix.applicability is Applicability.SAFE
-                                              else " (unsafe: it may change behaviour the analysis cannot see)")
-        actions.append(lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
-                                      is_preferred=fix.applicability is Applicability.SAFE,
-                                      edit=_edit(uri, checked.version, edits)))
-    suppressed = _suppression(checked, finding, settings)
+        actions.append(_fix_action(ls, fix, uri, checked.version, checked.text, diagnostic))
+    elif fix is None:
+        actions += _fixes_elsewhere(ls, finding, diagnostic, unsafe)
+    suppressed = _suppression(ls.session, checked, finding, ls.settings)
     if suppressed is not None:
         actions.append(lsp.CodeAction(title=f"lambda-fix: ignore {finding.code} on this line",
                                       kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
-                                      edit=_edit(uri, checked.version, [suppressed])))
+                                      edit=_edit(ls, uri, checked.version, [suppressed])))
     return actions
 
 
-def _suppression(checked: Checked, finding: Finding, settings: Settings) -> lsp.TextEdit | None:
+def _fix_action(ls: LambdaFixServer, fix: Fix, uri: str, version: int | None, text: str,
+                diagnostic: lsp.Diagnostic, where: str = "") -> lsp.CodeAction:
+    lines = text.splitlines()
+    edits = [lsp.TextEdit(range=lsp.Range(_position(lines, e.start_line, e.start_column),
+                                          _position(lines, e.end_line, e.end_column)), new_text=e.content)
+             for e in fix.edits]
+    title = f"lambda-fix: {fix.title}{where}" + ("" if fix.applicability is Applicability.SAFE
+                                                 else " (unsafe: it may change behaviour the analysis cannot see)")
+    return lsp.CodeAction(title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                          is_preferred=fix.applicability is Applicability.SAFE, edit=_edit(ls, uri, version, edits))
+
+
+def _fixes_elsewhere(ls: LambdaFixServer, finding: Finding, diagnostic: lsp.Diagnostic,
+                     unsafe: bool) -> list[lsp.CodeAction]:
+    """A finding whose fix is made in another module (a client built in a helper the handler calls):
+    that module is checked as `lambda-fix OTHER` would, and the fix of the same finding there, at the
+    place this one names, is offered as an edit of that file, when the client applies workspace edits.
+    Else the action is shown disabled, saying which file it changes, where the client can show that."""
+    here = ls.session.real(finding.path)
+    places: dict[str, set[int]] = {}
+    for path, line, _ in finding.related:
+        if ls.session.real(path) != here:
+            places.setdefault(path, set()).add(line)
+    text_document = ls.client_capabilities.text_document
+    can_disable = bool(text_document and text_document.code_action and text_document.code_action.disabled_support)
+    actions = []
+    for path, lines in places.items():
+        text = ls.session.read(path)
+        if text is None or not path.endswith((".py", ".pyi")):
+            continue
+        there = _check(ls.session, path, text, ls.settings, True)
+        for other in there.findings:
+            fix = other.fix
+            if (other.code != finding.code or other.line not in lines or fix is None or not fix.edits
+                    or not (fix.applicability is Applicability.SAFE or unsafe)):
+                continue
+            uri = Path(path).resolve().as_uri()
+            where = f" (in {os.path.relpath(path, os.path.dirname(finding.path))})"
+            if ls.applies_edits:
+                open_document = ls.workspace.text_documents.get(uri)
+                actions.append(_fix_action(ls, fix, uri, open_document.version if open_document else None, text,
+                                           diagnostic, where))
+            elif can_disable:
+                actions.append(lsp.CodeAction(
+                    title=f"lambda-fix: {fix.title}{where}", kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic], disabled=lsp.CodeActionDisabled(
+                        reason=f"the fix changes {path}: open it and apply the fix there")))
+    return actions
+
+
+def _suppression(session: Session, checked: Checked, finding: Finding, settings: Settings) -> lsp.TextEdit | None:
     """`# lambda-fix: ignore[CODE]` at the end of the finding's line, when that silences it (a rule
     may read its suppression on another line: then nothing is offered)."""
     lines = checked.text.splitlines(keepends=True)
@@ -320,14 +430,14 @@ def _suppression(checked: Checked, finding: Finding, settings: Settings) -> lsp.
     ending = lines[index][len(body):]
     comment = f"  # lambda-fix: ignore[{finding.code}]"
     candidate = "".join([*lines[:index], body + comment + ending, *lines[index + 1:]])
-    again = _check(finding.path, candidate, settings, {}, fixes=False)
+    again = _check(session, finding.path, candidate, settings, fixes=False, trial=True)
     if any(f.code == finding.code and f.line == finding.line for f in again.findings):
         return None
     end = lsp.Position(index, _utf16(body, len(body)))
     return lsp.TextEdit(range=lsp.Range(end, end), new_text=comment)
 
 
-def _fix_all(uri: str, checked: Checked, unsafe: bool) -> lsp.CodeAction | None:
+def _fix_all(ls: LambdaFixServer, uri: str, checked: Checked, unsafe: bool) -> lsp.CodeAction | None:
     new = checked.result.new_source
     if checked.result.status is not Status.CHANGED or new is None or new == checked.text:
         return None
@@ -335,7 +445,7 @@ def _fix_all(uri: str, checked: Checked, unsafe: bool) -> lsp.CodeAction | None:
                                for f in checked.result.findings):
         return None  # the new source holds an unsafe fix the user did not allow
     return lsp.CodeAction(title="lambda-fix: fix all", kind=FIX_ALL,
-                          edit=_edit(uri, checked.version, line_edits(checked.text, new)))
+                          edit=_edit(ls, uri, checked.version, line_edits(checked.text, new)))
 
 
 def line_edits(old: str, new: str) -> list[lsp.TextEdit]:
@@ -357,7 +467,11 @@ def _line_start(lines: list[str], index: int) -> lsp.Position:
     return lsp.Position(len(lines) - 1, _utf16(lines[-1], len(lines[-1])))
 
 
-def _edit(uri: str, version: int | None, edits: list[lsp.TextEdit]) -> lsp.WorkspaceEdit:
+def _edit(ls: LambdaFixServer, uri: str, version: int | None, edits: list[lsp.TextEdit]) -> lsp.WorkspaceEdit:
+    """For the version of the document the edits were made for, where the client takes that (a file
+    not open has none: null); else in the plain form."""
+    if not ls.versioned_edits:
+        return lsp.WorkspaceEdit(changes={uri: edits})
     return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(
         text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=edits)])
 

@@ -209,9 +209,8 @@ class Project:
             tmp_users: list[str] = []
             for other in self._files:
                 text = self._read(other) or ""
-                for line in _IMPORT_LINE.findall(text):
-                    for word in set(re.findall(r"\w+", line)):
-                        importers.setdefault(word, []).append(other)
+                for word in _import_words(text):
+                    importers.setdefault(word, []).append(other)
                 if "/tmp" in text:
                     tmp_users.append(other)
             self._files_index = (importers, {"/tmp": tmp_users})
@@ -276,11 +275,45 @@ class Project:
         key = self.resolved(info.path)
         earlier = self._by_path.get(key)
         if earlier is not None and earlier.source != info.source:
-            words = {word for word in info.name.split(".") if word} or {Path(info.path).stem}
-            for other in (*self._by_path.values(), *self._recent.values()):
-                if other is not None and other is not earlier and any(word in other.source for word in words):
-                    forget_learnt(other.tree)
+            self._forget_what_importers_learnt(earlier)
         self._by_path[key] = info
+
+    def _forget_what_importers_learnt(self, changed: ModuleInfo) -> None:
+        words = {word for word in changed.name.split(".") if word} or {Path(changed.path).stem}
+        for other in (*self._by_path.values(), *self._recent.values()):
+            if other is not None and other is not changed and any(word in other.source for word in words):
+                forget_learnt(other.tree)
+
+    # ---- a project kept between checks (an editor's session) ----------------------------------
+
+    def changed(self, path: str) -> None:
+        """The text at path is no longer what it was (an editor's buffer, or the file on disk): the
+        module is read again when next asked for, what the modules that import it learnt of it is
+        forgotten, and its entries in the index of the files are made again from its new text."""
+        key = self.resolved(path)
+        earlier = self._by_path.pop(key, None) or self._recent.pop(key, None)
+        if earlier is not None:
+            self._forget_what_importers_learnt(earlier)
+        spelled = [other for other in self._files if self.resolved(other) == key]
+        if self._files_index is not None and spelled:
+            importers, topics = self._files_index
+            for files in (*importers.values(), *topics.values()):
+                files[:] = [other for other in files if other not in spelled]
+            for other in spelled:
+                text = self._read(other) or ""
+                for word in _import_words(text):
+                    importers.setdefault(word, []).append(other)
+                for topic, files in topics.items():
+                    if topic in text:
+                        files.append(other)
+
+    def parsed_modules(self) -> list[ModuleInfo]:
+        """The modules parsed and kept: what a session compares with the files' texts now."""
+        return [m for m in (*self._by_path.values(), *self._recent.values()) if m is not None]
+
+    def checking(self, paths: tuple[str, ...] | None) -> None:
+        """The files the next analysis reports on and may rewrite (in_run), when not all the files."""
+        self._checked = None if paths is None else frozenset(os.path.realpath(p) for p in paths)
 
     def vendored(self, path: str) -> bool:
         """Is the module at path part of an installed distribution (a layer's `python/` directory or a
@@ -437,6 +470,11 @@ _ATTRIBUTE_ASSIGNMENT = re.compile(r"^[ \t]*([\w.]+\.\w+|\w+\.[\w.]+)[ \t]*=(?!=
 _NAMED_TARGET = re.compile(r"""^[ \t]*(\w+)[ \t]*=[ \t]*[rbu]?(['"])([\w.]+)\2[ \t]*$""", re.MULTILINE)
 # An environment variable a test sets: `os.environ["AWS_REGION"] = ...`, `monkeypatch.setenv("AWS_REGION", ...)`.
 _ENVIRONMENT_SET = re.compile(r"""environ\[\s*['"](\w+)['"]\s*\][ \t]*=(?!=)|setenv\(\s*['"](\w+)['"]""")
+
+
+def _import_words(text: str) -> set[str]:
+    """The words the import statements of text spell: what the index of importers is keyed by."""
+    return {word for line in _IMPORT_LINE.findall(text) for word in re.findall(r"\w+", line)}
 
 
 def _patches(text: str, word: str) -> bool:

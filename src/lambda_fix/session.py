@@ -1,0 +1,145 @@
+"""The projects an editor's session keeps between checks (`lambda-fix server`).
+
+A run parses a project's modules once and forgets them when it ends; an editor asks again after every
+pause in the typing. So the session keeps, for each project a buffer belongs to (the repository, as
+`lambda-fix FILE` finds it), the project's files and the modules parsed so far, and tells the project
+what changed: a buffer edited, opened or closed, a file changed on disk. The changed module is parsed
+again when next asked for, and what the modules that import it learnt of it is forgotten (their own
+facts stay); nothing else is parsed again. So a helper is parsed once for all the edits of its handler,
+and the edit of a helper changes what the handlers that reach it are found to do.
+
+Each buffer is checked as `lambda-fix FILE` checks the file: the project's other files are read (who
+imports a helper, what the tests patch), and only the buffer is reported on. Open buffers are read
+before the disk. A file on disk is read again when it is not what was read before (its size or time
+changed), so a change the client does not announce is seen too.
+
+Not thread-safe: the server makes every call from one thread, in order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .analysis.project import Project, package_of
+from .config import Settings
+from .discovery import discover, project_root
+from .files import read_regular
+from .model import FileResult
+from .source import SourceError, decode
+
+
+@dataclass
+class _Kept:
+    project: Project
+    root: str | None  # None: a file of no project, checked with its directory's modules
+
+
+class Session:
+    def __init__(self) -> None:
+        self._buffers: dict[str, str] = {}  # real path -> the text the editor holds
+        self._disk: dict[str, tuple[tuple[int, int], str | None]] = {}  # real path -> (size, mtime), text
+        self._projects: dict[str, _Kept] = {}  # by root (or directory, for a file of no project)
+        self._real: dict[str, str] = {}
+
+    # ---- what the editor says --------------------------------------------------------------------
+
+    def edited(self, path: str, text: str | None) -> None:
+        """The buffer of path holds text now (None: closed, the file on disk counts again)."""
+        real = self.real(path)
+        if text is None:
+            self._buffers.pop(real, None)
+        elif self._buffers.get(real) == text:
+            return
+        else:
+            self._buffers[real] = text
+        self._changed(real)
+
+    def files_changed(self, paths: list[str], created_or_deleted: bool) -> None:
+        """Files changed on disk. A file created or deleted changes what the projects hold and how
+        their imports resolve: those projects are made again when next needed."""
+        if created_or_deleted:
+            self._projects.clear()
+            self._disk.clear()
+            return
+        for path in paths:
+            real = self.real(path)
+            self._disk.pop(real, None)
+            self._changed(real)
+
+    # ---- checks ----------------------------------------------------------------------------------
+
+    def check(self, path: str, text: str, settings: Settings, fixes: bool, trial: bool = False) -> FileResult:
+        """The module at path, holding text, checked in its project (engine.check_buffer) as
+        `lambda-fix PATH` checks it. trial: text is a change tried (does a comment silence a finding?),
+        read for path during this check only."""
+        from .engine import check_buffer
+
+        real = self.real(path)
+        held = self._buffers.get(real)
+        if trial:
+            self.edited(path, text)
+        project = self.project_of(path)
+        self._refresh(project)
+        project.checking((path,))
+        try:
+            return check_buffer(path, text, settings, fixes=fixes, project=project)
+        finally:
+            if trial:
+                self.edited(path, held)
+            # Checking a rewrite leaves the rewritten module in the project: what the editor holds is
+            # what the next check must read.
+            self._refresh(project)
+
+    def project_of(self, path: str) -> Project:
+        root = project_root(path)
+        key = root or os.path.dirname(self.real(path))
+        kept = self._projects.get(key)
+        if kept is None:
+            if root is None:
+                project = Project(self.read, boundary=package_of(Path(key))[0], files=())
+            else:
+                files = tuple(os.path.abspath(f) for f in discover([root]).files)
+                project = Project(self.read, boundary=Path(root), files=files)
+            kept = self._projects[key] = _Kept(project, root)
+        return kept.project
+
+    # ---- reading -----------------------------------------------------------------------------------
+
+    def read(self, path: str) -> str | None:
+        """The text of path: its buffer when open, else the file, read again only when it changed."""
+        real = self.real(path)
+        if real in self._buffers:
+            return self._buffers[real]
+        try:
+            stat = os.stat(real)
+        except OSError:
+            return None
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        known = self._disk.get(real)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        try:
+            text: str | None = decode(read_regular(real)).text
+        except (OSError, SourceError):
+            text = None
+        self._disk[real] = (stamp, text)
+        return text
+
+    def real(self, path: str) -> str:
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = os.path.realpath(path)
+        return found
+
+    def _changed(self, real: str) -> None:
+        for kept in self._projects.values():
+            kept.project.changed(real)
+
+    def _refresh(self, project: Project) -> None:
+        """Forget each module the project parsed whose text is not what it now reads (a rewrite being
+        checked, a file changed on disk the editor did not announce)."""
+        for module in project.parsed_modules():
+            if self.read(module.path) != module.source:
+                project.changed(module.path)
