@@ -86,6 +86,9 @@ class Session:
         try:
             return check_buffer(path, text, settings, fixes=fixes, project=project)
         finally:
+            # What the analysis asked of the other files is kept for a cached result; a session
+            # keeps none, and the list would grow with every check.
+            project.questions.clear()
             if trial:
                 self.edited(path, held)
             # Checking a rewrite leaves the rewritten module in the project: what the editor holds is
