@@ -24,7 +24,7 @@ import asyncio
 import difflib
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -51,12 +51,16 @@ _DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"  # in a source ch
 class Checked:
     """The last check of a buffer, at the version it was made for. The diagnostics come from a check
     without the fixes (most of the cost is building and verifying them); the fixes are computed when
-    code actions are first asked for at that version, and kept."""
+    code actions are first asked for at that version, and kept, as are the checks the code actions
+    make (editors ask for them at every move of the cursor)."""
 
     version: int | None
     text: str
     result: FileResult
     with_fixes: bool = False  # result holds each fix's edits and the fixed source
+    suppressions: dict[int, lsp.TextEdit | None] = field(default_factory=dict)  # by the finding's index
+    # Other modules checked with their fixes, by path and the text checked.
+    elsewhere: dict[tuple[str, str], FileResult] = field(default_factory=dict)
 
 
 class LambdaFixServer(LanguageServer):
@@ -360,8 +364,11 @@ def _quick_fixes(ls: LambdaFixServer, uri: str, checked: Checked, finding: Findi
     if fix is not None and fix.edits and (fix.applicability is Applicability.SAFE or unsafe):
         actions.append(_fix_action(ls, fix, uri, checked.version, checked.text, diagnostic))
     elif fix is None:
-        actions += _fixes_elsewhere(ls, finding, diagnostic, unsafe)
-    suppressed = _suppression(ls.session, checked, finding, ls.settings)
+        actions += _fixes_elsewhere(ls, checked, finding, diagnostic, unsafe)
+    index = checked.result.findings.index(finding)
+    if index not in checked.suppressions:
+        checked.suppressions[index] = _suppression(ls.session, checked, finding, ls.settings)
+    suppressed = checked.suppressions[index]
     if suppressed is not None:
         actions.append(lsp.CodeAction(title=f"lambda-fix: ignore {finding.code} on this line",
                                       kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
@@ -381,7 +388,7 @@ def _fix_action(ls: LambdaFixServer, fix: Fix, uri: str, version: int | None, te
                           is_preferred=fix.applicability is Applicability.SAFE, edit=_edit(ls, uri, version, edits))
 
 
-def _fixes_elsewhere(ls: LambdaFixServer, finding: Finding, diagnostic: lsp.Diagnostic,
+def _fixes_elsewhere(ls: LambdaFixServer, checked: Checked, finding: Finding, diagnostic: lsp.Diagnostic,
                      unsafe: bool) -> list[lsp.CodeAction]:
     """A finding whose fix is made in another module (a client built in a helper the handler calls):
     that module is checked as `lambda-fix OTHER` would, and the fix of the same finding there, at the
@@ -399,16 +406,20 @@ def _fixes_elsewhere(ls: LambdaFixServer, finding: Finding, diagnostic: lsp.Diag
         text = ls.session.read(path)
         if text is None or not path.endswith((".py", ".pyi")):
             continue
-        there = _check(ls.session, path, text, ls.settings, True)
+        uri = Path(path).resolve().as_uri()
+        open_document = ls.workspace.text_documents.get(uri)
+        if open_document is not None and open_document.source != text:
+            continue  # edited since the session last heard: its own check follows, and asks again
+        there = checked.elsewhere.get((path, text))
+        if there is None:
+            there = checked.elsewhere[path, text] = _check(ls.session, path, text, ls.settings, True)
         for other in there.findings:
             fix = other.fix
             if (other.code != finding.code or other.line not in lines or fix is None or not fix.edits
                     or not (fix.applicability is Applicability.SAFE or unsafe)):
                 continue
-            uri = Path(path).resolve().as_uri()
             where = f" (in {os.path.relpath(path, os.path.dirname(finding.path))})"
             if ls.applies_edits:
-                open_document = ls.workspace.text_documents.get(uri)
                 actions.append(_fix_action(ls, fix, uri, open_document.version if open_document else None, text,
                                            diagnostic, where))
             elif can_disable:
