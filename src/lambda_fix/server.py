@@ -70,6 +70,7 @@ class LambdaFixServer(LanguageServer):
         self.settings = Settings()
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.edits = 0  # buffers' changes so far
         self.session = Session()  # used from the checks' thread only
         self.checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-fix-check")
 
@@ -107,15 +108,19 @@ class LambdaFixServer(LanguageServer):
         self.flags = flags
         self.settings = Settings(flags=flags)
 
-    def schedule(self, uri: str, delay: float = DEBOUNCE) -> None:
-        """Check uri once the edits have paused for delay seconds (at once for 0)."""
+    def schedule(self, uri: str, delay: float = DEBOUNCE, for_another: bool = False) -> None:
+        """Check uri once the edits have paused for delay seconds (at once for 0). for_another: because
+        another buffer was edited; such a check is dropped when yet another edit comes before the
+        checks' thread reaches it (that edit schedules it again), so that it never holds up the check
+        of the buffer being typed in."""
         waiting = self.pending.pop(uri, None)
         if waiting is not None:
             waiting.cancel()
         loop = asyncio.get_running_loop()
-        self.pending[uri] = loop.call_later(delay, lambda: loop.create_task(self.check(uri)))
+        edits = self.edits if for_another else None
+        self.pending[uri] = loop.call_later(delay, lambda: loop.create_task(self.check(uri, edits)))
 
-    async def check(self, uri: str) -> None:
+    async def check(self, uri: str, edits: int | None = None) -> None:
         self.pending.pop(uri, None)
         document = self.workspace.get_text_document(uri)
         if not document.path or not document.path.endswith((".py", ".pyi")):
@@ -123,8 +128,11 @@ class LambdaFixServer(LanguageServer):
         version, text, path = document.version, document.source, document.path
 
         def check_if_current() -> FileResult | None:
-            # Asked when the thread comes to it: a version edited since is not checked (its own follows).
-            return _check(self.session, path, text, self.settings, False) if self.current(uri, version) else None
+            # Asked when the thread comes to it: a version edited since is not checked (its own follows),
+            # nor a check for an edit of another buffer that has been edited again.
+            if not self.current(uri, version) or edits not in (None, self.edits):
+                return None
+            return _check(self.session, path, text, self.settings, False)
 
         result = await self.in_order(check_if_current)
         if result is None or not self.current(uri, version):
@@ -190,12 +198,13 @@ def _opened(ls: LambdaFixServer, params: lsp.DidOpenTextDocumentParams) -> None:
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 def _changed(ls: LambdaFixServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    ls.edits += 1
     ls.buffer_changed(params.text_document.uri)
     ls.schedule(params.text_document.uri)
     # The handlers of other open modules may reach this one: their findings may change too.
     for uri in list(ls.checked):
         if uri != params.text_document.uri:
-            ls.schedule(uri, OTHERS_DEBOUNCE)
+            ls.schedule(uri, OTHERS_DEBOUNCE, for_another=True)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
