@@ -1175,7 +1175,7 @@ def _comprehension_bound(function: FunctionNode) -> dict[int, ast.expr]:
     def collect() -> dict[int, ast.expr]:
         found: dict[int, ast.expr] = {}
         # Outer comprehensions first, so an inner one that binds the name again wins for its own loads.
-        for node in descendants(function):
+        for node in every_node(function):
             if not isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 continue
             # Its first iterable is evaluated outside it; each later one sees the names bound before it,
@@ -1206,7 +1206,7 @@ def _bind_loads(part: ast.AST, binders: dict[str, ast.expr], found: dict[int, as
 def _assignments_from_calls(node: FunctionNode) -> list[ast.Assign]:
     """`x = something(...)` statements in node: where locals holding class instances come from."""
     return remembered(node, "assign_calls", lambda: [  # type: ignore[no-any-return]
-        n for n in descendants(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)])
+        n for n in every_node(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)])
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,

@@ -42,8 +42,16 @@ def threading_plan(module: ModuleInfo, flow: HandlerFlow, name: str,
     methods = sorted(n for n in needs if n not in module.functions)
     if methods:
         return f"the method `{methods[0]}` uses it"
+    chain = needs | {handler}
+    # Asked of every function that would gain the parameter: found once, not once per function (a
+    # handler that calls a hundred helpers asked ten thousand times).
+    local_in = {}
+    for other in sorted(chain, reverse=True):  # the first in order wins, as a loop over the chain found
+        local_in.update(dict.fromkeys(scope_bindings(module.functions[other]).local, other))
+    called_from_elsewhere = {callee for caller, callees in flow.calls.items() if caller[0] != module.path
+                             for callee in callees}
     for function_name in sorted(needs - {handler}):
-        problem = _threading_problem(module, flow, function_name, name, needs | {handler})
+        problem = _threading_problem(module, flow, function_name, name, chain, local_in, called_from_elsewhere)
         if problem:
             return problem
     return tuple((f, _passing_mode(module, f)) for f in module.functions if f in needs and f != handler)
@@ -64,7 +72,10 @@ def _callers_closure(module: ModuleInfo, flow: HandlerFlow, users: set[str]) -> 
 
 
 def _threading_problem(module: ModuleInfo, flow: HandlerFlow, function_name: str, state: str,
-                       chain: set[str]) -> str | None:
+                       chain: set[str], local_in: dict[str, str],
+                       called_from_elsewhere: set[FunctionKey]) -> str | None:
+    """Why function_name cannot gain the parameter, if it cannot. local_in: each local name of a
+    function of the chain -> that function; called_from_elsewhere: functions another module calls."""
     node = module.functions[function_name]
     key: FunctionKey = (module.path, function_name)
     if key in flow.escaping:
@@ -78,17 +89,15 @@ def _threading_problem(module: ModuleInfo, flow: HandlerFlow, function_name: str
     if state in scope_bindings(node).params or (state in scope_bindings(node).local
                                                  and state not in scope_bindings(node).declared_global):
         return f"`{function_name}` has a parameter or local named `{state}`"
-    for other in chain:
-        if function_name in scope_bindings(module.functions[other]).local:
-            return f"`{other}` has a local named `{function_name}`"
+    if function_name in local_in:
+        return f"`{local_in[function_name]}` has a local named `{function_name}`"
     for use in module.uses.get(function_name, []):
         if use.where != "function" or use.owner not in chain:
             return f"`{function_name}` is also used outside the handler's call chain"
         if id(use.node) not in _calls_by_callee(module):
             return f"`{function_name}` is referenced without being called in `{use.owner}`"
-    for caller, callees in flow.calls.items():
-        if key in callees and caller[0] != module.path:
-            return f"`{function_name}` is called from another module"
+    if key in called_from_elsewhere:
+        return f"`{function_name}` is called from another module"
     return None
 
 
