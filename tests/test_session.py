@@ -74,3 +74,18 @@ def test_a_check_with_fixes_leaves_the_buffer_not_the_rewrite(tmp_path: Path) ->
     kept = [m.source for m in session.project_of(app).parsed_modules() if m.path.endswith("helpers.py")]
     assert kept in ([], [HELPERS])
     assert _codes(session, app, HANDLER) == ["LF002", "LF004"]
+
+
+def test_no_project_reaches_above_the_editors_workspace(tmp_path: Path) -> None:
+    """A `.git` in a home directory: a file of the workspace below it gets the workspace's project, not
+    every file of the home directory."""
+    home = tmp_path / "home"
+    (home / ".git").mkdir(parents=True)
+    (home / "other").mkdir()
+    (home / "other" / "unrelated.py").write_text("import helpers\n")
+    workspace = home / "orders"
+    workspace.mkdir()
+    app, _ = _project(workspace)
+    assert Session().project_of(app).files != Session((str(workspace),)).project_of(app).files
+    files = Session((str(workspace),)).project_of(app).files
+    assert sorted(Path(f).name for f in files) == ["app.py", "helpers.py"]

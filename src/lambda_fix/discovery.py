@@ -60,14 +60,15 @@ PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "template.yaml", "
                    "serverless.yaml")
 
 
-def project_root(path: str) -> str | None:
+def project_root(path: str, top: str | None = None) -> str | None:
     """The project a file named on the command line belongs to, which its analysis looks across: the
     repository that holds it (the nearest directory up with a `.git`, as pre-commit and a pull request
     see it), else the nearest with a packaging file or a deployment template; never above the working
-    directory when the file is inside it, as imports resolve and templates are read no higher. None
-    for a file of no project (a scratch file in a home directory): it is analysed on its own."""
+    directory (or top: an editor's workspace) when the file is inside it, as imports resolve and
+    templates are read no higher. None for a file of no project (a scratch file in a home directory):
+    it is analysed on its own."""
     directory = os.path.dirname(os.path.abspath(path))
-    cwd = os.getcwd()
+    cwd = os.path.abspath(top) if top else os.getcwd()
     inside = directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep)
     nearest = None
     for candidate in _upwards(directory, cwd if inside else None):

@@ -30,6 +30,7 @@ from typing import Any, Callable, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from . import __version__
 from .config import ConfigError, Settings
@@ -172,6 +173,8 @@ server = LambdaFixServer()
 @server.feature(lsp.INITIALIZE)
 def _initialize(ls: LambdaFixServer, params: lsp.InitializeParams) -> None:
     ls.configure(params.initialization_options)
+    folders = [folder.uri for folder in params.workspace_folders or ()] or [params.root_uri or ""]
+    ls.session = Session(tuple(path for path in map(to_fs_path, folders) if path))
 
 
 @server.feature(lsp.INITIALIZED)

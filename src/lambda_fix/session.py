@@ -37,7 +37,11 @@ class _Kept:
 
 
 class Session:
-    def __init__(self) -> None:
+    def __init__(self, workspaces: tuple[str, ...] = ()) -> None:
+        """workspaces: the editor's workspace folders. No project of a file inside one reaches above it
+        (a `.git` in a home directory must not make the whole home one project); for a file inside
+        none, the working directory bounds it, as on the command line."""
+        self.workspaces = tuple(os.path.realpath(w) for w in workspaces)
         self._buffers: dict[str, str] = {}  # real path -> the text the editor holds
         self._disk: dict[str, tuple[tuple[int, int], str | None]] = {}  # real path -> (size, mtime), text
         self._projects: dict[str, _Kept] = {}  # by root (or directory, for a file of no project)
@@ -96,7 +100,9 @@ class Session:
             self._refresh(project)
 
     def project_of(self, path: str) -> Project:
-        root = project_root(path)
+        real = self.real(path)
+        inside = [w for w in self.workspaces if real == w or real.startswith(w.rstrip(os.sep) + os.sep)]
+        root = project_root(real, max(inside, key=len)) if inside else project_root(path)
         key = root or os.path.dirname(self.real(path))
         kept = self._projects.get(key)
         if kept is None:

@@ -160,6 +160,11 @@ class Project:
         self.questions.append(("importers", path, module_stem, "\n".join(found)))
         return found
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file of the run (or of the project an editor's session keeps)."""
+        return self._files
+
     def in_run(self, path: str) -> bool:
         """Is path one of the files this run checks (and may rewrite)?"""
         here = self.resolved(path)
