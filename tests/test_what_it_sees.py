@@ -262,3 +262,29 @@ def test_a_function_defined_inside_the_handler_is_followed_not_counted_as_unfoll
         """})
     assert not found.unfollowed
     assert any(m.state[1] == "SEEN" and m.per_request_value for m in found.mutations)
+
+
+def test_a_handler_made_with_partial_gets_its_findings(tmp_path: Path) -> None:
+    """The handler is an object, not a function of the module: deciding how state could be passed to
+    the helpers it calls must not look it up among them (that once failed the whole file)."""
+    (tmp_path / "app.py").write_text(textwrap.dedent('''\
+        import functools
+
+        SEEN = []
+
+
+        def record(event):
+            SEEN.append(event)
+
+
+        def process(event, context, extra):
+            record(event)
+            return len(SEEN)
+
+
+        lambda_handler = functools.partial(process, extra=1)
+        '''))
+    done = subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", "--check", "app.py"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert "internal error" not in done.stdout + done.stderr
+    assert "LF001" in done.stdout or "LF002" in done.stdout, done.stdout

@@ -46,7 +46,9 @@ def threading_plan(module: ModuleInfo, flow: HandlerFlow, name: str,
     # Asked of every function that would gain the parameter: found once, not once per function (a
     # handler that calls a hundred helpers asked ten thousand times).
     local_in = {}
-    for other in sorted(chain, reverse=True):  # the first in order wins, as a loop over the chain found
+    # The first in order wins. A handler that is an object (`functools.partial(process, ...)`) is no
+    # function of the module, and has no locals.
+    for other in sorted((f for f in chain if f in module.functions), reverse=True):
         local_in.update(dict.fromkeys(scope_bindings(module.functions[other]).local, other))
     called_from_elsewhere = {callee for caller, callees in flow.calls.items() if caller[0] != module.path
                              for callee in callees}
