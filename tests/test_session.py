@@ -89,3 +89,81 @@ def test_no_project_reaches_above_the_editors_workspace(tmp_path: Path) -> None:
     assert Session().project_of(app).files != Session((str(workspace),)).project_of(app).files
     files = Session((str(workspace),)).project_of(app).files
     assert sorted(Path(f).name for f in files) == ["app.py", "helpers.py"]
+
+
+def _files(root: Path, files: dict[str, str]) -> None:
+    (root / "pyproject.toml").write_text("[project]\nname = 'orders'\n")
+    for name, text in files.items():
+        (root / name).write_text(text)
+
+
+def test_an_edit_two_imports_away_reaches_the_handler(tmp_path: Path) -> None:
+    """app imports helpers, which imports store: what app learnt of store through helpers is forgotten
+    when store changes, as a check from scratch would see it."""
+    _files(tmp_path, {
+        "app.py": "import helpers\n\n\ndef lambda_handler(event, context):\n    helpers.keep(event)\n"
+                  "    return {'ok': True}\n",
+        "helpers.py": "import store\n\n\ndef keep(event):\n    store.add(event.get('id'))\n",
+        "store.py": "def add(value):\n    print(value)\n"})  # no state at all: nothing for app to look for
+    app, store = str(tmp_path / "app.py"), str(tmp_path / "store.py")
+    session = Session()
+    assert _codes(session, app, (tmp_path / "app.py").read_text()) == []
+    session.edited(store, "SEEN = []\n\n\ndef add(value):\n    SEEN.append(value)\n")
+    assert _codes(session, app, (tmp_path / "app.py").read_text()) == ["LF002"]
+
+
+def test_what_a_helper_learnt_of_a_handler_edited_again_and_again_does_not_pile_up(tmp_path: Path) -> None:
+    """The handler's class extends the helper's: the helper's walk for that subclass is kept per
+    version of the handler unless it is forgotten when the handler changes."""
+    handler = ("import helpers\n\nSEEN = []\n\n\nclass Orders(helpers.Base):\n    def process(self, event):\n"
+               "        SEEN.append(event)\n\n\nHANDLER = Orders()\n\n\ndef lambda_handler(event, context):\n"
+               "    return HANDLER.handle(event)\n")
+    _files(tmp_path, {"app.py": handler, "helpers.py": "class Base:\n    def handle(self, event):\n"
+                                                         "        return self.process(event)\n"})
+    app = str(tmp_path / "app.py")
+    session = Session()
+    [base] = [m for m in _checked_modules(session, app, handler) if m.path.endswith("helpers.py")]
+    handle = base.classes["Base"].body[0]
+    for number in range(5):
+        edited = handler + f"# edit {number}\n"
+        session.edited(app, edited)
+        assert _codes(session, app, edited) == ["LF002"]
+    learnt = handle.__dict__.get("_lambda_fix_cache", {})
+    assert all(len(learnt.get(key, {})) <= 1 for key in ("walks", "resolved"))
+
+
+def _checked_modules(session: Session, path: str, text: str) -> list:
+    session.check(path, text, Settings(), fixes=False)
+    return session.project_of(path).parsed_modules()
+
+
+def test_a_helper_fixed_on_disk_after_a_syntax_error_is_read_again(tmp_path: Path) -> None:
+    good = "SEEN = []\n\n\ndef collect(event):\n    SEEN.append(event.get('id'))\n"
+    _files(tmp_path, {"app.py": "import helpers\n\n\ndef lambda_handler(event, context):\n"
+                                "    helpers.collect(event)\n    return {'ok': True}\n",
+                      "helpers.py": good.replace("def collect(event):", "def collect(event)")})
+    app = str(tmp_path / "app.py")
+    session = Session()
+    assert _codes(session, app, (tmp_path / "app.py").read_text()) == []
+    (tmp_path / "helpers.py").write_text(good)
+    os.utime(tmp_path / "helpers.py", ns=(1, 1))
+    assert _codes(session, app, (tmp_path / "app.py").read_text()) == ["LF002"]
+
+
+def test_which_handler_a_helpers_finding_names_does_not_change_with_an_edit(tmp_path: Path) -> None:
+    """Two handlers reach the helper; the finding names the first as the command line does, before and
+    after an edit of that handler (the index of importers keeps the files' order)."""
+    handler = "import helpers\n\n\ndef lambda_handler(event, context):\n    helpers.make_client()\n    return {}\n"
+    _files(tmp_path, {"a_app.py": handler, "b_app.py": handler.replace("lambda_handler", "handler"),
+                      "helpers.py": "import boto3\n\n\ndef make_client():\n    return boto3.client('s3')\n"})
+    helpers = str(tmp_path / "helpers.py")
+    session = Session()
+
+    def message() -> str:
+        [finding] = session.check(helpers, (tmp_path / "helpers.py").read_text(), Settings(), fixes=False).findings
+        return finding.message
+
+    first = message()
+    assert "of `a_app`" in first
+    session.edited(str(tmp_path / "a_app.py"), handler + "# edited\n")
+    assert message() == first

@@ -46,6 +46,7 @@ class Session:
         self._disk: dict[str, tuple[tuple[int, int], str | None]] = {}  # real path -> (size, mtime), text
         self._projects: dict[str, _Kept] = {}  # by root (or directory, for a file of no project)
         self._real: dict[str, str] = {}
+        self._unparsed: dict[str, str | None] = {}  # real path -> the text that could not be parsed
 
     # ---- what the editor says --------------------------------------------------------------------
 
@@ -152,3 +153,10 @@ class Session:
         for module in project.parsed_modules():
             if self.read(module.path) != module.source:
                 project.changed(module.path)
+        for path in project.unparsed_paths():  # read again once its text is no longer what failed
+            text = self.read(path)
+            if path not in self._unparsed:
+                self._unparsed[path] = text
+            elif self._unparsed[path] != text:
+                del self._unparsed[path]
+                project.changed(path)

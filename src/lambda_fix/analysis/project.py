@@ -60,6 +60,7 @@ class Project:
         # analysed with its whole project around it, and the project's other files are only read.
         self._checked = None if checked is None else frozenset(os.path.realpath(p) for p in checked)
         self._files_index: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
+        self._order: dict[str, int] | None = None  # each file's place in files
         self._by_path: dict[str, ModuleInfo | None] = {}
         self._recent: collections.OrderedDict[str, ModuleInfo] = collections.OrderedDict()  # forgotten last
         self._keys: dict[str, str] = {}  # path as asked for -> resolved
@@ -284,10 +285,17 @@ class Project:
         self._by_path[key] = info
 
     def _forget_what_importers_learnt(self, changed: ModuleInfo) -> None:
-        words = {word for word in changed.name.split(".") if word} or {Path(changed.path).stem}
-        for other in (*self._by_path.values(), *self._recent.values()):
-            if other is not None and other is not changed and any(word in other.source for word in words):
-                forget_learnt(other.tree)
+        """The modules that import changed, and those that import them in turn (a re-export, a call
+        into a helper that calls into it), forget what they learnt of it."""
+        kept = [m for m in (*self._by_path.values(), *self._recent.values()) if m is not None and m is not changed]
+        words = _names_of(changed)
+        while words:
+            reached = [m for m in kept if any(word in m.source for word in words)]
+            kept = [m for m in kept if m not in reached]
+            words = set()
+            for module in reached:
+                forget_learnt(module.tree)
+                words |= _names_of(module)
 
     # ---- a project kept between checks (an editor's session) ----------------------------------
 
@@ -296,9 +304,16 @@ class Project:
         module is read again when next asked for, what the modules that import it learnt of it is
         forgotten, and its entries in the index of the files are made again from its new text."""
         key = self.resolved(path)
-        earlier = self._by_path.pop(key, None) or self._recent.pop(key, None)
-        if earlier is not None:
-            self._forget_what_importers_learnt(earlier)
+        known = key in self._by_path or key in self._recent  # parsed, or looked for and unreadable
+        self._by_path.pop(key, None)
+        self._recent.pop(key, None)
+        if known:
+            # Not only its importers: what a module learns of another may be keyed by the other's nodes
+            # (a helper's base class walked for a subclass in the handler), and would be kept, and
+            # grow, for every version of a module edited again and again. Every module's own facts stay;
+            # a check walks again the functions it reaches.
+            for module in self.parsed_modules():
+                forget_learnt(module.tree)
         spelled = [other for other in self._files if self.resolved(other) == key]
         if self._files_index is not None and spelled:
             importers, topics = self._files_index
@@ -308,13 +323,26 @@ class Project:
                 text = self._read(other) or ""
                 for word in _import_words(text):
                     importers.setdefault(word, []).append(other)
+                    self._in_files_order(importers[word])
                 for topic, files in topics.items():
                     if topic in text:
                         files.append(other)
+                        self._in_files_order(files)
+
+    def _in_files_order(self, files: list[str]) -> None:
+        """As the index was built: in the order of the run's files (which handler a finding names first
+        follows it)."""
+        if self._order is None:
+            self._order = {path: number for number, path in enumerate(self._files)}
+        files.sort(key=lambda path: self._order.get(path, -1))  # type: ignore[union-attr]
 
     def parsed_modules(self) -> list[ModuleInfo]:
         """The modules parsed and kept: what a session compares with the files' texts now."""
         return [m for m in (*self._by_path.values(), *self._recent.values()) if m is not None]
+
+    def unparsed_paths(self) -> list[str]:
+        """The modules looked for that could not be read or parsed (a syntax error being fixed)."""
+        return [path for path, module in self._by_path.items() if module is None]
 
     def checking(self, paths: tuple[str, ...] | None) -> None:
         """The files the next analysis reports on and may rewrite (in_run), when not all the files."""
@@ -475,6 +503,11 @@ _ATTRIBUTE_ASSIGNMENT = re.compile(r"^[ \t]*([\w.]+\.\w+|\w+\.[\w.]+)[ \t]*=(?!=
 _NAMED_TARGET = re.compile(r"""^[ \t]*(\w+)[ \t]*=[ \t]*[rbu]?(['"])([\w.]+)\2[ \t]*$""", re.MULTILINE)
 # An environment variable a test sets: `os.environ["AWS_REGION"] = ...`, `monkeypatch.setenv("AWS_REGION", ...)`.
 _ENVIRONMENT_SET = re.compile(r"""environ\[\s*['"](\w+)['"]\s*\][ \t]*=(?!=)|setenv\(\s*['"](\w+)['"]""")
+
+
+def _names_of(module: ModuleInfo) -> set[str]:
+    """The words an importer of module spells: its dotted name's, or its file's stem."""
+    return {word for word in module.name.split(".") if word} or {Path(module.path).stem}
 
 
 def _import_words(text: str) -> set[str]:
