@@ -276,9 +276,11 @@ async def test_a_fix_made_in_another_module_edits_that_file(client: LanguageClie
 
 
 @pytest.mark.asyncio
-async def test_an_edit_of_a_helper_changes_what_its_handler_is_found_to_do(client: LanguageClient,
-                                                                          tmp_path: Path) -> None:
-    app, helpers = _project(tmp_path)
+@pytest.mark.parametrize("folder", ["orders", "my orders é"])  # a URI with escapes: %20, %C3%A9
+async def test_an_edit_of_a_helper_changes_what_its_handler_is_found_to_do(client: LanguageClient, tmp_path: Path,
+                                                                          folder: str) -> None:
+    (tmp_path / folder).mkdir()
+    app, helpers = _project(tmp_path / folder)
     _open_only(client, app)
     await _diagnostics_of(client, app, ["LF002", "LF004"])
     _open_only(client, helpers)

@@ -70,7 +70,8 @@ class LambdaFixServer(LanguageServer):
         self.flags: dict[str, Any] = {}
         self.settings = Settings()
         self.checked: dict[str, Checked] = {}
-        self.pending: dict[str, asyncio.TimerHandle] = {}
+        # Checks waiting for the typing to pause, by URI, and whether each is for another buffer's edit.
+        self.pending: dict[str, tuple[asyncio.TimerHandle, bool]] = {}
         self.edits = 0  # buffers' changes so far
         self.session = Session()  # used from the checks' thread only
         self.checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-fix-check")
@@ -114,12 +115,14 @@ class LambdaFixServer(LanguageServer):
         another buffer was edited; such a check is dropped when yet another edit comes before the
         checks' thread reaches it (that edit schedules it again), so that it never holds up the check
         of the buffer being typed in."""
-        waiting = self.pending.pop(uri, None)
+        waiting = self.pending.get(uri)
+        if waiting is not None and for_another and not waiting[1]:
+            return  # its own check is waiting already, and checks for all that changed
         if waiting is not None:
-            waiting.cancel()
+            waiting[0].cancel()
         loop = asyncio.get_running_loop()
         edits = self.edits if for_another else None
-        self.pending[uri] = loop.call_later(delay, lambda: loop.create_task(self.check(uri, edits)))
+        self.pending[uri] = (loop.call_later(delay, lambda: loop.create_task(self.check(uri, edits))), for_another)
 
     async def check(self, uri: str, edits: int | None = None) -> None:
         self.pending.pop(uri, None)
@@ -142,17 +145,16 @@ class LambdaFixServer(LanguageServer):
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=uri, version=version, diagnostics=diagnostics(result, text)))
 
-    def buffer_changed(self, uri: str) -> None:
-        """The session reads the buffer's text from now on (None once it is closed)."""
+    def buffer_changed(self, uri: str, closed: bool = False) -> None:
+        """The session reads the buffer's text from now on (the file's once it is closed)."""
         document = self.workspace.get_text_document(uri)
         if document.path:
-            text = document.source if uri in self.workspace.text_documents else None
-            self.checks.submit(self.session.edited, document.path, text)
+            self.checks.submit(self.session.edited, document.path, None if closed else document.source)
 
     def forget(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
         if waiting is not None:
-            waiting.cancel()
+            waiting[0].cancel()
         self.checked.pop(uri, None)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
@@ -273,7 +275,7 @@ def _run_probe(path: str, function: str, events_file: str) -> str:
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def _closed(ls: LambdaFixServer, params: lsp.DidCloseTextDocumentParams) -> None:
-    ls.buffer_changed(params.text_document.uri)
+    ls.buffer_changed(params.text_document.uri, closed=True)
     ls.forget(params.text_document.uri)
     for uri in list(ls.checked):  # they read the file on disk now, not the buffer
         ls.schedule(uri, OTHERS_DEBOUNCE)
@@ -418,10 +420,16 @@ def _fixes_elsewhere(ls: LambdaFixServer, checked: Checked, finding: Finding, di
         text = ls.session.read(path)
         if text is None or not path.endswith((".py", ".pyi")):
             continue
-        uri = Path(path).resolve().as_uri()
-        open_document = ls.workspace.text_documents.get(uri)
+        # The editor's document of that file, by where it really is (its URI may be spelled otherwise):
+        # its version is read with its text, so a client that checks versions refuses the edit if the
+        # buffer changes before it is applied.
+        real = ls.session.real(path)
+        open_document = next((d for d in list(ls.workspace.text_documents.values())
+                              if d.path and ls.session.real(d.path) == real), None)
         if open_document is not None and open_document.source != text:
             continue  # edited since the session last heard: its own check follows, and asks again
+        uri = open_document.uri if open_document else Path(os.path.abspath(path)).as_uri()
+        version = open_document.version if open_document else None
         there = checked.elsewhere.get((path, text))
         if there is None:
             there = checked.elsewhere[path, text] = _check(ls.session, path, text, ls.settings, True)
@@ -432,8 +440,7 @@ def _fixes_elsewhere(ls: LambdaFixServer, checked: Checked, finding: Finding, di
                 continue
             where = f" (in {os.path.relpath(path, os.path.dirname(finding.path))})"
             if ls.applies_edits:
-                actions.append(_fix_action(ls, fix, uri, open_document.version if open_document else None, text,
-                                           diagnostic, where))
+                actions.append(_fix_action(ls, fix, uri, version, text, diagnostic, where))
             elif can_disable:
                 actions.append(lsp.CodeAction(
                     title=f"lambda-fix: {fix.title}{where}", kind=lsp.CodeActionKind.QuickFix,
