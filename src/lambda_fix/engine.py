@@ -326,17 +326,25 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
 
 
 def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[str, str] | None = None,
-                 fixes: bool = True, project: Project | None = None) -> FileResult:
+                 fixes: bool = True, project: Project | None = None, roots: tuple[str, ...] = ()) -> FileResult:
     """One module as an editor holds it (not saved, maybe), checked as a run over its project would
     check it: the settings of its nearest pyproject.toml, the handlers and runtimes the deployment
     templates above it name, and the other modules read from overlay (open buffers) before the disk.
     With each finding's end, and with fixes, each fix's edits and the fixed source (the costly part);
     writes nothing. project: the project an editor's session keeps between checks (session.py), which
-    reads its buffers itself; by default one over this module, reading overlay before the disk."""
+    reads its buffers itself; by default one over this module, reading overlay before the disk.
+    roots: the project's top directories, whose templates are read as a run over the file reads them
+    (a template in a sibling directory names the handler). A file marked @generated, or larger than
+    the max-file-size setting, is skipped or refused as a run skips or refuses it."""
     from . import worker
 
     config = settings.for_path(path)
-    named = templates.find([path])
+    if worker.generated(source):
+        return FileResult(path, Status.SKIPPED, error=worker.GENERATED_NOTE)
+    refusal = worker.refused(source.encode("utf-8", "surrogatepass"), config.max_file_size)
+    if refusal:
+        return FileResult(path, Status.FAILED, error=refusal)
+    named = templates.find([path, *roots], project.files if project is not None else ())
     if named.entries:
         config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     config = dataclasses.replace(config, targets=declared_python.targets_for((path,), config.target_version,

@@ -85,11 +85,13 @@ class Session:
         held = self._buffers.get(real)
         if trial:
             self.edited(path, text)
-        project = self.project_of(path)
+        kept = self._kept_of(path)
+        project = kept.project
         self._refresh(project)
         project.checking((path,))
         try:
-            return check_buffer(path, text, settings, fixes=fixes, project=project)
+            return check_buffer(path, text, settings, fixes=fixes, project=project,
+                                roots=(kept.root,) if kept.root else ())
         finally:
             # What the analysis asked of the other files is kept for a cached result; a session
             # keeps none, and the list would grow with every check.
@@ -101,6 +103,9 @@ class Session:
             self._refresh(project)
 
     def project_of(self, path: str) -> Project:
+        return self._kept_of(path).project
+
+    def _kept_of(self, path: str) -> _Kept:
         real = self.real(path)
         inside = [w for w in self.workspaces if real == w or real.startswith(w.rstrip(os.sep) + os.sep)]
         root = project_root(real, max(inside, key=len)) if inside else project_root(path)
@@ -113,7 +118,7 @@ class Session:
                 files = tuple(os.path.abspath(f) for f in discover([root]).files)
                 project = Project(self.read, boundary=Path(root), files=files)
             kept = self._projects[key] = _Kept(project, root)
-        return kept.project
+        return kept
 
     # ---- reading -----------------------------------------------------------------------------------
 

@@ -118,11 +118,11 @@ def process_file(path: str) -> Outcome:
         alone = None
     if helper and not may_name_a_factory(decoded.text):
         return Outcome(FileResult(path, Status.SKIPPED), decoded.encoding, digest, alone)
-    if _generated(decoded.text):
+    if generated(decoded.text):
         # Fixed in its generator, not here; an error would fail every pre-commit run and every review.
-        note = None if helper else "generated file (@generated): skipped; fix the generator instead"
+        note = None if helper else GENERATED_NOTE
         return Outcome(FileResult(path, Status.SKIPPED, error=note), decoded.encoding, digest, alone)
-    refusal = _refusal(data, config.max_file_size)
+    refusal = refused(data, config.max_file_size)
     if refusal:
         # A helper module is skipped, not an error, but said: it was not checked for the clients it builds.
         status, reason = ((Status.SKIPPED, f"{refusal}; it holds no handler: skipped") if helper
@@ -156,7 +156,10 @@ def _dependency(path: str) -> Dependency:
 _GENERATED = re.compile(r"@generated\b")
 
 
-def _refusal(data: bytes, limit_kib: int) -> str | None:
+GENERATED_NOTE = "generated file (@generated): skipped; fix the generator instead"
+
+
+def refused(data: bytes, limit_kib: int) -> str | None:
     """Why a file that may hold a handler is not processed: larger than the `max-file-size` setting (a
     rewrite costs about 0.1 s and 1 MB of memory per KiB of source: see docs/performance.md)."""
     if len(data) > limit_kib * 1024:
@@ -165,7 +168,7 @@ def _refusal(data: bytes, limit_kib: int) -> str | None:
     return None
 
 
-def _generated(text: str) -> bool:
+def generated(text: str) -> bool:
     """Marked `@generated` in its first ten lines (the convention of Phabricator, Buck and others)."""
     return _GENERATED.search("\n".join(text.splitlines()[:10])) is not None
 
