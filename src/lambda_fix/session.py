@@ -4,9 +4,10 @@ A run parses a project's modules once and forgets them when it ends; an editor a
 pause in the typing. So the session keeps, for each project a buffer belongs to (the repository, as
 `lambda-fix FILE` finds it), the project's files and the modules parsed so far, and tells the project
 what changed: a buffer edited, opened or closed, a file changed on disk. The changed module is parsed
-again when next asked for, and what the modules that import it learnt of it is forgotten (their own
-facts stay); nothing else is parsed again. So a helper is parsed once for all the edits of its handler,
-and the edit of a helper changes what the handlers that reach it are found to do.
+again when next asked for, and what the other modules learnt of one another is forgotten (their own
+facts stay; Project.changed says why all of it); nothing else is parsed again. So a helper is parsed
+once for all the edits of its handler, and the edit of a helper changes what the handlers that reach
+it are found to do.
 
 Each buffer is checked as `lambda-fix FILE` checks the file: the project's other files are read (who
 imports a helper, what the tests patch), and only the buffer is reported on. Open buffers are read

@@ -301,7 +301,7 @@ class Project:
 
     def changed(self, path: str) -> None:
         """The text at path is no longer what it was (an editor's buffer, or the file on disk): the
-        module is read again when next asked for, what the modules that import it learnt of it is
+        module is read again when next asked for, what every kept module learnt of the others is
         forgotten, and its entries in the index of the files are made again from its new text."""
         key = self.resolved(path)
         known = key in self._by_path or key in self._recent  # parsed, or looked for and unreadable
