@@ -98,8 +98,9 @@ async def session(lines: int, edits: int, modules: int) -> None:
     print(f"{len(text.splitlines())} lines, {modules} helper modules; first diagnostics {first * 1000:.0f} ms "
           "after opening")
     print(f"edit to diagnostics, the server's {DEBOUNCE * 1000:.0f} ms pause included: "
-          f"median {statistics.median(waits) * 1000:.0f} ms, 90th percentile "
-          f"{statistics.quantiles(waits, n=10)[-1] * 1000:.0f} ms, slowest {max(waits) * 1000:.0f} ms over {edits} edits")
+          f"median {statistics.median(waits) * 1000:.0f} ms, "
+          f"90th percentile {statistics.quantiles(waits, n=10)[-1] * 1000:.0f} ms, "
+          f"slowest {max(waits) * 1000:.0f} ms over {edits} edits")
     print("server resident MB every tenth of the edits: " + " ".join(f"{m / 2**20:.0f}" for m in memory))
 
 
