@@ -329,7 +329,8 @@ def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[st
                  fixes: bool = True, project: Project | None = None, roots: tuple[str, ...] = ()) -> FileResult:
     """One module as an editor holds it (not saved, maybe), checked as a run over its project would
     check it: the settings of its nearest pyproject.toml, the handlers and runtimes the deployment
-    templates above it name, and the other modules read from overlay (open buffers) before the disk.
+    templates above it (and in its project, with roots) name, and the other modules read from overlay
+    (open buffers) before the disk.
     With each finding's end, and with fixes, each fix's edits and the fixed source (the costly part);
     writes nothing. project: the project an editor's session keeps between checks (session.py), which
     reads its buffers itself; by default one over this module, reading overlay before the disk.

@@ -291,7 +291,7 @@ class Project:
         words = _names_of(changed)
         while words:
             reached = [m for m in kept if any(word in m.source for word in words)]
-            kept = [m for m in kept if m not in reached]
+            kept = [m for m in kept if all(m is not r for r in reached)]
             words = set()
             for module in reached:
                 forget_learnt(module.tree)
