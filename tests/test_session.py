@@ -170,15 +170,13 @@ def test_which_handler_a_helpers_finding_names_does_not_change_with_an_edit(tmp_
 
 
 def test_a_template_beside_the_code_names_its_handler(tmp_path: Path) -> None:
-    """The template lives in `infra/` (beside the script that deploys it), the code in `functions/`:
-    found through the project, as `lambda-fix functions/orders.py` finds it, it makes `record` a
-    handler."""
+    """The template lives in `infra/`, the code in `functions/`: found through the project, as
+    `lambda-fix functions/orders.py` finds it, it makes `record` a handler."""
     (tmp_path / ".git").mkdir()
     (tmp_path / "functions").mkdir()
     (tmp_path / "infra").mkdir()
     code = "ORDERS = []\n\n\ndef record(body, meta):\n    ORDERS.append(body)\n    return len(ORDERS)\n"
     (tmp_path / "functions" / "orders.py").write_text(code)
-    (tmp_path / "infra" / "deploy.py").write_text("print('sam deploy')\n")
     (tmp_path / "infra" / "template.yaml").write_text(
         "Transform: AWS::Serverless-2016-10-31\nResources:\n  Orders:\n    Type: AWS::Serverless::Function\n"
         "    Properties:\n      CodeUri: ../functions\n      Handler: orders.record\n      Runtime: python3.12\n")

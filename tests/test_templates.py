@@ -57,6 +57,25 @@ def test_serverless_framework_path_style_handler(project: Path) -> None:
     assert find(["src"]).entries == (f"{handler.resolve()}:hello",)
 
 
+@pytest.mark.parametrize("named", [".", "functions/orders.py"])
+def test_a_template_in_a_folder_without_python_names_its_handler(project: Path, named: str) -> None:
+    """`infra/template.yaml` beside no Python file, its code under `../functions`: the walk passes the
+    template, for a run over the repository and for a run naming the file alone."""
+    (project / ".git").mkdir()
+    write(project / "infra" / "template.yaml", """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: ../functions
+      Handler: orders.process_orders
+      Runtime: python3.12
+""")
+    write(project / "functions" / "orders.py", LEAK.format(name="process_orders"))
+    assert run([named], Config(jobs=1), Mode.CHECK).changed == 1
+
+
 def test_without_template_the_unusual_handler_is_not_known(project: Path) -> None:
     write(project / "app.py", LEAK.format(name="process_orders"))
     assert run(["."], Config(jobs=1), Mode.CHECK).changed == 0

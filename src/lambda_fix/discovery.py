@@ -31,6 +31,9 @@ class Discovery:
     # Temporary files of lambda-fix's own writes (files.py) found on the way, which a killed run may
     # have left: (directory, name).
     leftovers: tuple[tuple[str, str], ...] = ()
+    # Deployment templates the walk passed (templates.py reads them): one in a directory that holds no
+    # Python file (`infra/template.yaml`, its code under `../src`) names its handlers too.
+    templates: tuple[str, ...] = ()
 
 
 def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
@@ -38,6 +41,7 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
     named: list[str] = []
     errors: list[tuple[str, str]] = []
     leftovers: list[tuple[str, str]] = []
+    templates: list[str] = []
     extra = _spec(list(exclude)) if exclude else None
     for raw in paths:
         path = Path(raw)
@@ -45,19 +49,20 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
             files.append(str(path))  # named on the command line: always included
             named.append(str(path))
         elif path.is_dir():
-            _walk(path, extra, files, errors, leftovers)
+            _walk(path, extra, files, errors, leftovers, templates)
         else:
             errors.append((raw, _why_missing(raw)))
     for directory in dict.fromkeys(os.path.dirname(path) or "." for path in named):  # each listed once
         leftovers.extend((directory, n) for n in _listdir(directory) if is_leftover_name(n))
     unique = sorted(set(files))
-    return Discovery(tuple(unique), tuple(errors), tuple(sorted(set(named))), tuple(dict.fromkeys(leftovers)))
+    return Discovery(tuple(unique), tuple(errors), tuple(sorted(set(named))), tuple(dict.fromkeys(leftovers)),
+                     tuple(sorted(set(templates))))
 
 
 # What marks the top of a project, besides a repository's `.git`: a packaging file or a deployment
 # definition (templates.py reads the same names).
-PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "template.yaml", "template.yml", "serverless.yml",
-                   "serverless.yaml")
+TEMPLATE_NAMES = ("template.yaml", "template.yml", "serverless.yml", "serverless.yaml")
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", *TEMPLATE_NAMES)
 
 
 def project_root(path: str, top: str | None = None) -> str | None:
@@ -122,7 +127,7 @@ def _spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
 
 
 def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], errors: list[tuple[str, str]],
-          leftovers: list[tuple[str, str]]) -> None:
+          leftovers: list[tuple[str, str]], templates: list[str]) -> None:
     # Plain strings and os functions: on a large repository pathlib alone costs more than a cached run.
     ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (directory + "/", its .gitignore)
     seen: set[tuple[int, int]] = set()
@@ -167,6 +172,8 @@ def _walk(root: Path, extra: pathspec.GitIgnoreSpec | None, files: list[str], er
         for name in sorted(names):
             if name.endswith(".py") and not ignored(here + name, False):
                 files.append(here + name)
+            elif name in TEMPLATE_NAMES and not ignored(here + name, False):
+                templates.append(here + name)
             elif name.startswith(".") and is_leftover_name(name):
                 leftovers.append((here or ".", name))
 

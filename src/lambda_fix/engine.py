@@ -58,7 +58,7 @@ def run(paths: Iterable[str], config: Config | Settings, mode: Mode,
     else:
         groups = [(config, around.checked)]
     # Handlers and runtimes that deployment templates name, above and below the paths given.
-    named = templates.find([*paths, *around.roots], around.files)
+    named = templates.find([*paths, *around.roots, *around.templates], around.files)
     failures = [FileResult(path, Status.FAILED, error=reason) for path, reason in found.errors]
     # Each fix's own edits come from rewriting too: a check without them builds no new source.
     wanted = Wanted(ends=details, fix_edits=details and fix_edits,
@@ -102,6 +102,7 @@ class _Around:
     checked: tuple[str, ...]  # what the run analyses and reports on: its own files and the importers
     importers: tuple[str, ...] = ()  # files not of the run that import a named file, or such a file
     roots: tuple[str, ...] = ()  # the named files' projects
+    templates: tuple[str, ...] = ()  # deployment templates the walks passed (Discovery.templates)
 
     @property
     def only(self) -> tuple[str, ...] | None:
@@ -113,23 +114,25 @@ def _around(found: Discovery, exclude: Iterable[str]) -> _Around:
     """The projects of the files named (none for a file of no project), their files, and which of
     those import a named file."""
     if not found.named:
-        return _Around(found.files, found.files)
+        return _Around(found.files, found.files, templates=found.templates)
     from .analysis.importers import importers_of
     from .analysis.project import Project
 
     cwd = os.getcwd()
     roots = tuple(dict.fromkeys(_spelled(root, cwd) for root in map(project_root, found.named) if root))
     if not roots:
-        return _Around(found.files, found.files)
+        return _Around(found.files, found.files, templates=found.templates)
+    projects = discover(roots, exclude)
+    templates_passed = tuple(sorted({*found.templates, *projects.templates}))
     own = {os.path.realpath(path) for path in found.files}
-    others = [path for path in discover(roots, exclude).files if os.path.realpath(path) not in own]
+    others = [path for path in projects.files if os.path.realpath(path) not in own]
     if not others:
-        return _Around(found.files, found.files, roots=roots)
+        return _Around(found.files, found.files, roots=roots, templates=templates_passed)
     files = tuple(sorted({*found.files, *others}))
     inside = all(not os.path.isabs(root) for root in roots)
     project = Project(_read_source, boundary=Path(cwd) if inside else None, files=files)
     importers = tuple(path for path in importers_of(project, files, found.named) if path not in found.files)
-    return _Around(files, tuple(sorted({*found.files, *importers})), importers, roots)
+    return _Around(files, tuple(sorted({*found.files, *importers})), importers, roots, templates_passed)
 
 
 def _spelled(directory: str, cwd: str) -> str:
@@ -334,8 +337,8 @@ def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[st
     With each finding's end, and with fixes, each fix's edits and the fixed source (the costly part);
     writes nothing. project: the project an editor's session keeps between checks (session.py), which
     reads its buffers itself; by default one over this module, reading overlay before the disk.
-    roots: the project's top directories, whose templates are read as a run over the file reads them
-    (a template in a sibling directory names the handler). A file marked @generated, or larger than
+    roots: the project's top directories and the templates under them, read as a run over the file
+    reads them (a template in a sibling directory names the handler). A file marked @generated, or larger than
     the max-file-size setting, is skipped or refused as a run skips or refuses it."""
     from . import worker
 

@@ -35,6 +35,7 @@ from .source import SourceError, decode
 class _Kept:
     project: Project
     root: str | None  # None: a file of no project, checked with its directory's modules
+    templates: tuple[str, ...] = ()  # the deployment templates under root
 
 
 class Session:
@@ -92,7 +93,7 @@ class Session:
         project.checking((path,))
         try:
             return check_buffer(path, text, settings, fixes=fixes, project=project,
-                                roots=(kept.root,) if kept.root else ())
+                                roots=(kept.root, *kept.templates) if kept.root else ())
         finally:
             # What the analysis asked of the other files is kept for a cached result; a session
             # keeps none, and the list would grow with every check.
@@ -113,12 +114,15 @@ class Session:
         key = root or os.path.dirname(self.real(path))
         kept = self._projects.get(key)
         if kept is None:
+            templates: tuple[str, ...] = ()
             if root is None:
                 project = Project(self.read, boundary=package_of(Path(key))[0], files=())
             else:
-                files = tuple(os.path.abspath(f) for f in discover([root]).files)
+                found = discover([root])
+                files = tuple(os.path.abspath(f) for f in found.files)
                 project = Project(self.read, boundary=Path(root), files=files)
-            kept = self._projects[key] = _Kept(project, root)
+                templates = found.templates
+            kept = self._projects[key] = _Kept(project, root, templates)
         return kept
 
     # ---- reading -----------------------------------------------------------------------------------
