@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import cache as result_cache
 from . import declared_python, target, templates
@@ -328,18 +328,16 @@ def check_source(source: str, config: Config = Config(), path: str = STDIN, deta
     return worker.check_text(source, config, path, details)
 
 
-def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[str, str] | None = None,
-                 fixes: bool = True, project: Project | None = None, roots: tuple[str, ...] = ()) -> FileResult:
+def check_buffer(path: str, source: str, settings: Settings, project: Project, fixes: bool = True,
+                 roots: tuple[str, ...] = ()) -> FileResult:
     """One module as an editor holds it (not saved, maybe), checked as a run over its project would
     check it: the settings of its nearest pyproject.toml, the handlers and runtimes the deployment
-    templates above it (and in its project, with roots) name, and the other modules read from overlay
-    (open buffers) before the disk.
+    templates above it and in its project name, and the other modules read through project (the one an
+    editor's session keeps between checks: session.py, which reads open buffers before the disk).
     With each finding's end, and with fixes, each fix's edits and the fixed source (the costly part);
-    writes nothing. project: the project an editor's session keeps between checks (session.py), which
-    reads its buffers itself; by default one over this module, reading overlay before the disk.
-    roots: the project's top directories and the templates under them, read as a run over the file
-    reads them (a template in a sibling directory names the handler). A file marked @generated, or larger than
-    the max-file-size setting, is skipped or refused as a run skips or refuses it."""
+    writes nothing. roots: the project's top directories and the templates under them, read as a run
+    over the file reads them (a template in a sibling directory names the handler). A file marked
+    @generated, or larger than the max-file-size setting, is skipped or refused as a run does."""
     from . import worker
 
     config = settings.for_path(path)
@@ -348,13 +346,13 @@ def check_buffer(path: str, source: str, settings: Settings, overlay: Mapping[st
     refusal = worker.refused(source.encode("utf-8", "surrogatepass"), config.max_file_size)
     if refusal:
         return FileResult(path, Status.FAILED, error=refusal)
-    named = templates.find([path, *roots], project.files if project is not None else ())
+    named = templates.find([path, *roots], project.files)
     if named.entries:
         config = dataclasses.replace(config, handlers=config.handlers + named.entries)
     config = dataclasses.replace(config, targets=declared_python.targets_for((path,), config.target_version,
                                                                               named.runtimes))
     wanted = Wanted(ends=True, fix_edits=fixes, new_source=fixes)
-    return worker.check_text(source, config, path, overlay=overlay, wanted=wanted, project=project)
+    return worker.check_text(source, config, path, wanted=wanted, project=project)
 
 
 # ---- the pool ---------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class Session:
         self._refresh(project)
         project.checking((path,))
         try:
-            return check_buffer(path, text, settings, fixes=fixes, project=project,
+            return check_buffer(path, text, settings, project, fixes=fixes,
                                 roots=(kept.root, *kept.templates) if kept.root else ())
         finally:
             # What the analysis asked of the other files is kept for a cached result; a session

@@ -17,7 +17,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from . import cache as result_cache
 from . import codemods, files, lifetime, native_parse, target
@@ -77,17 +77,13 @@ def init(files: tuple[str, ...], config: Config, wanted: Wanted = Wanted(), in_p
 
 
 def check_text(source: str, config: Config, path: str = STDIN, details: bool = False,
-               overlay: Mapping[str, str] | None = None, wanted: Wanted | None = None,
-               project: Project | None = None) -> FileResult:
-    """One module given as text, with its fixed source; never raises. overlay: texts to read instead
-    of the files at those paths (an editor's unsaved buffers of the modules it imports). wanted: what
-    to compute besides the findings (by default: as details says). project: the project to read the
-    other modules from (an editor's session keeps one between checks), instead of a new one."""
-    if project is None:
-        read = _read_text if not overlay else (lambda p: overlay[p] if p in overlay else _read_text(p))
-        project = Project(read, files=())
+               wanted: Wanted | None = None, project: Project | None = None) -> FileResult:
+    """One module given as text, with its fixed source; never raises. wanted: what to compute besides
+    the findings (by default: as details says). project: the project to read the other modules from
+    (an editor's session keeps one between checks); by default a new one, reading the disk."""
     try:
-        return _process_text(path, source, config, project, wanted or Wanted(details, details))
+        return _process_text(path, source, config, project or Project(_read_text, files=()),
+                             wanted or Wanted(details, details))
     except Exception:  # noqa: BLE001 - a bug must not take the caller down
         return FileResult(path, Status.FAILED, error=_internal_error())
 
