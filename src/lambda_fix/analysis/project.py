@@ -212,14 +212,10 @@ class Project:
             files, self._files_index = _SHARED_INDEXES[id(self._files)]
         if self._files_index is None:
             importers: dict[str, list[str]] = {}
-            tmp_users: list[str] = []
+            topics: dict[str, list[str]] = {"/tmp": []}
             for other in self._files:
-                text = self._read(other) or ""
-                for word in _import_words(text):
-                    importers.setdefault(word, []).append(other)
-                if "/tmp" in text:
-                    tmp_users.append(other)
-            self._files_index = (importers, {"/tmp": tmp_users})
+                _index_file(other, self._read(other) or "", importers, topics)
+            self._files_index = (importers, topics)
             # Every project of a run (each rewrite is checked by a fresh one) shares the index: built
             # per project, a run with many fixes would read every file once per fix.
             _SHARED_INDEXES.clear()
@@ -320,14 +316,8 @@ class Project:
             for files in (*importers.values(), *topics.values()):
                 files[:] = [other for other in files if other not in spelled]
             for other in spelled:
-                text = self._read(other) or ""
-                for word in _import_words(text):
-                    importers.setdefault(word, []).append(other)
-                    self._in_files_order(importers[word])
-                for topic, files in topics.items():
-                    if topic in text:
-                        files.append(other)
-                        self._in_files_order(files)
+                for files in _index_file(other, self._read(other) or "", importers, topics):
+                    self._in_files_order(files)
 
     def _in_files_order(self, files: list[str]) -> None:
         """As the index was built: in the order of the run's files (which handler a finding names first
@@ -508,6 +498,21 @@ _ENVIRONMENT_SET = re.compile(r"""environ\[\s*['"](\w+)['"]\s*\][ \t]*=(?!=)|set
 def _names_of(module: ModuleInfo) -> set[str]:
     """The words an importer of module spells: its dotted name's, or its file's stem."""
     return {word for word in module.name.split(".") if word} or {Path(module.path).stem}
+
+
+def _index_file(path: str, text: str, importers: dict[str, list[str]],
+                topics: dict[str, list[str]]) -> list[list[str]]:
+    """path entered in the index under each module word its imports spell and each topic its text
+    holds; the lists it was added to."""
+    added = []
+    for word in _import_words(text):
+        added.append(importers.setdefault(word, []))
+    for topic, files in topics.items():
+        if topic in text:
+            added.append(files)
+    for files in added:
+        files.append(path)
+    return added
 
 
 def _import_words(text: str) -> set[str]:
