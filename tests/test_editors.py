@@ -13,92 +13,75 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_server import LEAKY  # the same leaky handler the LSP client tests open
+from test_server import HANDLER, HELPERS, LEAKY  # the modules the LSP client tests open
 
-SCRIPT = Path(__file__).parent / "editors" / "neovim_fix_all.lua"
-@pytest.mark.editor
-def test_neovim_applies_the_fix_all_action_as_the_command_line_writes(tmp_path: Path) -> None:
+SCRIPTS = Path(__file__).parent / "editors"
+ONE_MODULE = {"app.py": LEAKY}
+A_PROJECT = {"pyproject.toml": "[project]\nname = 'orders'\n", "app.py": HANDLER, "helpers.py": HELPERS}
+
+
+def _two_copies(tmp_path: Path, files: dict[str, str], fixed: str) -> tuple[Path, Path]:
+    """The files twice: one copy for the editor, and one that `lambda-fix FIXED` rewrites, to compare."""
+    for side in ("editor", "cli"):
+        (tmp_path / side).mkdir()
+        for name, text in files.items():
+            (tmp_path / side / name).write_text(text)
+    subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", fixed], cwd=tmp_path / "cli", check=False,
+                   capture_output=True)
+    return tmp_path / "editor", tmp_path / "cli"
+
+
+def _neovim(directory: Path, script: str) -> subprocess.CompletedProcess[str]:
     nvim = shutil.which("nvim")
     assert nvim, "the editor tests need Neovim (Debian: apt-get install neovim)"
-    (tmp_path / "editor").mkdir()
-    (tmp_path / "cli").mkdir()
-    edited, expected = tmp_path / "editor" / "app.py", tmp_path / "cli" / "app.py"
-    edited.write_text(LEAKY)
-    expected.write_text(LEAKY)
-    subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", str(expected)], check=True,
-                   capture_output=True)
-    done = subprocess.run([nvim, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {SCRIPT}", str(edited)],
-                          cwd=edited.parent, capture_output=True, text=True, timeout=180,
+    return subprocess.run([nvim, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {SCRIPTS / script}",
+                           "app.py"], cwd=directory, capture_output=True, text=True, timeout=180,
                           env={**os.environ, "LAMBDA_FIX_PYTHON": sys.executable})
+
+
+def _emacs(directory: Path, action: str) -> subprocess.CompletedProcess[str]:
+    emacs = shutil.which("emacs")
+    assert emacs, "the editor tests need Emacs and Eglot (Debian: apt-get install emacs-nox elpa-eglot)"
+    return subprocess.run([emacs, "--batch", "-Q", "-l", str(SCRIPTS / "emacs_eglot.el"), "app.py"], cwd=directory,
+                          capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "LAMBDA_FIX_PYTHON": sys.executable, "LAMBDA_FIX_ACTION": action})
+
+
+@pytest.mark.editor
+def test_neovim_applies_the_fix_all_action_as_the_command_line_writes(tmp_path: Path) -> None:
+    editor, cli = _two_copies(tmp_path, ONE_MODULE, "app.py")
+    done = _neovim(editor, "neovim_fix_all.lua")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "diagnostics: LF001,LF004" in done.stdout and "written" in done.stdout, done.stdout + done.stderr
-    assert edited.read_text() == expected.read_text() != LEAKY
-
-
-ELSEWHERE = Path(__file__).parent / "editors" / "neovim_fix_elsewhere.lua"
+    assert (editor / "app.py").read_text() == (cli / "app.py").read_text() != LEAKY
 
 
 @pytest.mark.editor
 def test_neovim_applies_a_fix_made_in_another_module_as_the_command_line_writes(tmp_path: Path) -> None:
     """From the handler's diagnostic on a client its helper builds, the quick fix edits helpers.py,
     which Neovim opens, changes and writes: it equals what `lambda-fix helpers.py` writes."""
-    from test_server import HANDLER, HELPERS
-
-    nvim = shutil.which("nvim")
-    assert nvim, "the editor tests need Neovim (Debian: apt-get install neovim)"
-    for side in ("editor", "cli"):
-        (tmp_path / side).mkdir()
-        (tmp_path / side / "pyproject.toml").write_text("[project]\nname = 'orders'\n")
-        (tmp_path / side / "app.py").write_text(HANDLER)
-        (tmp_path / side / "helpers.py").write_text(HELPERS)
-    subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", "helpers.py"], cwd=tmp_path / "cli",
-                   check=False, capture_output=True)
-    done = subprocess.run([nvim, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {ELSEWHERE}", "app.py"],
-                          cwd=tmp_path / "editor", capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "LAMBDA_FIX_PYTHON": sys.executable})
+    editor, cli = _two_copies(tmp_path, A_PROJECT, "helpers.py")
+    done = _neovim(editor, "neovim_fix_elsewhere.lua")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(in helpers.py)" in done.stdout and "written" in done.stdout, done.stdout + done.stderr
-    assert (tmp_path / "editor" / "helpers.py").read_text() == (tmp_path / "cli" / "helpers.py").read_text() != HELPERS
-    assert (tmp_path / "editor" / "app.py").read_text() == HANDLER
-
-
-EMACS = Path(__file__).parent / "editors" / "emacs_eglot.el"
-
-
-def _emacs(directory: Path, action: str) -> subprocess.CompletedProcess[str]:
-    emacs = shutil.which("emacs")
-    assert emacs, "the editor tests need Emacs and Eglot (Debian: apt-get install emacs-nox elpa-eglot)"
-    return subprocess.run([emacs, "--batch", "-Q", "-l", str(EMACS), "app.py"], cwd=directory,
-                          capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "LAMBDA_FIX_PYTHON": sys.executable, "LAMBDA_FIX_ACTION": action})
+    assert (editor / "helpers.py").read_text() == (cli / "helpers.py").read_text() != HELPERS
+    assert (editor / "app.py").read_text() == HANDLER
 
 
 @pytest.mark.editor
 def test_emacs_eglot_applies_the_fix_all_action_as_the_command_line_writes(tmp_path: Path) -> None:
-    for side in ("editor", "cli"):
-        (tmp_path / side).mkdir()
-        (tmp_path / side / "app.py").write_text(LEAKY)
-    subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", "app.py"], cwd=tmp_path / "cli",
-                   check=False, capture_output=True)
-    done = _emacs(tmp_path / "editor", "fix-all")
+    editor, cli = _two_copies(tmp_path, ONE_MODULE, "app.py")
+    done = _emacs(editor, "fix-all")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[LF001]" in done.stdout and "[LF004]" in done.stdout and "written" in done.stdout, done.stdout
-    assert (tmp_path / "editor" / "app.py").read_text() == (tmp_path / "cli" / "app.py").read_text() != LEAKY
+    assert (editor / "app.py").read_text() == (cli / "app.py").read_text() != LEAKY
 
 
 @pytest.mark.editor
 def test_emacs_eglot_applies_a_fix_made_in_another_module_as_the_command_line_writes(tmp_path: Path) -> None:
-    from test_server import HANDLER, HELPERS
-
-    for side in ("editor", "cli"):
-        (tmp_path / side).mkdir()
-        (tmp_path / side / "pyproject.toml").write_text("[project]\nname = 'orders'\n")
-        (tmp_path / side / "app.py").write_text(HANDLER)
-        (tmp_path / side / "helpers.py").write_text(HELPERS)
-    subprocess.run([sys.executable, "-m", "lambda_fix", "--no-cache", "helpers.py"], cwd=tmp_path / "cli",
-                   check=False, capture_output=True)
-    done = _emacs(tmp_path / "editor", "elsewhere")
+    editor, cli = _two_copies(tmp_path, A_PROJECT, "helpers.py")
+    done = _emacs(editor, "elsewhere")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(in helpers.py)" in done.stdout and "written" in done.stdout, done.stdout + done.stderr
-    assert (tmp_path / "editor" / "helpers.py").read_text() == (tmp_path / "cli" / "helpers.py").read_text() != HELPERS
-    assert (tmp_path / "editor" / "app.py").read_text() == HANDLER
+    assert (editor / "helpers.py").read_text() == (cli / "helpers.py").read_text() != HELPERS
+    assert (editor / "app.py").read_text() == HANDLER

@@ -1,20 +1,8 @@
 -- Neovim's own LSP client, headless: start `lambda-fix server` for the file given, wait for its
 -- diagnostics, apply the fix-all code action as the editor does, and write the file.
 -- Run: LAMBDA_FIX_PYTHON=... nvim --headless --clean -u NONE -c "luafile THIS" FILE
-local python = os.getenv("LAMBDA_FIX_PYTHON")
-local bufnr = vim.api.nvim_get_current_buf()
-local id = vim.lsp.start_client({
-  name = "lambda-fix",
-  cmd = { python, "-m", "lambda_fix", "server" },
-  root_dir = vim.fn.getcwd(),
-  init_options = { unsafeFixes = false },
-})
-vim.lsp.buf_attach_client(bufnr, id)
-
-local function fail(message)
-  io.stderr:write(message .. "\n")
-  vim.cmd("cquit 1")
-end
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)")
+local bufnr, id, fail = dofile(here .. "neovim_start.lua")
 
 if not vim.wait(60000, function() return #vim.diagnostic.get(bufnr) > 0 end, 50) then
   fail("no diagnostics")

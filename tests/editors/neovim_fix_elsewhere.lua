@@ -3,19 +3,8 @@
 -- editor does, apply the one made in the other module (titled "(in helpers.py)"), and write every
 -- buffer it changed.
 -- Run: LAMBDA_FIX_PYTHON=... nvim --headless --clean -u NONE -c "luafile THIS" app.py
-local python = os.getenv("LAMBDA_FIX_PYTHON")
-local bufnr = vim.api.nvim_get_current_buf()
-local id = vim.lsp.start_client({
-  name = "lambda-fix",
-  cmd = { python, "-m", "lambda_fix", "server" },
-  root_dir = vim.fn.getcwd(),
-})
-vim.lsp.buf_attach_client(bufnr, id)
-
-local function fail(message)
-  io.stderr:write(message .. "\n")
-  vim.cmd("cquit 1")
-end
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)")
+local bufnr, id, fail = dofile(here .. "neovim_start.lua")
 
 local function client_built()
   for _, diagnostic in ipairs(vim.diagnostic.get(bufnr)) do
