@@ -50,6 +50,14 @@ async def _open(client: LanguageClient, path: Path, text: str, version: int = 1)
     return list(client.diagnostics[path.as_uri()])
 
 
+async def _quick_fixes(client: LanguageClient, path: Path, diagnostic: lsp.Diagnostic) -> list[lsp.CodeAction]:
+    """The quick fixes offered for one diagnostic, asked for as an editor asks at its range."""
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), range=diagnostic.range,
+        context=lsp.CodeActionContext(diagnostics=[diagnostic], only=[lsp.CodeActionKind.QuickFix])))
+    return [a for a in actions if isinstance(a, lsp.CodeAction)]
+
+
 def _apply(text: str, edits: list[lsp.TextEdit]) -> str:
     """The edits applied as an editor does: from the last to the first (UTF-16 columns, ASCII here)."""
     lines = text.splitlines(keepends=True)
@@ -112,10 +120,8 @@ async def test_the_suppression_offered_silences_the_finding(client: LanguageClie
     path = tmp_path / "app.py"
     diagnostics = await _open(client, path, LEAKY)
     client_built = next(d for d in diagnostics if d.code == "LF004")
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), range=client_built.range,
-        context=lsp.CodeActionContext(diagnostics=[client_built], only=[lsp.CodeActionKind.QuickFix])))
-    [ignore] = [a for a in actions or [] if "ignore" in a.title]
+    actions = await _quick_fixes(client, path, client_built)
+    [ignore] = [a for a in actions if "ignore" in a.title]
     silenced = _apply(LEAKY, _edits(ignore))
     assert '    s3 = boto3.client("s3")  # lambda-fix: ignore[LF004]\n' in silenced
     assert [f.code for f in check_source(silenced, Config(), path=str(path)).findings] == ["LF001"]
@@ -250,10 +256,8 @@ async def test_a_helper_module_shows_what_the_handlers_that_reach_it_cause(clien
     _open_only(client, helpers)
     [built] = await _diagnostics_of(client, helpers, ["LF004"])
     assert built.range.start.line == 11 and "lambda_handler" in built.message
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=helpers.as_uri()), range=built.range,
-        context=lsp.CodeActionContext(diagnostics=[built], only=[lsp.CodeActionKind.QuickFix])))
-    [fix] = [a for a in actions or [] if a.is_preferred]
+    actions = await _quick_fixes(client, helpers, built)
+    [fix] = [a for a in actions if a.is_preferred]
     assert _apply(HELPERS, _edits(fix)) == _command_line(helpers)
 
 
@@ -265,10 +269,8 @@ async def test_a_fix_made_in_another_module_edits_that_file(client: LanguageClie
     _open_only(client, app)
     diagnostics = await _diagnostics_of(client, app, ["LF002", "LF004"])
     built = next(d for d in diagnostics if d.code == "LF004")
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()), range=built.range,
-        context=lsp.CodeActionContext(diagnostics=[built], only=[lsp.CodeActionKind.QuickFix])))
-    [fix] = [a for a in actions or [] if a.is_preferred]
+    actions = await _quick_fixes(client, app, built)
+    [fix] = [a for a in actions if a.is_preferred]
     assert fix.title.endswith("(in helpers.py)")
     [change] = fix.edit.document_changes  # type: ignore[union-attr]
     assert change.text_document.uri == helpers.as_uri() and change.text_document.version is None
@@ -324,8 +326,6 @@ async def test_a_client_that_edits_no_other_file_is_told_which_file_the_fix_chan
     _open_only(plain_client, app)
     diagnostics = await _diagnostics_of(plain_client, app, ["LF002", "LF004"])
     built = next(d for d in diagnostics if d.code == "LF004")
-    actions = await plain_client.text_document_code_action_async(lsp.CodeActionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()), range=built.range,
-        context=lsp.CodeActionContext(diagnostics=[built], only=[lsp.CodeActionKind.QuickFix])))
-    [elsewhere] = [a for a in actions or [] if "helpers.py" in a.title]
+    actions = await _quick_fixes(plain_client, app, built)
+    [elsewhere] = [a for a in actions if "helpers.py" in a.title]
     assert elsewhere.edit is None and elsewhere.disabled is not None and str(helpers) in elsewhere.disabled.reason
