@@ -17,7 +17,7 @@ from lambda_fix import cli
 from lambda_fix.analysis.importers import importers_of
 from lambda_fix.analysis.project import Project
 from lambda_fix.discovery import discover, project_root
-from lambda_fix.engine import _read_source
+from lambda_fix.engine import read_source
 
 HANDLER = '''from helpers.store import remember
 
@@ -303,7 +303,7 @@ def test_importers_from_the_text_of_import_statements(tmp_path, monkeypatch, sta
                      "helpers/other.py": ""})
     monkeypatch.chdir(tmp_path)
     files = discover(["."]).files
-    assert importers_of(Project(_read_source, files=files), files, ["helpers/store.py"]) == ("app.py",)
+    assert importers_of(Project(read_source, files=files), files, ["helpers/store.py"]) == ("app.py",)
 
 
 def test_importers_through_relative_imports_and_packages(tmp_path, monkeypatch) -> None:
@@ -311,5 +311,5 @@ def test_importers_through_relative_imports_and_packages(tmp_path, monkeypatch) 
                      "pkg/store.py": "", "app.py": "from pkg import run\n", "unrelated.py": "import store\n"})
     monkeypatch.chdir(tmp_path)
     files = discover(["."]).files
-    found = importers_of(Project(_read_source, files=files), files, ["pkg/store.py"])
+    found = importers_of(Project(read_source, files=files), files, ["pkg/store.py"])
     assert found == ("app.py", "pkg/__init__.py", "pkg/core.py")

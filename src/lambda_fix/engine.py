@@ -130,7 +130,7 @@ def _around(found: Discovery, exclude: Iterable[str]) -> _Around:
         return _Around(found.files, found.files, roots=roots, templates=templates_passed)
     files = tuple(sorted({*found.files, *others}))
     inside = all(not os.path.isabs(root) for root in roots)
-    project = Project(_read_source, boundary=Path(cwd) if inside else None, files=files)
+    project = Project(read_source, boundary=Path(cwd) if inside else None, files=files)
     importers = tuple(path for path in importers_of(project, files, found.named) if path not in found.files)
     return _Around(files, tuple(sorted({*found.files, *importers})), importers, roots, templates_passed)
 
@@ -218,13 +218,14 @@ def _answers(run_files: tuple[str, ...], checked: tuple[str, ...] | None = None)
         if not project:
             from .analysis.project import Project
 
-            project.append(Project(_read_source, files=run_files, checked=checked))
+            project.append(Project(read_source, files=run_files, checked=checked))
         return bool(project[0].answers(question))
 
     return answers
 
 
-def _read_source(path: str) -> str | None:
+def read_source(path: str) -> str | None:
+    """The decoded text of the file at path; None when it cannot be read or decoded."""
     try:
         return decode(read_regular(path)).text
     except (OSError, SourceError):
@@ -305,7 +306,7 @@ def unmatched_handlers(entries: Iterable[str], paths: Iterable[str]) -> list[str
     entries = list(dict.fromkeys(entries))
     if not entries:
         return []
-    texts = {path: _read_source(path) or "" for path in paths}
+    texts = {path: read_source(path) or "" for path in paths}
     missing = []
     for entry in entries:
         module, _, name = entry.rpartition(":")

@@ -26,9 +26,8 @@ from pathlib import Path
 from .analysis.project import Project, package_of
 from .config import Settings
 from .discovery import discover, project_root
-from .files import read_regular
+from .engine import check_buffer, read_source
 from .model import FileResult
-from .source import SourceError, decode
 
 
 @dataclass
@@ -81,8 +80,6 @@ class Session:
         """The module at path, holding text, checked in its project (engine.check_buffer) as
         `lambda-fix PATH` checks it. trial: text is a change tried (does a comment silence a finding?),
         read for path during this check only."""
-        from .engine import check_buffer
-
         real = self.real(path)
         held = self._buffers.get(real)
         if trial:
@@ -140,10 +137,7 @@ class Session:
         known = self._disk.get(real)
         if known is not None and known[0] == stamp:
             return known[1]
-        try:
-            text: str | None = decode(read_regular(real)).text
-        except (OSError, SourceError):
-            text = None
+        text = read_source(real)
         self._disk[real] = (stamp, text)
         return text
 
